@@ -1,0 +1,133 @@
+# squirrel: the tutorial "Exploring HTTPS with Python", in C.
+#
+#   make                 build bin/squirrel-{server,client,pki,tap}
+#   make test            unit tests, then end-to-end tests against real peers
+#   make test SAN=1      the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test VALGRIND=1 the same under valgrind memcheck
+#   make demo            the four tutorial stages, in one run
+#   make install PREFIX=/usr/local DESTDIR=...
+#
+# Objects go to $(BUILD), programs to $(BIN); helpers and CI may point both elsewhere.
+
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DESTDIR  ?=
+WOLFSSL  ?= system
+SAN      ?=
+VALGRIND ?=
+PYTHON   ?= /usr/bin/python3
+
+FLAVOR   := $(WOLFSSL)$(if $(SAN),-san)
+BUILD    ?= build/$(FLAVOR)
+BIN      ?= $(if $(SAN),$(BUILD)/bin,bin)
+
+CFLAGS   ?= -O2 -g
+WARN     := -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wcast-qual -Wsign-compare -Wformat=2
+CPPFLAGS += -D_GNU_SOURCE -Icommon -Ipki -Iserver -Iclient
+ifneq ($(SAN),)
+CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+ifeq ($(WOLFSSL),source)
+WOLFSSL_PREFIX ?= $(CURDIR)/build/wolfssl-source/prefix
+WOLFSSL_CFLAGS ?= -I$(WOLFSSL_PREFIX)/include
+WOLFSSL_LIBS   ?= $(WOLFSSL_PREFIX)/lib/libwolfssl.a -lm -lpthread
+WOLFSSL_DEP    := $(WOLFSSL_PREFIX)/lib/libwolfssl.a
+else
+WOLFSSL_CFLAGS ?= $(shell pkg-config --cflags wolfssl)
+WOLFSSL_LIBS   ?= $(shell pkg-config --libs wolfssl)
+WOLFSSL_DEP    :=
+endif
+
+ALL_CFLAGS = $(WARN) $(CPPFLAGS) $(WOLFSSL_CFLAGS) $(CFLAGS) -MMD -MP
+
+# Each program has a main file; the rest of its folder is a library that unit tests link too.
+COMMON_SRC := $(wildcard common/*.c)
+SERVER_SRC := $(filter-out server/main.c server/tap_main.c,$(wildcard server/*.c))
+CLIENT_SRC := $(filter-out client/main.c,$(wildcard client/*.c))
+PKI_SRC    := $(filter-out pki/pki_main.c pki/cmd_%.c,$(wildcard pki/*.c))
+PKI_CLI    := pki/pki_main.c $(wildcard pki/cmd_*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_SUPPORT := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+LIBS = $(BUILD)/libserver.a $(BUILD)/libclient.a $(BUILD)/libpki.a $(BUILD)/libcommon.a
+LDLIBS = $(WOLFSSL_LIBS)
+
+PROGRAMS := $(BIN)/squirrel-server $(BIN)/squirrel-client $(BIN)/squirrel-pki $(BIN)/squirrel-tap
+UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps test check-unit check-e2e demo install clean FORCE
+all: $(PROGRAMS)
+
+# Missing Debian packages are installed (as root) or named (otherwise) before anything compiles.
+$(BUILD)/.deps-build: .ci/deps
+	@sh .ci/deps build $(if $(filter source,$(WOLFSSL)),source)
+	@mkdir -p $(@D) && touch $@
+deps: $(BUILD)/.deps-build
+
+$(BUILD)/%.o: %.c | $(BUILD)/.deps-build $(WOLFSSL_DEP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcommon.a: $(call obj,$(COMMON_SRC))
+$(BUILD)/libserver.a: $(call obj,$(SERVER_SRC))
+$(BUILD)/libclient.a: $(call obj,$(CLIENT_SRC))
+$(BUILD)/libpki.a:    $(call obj,$(PKI_SRC))
+$(BUILD)/lib%.a:
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+# Programs remember which wolfSSL they were linked with, so switching WOLFSSL= relinks.
+$(BIN)/.flavor: FORCE
+	@mkdir -p $(@D)
+	@echo '$(FLAVOR)' | cmp -s - $@ || echo '$(FLAVOR)' > $@
+
+$(BIN)/squirrel-server: $(call obj,server/main.c) $(LIBS) $(BIN)/.flavor
+$(BIN)/squirrel-tap:    $(call obj,server/tap_main.c) $(LIBS) $(BIN)/.flavor
+$(BIN)/squirrel-client: $(call obj,client/main.c) $(LIBS) $(BIN)/.flavor
+$(BIN)/squirrel-pki:    $(call obj,$(PKI_CLI)) $(LIBS) $(BIN)/.flavor
+$(PROGRAMS):
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c $(UNIT_SUPPORT)) $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(LDLIBS) -lcmocka
+
+# ---- tests ---------------------------------------------------------------------------------
+VG := valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+      --show-leak-kinds=definite --track-fds=no
+RUNWRAP := $(if $(VALGRIND),$(VG))
+
+test: check-unit check-e2e
+
+$(BUILD)/.deps-test: .ci/deps
+	@sh .ci/deps test $(if $(VALGRIND),valgrind)
+	@mkdir -p $(@D) && touch $@
+
+check-unit: $(BUILD)/.deps-test $(UNITS)
+	@set -e; for t in $(UNITS); do \
+		echo "== $$t"; SQUIRREL_VECTORS=tests/vectors $(RUNWRAP) $$t; done
+
+check-e2e: $(BUILD)/.deps-test $(PROGRAMS)
+	SQUIRREL_BIN=$(abspath $(BIN)) SQUIRREL_WRAP='$(RUNWRAP)' \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+
+demo: $(PROGRAMS)
+	@SQUIRREL_BIN=$(abspath $(BIN)) sh tests/demo.sh
+
+# ---- install -------------------------------------------------------------------------------
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)
+	install -m 0644 $(wildcard docs/man/*.1) $(DESTDIR)$(MANDIR)/man1
+
+clean:
+	rm -rf build bin
+
+FORCE:
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

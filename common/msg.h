@@ -1,0 +1,25 @@
+/*
+ * msg: the one shape of every message a program prints for a person.
+ *
+ *   squirrel-client: error: connection refused by 127.0.0.1:5683 (is squirrel-server running?)
+ *   squirrel-pki: warning: the CSR has no subjectAltName; using its CN 'localhost'
+ *
+ * Only main() and the command handlers print; libraries return codes and fill err buffers.
+ * Messages go to stderr, lower-case, one line, no trailing period.
+ */
+#ifndef SQUIRREL_MSG_H
+#define SQUIRREL_MSG_H
+
+#include <stdarg.h>
+
+#define MSG_FMT(a, b) __attribute__((format(printf, a, b)))
+
+/* Set the program name that prefixes every message (usually "squirrel-xxx"). */
+void msg_init(const char *prog);
+const char *msg_prog(void);
+
+void msg_error(const char *fmt, ...) MSG_FMT(1, 2);
+void msg_warn(const char *fmt, ...) MSG_FMT(1, 2);
+void msg_note(const char *fmt, ...) MSG_FMT(1, 2);
+
+#endif

@@ -1,0 +1,140 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "pass.h"
+
+const char *
+pass_strerror(int code)
+{
+	switch (code) {
+#define PASS_TEXT(name, value, text)                                                               \
+	case name:                                                                                 \
+		return text;
+		PASS_ERRORS(PASS_TEXT)
+#undef PASS_TEXT
+	}
+	return "unknown password error";
+}
+
+/* Cut at the first line end; the result must be non-empty and fit. */
+static int
+take_line(char *buf, size_t n, size_t cap)
+{
+	size_t i = 0;
+
+	while (i < n && buf[i] != '\n' && buf[i] != '\r')
+		i++;
+	if (i > PASS_MAX || i >= cap) {
+		explicit_bzero(buf, n);
+		return PASS_ETOOLONG;
+	}
+	explicit_bzero(buf + i, n - i);
+	buf[i] = '\0';
+	return i == 0 ? PASS_EEMPTY : 0;
+}
+
+int
+pass_read_file(const char *path, char *buf, size_t cap)
+{
+	char tmp[PASS_MAX + 3];
+	size_t n = 0;
+	int rc = fs_read(path, tmp, sizeof(tmp), &n);
+
+	/* A password file may hold more than one line (OpenSSL reads the first); only the
+	 * first line has to fit. */
+	if (rc == -EFBIG) {
+		n = sizeof(tmp);
+		if (memchr(tmp, '\n', n) == NULL) {
+			explicit_bzero(tmp, sizeof(tmp));
+			return PASS_ETOOLONG;
+		}
+	} else if (rc < 0) {
+		errno = -rc;
+		return PASS_EREAD;
+	}
+	rc = take_line(tmp, n, sizeof(tmp));
+	if (rc == 0 && strlen(tmp) >= cap)
+		rc = PASS_ETOOLONG;
+	if (rc == 0)
+		memcpy(buf, tmp, strlen(tmp) + 1);
+	explicit_bzero(tmp, sizeof(tmp));
+	return rc;
+}
+
+int
+pass_have_tty(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+static int
+ask(int fd, const char *prompt, char *buf, size_t cap)
+{
+	struct termios old, quiet;
+	size_t n = 0;
+	int rc = 0;
+
+	if (tcgetattr(fd, &old) < 0)
+		return PASS_ENOTTY;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0)
+		return PASS_ENOTTY;
+	(void)!write(fd, prompt, strlen(prompt));
+	for (;;) {
+		char ch;
+		ssize_t r = read(fd, &ch, 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || ch == '\n' || ch == '\r')
+			break;
+		if (n + 1 < cap && n < PASS_MAX)
+			buf[n] = ch;
+		else
+			rc = PASS_ETOOLONG;
+		n++;
+	}
+	tcsetattr(fd, TCSAFLUSH, &old);
+	(void)!write(fd, "\n", 1);
+	if (rc == 0 && n == 0)
+		rc = PASS_EEMPTY;
+	if (rc != 0)
+		explicit_bzero(buf, cap);
+	else
+		buf[n] = '\0';
+	return rc;
+}
+
+int
+pass_prompt(const char *prompt, const char *confirm, char *buf, size_t cap)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return PASS_ENOTTY;
+	rc = ask(fd, prompt, buf, cap);
+	if (rc == 0 && confirm != NULL) {
+		char again[PASS_MAX + 1];
+
+		rc = ask(fd, confirm, again, sizeof(again));
+		if (rc == 0 && strcmp(buf, again) != 0)
+			rc = PASS_EMISMATCH;
+		explicit_bzero(again, sizeof(again));
+		if (rc != 0)
+			explicit_bzero(buf, cap);
+	}
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,19 @@
+/* XXX: placeholder until this file is written; every subcommand fails. */
+#include "cmd.h"
+#include "msg.h"
+
+int
+cmd_caesar(int argc, char **argv)
+{
+	(void)argc;
+	msg_error("%s: not implemented yet", argv[0]);
+	return 1;
+}
+
+int
+cmd_dh_demo(int argc, char **argv)
+{
+	(void)argc;
+	msg_error("%s: not implemented yet", argv[0]);
+	return 1;
+}

@@ -1,0 +1,58 @@
+/*
+ * squirrel-pki: the tutorial's certificate authority, Fernet keys, and teaching toys.
+ * A table of subcommands; each handler lives in a cmd_*.c file and returns the exit code.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "msg.h"
+
+#define EXIT_USAGE 2
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+	{"key", cmd_key, "make a private key (password-encrypted PKCS#8 by default)"},
+	{"ca", cmd_ca, "make a self-signed CA certificate"},
+	{"csr", cmd_csr, "make a certificate signing request with subject alternative names"},
+	{"sign", cmd_sign, "sign a CSR with the CA: issue a server or client certificate"},
+	{"show", cmd_show, "describe a certificate, CSR or key"},
+	{"verify", cmd_verify, "check a certificate against a CA, a date and a host name"},
+	{"fernet-key", cmd_fernet_key, "print a new random Fernet key (for SECRET_KEY)"},
+	{"caesar", cmd_caesar, "the tutorial's substitution cipher: encrypt, decrypt, crack"},
+	{"dh-demo", cmd_dh_demo, "watch a Diffie-Hellman (X25519) key exchange step by step"},
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: squirrel-pki SUBCOMMAND [OPTIONS]\n\nsubcommands:\n");
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(f, "  %-11s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(f, "\n'squirrel-pki SUBCOMMAND --help' shows its options; see squirrel-pki(1)\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	msg_init("squirrel-pki");
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].run(argc - 1, argv + 1);
+	msg_error("unknown subcommand '%s' (try 'squirrel-pki --help')", argv[1]);
+	return EXIT_USAGE;
+}
