@@ -60,7 +60,7 @@ LDLIBS = $(WOLFSSL_LIBS)
 PROGRAMS := $(BIN)/squirrel-server $(BIN)/squirrel-client $(BIN)/squirrel-pki $(BIN)/squirrel-tap
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test check-unit check-e2e demo install clean FORCE
+.PHONY: all deps test check-unit check-e2e demo bench install clean FORCE
 all: $(PROGRAMS)
 
 # Missing Debian packages are installed (as root) or named (otherwise) before anything compiles.
@@ -119,6 +119,25 @@ check-e2e: $(BUILD)/.deps-test $(PROGRAMS)
 
 demo: $(PROGRAMS)
 	@SQUIRREL_BIN=$(abspath $(BIN)) sh tests/demo.sh
+
+# ---- benchmarks (tests/bench/*.c are in-process micro-benchmarks) -------------------------
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCHES   := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+$(BUILD)/bench/%: $(call obj,tests/bench/%.c) $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(LDLIBS)
+
+bench: $(PROGRAMS) $(BENCHES)
+	@sh .ci/deps bench
+	SQUIRREL_BIN=$(abspath $(BIN)) BENCH_BIN=$(abspath $(BUILD)/bench) \
+		$(PYTHON) tests/bench/bench.py $(if $(QUICK),--quick)
+
+# make WOLFSSL=source: wolfSSL 5.5.4 from Debian's source package, with its x86-64 assembly.
+ifeq ($(WOLFSSL),source)
+$(WOLFSSL_DEP):
+	sh .ci/deps source
+	sh tests/bench/wolfssl-source.sh $(WOLFSSL_PREFIX)
+endif
 
 # ---- install -------------------------------------------------------------------------------
 install: $(PROGRAMS)

@@ -1,0 +1,92 @@
+"""Shared fixtures for the end-to-end tests: our programs, free ports, and processes that are
+always stopped. Run with /usr/bin/python3 -m pytest (Debian's pytest, requests, cryptography).
+
+Environment (set by `make check-e2e`):
+  SQUIRREL_BIN   folder holding squirrel-server, -client, -pki, -tap (default: <repo>/bin)
+  SQUIRREL_WRAP  a command prefix for our programs, e.g. "valgrind --error-exitcode=99 ..."
+"""
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("SQUIRREL_BIN") or os.path.join(REPO, "bin")
+WRAP = shlex.split(os.environ.get("SQUIRREL_WRAP", ""))
+
+
+def prog(name):
+    """argv prefix that runs one of our programs (wrapped under valgrind when asked)."""
+    return WRAP + [os.path.join(BIN, name)]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def need(tool):
+    """Skip (never pass) a test whose real peer is missing, saying which."""
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} not found")
+
+
+def wait_port(port, host="127.0.0.1", timeout=10.0, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise AssertionError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+def run(name, *args, env=None, input=None, timeout=60, check=False):
+    """Run one of our programs to completion; returns CompletedProcess with text output."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    return subprocess.run(prog(name) + [str(a) for a in args], env=full_env, input=input,
+                          capture_output=True, text=True, timeout=timeout, check=check)
+
+
+class Procs:
+    """Background processes started by a test; all are stopped at its end."""
+
+    def __init__(self):
+        self.procs = []
+
+    def start(self, argv, env=None, **kw):
+        full_env = dict(os.environ)
+        if env:
+            full_env.update(env)
+        p = subprocess.Popen(argv, env=full_env, stdout=kw.pop("stdout", subprocess.PIPE),
+                             stderr=kw.pop("stderr", subprocess.PIPE), text=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop_all(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.communicate()
+
+
+@pytest.fixture
+def procs():
+    ps = Procs()
+    yield ps
+    ps.stop_all()
