@@ -149,4 +149,7 @@ clean:
 	rm -rf build bin
 
 FORCE:
+
+# Test and bench objects are not intermediates: keep them between builds.
+.SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,454 @@
+#include <stdio.h>
+#include <string.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/aes.h>
+#include <wolfssl/wolfcrypt/hmac.h>
+#include <wolfssl/wolfcrypt/random.h>
+
+#include "fernet.h"
+
+#define FERNET_VERSION 0x80
+#define FERNET_KEY_LEN 32
+/* The shortest token: one block of ciphertext (PKCS#7 pads an empty message to 16 bytes). */
+#define FERNET_MIN_RAW (FERNET_HEAD_LEN + FERNET_BLOCK + FERNET_MAC_LEN)
+/* Largest decode of a token we accept; one more than FERNET_RAW_LEN(FERNET_MAX_MSG). */
+#define FERNET_MAX_RAW (FERNET_MAX_TOKEN / 4 * 3)
+
+static const char *const fernet_texts[] = {
+#define FERNET_TEXT(name, value, text) [-(value)] = text,
+    FERNET_ERRORS(FERNET_TEXT)
+#undef FERNET_TEXT
+};
+
+static const char *const fernet_why_texts[] = {
+#define FERNET_WHY_TEXT(name, value, text) [value] = text,
+    FERNET_WHYS(FERNET_WHY_TEXT)
+#undef FERNET_WHY_TEXT
+};
+
+const char *
+fernet_strerror(int code)
+{
+	if (code < 0 && (size_t)-code < sizeof(fernet_texts) / sizeof(fernet_texts[0]) &&
+	    fernet_texts[-code] != NULL)
+		return fernet_texts[-code];
+	return "unknown error";
+}
+
+const char *
+fernet_why_str(int why)
+{
+	if (why >= 0 && (size_t)why < sizeof(fernet_why_texts) / sizeof(fernet_why_texts[0]) &&
+	    fernet_why_texts[why] != NULL)
+		return fernet_why_texts[why];
+	return "unknown";
+}
+
+size_t
+fernet_token_len(size_t len)
+{
+	return FERNET_TOKEN_LEN(len);
+}
+
+/* ---- keys --------------------------------------------------------------------------------- */
+
+static int
+is_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+static void
+trim(const char **text, size_t *len)
+{
+	while (*len > 0 && is_space((*text)[0])) {
+		(*text)++;
+		(*len)--;
+	}
+	while (*len > 0 && is_space((*text)[*len - 1]))
+		(*len)--;
+}
+
+/* "'+'" for a printable character, "byte 0x09" otherwise: never more of a key than that. */
+static void
+describe_char(char ch, char *buf, size_t cap)
+{
+	unsigned char u = (unsigned char)ch;
+
+	if (u > 0x20 && u < 0x7f)
+		snprintf(buf, cap, "('%c')", ch);
+	else
+		snprintf(buf, cap, "(byte 0x%02x)", u);
+}
+
+/*
+ * Parse one trimmed-or-not key; on failure write "<who>..." into err. who is "" for a lone key
+ * and "key 2 of 3: " / "key 2 of 3 " when there are several, so each message reads as one line.
+ */
+static int
+key_parse(const char *text, size_t len, struct fernet_key *k, const char *who, char *err,
+          size_t errlen)
+{
+	unsigned char raw[FERNET_KEY_LEN];
+	size_t declen = 0, pos = 0, got;
+	char what[24];
+	int ret;
+
+	memset(k, 0, sizeof(*k));
+	if (err == NULL)
+		errlen = 0;
+	trim(&text, &len);
+	if (len == 0) {
+		if (errlen)
+			snprintf(err, errlen, "%s is empty", *who ? who : "the key");
+		return FERNET_EKEYEMPTY;
+	}
+	ret = b64url_check(text, len, &declen, &pos);
+	switch (ret) {
+	case 0:
+		break;
+	case B64URL_ECHAR:
+		describe_char(text[pos], what, sizeof(what));
+		if (errlen)
+			snprintf(err, errlen,
+			         "%s%scharacter %zu %s is not url-safe base64 (A-Z a-z 0-9 - _)",
+			         who, *who ? ": " : "", pos + 1, what);
+		return FERNET_EKEYBASE64;
+	case B64URL_ELENGTH:
+		if (errlen)
+			snprintf(
+			    err, errlen,
+			    "%s is %zu characters long, not a multiple of 4 (a fernet key is 44 "
+			    "characters ending in '=')",
+			    *who ? who : "the key", len);
+		return FERNET_EKEYBASE64;
+	case B64URL_EPAD:
+		if (errlen)
+			snprintf(err, errlen, "%s%smisplaced '=' at character %zu", who,
+			         *who ? ": " : "", pos + 1);
+		return FERNET_EKEYBASE64;
+	default: /* B64URL_EBITS */
+		if (errlen)
+			snprintf(err, errlen,
+			         "%s%scharacter %zu has unused bits set (not canonical base64)",
+			         who, *who ? ": " : "", pos + 1);
+		return FERNET_EKEYBASE64;
+	}
+	if (declen != FERNET_KEY_LEN) {
+		if (errlen)
+			snprintf(err, errlen, "%s decodes to %zu bytes instead of 32",
+			         *who ? who : "the key", declen);
+		return FERNET_EKEYLENGTH;
+	}
+	if (b64url_decode(text, len, raw, sizeof(raw), &got) != 0 || got != FERNET_KEY_LEN) {
+		explicit_bzero(raw, sizeof(raw));
+		if (errlen)
+			snprintf(err, errlen, "%s%sbase64 decoding failed", who, *who ? ": " : "");
+		return FERNET_EKEYBASE64;
+	}
+	memcpy(k->sign, raw, 16);
+	memcpy(k->enc, raw + 16, 16);
+	explicit_bzero(raw, sizeof(raw));
+	return 0;
+}
+
+int
+fernet_key_parse(const char *text, size_t len, struct fernet_key *k)
+{
+	return key_parse(text, len, k, "", NULL, 0);
+}
+
+int
+fernet_keys_parse(const char *text, struct fernet_key *keys, size_t max, size_t *n, char *err,
+                  size_t errlen)
+{
+	size_t count = 1, i = 0;
+	const char *p = text;
+	int ret = 0;
+
+	for (const char *c = text; *c; c++)
+		count += *c == ',';
+	if (count > max) {
+		if (err && errlen)
+			snprintf(err, errlen, "%zu keys given; at most %zu are allowed", count,
+			         max);
+		return FERNET_ETOOMANYKEYS;
+	}
+	for (i = 0; i < count; i++) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char who[64] = "";
+
+		if (count > 1)
+			snprintf(who, sizeof(who), "key %zu of %zu", i + 1, count);
+		if ((ret = key_parse(p, len, &keys[i], who, err, errlen)) != 0)
+			break;
+		if (end != NULL)
+			p = end + 1;
+	}
+	if (ret != 0) {
+		explicit_bzero(keys, max * sizeof(*keys));
+		return ret;
+	}
+	*n = count;
+	return 0;
+}
+
+int
+fernet_key_generate(struct fernet_key *k)
+{
+	unsigned char raw[FERNET_KEY_LEN];
+	WC_RNG rng;
+	int ret = FERNET_ECRYPTO;
+
+	memset(k, 0, sizeof(*k));
+	if (wc_InitRng(&rng) != 0)
+		return FERNET_ECRYPTO;
+	if (wc_RNG_GenerateBlock(&rng, raw, sizeof(raw)) == 0) {
+		memcpy(k->sign, raw, 16);
+		memcpy(k->enc, raw + 16, 16);
+		ret = 0;
+	}
+	wc_FreeRng(&rng);
+	explicit_bzero(raw, sizeof(raw));
+	return ret;
+}
+
+void
+fernet_key_format(const struct fernet_key *k, char out[FERNET_KEY_B64_LEN + 1])
+{
+	unsigned char raw[FERNET_KEY_LEN];
+	size_t len = 0;
+
+	memcpy(raw, k->sign, 16);
+	memcpy(raw + 16, k->enc, 16);
+	/* Cannot fail: 32 bytes always encode to 44 characters, and out has room for them. */
+	if (b64url_encode(raw, sizeof(raw), out, FERNET_KEY_B64_LEN, &len) != 0)
+		len = 0;
+	out[len] = '\0';
+	explicit_bzero(raw, sizeof(raw));
+}
+
+/* ---- tokens ------------------------------------------------------------------------------- */
+
+static void
+put_be64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static uint64_t
+get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* HMAC-SHA256 with the 16-byte signing key over data[0..len) into mac. 0 or FERNET_ECRYPTO. */
+static int
+mac_compute(const unsigned char sign[16], const unsigned char *data, size_t len,
+            unsigned char mac[FERNET_MAC_LEN])
+{
+	Hmac h;
+	int ret = FERNET_ECRYPTO;
+
+	if (wc_HmacInit(&h, NULL, INVALID_DEVID) != 0)
+		return FERNET_ECRYPTO;
+	if (wc_HmacSetKey(&h, WC_SHA256, sign, 16) == 0 &&
+	    wc_HmacUpdate(&h, data, (word32)len) == 0 && wc_HmacFinal(&h, mac) == 0)
+		ret = 0;
+	wc_HmacFree(&h);
+	explicit_bzero(&h, sizeof(h));
+	return ret;
+}
+
+/* AES-128-CBC over whole blocks; dir is AES_ENCRYPTION or AES_DECRYPTION. */
+static int
+cbc_run(const unsigned char key[16], const unsigned char iv[16], int dir, unsigned char *out,
+        const unsigned char *in, size_t len)
+{
+	Aes aes;
+	int ret = FERNET_ECRYPTO;
+
+	if (wc_AesInit(&aes, NULL, INVALID_DEVID) != 0)
+		return FERNET_ECRYPTO;
+	if (wc_AesSetKey(&aes, key, 16, iv, dir) == 0) {
+		if (dir == AES_ENCRYPTION)
+			ret =
+			    wc_AesCbcEncrypt(&aes, out, in, (word32)len) == 0 ? 0 : FERNET_ECRYPTO;
+		else
+			ret =
+			    wc_AesCbcDecrypt(&aes, out, in, (word32)len) == 0 ? 0 : FERNET_ECRYPTO;
+	}
+	wc_AesFree(&aes);
+	explicit_bzero(&aes, sizeof(aes));
+	return ret;
+}
+
+int
+fernet_encrypt(const struct fernet_key *k, uint64_t now, const unsigned char iv[16],
+               const void *msg, size_t len, char *out, size_t cap, size_t *outlen)
+{
+	unsigned char raw[FERNET_RAW_LEN(FERNET_MAX_MSG)];
+	unsigned char pt[FERNET_MAX_MSG + FERNET_BLOCK];
+	size_t padded, rawlen;
+	int ret;
+
+	if (len > FERNET_MAX_MSG)
+		return FERNET_ETOOLONG;
+	if (cap < fernet_token_len(len))
+		return FERNET_ENOSPACE;
+	padded = (len / FERNET_BLOCK + 1) * FERNET_BLOCK;
+	rawlen = FERNET_HEAD_LEN + padded + FERNET_MAC_LEN;
+
+	raw[0] = FERNET_VERSION;
+	put_be64(raw + 1, now);
+	memcpy(raw + 9, iv, 16);
+	if (len > 0)
+		memcpy(pt, msg, len);
+	/* PKCS#7: n bytes of value n, 1 <= n <= 16, so a whole block when len is a multiple. */
+	memset(pt + len, (int)(padded - len), padded - len);
+	ret = cbc_run(k->enc, iv, AES_ENCRYPTION, raw + FERNET_HEAD_LEN, pt, padded);
+	explicit_bzero(pt, padded);
+	if (ret == 0)
+		ret = mac_compute(k->sign, raw, FERNET_HEAD_LEN + padded,
+		                  raw + FERNET_HEAD_LEN + padded);
+	if (ret == 0 && b64url_encode(raw, rawlen, out, cap, outlen) != 0)
+		ret = FERNET_ECRYPTO;
+	return ret;
+}
+
+/* 1 if a < b, else 0, without a branch (a, b < 2^32). */
+static unsigned
+ct_lt(uint32_t a, uint32_t b)
+{
+	return (unsigned)(((uint64_t)a - (uint64_t)b) >> 63);
+}
+
+/*
+ * Check PKCS#7 padding of the last block of pt[0..len) (len >= 16) in constant time: the same
+ * loads and operations whatever the bytes hold. Returns the pad length (1..16) or 0 if bad.
+ * This runs only after the HMAC matched, so it is defence in depth, not an oracle guard.
+ */
+static unsigned
+pad_check(const unsigned char *pt, size_t len)
+{
+	uint32_t pad = pt[len - 1];
+	unsigned bad = ct_lt(pad, 1) | ct_lt(FERNET_BLOCK, pad);
+
+	for (uint32_t i = 0; i < FERNET_BLOCK; i++) {
+		uint32_t diff = pt[len - 1 - i] ^ pad;
+
+		bad |= ct_lt(i, pad) & ct_lt(0, diff);
+	}
+	return pad & (0u - (bad ^ 1u));
+}
+
+int
+fernet_decrypt_detail(const struct fernet_key *keys, size_t n, const char *token, size_t toklen,
+                      uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen,
+                      struct fernet_detail *d)
+{
+	unsigned char raw[FERNET_MAX_RAW];
+	unsigned char pt[FERNET_MAX_MSG + FERNET_BLOCK];
+	unsigned char mac[FERNET_MAC_LEN];
+	struct fernet_detail dummy;
+	size_t rawlen = 0, ctlen, i;
+	unsigned pad;
+	uint64_t ts;
+	int ret;
+
+	if (d == NULL)
+		d = &dummy;
+	d->why = FERNET_WHY_LENGTH;
+	d->key = 0;
+	d->timestamp = 0;
+
+	/* Cheap, public checks first: the token's shape says nothing about any key. */
+	if (toklen > FERNET_MAX_TOKEN)
+		return FERNET_EINVALID;
+	if (b64url_decode(token, toklen, raw, sizeof(raw), &rawlen) != 0) {
+		d->why = FERNET_WHY_BASE64;
+		return FERNET_EINVALID;
+	}
+	if (rawlen < 1 || raw[0] != FERNET_VERSION) {
+		d->why = FERNET_WHY_VERSION;
+		return FERNET_EINVALID;
+	}
+	if (rawlen < FERNET_MIN_RAW || (rawlen - FERNET_MIN_RAW) % FERNET_BLOCK != 0)
+		return FERNET_EINVALID;
+	ts = get_be64(raw + 1);
+	d->timestamp = ts;
+	/*
+	 * As cryptography.fernet: with a ttl, "timestamp + ttl < now" is expired and "now + 60 <
+	 * timestamp" is from the future; written so neither sum can wrap.
+	 */
+	if (ttl > 0) {
+		if ((uint64_t)ttl <= now && ts < now - (uint64_t)ttl) {
+			d->why = FERNET_WHY_EXPIRED;
+			return FERNET_EINVALID;
+		}
+		if (now <= UINT64_MAX - FERNET_MAX_CLOCK_SKEW && ts > now + FERNET_MAX_CLOCK_SKEW) {
+			d->why = FERNET_WHY_FUTURE;
+			return FERNET_EINVALID;
+		}
+	}
+
+	/* The MAC, in constant time, before a single byte is decrypted (Fernet spec, step 5). */
+	for (i = 0; i < n; i++) {
+		if (mac_compute(keys[i].sign, raw, rawlen - FERNET_MAC_LEN, mac) != 0)
+			return FERNET_ECRYPTO;
+		/* Never NULL arguments here: wolfSSL_CRYPTO_memcmp calls NULL "equal". */
+		if (wolfSSL_CRYPTO_memcmp(mac, raw + rawlen - FERNET_MAC_LEN, FERNET_MAC_LEN) == 0)
+			break;
+	}
+	explicit_bzero(mac, sizeof(mac));
+	if (i == n) {
+		d->why = FERNET_WHY_MAC;
+		return FERNET_EINVALID;
+	}
+
+	ctlen = rawlen - FERNET_HEAD_LEN - FERNET_MAC_LEN;
+	if (cbc_run(keys[i].enc, raw + 9, AES_DECRYPTION, pt, raw + FERNET_HEAD_LEN, ctlen) != 0) {
+		explicit_bzero(pt, ctlen);
+		return FERNET_ECRYPTO;
+	}
+	pad = pad_check(pt, ctlen);
+	if (pad == 0) {
+		explicit_bzero(pt, ctlen);
+		d->why = FERNET_WHY_PADDING;
+		return FERNET_EINVALID;
+	}
+	d->why = FERNET_WHY_OK;
+	d->key = i;
+	if (ctlen - pad > cap) {
+		ret = FERNET_ENOSPACE;
+	} else {
+		if (ctlen > pad)
+			memcpy(out, pt, ctlen - pad);
+		*outlen = ctlen - pad;
+		ret = 0;
+	}
+	explicit_bzero(pt, ctlen);
+	return ret;
+}
+
+int
+fernet_decrypt_any(const struct fernet_key *keys, size_t n, const char *token, size_t toklen,
+                   uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen)
+{
+	return fernet_decrypt_detail(keys, n, token, toklen, now, ttl, out, cap, outlen, NULL);
+}
+
+int
+fernet_decrypt(const struct fernet_key *k, const char *token, size_t toklen, uint64_t now,
+               int64_t ttl, void *out, size_t cap, size_t *outlen)
+{
+	return fernet_decrypt_detail(k, 1, token, toklen, now, ttl, out, cap, outlen, NULL);
+}
