@@ -21,5 +21,7 @@ const char *msg_prog(void);
 void msg_error(const char *fmt, ...) MSG_FMT(1, 2);
 void msg_warn(const char *fmt, ...) MSG_FMT(1, 2);
 void msg_note(const char *fmt, ...) MSG_FMT(1, 2);
+/* "prog: text": information that is neither a problem nor a note (start-up banners). */
+void msg_info(const char *fmt, ...) MSG_FMT(1, 2);
 
 #endif

@@ -1,1 +1,423 @@
-int main(void){return 0;}
+/*
+ * squirrel-server: serves the club's secret in one of the tutorial's modes.
+ * Parses options and the environment, opens the listener and TLS context, and runs the loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include "addr.h"
+#include "msg.h"
+#include "pass.h"
+#include "srv.h"
+#include "srv_tls.h"
+
+/* Exit codes, listed in squirrel-server(1). */
+enum {
+	EXIT_RUNTIME = 1,
+	EXIT_USAGE = 2,
+	EXIT_LISTEN = 3,   /* cannot listen on the address */
+	EXIT_TLSFILE = 4,  /* certificate or key unreadable, garbled, expired or mismatched */
+	EXIT_PASSWORD = 5, /* the key's password is missing or wrong */
+	EXIT_KEY = 6,      /* SECRET_KEY missing or malformed */
+};
+
+static const char usage_text[] =
+	"usage: squirrel-server [--mode plain|fernet|tls] [--listen HOST:PORT] [--message TEXT]\n"
+	"                       [--quiet] [--cert FILE --key FILE [--key-password-file FILE]\n"
+	"                       [--client-ca FILE] [--fernet]] [--workers N] [--max-conns N]\n"
+	"                       [--header-timeout S] [--idle-timeout S] [--handshake-timeout S]\n"
+	"\n"
+	"  --mode plain     HTTP: anyone on the path reads the secret (default)\n"
+	"  --mode fernet    HTTP with the body as a Fernet token; the key comes from SECRET_KEY\n"
+	"  --mode tls       HTTPS with --cert and --key (add --fernet for a token inside TLS)\n"
+	"  --listen         address to listen on (default 127.0.0.1:5683; [::1]:PORT, 0.0.0.0:PORT)\n"
+	"  --message        the secret (default: $SECRET_MESSAGE, else 'fluffy tail')\n"
+	"  --quiet          no access log\n"
+	"\n"
+	"See squirrel-server(1) for every option, limit and exit code.\n";
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	srv_stop_requested = 1;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	srv_reload_requested = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: poll() must return so the loop sees the flag at once. */
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* A whole number of seconds in [1, max], as milliseconds. */
+static int
+parse_seconds(const char *opt, const char *v, int max, int *ms)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > max) {
+		msg_error("%s: expected a whole number of seconds from 1 to %d, got '%s'", opt, max, v);
+		return -1;
+	}
+	*ms = (int)n * 1000;
+	return 0;
+}
+
+static int
+parse_count(const char *opt, const char *v, int max, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > max) {
+		msg_error("%s: expected a number from 1 to %d, got '%s'", opt, max, v);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+enum {
+	OPT_MESSAGE = 256,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_KEY_PASSWORD_FILE,
+	OPT_CLIENT_CA,
+	OPT_FERNET,
+	OPT_WORKERS,
+	OPT_MAX_CONNS,
+	OPT_HEADER_TIMEOUT,
+	OPT_IDLE_TIMEOUT,
+	OPT_HANDSHAKE_TIMEOUT,
+};
+
+static const struct option long_opts[] = {
+	{"mode", required_argument, NULL, 'm'},
+	{"listen", required_argument, NULL, 'l'},
+	{"message", required_argument, NULL, OPT_MESSAGE},
+	{"quiet", no_argument, NULL, 'q'},
+	{"cert", required_argument, NULL, OPT_CERT},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"key-password-file", required_argument, NULL, OPT_KEY_PASSWORD_FILE},
+	{"client-ca", required_argument, NULL, OPT_CLIENT_CA},
+	{"fernet", no_argument, NULL, OPT_FERNET},
+	{"workers", required_argument, NULL, OPT_WORKERS},
+	{"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+	{"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+	{"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static int
+parse_args(int argc, char **argv, struct srv_config *cfg)
+{
+	int ch, tls_fernet = 0;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "m:l:qh", long_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			if (strcmp(optarg, "plain") == 0)
+				cfg->mode = SRV_PLAIN;
+			else if (strcmp(optarg, "fernet") == 0)
+				cfg->mode = SRV_FERNET;
+			else if (strcmp(optarg, "tls") == 0)
+				cfg->mode = SRV_TLS;
+			else {
+				msg_error("--mode: expected plain, fernet or tls, got '%s'", optarg);
+				return -1;
+			}
+			break;
+		case 'l': cfg->listen = optarg; break;
+		case OPT_MESSAGE: cfg->message = optarg; break;
+		case 'q': cfg->quiet = 1; break;
+		case OPT_CERT: cfg->cert = optarg; break;
+		case OPT_KEY: cfg->key = optarg; break;
+		case OPT_KEY_PASSWORD_FILE: cfg->key_password_file = optarg; break;
+		case OPT_CLIENT_CA: cfg->client_ca = optarg; break;
+		case OPT_FERNET: tls_fernet = 1; break;
+		case OPT_WORKERS:
+			if (parse_count("--workers", optarg, 64, &cfg->workers) < 0)
+				return -1;
+			break;
+		case OPT_MAX_CONNS:
+			if (parse_count("--max-conns", optarg, 1 << 20, &cfg->max_conns) < 0)
+				return -1;
+			break;
+		case OPT_HEADER_TIMEOUT:
+			if (parse_seconds("--header-timeout", optarg, 3600, &cfg->header_ms) < 0)
+				return -1;
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (parse_seconds("--idle-timeout", optarg, 86400, &cfg->idle_ms) < 0)
+				return -1;
+			break;
+		case OPT_HANDSHAKE_TIMEOUT:
+			if (parse_seconds("--handshake-timeout", optarg, 3600, &cfg->handshake_ms) < 0)
+				return -1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			if (optopt != 0 && optopt < 256)
+				msg_error("unknown option '-%c' (try --help)", optopt);
+			else
+				msg_error("unknown or incomplete option '%s' (try --help)",
+					  argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		msg_error("unexpected argument '%s' (try --help)", argv[optind]);
+		return -1;
+	}
+	if (cfg->mode == SRV_TLS && (cfg->cert == NULL || cfg->key == NULL)) {
+		msg_error("--mode tls needs --cert FILE and --key FILE (make them with squirrel-pki)");
+		return -1;
+	}
+	if (cfg->mode != SRV_TLS && (cfg->cert || cfg->key || cfg->key_password_file ||
+				     cfg->client_ca || tls_fernet)) {
+		msg_error("--cert, --key, --key-password-file, --client-ca and --fernet need --mode tls");
+		return -1;
+	}
+	cfg->fernet = cfg->mode == SRV_FERNET || tls_fernet;
+	return 0;
+}
+
+static int
+load_secret_key(struct srv_config *cfg)
+{
+	struct fernet_key keys[FERNET_MAX_KEYS];
+	const char *text = getenv("SECRET_KEY");
+	char err[256];
+	size_t n = 0;
+
+	if (text == NULL || *text == '\0') {
+		msg_error("SECRET_KEY is not set; make a key with: export SECRET_KEY=$(squirrel-pki "
+			  "fernet-key)");
+		return -1;
+	}
+	if (fernet_keys_parse(text, keys, FERNET_MAX_KEYS, &n, err, sizeof(err)) < 0) {
+		msg_error("SECRET_KEY: %s; make a key with: squirrel-pki fernet-key", err);
+		return -1;
+	}
+	/* Newest first: the first key encrypts; clients may still hold older ones. */
+	cfg->fkey = keys[0];
+	explicit_bzero(keys, sizeof(keys));
+	return 0;
+}
+
+static int
+key_password(const struct srv_config *cfg, char *buf, size_t cap, int *have)
+{
+	int rc;
+
+	*have = 0;
+	if (cfg->key_password_file != NULL) {
+		rc = pass_read_file(cfg->key_password_file, buf, cap);
+		if (rc < 0) {
+			msg_error("%s: %s%s%s", cfg->key_password_file, pass_strerror(rc),
+				  rc == PASS_EREAD ? ": " : "", rc == PASS_EREAD ? strerror(errno) : "");
+			return -1;
+		}
+		*have = 1;
+		return 0;
+	}
+	if (!srv_tls_key_encrypted(cfg->key))
+		return 0;
+	/* As uWSGI and OpenSSL do for the tutorial's encrypted key: ask on the terminal. */
+	char prompt[PATH_MAX + 64];
+
+	snprintf(prompt, sizeof(prompt), "Enter PEM pass phrase for %s: ", cfg->key);
+	rc = pass_prompt(prompt, NULL, buf, cap);
+	if (rc == PASS_ENOTTY) {
+		msg_error("%s: the key is encrypted and there is no terminal to ask for its "
+			  "password; give --key-password-file FILE",
+			  cfg->key);
+		return -1;
+	}
+	if (rc < 0) {
+		msg_error("%s: %s", cfg->key, pass_strerror(rc));
+		return -1;
+	}
+	*have = 1;
+	return 0;
+}
+
+static void
+reload(struct srv *s)
+{
+	char err[512];
+
+	if (s->cfg->mode != SRV_TLS) {
+		msg_note("SIGHUP: nothing to reload in %s mode", s->cfg->mode == SRV_PLAIN ? "plain"
+											  : "fernet");
+		return;
+	}
+	alog_flush(&s->log);
+	if (srv_tls_reload(s, err, sizeof(err)) < 0)
+		msg_error("reload failed, keeping the old certificate: %s", err);
+	else
+		msg_info("reloaded %s and %s for new connections", s->cfg->cert, s->cfg->key);
+}
+
+/* The exact command for the second terminal, as the tutorial's reader needs it. */
+static void
+banner(const struct srv_config *cfg)
+{
+	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX], url[ADDR_TEXT_MAX + 16];
+	const char *why, *h;
+	int v6;
+
+	if (addr_split(cfg->listen, host, port, &why) < 0)
+		return;
+	h = host;
+	if (strcmp(host, "0.0.0.0") == 0)
+		h = "127.0.0.1";
+	else if (strcmp(host, "::") == 0)
+		h = "::1";
+	/* The tutorial's certificate names localhost; loopback addresses reach it too. */
+	if (cfg->mode == SRV_TLS && (strcmp(h, "127.0.0.1") == 0 || strcmp(h, "::1") == 0))
+		h = "localhost";
+	v6 = strchr(h, ':') != NULL;
+	snprintf(url, sizeof(url), "%s://%s%s%s:%s", cfg->mode == SRV_TLS ? "https" : "http",
+		 v6 ? "[" : "", h, v6 ? "]" : "", port);
+	switch (cfg->mode) {
+	case SRV_PLAIN:
+		msg_info("serving the secret over plain HTTP on %s/ (anyone on the path can read it)",
+			 url);
+		msg_info("in a second terminal: SECRET_URL=%s squirrel-client", url);
+		break;
+	case SRV_FERNET:
+		msg_info("serving the secret as a Fernet token on %s/ (only SECRET_KEY holders can "
+			 "read it)",
+			 url);
+		msg_info("in a second terminal, with the same SECRET_KEY exported: SECRET_URL=%s "
+			 "squirrel-client",
+			 url);
+		break;
+	case SRV_TLS:
+		msg_info("serving the secret over HTTPS on %s/ with %s%s", url, cfg->cert,
+			 cfg->fernet ? " (body as a Fernet token)" : "");
+		msg_info("in a second terminal: SECRET_URL=%s squirrel-client --cacert "
+			 "ca-public-key.pem",
+			 url);
+		break;
+	}
+}
+
+/* Private keys and the Fernet key live in this process: keep them out of core files. */
+static void
+no_core_dumps(void)
+{
+	struct rlimit rl = {0, 0};
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct srv_config cfg = {
+		.mode = SRV_PLAIN,
+		.listen = SRV_DEFAULT_LISTEN,
+		.max_conns = SRV_MAX_CONNS,
+		.header_ms = SRV_HEADER_MS,
+		.idle_ms = SRV_IDLE_MS,
+		.handshake_ms = SRV_HANDSHAKE_MS,
+		.workers = 1,
+	};
+	char err[512], password[PASS_MAX + 1];
+	struct srv s;
+	WOLFSSL_CTX *ctx = NULL;
+	int lfd, rc, have_password = 0;
+
+	msg_init("squirrel-server");
+	if (parse_args(argc, argv, &cfg) < 0)
+		return EXIT_USAGE;
+	if (cfg.message == NULL)
+		cfg.message = getenv("SECRET_MESSAGE");
+	if (cfg.message == NULL)
+		cfg.message = SRV_DEFAULT_MESSAGE;
+	cfg.message_len = strlen(cfg.message);
+	if (cfg.message_len > SRV_MAX_MESSAGE) {
+		msg_error("the message is %zu bytes; at most %d are served", cfg.message_len,
+			  SRV_MAX_MESSAGE);
+		return EXIT_USAGE;
+	}
+	if (cfg.fernet || cfg.mode == SRV_TLS)
+		no_core_dumps();
+	if (cfg.fernet && load_secret_key(&cfg) < 0)
+		return EXIT_KEY;
+	install_signals();
+	wolfSSL_Init();
+	if (cfg.mode == SRV_TLS) {
+		if (key_password(&cfg, password, sizeof(password), &have_password) < 0)
+			return EXIT_PASSWORD;
+		rc = srv_tls_ctx(&cfg, have_password ? password : NULL, &ctx, err, sizeof(err));
+		if (rc < 0) {
+			explicit_bzero(password, sizeof(password));
+			msg_error("%s", err);
+			return rc == SRV_TLS_EPASSWORD ? EXIT_PASSWORD : EXIT_TLSFILE;
+		}
+		/* Kept for SIGHUP, which re-reads the same (possibly encrypted) key. */
+		srv_tls_keep_password(have_password ? password : NULL);
+		explicit_bzero(password, sizeof(password));
+	}
+	lfd = srv_listen(cfg.listen, cfg.workers > 1, err, sizeof(err));
+	if (lfd < 0) {
+		msg_error("%s", err);
+		return EXIT_LISTEN;
+	}
+	if (srv_init(&s, &cfg, lfd, err, sizeof(err)) < 0) {
+		msg_error("%s", err);
+		return EXIT_RUNTIME;
+	}
+	s.ctx = ctx;
+	s.on_reload = reload;
+	banner(&cfg);
+	rc = srv_loop(&s);
+	srv_free(&s);
+	srv_tls_forget_password();
+	explicit_bzero(&cfg.fkey, sizeof(cfg.fkey));
+	wolfSSL_Cleanup();
+	return rc == 0 ? 0 : EXIT_RUNTIME;
+}

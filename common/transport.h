@@ -1,0 +1,119 @@
+/*
+ * transport: one read(2)-like interface over a plain socket and over a TLS session, so the
+ * server's state machine and the client's loop are written once (Redis's connection.h).
+ *
+ * tr_read / tr_write return bytes (> 0), 0 on an orderly close (read only), or
+ *   TR_WANT_READ / TR_WANT_WRITE   retry when poll() says the socket is ready for that;
+ *                                   a TLS read may want a write and a write may want a read
+ *   TR_ERROR                       the connection is unusable; tr_errstr() says why
+ * Would-block is a value, never an error, and is never logged. Callers never look at errno
+ * or at wolfSSL codes: this is the only code that calls wolfSSL_read/write/accept/connect.
+ */
+#ifndef SQUIRREL_TRANSPORT_H
+#define SQUIRREL_TRANSPORT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+enum {
+	TR_ERROR = -1,
+	TR_WANT_READ = -2,
+	TR_WANT_WRITE = -3,
+	TR_NOT_TLS = -4, /* tr_handshake (server): the peer's first byte is not a TLS record */
+};
+
+struct WOLFSSL;
+struct WOLFSSL_CTX;
+struct tr_ops;
+
+/* One per connection; small, embedded in the connection slot. */
+struct tr {
+	const struct tr_ops *ops;
+	struct WOLFSSL *ssl; /* NULL for plain */
+	int fd;
+	int err;         /* errno (plain, or TLS socket errors) or wolfSSL code of the last TR_ERROR */
+	unsigned char server;
+	unsigned char peeked; /* server: the first byte was checked for a TLS record */
+};
+
+struct tr_ops {
+	ssize_t (*read)(struct tr *t, void *buf, size_t len);
+	ssize_t (*write)(struct tr *t, const void *buf, size_t len);
+	int (*handshake)(struct tr *t);
+	int (*pending)(const struct tr *t);
+	void (*shutdown)(struct tr *t);
+	void (*release)(struct tr *t);
+};
+
+/* A plain transport over fd (owned from now on: tr_close() closes it). */
+void tr_plain_init(struct tr *t, int fd);
+
+/*
+ * A TLS transport over fd with a new session from ctx. server != 0: accept, and answer
+ * TR_NOT_TLS from tr_handshake when the peer speaks something else first. Client: host is
+ * sent as SNI and checked against the certificate (DNS name or IP address) unless NULL.
+ * Returns 0, or TR_ERROR (fd is then still the caller's).
+ */
+int tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const char *host);
+
+static inline ssize_t
+tr_read(struct tr *t, void *buf, size_t len)
+{
+	return t->ops->read(t, buf, len);
+}
+
+static inline ssize_t
+tr_write(struct tr *t, const void *buf, size_t len)
+{
+	return t->ops->write(t, buf, len);
+}
+
+/* 1 when the handshake is done (at once for plain), or TR_WANT_*, TR_NOT_TLS, TR_ERROR. */
+static inline int
+tr_handshake(struct tr *t)
+{
+	return t->ops->handshake(t);
+}
+
+/* Bytes the transport holds that poll() cannot see (TLS records already received). */
+static inline int
+tr_pending(const struct tr *t)
+{
+	return t->ops->pending(t);
+}
+
+/* Say goodbye (TLS close_notify; plain: shutdown(SHUT_WR)), best effort, never blocks long. */
+static inline void
+tr_shutdown(struct tr *t)
+{
+	t->ops->shutdown(t);
+}
+
+/* Free the session and close the socket. The tr may be initialised again afterwards. */
+void tr_close(struct tr *t);
+
+/* Turn a TLS transport whose peer sent plain text into a plain one (to answer it in kind). */
+void tr_downgrade(struct tr *t);
+
+/*
+ * Why the last call failed, in words users know ("unable to get local issuer certificate",
+ * "connection reset by peer"). buf is used when the text must be built; returns buf or a
+ * static string.
+ */
+const char *tr_errstr(const struct tr *t, char *buf, size_t cap);
+
+/* 1 if the last TR_ERROR was the peer's certificate failing verification. */
+int tr_err_is_verify(const struct tr *t);
+
+/* After a TLS handshake: protocol and cipher names, whether the session was resumed. */
+struct tr_info {
+	const char *version;
+	const char *cipher;
+	int resumed;
+};
+int tr_tls_info(struct tr *t, struct tr_info *info);
+
+/* The peer's certificate number idx (0 = its own) as DER, valid until tr_close(). 1 or 0. */
+int tr_tls_peer_cert(struct tr *t, int idx, const unsigned char **der, int *len);
+
+#endif

@@ -1,0 +1,100 @@
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "transport.h"
+
+static ssize_t
+plain_read(struct tr *t, void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = read(t->fd, buf, len);
+
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return TR_WANT_READ;
+		t->err = errno;
+		return TR_ERROR;
+	}
+}
+
+static ssize_t
+plain_write(struct tr *t, const void *buf, size_t len)
+{
+	for (;;) {
+		/* MSG_NOSIGNAL: a peer that went away is an error here, not a SIGPIPE. */
+		ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
+
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return TR_WANT_WRITE;
+		t->err = errno;
+		return TR_ERROR;
+	}
+}
+
+static int
+plain_handshake(struct tr *t)
+{
+	(void)t;
+	return 1;
+}
+
+static int
+plain_pending(const struct tr *t)
+{
+	(void)t;
+	return 0;
+}
+
+static void
+plain_shutdown(struct tr *t)
+{
+	shutdown(t->fd, SHUT_WR);
+}
+
+static void
+plain_release(struct tr *t)
+{
+	(void)t;
+}
+
+static const struct tr_ops plain_ops = {
+	plain_read, plain_write, plain_handshake, plain_pending, plain_shutdown, plain_release,
+};
+
+void
+tr_plain_init(struct tr *t, int fd)
+{
+	memset(t, 0, sizeof(*t));
+	t->ops = &plain_ops;
+	t->fd = fd;
+}
+
+void
+tr_downgrade(struct tr *t)
+{
+	int fd = t->fd, server = t->server;
+
+	t->ops->release(t);
+	tr_plain_init(t, fd);
+	t->server = (unsigned char)server;
+}
+
+void
+tr_close(struct tr *t)
+{
+	if (t->ops)
+		t->ops->release(t);
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	t->ssl = NULL;
+}

@@ -1,0 +1,279 @@
+/*
+ * The TLS transport: wolfSSL on a (usually non-blocking) socket. Every call's real return
+ * value goes to wolfSSL_get_error() (WOLFSSL-NOTES: passing 0 can report stale state), and
+ * one function maps the result to the transport's contract (curl's wssl_recv).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+
+#include "tls_words.h"
+#include "transport.h"
+
+/* The first byte of every TLS handshake record (RFC 8446 §5.1, ContentType handshake). */
+#define TLS_HANDSHAKE_RECORD 0x16
+
+/* Map a failed wolfSSL call. eof_ok: an orderly end is 0 (reads), not an error. */
+static ssize_t
+tls_result(struct tr *t, int ret, int eof_ok)
+{
+	int e = wolfSSL_get_error(t->ssl, ret);
+
+	switch (e) {
+	case WOLFSSL_ERROR_WANT_READ:
+		return TR_WANT_READ;
+	case WOLFSSL_ERROR_WANT_WRITE:
+		return TR_WANT_WRITE;
+	case WOLFSSL_ERROR_ZERO_RETURN:
+	case SOCKET_PEER_CLOSED_E:
+		/* close_notify, or a TCP close: our messages are length-delimited, so a close
+		 * between them truncates nothing. */
+		if (eof_ok)
+			return 0;
+		t->err = SOCKET_PEER_CLOSED_E;
+		return TR_ERROR;
+	case SOCKET_ERROR_E:
+		/* The socket failed underneath: errno says how (reset, timeout, ...). */
+		t->err = errno > 0 ? errno : e;
+		return TR_ERROR;
+	}
+	t->err = e;
+	return TR_ERROR;
+}
+
+static ssize_t
+tls_read(struct tr *t, void *buf, size_t len)
+{
+	int n = wolfSSL_read(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+
+	return n > 0 ? n : tls_result(t, n, 1);
+}
+
+static ssize_t
+tls_write(struct tr *t, const void *buf, size_t len)
+{
+	/* After a WANT, wolfSSL requires the same buffer and length again; callers keep their
+	 * output unchanged until it is written, so this holds. */
+	int n = wolfSSL_write(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+
+	return n > 0 ? n : tls_result(t, n, 0);
+}
+
+/* Server: is the first byte a TLS record? A plain request deserves a plain answer. */
+static int
+peek_first(struct tr *t)
+{
+	unsigned char b;
+
+	for (;;) {
+		ssize_t n = recv(t->fd, &b, 1, MSG_PEEK);
+
+		if (n == 1) {
+			t->peeked = 1;
+			return b == TLS_HANDSHAKE_RECORD ? 0 : TR_NOT_TLS;
+		}
+		if (n == 0) {
+			t->err = SOCKET_PEER_CLOSED_E;
+			return TR_ERROR;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return TR_WANT_READ;
+		t->err = errno;
+		return TR_ERROR;
+	}
+}
+
+static int
+tls_handshake(struct tr *t)
+{
+	int ret;
+
+	if (t->server && !t->peeked) {
+		ret = peek_first(t);
+		if (ret != 0)
+			return ret;
+	}
+	ret = t->server ? wolfSSL_accept(t->ssl) : wolfSSL_connect(t->ssl);
+	if (ret == WOLFSSL_SUCCESS)
+		return 1;
+	return (int)tls_result(t, ret, 0);
+}
+
+static int
+tls_pending(const struct tr *t)
+{
+	/* Decrypted bytes, or whole records wolfSSL read ahead: neither wakes poll(). */
+	return wolfSSL_pending(t->ssl) > 0 || wolfSSL_has_pending(t->ssl);
+}
+
+static void
+tls_shutdown(struct tr *t)
+{
+	/* One attempt: close_notify goes out if the socket takes it; nobody waits for the
+	 * peer's reply (RFC 8446 §6.1 allows closing without it). */
+	wolfSSL_shutdown(t->ssl);
+}
+
+static void
+tls_release(struct tr *t)
+{
+	if (t->ssl)
+		wolfSSL_free(t->ssl);
+	t->ssl = NULL;
+}
+
+static const struct tr_ops tls_ops = {
+	tls_read, tls_write, tls_handshake, tls_pending, tls_shutdown, tls_release,
+};
+
+static int
+is_ip_literal(const char *host)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+int
+tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const char *host)
+{
+	WOLFSSL *ssl = wolfSSL_new(ctx);
+
+	if (ssl == NULL)
+		return TR_ERROR;
+	if (wolfSSL_set_fd(ssl, fd) != WOLFSSL_SUCCESS)
+		goto fail;
+	if (!server && host != NULL) {
+		/* RFC 6066 §3: SNI carries names, never address literals. */
+		if (!is_ip_literal(host) &&
+		    wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host)) !=
+			    WOLFSSL_SUCCESS)
+			goto fail;
+		/* wolfSSL checks no host name unless told to (WOLFSSL-NOTES). */
+		if (wolfSSL_check_domain_name(ssl, host) != WOLFSSL_SUCCESS)
+			goto fail;
+	}
+	memset(t, 0, sizeof(*t));
+	t->ops = &tls_ops;
+	t->ssl = ssl;
+	t->fd = fd;
+	t->server = server != 0;
+	return 0;
+fail:
+	wolfSSL_free(ssl);
+	return TR_ERROR;
+}
+
+/* TLS alert descriptions (RFC 8446 §6), for "the peer refused: unknown_ca". */
+static const char *
+alert_name(int code)
+{
+	switch (code) {
+	case 10: return "unexpected_message";
+	case 20: return "bad_record_mac";
+	case 22: return "record_overflow";
+	case 40: return "handshake_failure";
+	case 42: return "bad_certificate";
+	case 43: return "unsupported_certificate";
+	case 44: return "certificate_revoked";
+	case 45: return "certificate_expired";
+	case 46: return "certificate_unknown";
+	case 47: return "illegal_parameter";
+	case 48: return "unknown_ca";
+	case 49: return "access_denied";
+	case 50: return "decode_error";
+	case 51: return "decrypt_error";
+	case 70: return "protocol_version";
+	case 71: return "insufficient_security";
+	case 80: return "internal_error";
+	case 86: return "inappropriate_fallback";
+	case 90: return "user_canceled";
+	case 109: return "missing_extension";
+	case 110: return "unsupported_extension";
+	case 112: return "unrecognized_name";
+	case 116: return "certificate_required";
+	case 120: return "no_application_protocol";
+	}
+	return NULL;
+}
+
+const char *
+tr_errstr(const struct tr *t, char *buf, size_t cap)
+{
+	int e = t->err;
+	const char *w;
+
+	if (e > 0)
+		return strerror(e);
+	w = tlsw_verify_text(e);
+	if (w != NULL)
+		return w;
+	switch (e) {
+	case 0:
+		return "no error";
+	case SOCKET_PEER_CLOSED_E:
+		return "connection closed by peer";
+	case LENGTH_ERROR:
+		/* What a TLS client reads when an HTTP server answers (OpenSSL's words). */
+		return "wrong version number (the peer does not speak TLS)";
+	case VERSION_ERROR:
+		return "unsupported protocol version";
+	case MATCH_SUITE_ERROR:
+		return "no protocol version or cipher suite in common";
+	case NO_PEER_CERT:
+		return "the peer sent no certificate";
+	case FATAL_ERROR:
+		if (t->ssl != NULL) {
+			WOLFSSL_ALERT_HISTORY h;
+
+			if (wolfSSL_get_alert_history(t->ssl, &h) == WOLFSSL_SUCCESS &&
+			    alert_name(h.last_rx.code) != NULL) {
+				snprintf(buf, cap, "the peer sent a fatal alert: %s",
+					 alert_name(h.last_rx.code));
+				return buf;
+			}
+		}
+		return "the peer sent a fatal alert";
+	}
+	snprintf(buf, cap, "%s (wolfSSL error %d)", wolfSSL_ERR_reason_error_string((unsigned long)e), e);
+	return buf;
+}
+
+int
+tr_err_is_verify(const struct tr *t)
+{
+	return t->err < 0 && tlsw_is_verify_error(t->err);
+}
+
+int
+tr_tls_info(struct tr *t, struct tr_info *info)
+{
+	if (t->ssl == NULL)
+		return -1;
+	info->version = wolfSSL_get_version(t->ssl);
+	info->cipher = wolfSSL_get_cipher_name(t->ssl);
+	info->resumed = wolfSSL_session_reused(t->ssl);
+	return 0;
+}
+
+int
+tr_tls_peer_cert(struct tr *t, int idx, const unsigned char **der, int *len)
+{
+	WOLFSSL_X509_CHAIN *chain = t->ssl ? wolfSSL_get_peer_chain(t->ssl) : NULL;
+
+	if (chain == NULL || idx < 0 || idx >= wolfSSL_get_chain_count(chain))
+		return 0;
+	*der = wolfSSL_get_chain_cert(chain, idx);
+	*len = wolfSSL_get_chain_length(chain, idx);
+	return *der != NULL;
+}

@@ -1,0 +1,504 @@
+/*
+ * The connection state machine. Each state's function either moves the connection on
+ * (STEP_AGAIN), asks poll() for an event (POLLIN/POLLOUT), or closes it (0).
+ */
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/random.h>
+
+#include "addr.h"
+#include "conn.h"
+#include "srv.h"
+
+#define STEP_AGAIN (-1)
+/* Bytes a closing connection may still send us before we stop listening (lingering close). */
+#define LINGER_MAX (256 * 1024)
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t
+wall_sec(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static const char *
+peer_text(const struct conn *c, char out[ADDR_TEXT_MAX])
+{
+	return addr_format(&c->peer.sa, out);
+}
+
+static void
+release_buffers(struct srv *s, struct conn *c)
+{
+	if (c->in != NULL && c->in_off == c->in_len) {
+		bufpool_put(&s->pool, c->in);
+		c->in = NULL;
+		c->in_off = c->in_len = 0;
+	}
+	if (c->out != NULL && c->out_off == c->out_len) {
+		bufpool_put(&s->pool, c->out);
+		c->out = NULL;
+		c->out_off = c->out_len = 0;
+	}
+}
+
+void
+conn_close(struct srv *s, struct conn *c, const char *reason)
+{
+	if (reason != NULL && !s->log.quiet) {
+		char peer[ADDR_TEXT_MAX];
+
+		alog_event(&s->log, wall_sec(), peer_text(c, peer), reason, NULL);
+	}
+	tr_close(&c->t);
+	c->in_off = c->in_len = 0;
+	c->out_off = c->out_len = 0;
+	release_buffers(s, c);
+	c->state = CONN_CLOSED;
+}
+
+/* Close for a transport failure, saying what the transport saw. */
+static int
+close_failed(struct srv *s, struct conn *c, const char *what)
+{
+	char detail[160], line[256];
+
+	snprintf(line, sizeof(line), "%s: %s", what, tr_errstr(&c->t, detail, sizeof(detail)));
+	conn_close(s, c, line);
+	return 0;
+}
+
+int
+conn_open(struct srv *s, struct conn *c, int fd, const struct sockaddr *peer, int tls)
+{
+	memset(c, 0, sizeof(*c));
+	if (peer->sa_family == AF_INET6)
+		memcpy(&c->peer.in6, peer, sizeof(c->peer.in6));
+	else
+		memcpy(&c->peer.in4, peer, sizeof(c->peer.in4));
+	if (tls) {
+		if (tr_tls_init(&c->t, fd, s->ctx, 1, NULL) < 0) {
+			tr_plain_init(&c->t, fd);
+			conn_close(s, c, "cannot start a TLS session (out of memory)");
+			return -1;
+		}
+		c->state = CONN_HANDSHAKE;
+		c->deadline_ms = s->now_ms + s->cfg->handshake_ms;
+	} else {
+		tr_plain_init(&c->t, fd);
+		c->state = CONN_READ_HEAD;
+		c->deadline_ms = s->now_ms + s->cfg->header_ms;
+	}
+	http_request_init(&c->req);
+	return 0;
+}
+
+int
+conn_is_idle(const struct conn *c)
+{
+	return c->state == CONN_READ_HEAD && c->in_off == c->in_len && c->out_off == c->out_len;
+}
+
+/* Queue the answer to the current request (or rejection) and log it. */
+static int
+answer(struct srv *s, struct conn *c, enum resp_id id, const char *why)
+{
+	const struct http_request *q = &c->req;
+	enum resp_conn cn = RESP_KEEP;
+	int head_only = q->method != NULL && q->meth == HTTP_HEAD;
+	const struct resp *r;
+	size_t len, body;
+
+	if (resp_closes(id) || !q->keep_alive || s->stopping) {
+		cn = RESP_CLOSE;
+		c->close_after = 1;
+	} else if (q->version == 10) {
+		cn = RESP_KEEP10;
+	}
+	r = &s->resp.r[id][cn];
+	len = head_only ? r->head_len : r->len;
+	if (c->out == NULL) {
+		c->out = bufpool_get(&s->pool);
+		if (c->out == NULL) {
+			conn_close(s, c, "out of memory for a response");
+			return -1;
+		}
+		c->out_off = c->out_len = 0;
+	}
+	memcpy(c->out->data + c->out_len, r->bytes, len);
+	c->out_len += (uint32_t)len;
+	body = len - r->head_len;
+	if (id == RESP_SECRET && s->cfg->fernet && !head_only) {
+		unsigned char iv[16];
+		size_t tlen = 0;
+
+		/* A fresh IV and timestamp per response, as Fernet requires. */
+		if (wc_RNG_GenerateBlock(s->rng, iv, sizeof(iv)) != 0 ||
+		    fernet_encrypt(&s->cfg->fkey, (uint64_t)wall_sec(), iv, s->cfg->message,
+				   s->cfg->message_len, c->out->data + c->out_len,
+				   BUF_SIZE - c->out_len, &tlen) < 0 ||
+		    tlen != s->resp.body_len) {
+			conn_close(s, c, "cannot make a Fernet token");
+			return -1;
+		}
+		c->out_len += (uint32_t)tlen;
+		body = tlen;
+	}
+	if (!s->log.quiet) {
+		char peer[ADDR_TEXT_MAX];
+
+		alog_request(&s->log, wall_sec(), peer_text(c, peer), q->method, q->method_len,
+			     q->target, q->target_len, r->status, body, now_us() - c->req_start_us,
+			     why);
+	}
+	return 0;
+}
+
+/* A complete head is at in[in_off - n, in_off). Route it, queue the answer, arrange the body. */
+static int
+on_request(struct srv *s, struct conn *c)
+{
+	const struct http_request *q = &c->req;
+	enum resp_id id = resp_route(q);
+	const char *why = NULL;
+
+	if (q->framing == HTTP_BODY_LENGTH && q->content_length > SRV_MAX_BODY) {
+		id = RESP_413;
+		why = "request body too large";
+	}
+	if (answer(s, c, id, why) < 0)
+		return 0;
+	if (!c->close_after && q->framing == HTTP_BODY_LENGTH) {
+		c->body_left = q->content_length;
+	} else if (!c->close_after && q->framing == HTTP_BODY_CHUNKED) {
+		http_chunked_init(&c->chunked);
+		c->body_chunked = 1;
+		c->body_seen = 0;
+	}
+	return STEP_AGAIN;
+}
+
+static int
+on_reject(struct srv *s, struct conn *c)
+{
+	/* A TLS ClientHello on the plain port: there is no answer it could read. */
+	if (c->req.s.start == 0 && (unsigned char)c->in->data[c->in_off] == 0x16) {
+		conn_close(s, c, "closed: a TLS handshake arrived on the plain HTTP port");
+		return 0;
+	}
+	if (answer(s, c, resp_for_status(c->req.reject), c->req.why) < 0)
+		return 0;
+	/* Framing is lost: nothing after this can be trusted to be a request. */
+	c->in_off = c->in_len;
+	c->state = CONN_WRITE;
+	return STEP_AGAIN;
+}
+
+static int
+step_handshake(struct srv *s, struct conn *c)
+{
+	int r = tr_handshake(&c->t);
+
+	if (r == TR_WANT_READ)
+		return POLLIN;
+	if (r == TR_WANT_WRITE)
+		return POLLOUT;
+	if (r == TR_NOT_TLS) {
+		/* Plain HTTP on the TLS port: answer in plain text, as nginx does. */
+		tr_downgrade(&c->t);
+		c->req_start_us = now_us();
+		if (answer(s, c, RESP_400_PLAIN_ON_TLS, "plain HTTP sent to the HTTPS port") < 0)
+			return 0;
+		c->state = CONN_WRITE;
+		return STEP_AGAIN;
+	}
+	if (r < 0)
+		return close_failed(s, c, "tls handshake failed");
+	c->state = CONN_READ_HEAD;
+	c->deadline_ms = s->now_ms + s->cfg->header_ms;
+	return STEP_AGAIN;
+}
+
+/* Parse and answer every complete request in the buffer; read when one is incomplete. */
+static int
+step_read_head(struct srv *s, struct conn *c)
+{
+	if (c->in == NULL) {
+		c->in = bufpool_get(&s->pool);
+		if (c->in == NULL) {
+			conn_close(s, c, "out of memory for a request");
+			return 0;
+		}
+		c->in_off = c->in_len = 0;
+	}
+	for (;;) {
+		if (c->in_len > c->in_off) {
+			int r = http_parse_request(c->in->data + c->in_off, c->in_len - c->in_off,
+						   &c->req);
+
+			if (r > 0) {
+				c->in_off += (uint32_t)r;
+				if (on_request(s, c) == 0)
+					return 0;
+				/* Keep batching pipelined answers while they fit in one write. */
+				if (c->close_after || c->body_left || c->body_chunked ||
+				    BUF_SIZE - c->out_len < s->max_response) {
+					c->state = CONN_WRITE;
+					return STEP_AGAIN;
+				}
+				http_request_init(&c->req);
+				c->req_start_us = now_us();
+				continue;
+			}
+			if (r == HTTP_INVALID)
+				return on_reject(s, c);
+		}
+		if (c->out_len > c->out_off) {
+			c->state = CONN_WRITE;
+			return STEP_AGAIN;
+		}
+		if (c->in_off == c->in_len) {
+			c->in_off = c->in_len = 0;
+		} else if (c->in_len == BUF_SIZE) {
+			/* The parser may resume on moved bytes; only their content must stay. */
+			memmove(c->in->data, c->in->data + c->in_off, c->in_len - c->in_off);
+			c->in_len -= c->in_off;
+			c->in_off = 0;
+		}
+		ssize_t n = tr_read(&c->t, c->in->data + c->in_len, BUF_SIZE - c->in_len);
+
+		if (n > 0) {
+			if (c->in_len == c->in_off) {
+				c->req_start_us = now_us();
+				if (c->idle) {
+					/* The first byte after an idle wait starts the head deadline;
+					 * later bytes never extend it. */
+					c->idle = 0;
+					c->deadline_ms = s->now_ms + s->cfg->header_ms;
+				}
+			}
+			c->in_len += (uint32_t)n;
+			continue;
+		}
+		if (n == 0) {
+			conn_close(s, c,
+				   c->in_len > c->in_off ? "closed by the peer mid-request" : NULL);
+			return 0;
+		}
+		if (n == TR_WANT_READ || n == TR_WANT_WRITE) {
+			release_buffers(s, c);
+			return n == TR_WANT_READ ? POLLIN : POLLOUT;
+		}
+		return close_failed(s, c, "read failed");
+	}
+}
+
+/* Discard an announced body: it must never be mistaken for the next request. */
+static int
+step_read_body(struct srv *s, struct conn *c)
+{
+	for (;;) {
+		size_t avail = c->in_len - c->in_off;
+
+		if (c->body_chunked && avail > 0) {
+			size_t n = avail;
+			ssize_t r = http_chunked_decode(&c->chunked, c->in->data + c->in_off, &n);
+
+			if (r == HTTP_INVALID) {
+				conn_close(s, c, "closed: malformed chunked request body");
+				return 0;
+			}
+			c->body_seen += (uint32_t)n;
+			if (c->body_seen > SRV_MAX_BODY) {
+				conn_close(s, c, "closed: chunked request body too large");
+				return 0;
+			}
+			if (r >= 0) {
+				/* Done: what followed the body sits right after the decoded bytes. */
+				c->in_off += (uint32_t)n;
+				c->in_len = c->in_off + (uint32_t)r;
+				c->body_chunked = 0;
+			} else {
+				c->in_off = c->in_len;
+			}
+		} else if (c->body_left > 0 && avail > 0) {
+			size_t take = avail < c->body_left ? avail : (size_t)c->body_left;
+
+			c->in_off += (uint32_t)take;
+			c->body_left -= take;
+		}
+		if (!c->body_chunked && c->body_left == 0) {
+			http_request_init(&c->req);
+			c->req_start_us = now_us();
+			c->state = CONN_READ_HEAD;
+			return STEP_AGAIN;
+		}
+		if (c->in_off == c->in_len)
+			c->in_off = c->in_len = 0;
+		ssize_t n = tr_read(&c->t, c->in->data + c->in_len, BUF_SIZE - c->in_len);
+
+		if (n > 0) {
+			c->in_len += (uint32_t)n;
+			continue;
+		}
+		if (n == 0) {
+			conn_close(s, c, "closed by the peer mid-body");
+			return 0;
+		}
+		if (n == TR_WANT_READ || n == TR_WANT_WRITE)
+			return n == TR_WANT_READ ? POLLIN : POLLOUT;
+		return close_failed(s, c, "read failed");
+	}
+}
+
+static int
+step_write(struct srv *s, struct conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = tr_write(&c->t, c->out->data + c->out_off, c->out_len - c->out_off);
+
+		if (n > 0) {
+			c->out_off += (uint32_t)n;
+			c->deadline_ms = s->now_ms + SRV_WRITE_MS;
+			continue;
+		}
+		if (n == TR_WANT_WRITE || n == TR_WANT_READ) {
+			if (c->deadline_ms > s->now_ms + SRV_WRITE_MS)
+				c->deadline_ms = s->now_ms + SRV_WRITE_MS;
+			return n == TR_WANT_WRITE ? POLLOUT : POLLIN;
+		}
+		return close_failed(s, c, "write failed");
+	}
+	c->out_off = c->out_len = 0;
+	if (c->close_after) {
+		tr_shutdown(&c->t);
+		c->in_off = c->in_len = 0;
+		release_buffers(s, c);
+		c->state = CONN_LINGER;
+		c->deadline_ms = s->now_ms + SRV_LINGER_MS;
+		return STEP_AGAIN;
+	}
+	if (c->body_left || c->body_chunked) {
+		c->state = CONN_READ_BODY;
+		c->deadline_ms = s->now_ms + s->cfg->header_ms;
+		return STEP_AGAIN;
+	}
+	if (s->stopping && c->in_off == c->in_len) {
+		conn_close(s, c, NULL);
+		return 0;
+	}
+	http_request_init(&c->req);
+	c->state = CONN_READ_HEAD;
+	if (c->in_off < c->in_len) {
+		c->deadline_ms = s->now_ms + s->cfg->header_ms;
+		c->req_start_us = now_us();
+	} else {
+		c->idle = 1;
+		c->deadline_ms = s->now_ms + s->cfg->idle_ms;
+	}
+	return STEP_AGAIN;
+}
+
+/* Answered and closing: read and drop what the peer still sends, so our answer is not
+ * destroyed by a reset before it is read. */
+static int
+step_linger(struct srv *s, struct conn *c)
+{
+	for (;;) {
+		ssize_t n = tr_read(&c->t, s->scratch, sizeof(s->scratch));
+
+		if (n > 0) {
+			c->body_seen += (uint32_t)n;
+			if (c->body_seen > LINGER_MAX)
+				break;
+			continue;
+		}
+		if (n == TR_WANT_READ)
+			return POLLIN;
+		if (n == TR_WANT_WRITE)
+			return POLLOUT;
+		break;
+	}
+	conn_close(s, c, NULL);
+	return 0;
+}
+
+short
+conn_step(struct srv *s, struct conn *c)
+{
+	int r;
+
+	do {
+		switch (c->state) {
+		case CONN_HANDSHAKE:
+			r = step_handshake(s, c);
+			break;
+		case CONN_READ_HEAD:
+			r = step_read_head(s, c);
+			break;
+		case CONN_READ_BODY:
+			r = step_read_body(s, c);
+			break;
+		case CONN_WRITE:
+			r = step_write(s, c);
+			break;
+		case CONN_LINGER:
+			r = step_linger(s, c);
+			break;
+		case CONN_CLOSED:
+		default:
+			return 0;
+		}
+	} while (r == STEP_AGAIN);
+	c->pending = r != 0 && tr_pending(&c->t);
+	return (short)r;
+}
+
+short
+conn_expire(struct srv *s, struct conn *c)
+{
+	switch (c->state) {
+	case CONN_HANDSHAKE:
+		conn_close(s, c, "closed: tls handshake not finished in time");
+		return 0;
+	case CONN_READ_HEAD:
+		if (c->idle) {
+			conn_close(s, c, NULL);
+			return 0;
+		}
+		if (c->in_len == c->in_off) {
+			conn_close(s, c, "closed: no request arrived in time");
+			return 0;
+		}
+		/* Part of a head arrived, too slowly: say so, then close. */
+		http_request_init(&c->req);
+		c->in_off = c->in_len;
+		if (answer(s, c, RESP_408, "request head not complete in time") < 0)
+			return 0;
+		c->state = CONN_WRITE;
+		c->deadline_ms = s->now_ms + SRV_WRITE_MS;
+		return conn_step(s, c);
+	case CONN_READ_BODY:
+		conn_close(s, c, "closed: request body not complete in time");
+		return 0;
+	case CONN_WRITE:
+		conn_close(s, c, "closed: the peer stopped reading its response");
+		return 0;
+	case CONN_LINGER:
+	case CONN_CLOSED:
+		break;
+	}
+	conn_close(s, c, NULL);
+	return 0;
+}

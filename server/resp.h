@@ -1,0 +1,69 @@
+/*
+ * resp: every response the server can send, formatted once at start-up. Per request the
+ * server copies bytes; once a second it patches the Date field of each in place (its length
+ * never changes). In Fernet mode only the body is made per request.
+ */
+#ifndef SQUIRREL_RESP_H
+#define SQUIRREL_RESP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+
+enum resp_id {
+	RESP_SECRET, /* 200, the message (or, in Fernet mode, the head of a token response) */
+	RESP_400,
+	RESP_400_PLAIN_ON_TLS, /* nginx's "The plain HTTP request was sent to HTTPS port" */
+	RESP_404,
+	RESP_405,
+	RESP_408,
+	RESP_413,
+	RESP_414,
+	RESP_431,
+	RESP_501,
+	RESP_505,
+	RESP_COUNT
+};
+
+/* Which Connection field: none (HTTP/1.1 persistent), close, or keep-alive (HTTP/1.0). */
+enum resp_conn { RESP_KEEP, RESP_CLOSE, RESP_KEEP10, RESP_CONN_COUNT };
+
+struct resp {
+	const char *bytes; /* head and body */
+	uint16_t head_len;
+	uint16_t len; /* head + body; in Fernet mode RESP_SECRET's body is made per request */
+	uint16_t date_off;
+	uint16_t status;
+};
+
+/* Room for every response: three copies of the largest message plus the error pages. */
+#define RESP_ARENA 32768
+
+struct resp_table {
+	struct resp r[RESP_COUNT][RESP_CONN_COUNT];
+	int64_t date_sec;
+	size_t body_len; /* of RESP_SECRET: the message, or its token */
+	char arena[RESP_ARENA];
+};
+
+/*
+ * Format every response for this message; token_len != 0 means Fernet mode, where the
+ * secret's body is a token of that length made per request. 0, or -1 if it does not fit.
+ */
+int resp_init(struct resp_table *t, const char *message, size_t message_len, size_t token_len,
+	      int64_t now_sec);
+
+/* Patch the Date fields when the second has changed. */
+void resp_tick(struct resp_table *t, int64_t now_sec);
+
+/* The status a rejected request is answered with, as a response id. */
+enum resp_id resp_for_status(int status);
+
+/* Route a parsed request: GET/HEAD / is the secret, other methods on / are 405, other paths 404. */
+enum resp_id resp_route(const struct http_request *req);
+
+/* Whether answering with this response must close the connection (framing errors). */
+int resp_closes(enum resp_id id);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * srv: the squirrel server. One process (or one per worker), one poll() loop over
+ * preallocated connection slots, one state machine per connection (conn.h).
+ */
+#ifndef SQUIRREL_SRV_H
+#define SQUIRREL_SRV_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "alog.h"
+#include "bufpool.h"
+#include "fernet.h"
+#include "resp.h"
+
+/* Defaults and limits; every one of them is listed in squirrel-server(1) and docs/security.md. */
+#define SRV_DEFAULT_LISTEN "127.0.0.1:5683"
+#define SRV_DEFAULT_MESSAGE "fluffy tail"
+/* Slots: enough for the 10,000-idle-connections test; capped by RLIMIT_NOFILE at start. */
+#define SRV_MAX_CONNS 16384
+/* A request head must arrive whole within this, however it is trickled (slowloris). */
+#define SRV_HEADER_MS 10000
+/* A TLS handshake must finish within this. */
+#define SRV_HANDSHAKE_MS 10000
+/* An idle keep-alive connection is closed after this. */
+#define SRV_IDLE_MS 60000
+/* A response that makes no progress for this long is abandoned (peer not reading). */
+#define SRV_WRITE_MS 10000
+/* After answering with a close, keep reading (and discarding) this long, so the peer gets
+ * our answer instead of a reset caused by its unread bytes (nginx's lingering close). */
+#define SRV_LINGER_MS 2000
+/* SIGTERM/SIGINT: in-flight responses get this long to finish. */
+#define SRV_STOP_MS 5000
+/* Deadlines are checked this often: an O(connections) sweep, bounded in cost. */
+#define SRV_TICK_MS 250
+/* After accept() fails for want of descriptors, wait this long before trying again,
+ * instead of spinning on a listener that stays readable. */
+#define SRV_ACCEPT_PAUSE_MS 100
+/* Announced request bodies up to this size are read and discarded; larger ones get 413. */
+#define SRV_MAX_BODY 65536
+/* The secret itself; the Fernet token of it must fit in an output buffer. */
+#define SRV_MAX_MESSAGE FERNET_MAX_MSG
+/* Descriptors kept free for the listener, logs and files opened on SIGHUP. */
+#define SRV_FD_RESERVE 16
+
+enum srv_mode { SRV_PLAIN, SRV_FERNET, SRV_TLS };
+
+struct srv_config {
+	enum srv_mode mode;
+	int fernet; /* bodies are Fernet tokens (--mode fernet, or --mode tls --fernet) */
+	const char *listen;
+	const char *message;
+	size_t message_len;
+	int quiet;
+	int max_conns;
+	int header_ms, idle_ms, handshake_ms;
+	int workers;
+	const char *cert, *key, *key_password_file, *client_ca;
+	struct fernet_key fkey; /* the first key of SECRET_KEY: the one that encrypts */
+};
+
+struct conn;
+struct WOLFSSL_CTX;
+struct WC_RNG;
+
+struct srv {
+	const struct srv_config *cfg;
+	int lfd;
+	int nslots;  /* slots allocated (cfg->max_conns, capped) */
+	int nactive; /* slots in use */
+	int high;    /* highest slot index in use + 1: poll() looks no further */
+	struct conn *conns;
+	int *free_slots; /* stack of free slot indices */
+	int nfree;
+	struct pollfd *pfd; /* [0] listener, [1 + i] slot i */
+	int64_t now_ms;     /* monotonic clock, read once per loop */
+	int64_t next_sweep_ms;
+	int64_t accept_resume_ms; /* accept paused until then (EMFILE), 0 if not */
+	int stopping;
+	int64_t stop_deadline_ms;
+	struct bufpool pool;
+	struct resp_table resp;
+	struct alog log;
+	struct WOLFSSL_CTX *ctx; /* TLS mode: for new connections; replaced on SIGHUP */
+	struct WC_RNG *rng;      /* Fernet IVs */
+	void (*on_reload)(struct srv *s); /* SIGHUP, set by main() */
+	size_t max_response;     /* the largest answer: room kept free before parsing another */
+	char scratch[4096];      /* bytes read only to be dropped (lingering close) */
+};
+
+/* Signals set these; the loop acts on them (handlers only set flags). */
+extern volatile sig_atomic_t srv_stop_requested, srv_reload_requested;
+
+/* Allocate slots and buffers for s, listening on lfd. 0, or -1 with err filled. */
+int srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t errlen);
+/* Run until stopped by a signal. Returns the exit status. */
+int srv_loop(struct srv *s);
+void srv_free(struct srv *s);
+
+/* Monotonic milliseconds. */
+int64_t srv_clock_ms(void);
+
+/* Open the listening socket for "HOST:PORT". fd, or -1 with err filled. */
+int srv_listen(const char *hostport, int reuseport, char *err, size_t errlen);
+
+#endif

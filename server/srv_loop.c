@@ -1,0 +1,339 @@
+/*
+ * The poll() loop. Slot i is pfd[1 + i]; a free slot has fd -1, which poll() skips. The
+ * events each slot waits for are whatever conn_step() last returned, so interest is derived
+ * from the connection's state and never stored twice.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/random.h>
+
+#include "addr.h"
+#include "conn.h"
+#include "srv.h"
+
+volatile sig_atomic_t srv_stop_requested, srv_reload_requested;
+
+int64_t
+srv_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+srv_listen(const char *hostport, int reuseport, char *err, size_t errlen)
+{
+	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
+	struct addrinfo hints, *res, *ai;
+	const char *why;
+	int fd = -1, e = 0, rc;
+
+	if (addr_split(hostport, host, port, &why) < 0) {
+		snprintf(err, errlen, "--listen %s: %s", hostport, why);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "--listen %s: cannot resolve '%s': %s", hostport, host,
+			 gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		int one = 1;
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			e = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (reuseport)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+		/* [::]:PORT means IPv6 only, as nginx does; 0.0.0.0:PORT is the IPv4 one. */
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
+			break;
+		e = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd >= 0)
+		return fd;
+	if (e == EADDRINUSE)
+		snprintf(err, errlen,
+			 "%s: address already in use (is another server running? pick another "
+			 "port with --listen)",
+			 hostport);
+	else if (e == EACCES)
+		snprintf(err, errlen, "%s: permission denied (ports below 1024 need privileges)",
+			 hostport);
+	else if (e == EADDRNOTAVAIL)
+		snprintf(err, errlen, "%s: '%s' is not an address of this machine", hostport, host);
+	else
+		snprintf(err, errlen, "%s: cannot listen: %s", hostport, strerror(e));
+	return -1;
+}
+
+static void
+slot_free(struct srv *s, int i)
+{
+	s->pfd[1 + i].fd = -1;
+	s->pfd[1 + i].events = 0;
+	s->pfd[1 + i].revents = 0;
+	s->free_slots[s->nfree++] = i;
+	s->nactive--;
+	while (s->high > 0 && s->pfd[s->high].fd < 0)
+		s->high--;
+}
+
+static void
+set_events(struct srv *s, int i, short ev)
+{
+	if (ev == 0)
+		slot_free(s, i);
+	else
+		s->pfd[1 + i].events = ev;
+}
+
+/* Slots for as many connections as descriptors allow, with some kept in reserve. */
+static int
+slot_count(int wanted)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)wanted + SRV_FD_RESERVE > rl.rlim_cur)
+			wanted = (int)rl.rlim_cur - SRV_FD_RESERVE;
+	}
+	return wanted;
+}
+
+int
+srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t errlen)
+{
+	size_t token_len = cfg->fernet ? fernet_token_len(cfg->message_len) : 0;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->lfd = lfd;
+	s->nslots = slot_count(cfg->max_conns);
+	if (s->nslots < 1) {
+		snprintf(err, errlen, "too few file descriptors (raise 'ulimit -n')");
+		return -1;
+	}
+	s->conns = calloc((size_t)s->nslots, sizeof(*s->conns));
+	s->free_slots = calloc((size_t)s->nslots, sizeof(*s->free_slots));
+	s->pfd = calloc((size_t)s->nslots + 1, sizeof(*s->pfd));
+	if (s->conns == NULL || s->free_slots == NULL || s->pfd == NULL) {
+		snprintf(err, errlen, "out of memory for %d connection slots", s->nslots);
+		return -1;
+	}
+	/* Lowest slots first, so poll() looks at a short prefix of the array. */
+	for (int i = s->nslots - 1; i >= 0; i--) {
+		s->free_slots[s->nfree++] = i;
+		s->pfd[1 + i].fd = -1;
+		s->conns[i].t.fd = -1;
+	}
+	s->nactive = 0;
+	s->pfd[0].fd = lfd;
+	s->pfd[0].events = POLLIN;
+	if (cfg->fernet) {
+		s->rng = wc_rng_new(NULL, 0, NULL);
+		if (s->rng == NULL) {
+			snprintf(err, errlen, "cannot start the random number generator");
+			return -1;
+		}
+	}
+	if (resp_init(&s->resp, cfg->message, cfg->message_len, token_len, (int64_t)time(NULL)) < 0) {
+		snprintf(err, errlen, "the message is too long (at most %d bytes)", SRV_MAX_MESSAGE);
+		return -1;
+	}
+	for (int id = 0; id < RESP_COUNT; id++)
+		for (int cn = 0; cn < RESP_CONN_COUNT; cn++) {
+			size_t len = s->resp.r[id][cn].len + (id == RESP_SECRET ? token_len : 0);
+
+			if (len > s->max_response)
+				s->max_response = len;
+		}
+	alog_init(&s->log, STDERR_FILENO, cfg->quiet);
+	s->now_ms = srv_clock_ms();
+	s->next_sweep_ms = s->now_ms + SRV_TICK_MS;
+	return 0;
+}
+
+static void
+accept_all(struct srv *s)
+{
+	while (s->nfree > 0) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int one = 1, fd, i;
+
+		fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			/* Out of descriptors: the listener stays readable, so polling it would
+			 * spin. Pause accepts briefly; queued peers wait in the backlog. */
+			s->accept_resume_ms = s->now_ms + SRV_ACCEPT_PAUSE_MS;
+			alog_event(&s->log, (int64_t)time(NULL), "-", "accept paused",
+				   strerror(errno));
+			return;
+		}
+		/* Answers leave in one write each; never hold them for Nagle. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		i = s->free_slots[--s->nfree];
+		s->nactive++;
+		s->pfd[1 + i].fd = fd;
+		s->pfd[1 + i].revents = 0;
+		if (1 + i > s->high)
+			s->high = 1 + i;
+		if (conn_open(s, &s->conns[i], fd, (struct sockaddr *)&ss, s->cfg->mode == SRV_TLS) < 0) {
+			slot_free(s, i);
+			continue;
+		}
+		/* The request has often arrived with the handshake: don't wait for poll(). */
+		set_events(s, i, conn_step(s, &s->conns[i]));
+	}
+}
+
+static void
+sweep(struct srv *s)
+{
+	s->next_sweep_ms = s->now_ms + SRV_TICK_MS;
+	for (int i = 0; i < s->high; i++) {
+		struct conn *c = &s->conns[i];
+
+		if (s->pfd[1 + i].fd >= 0 && c->deadline_ms <= s->now_ms)
+			set_events(s, i, conn_expire(s, c));
+	}
+}
+
+static void
+begin_stop(struct srv *s)
+{
+	s->stopping = 1;
+	s->stop_deadline_ms = s->now_ms + SRV_STOP_MS;
+	if (s->lfd >= 0)
+		close(s->lfd);
+	s->lfd = -1;
+	s->pfd[0].fd = -1;
+	for (int i = 0; i < s->high; i++) {
+		struct conn *c = &s->conns[i];
+
+		if (s->pfd[1 + i].fd >= 0 && (conn_is_idle(c) || c->state == CONN_HANDSHAKE)) {
+			conn_close(s, c, NULL);
+			slot_free(s, i);
+		}
+	}
+}
+
+static int
+poll_timeout(struct srv *s)
+{
+	int64_t t = -1;
+
+	for (int i = 0; i < s->high; i++)
+		if (s->pfd[1 + i].fd >= 0 && s->conns[i].pending)
+			return 0;
+	if (s->nactive > 0)
+		t = s->next_sweep_ms - s->now_ms;
+	if (s->accept_resume_ms && (t < 0 || s->accept_resume_ms - s->now_ms < t))
+		t = s->accept_resume_ms - s->now_ms;
+	if (s->stopping && (t < 0 || s->stop_deadline_ms - s->now_ms < t))
+		t = s->stop_deadline_ms - s->now_ms;
+	return t < 0 ? (t == -1 ? -1 : 0) : (int)t;
+}
+
+int
+srv_loop(struct srv *s)
+{
+	for (;;) {
+		int timeout, n;
+
+		s->now_ms = srv_clock_ms();
+		if (srv_stop_requested && !s->stopping)
+			begin_stop(s);
+		if (srv_reload_requested) {
+			srv_reload_requested = 0;
+			if (s->on_reload != NULL)
+				s->on_reload(s);
+		}
+		if (s->stopping && (s->nactive == 0 || s->now_ms >= s->stop_deadline_ms))
+			break;
+		if (s->accept_resume_ms && s->now_ms >= s->accept_resume_ms)
+			s->accept_resume_ms = 0;
+		s->pfd[0].events = (s->nfree > 0 && !s->accept_resume_ms) ? POLLIN : 0;
+		timeout = poll_timeout(s);
+		alog_flush(&s->log);
+		n = poll(s->pfd, (nfds_t)s->high + 1, timeout);
+		if (n < 0 && errno != EINTR) {
+			alog_event(&s->log, (int64_t)time(NULL), "-", "poll failed", strerror(errno));
+			alog_flush(&s->log);
+			return 1;
+		}
+		s->now_ms = srv_clock_ms();
+		resp_tick(&s->resp, (int64_t)time(NULL));
+		if (n > 0 && s->pfd[0].fd >= 0 && (s->pfd[0].revents & POLLIN))
+			accept_all(s);
+		for (int i = 0, high = s->high; i < high; i++) {
+			struct conn *c = &s->conns[i];
+
+			if (s->pfd[1 + i].fd >= 0 && (s->pfd[1 + i].revents || c->pending))
+				set_events(s, i, conn_step(s, c));
+		}
+		if (s->now_ms >= s->next_sweep_ms)
+			sweep(s);
+	}
+	alog_flush(&s->log);
+	return 0;
+}
+
+void
+srv_free(struct srv *s)
+{
+	for (int i = 0; i < s->high; i++)
+		if (s->pfd != NULL && s->pfd[1 + i].fd >= 0)
+			conn_close(s, &s->conns[i], NULL);
+	alog_flush(&s->log);
+	if (s->lfd >= 0)
+		close(s->lfd);
+	bufpool_free(&s->pool);
+	if (s->rng != NULL)
+		wc_rng_free(s->rng);
+	if (s->ctx != NULL)
+		wolfSSL_CTX_free(s->ctx);
+	free(s->conns);
+	free(s->free_slots);
+	free(s->pfd);
+	s->conns = NULL;
+	s->pfd = NULL;
+	s->free_slots = NULL;
+}
