@@ -1,1 +1,331 @@
-int main(void){return 0;}
+/*
+ * squirrel-client: fetch the club's secret from SECRET_URL (or the URL argument), over HTTP
+ * or HTTPS, and decrypt it with SECRET_KEY when the server sends a Fernet token.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include "cli.h"
+#include "fernet.h"
+#include "msg.h"
+#include "pki.h"
+#include "transport.h"
+
+static const char usage_text[] =
+	"usage: squirrel-client [options] [URL]\n"
+	"\n"
+	"Fetches the secret from URL, else from $SECRET_URL, and prints it.\n"
+	"  --raw                print the body alone (for scripts)\n"
+	"  --timeout SECONDS    limit for the whole fetch (default 10)\n"
+	"  --fernet             the body is a Fernet token: decrypt it with $SECRET_KEY\n"
+	"                       (on by itself when SECRET_KEY is set)\n"
+	"  --ttl SECONDS        refuse tokens older than this\n"
+	"  --cacert FILE        trust this CA file alone (else SSL_CERT_FILE, REQUESTS_CA_BUNDLE,\n"
+	"                       CURL_CA_BUNDLE, then the system store)\n"
+	"  --cert FILE --key FILE [--key-password-file FILE]   a client certificate (mutual TLS)\n"
+	"  -k, --insecure       do not verify the server's certificate (warns every time)\n"
+	"  -v, --verbose        show the TLS session, the certificates and the HTTP heads\n"
+	"\n"
+	"See squirrel-client(1) for the exit codes.\n";
+
+enum {
+	OPT_RAW = 256,
+	OPT_TIMEOUT,
+	OPT_FERNET,
+	OPT_TTL,
+	OPT_CACERT,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_KEY_PASSWORD_FILE,
+};
+
+static const struct option long_opts[] = {
+	{"raw", no_argument, NULL, OPT_RAW},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"fernet", no_argument, NULL, OPT_FERNET},
+	{"ttl", required_argument, NULL, OPT_TTL},
+	{"cacert", required_argument, NULL, OPT_CACERT},
+	{"cert", required_argument, NULL, OPT_CERT},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"key-password-file", required_argument, NULL, OPT_KEY_PASSWORD_FILE},
+	{"insecure", no_argument, NULL, 'k'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+struct args {
+	struct cli_opts o;
+	const char *url;
+	int raw, fernet;
+	long ttl;
+};
+
+static int
+parse_seconds(const char *opt, const char *v, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 86400 * 366) {
+		msg_error("%s: expected a whole number of seconds, got '%s'", opt, v);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct args *a)
+{
+	long secs;
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "kvh", long_opts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_RAW: a->raw = 1; break;
+		case OPT_TIMEOUT:
+			if (parse_seconds("--timeout", optarg, &secs) < 0)
+				return -1;
+			a->o.timeout_ms = (int)(secs > 86400 ? 86400000 : secs * 1000);
+			break;
+		case OPT_FERNET: a->fernet = 1; break;
+		case OPT_TTL:
+			if (parse_seconds("--ttl", optarg, &a->ttl) < 0)
+				return -1;
+			break;
+		case OPT_CACERT: a->o.cacert = optarg; break;
+		case OPT_CERT: a->o.cert = optarg; break;
+		case OPT_KEY: a->o.key = optarg; break;
+		case OPT_KEY_PASSWORD_FILE: a->o.key_password_file = optarg; break;
+		case 'k': a->o.insecure = 1; break;
+		case 'v': a->o.verbose = 1; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			if (optopt != 0 && optopt < 256)
+				msg_error("unknown option '-%c' (try --help)", optopt);
+			else
+				msg_error("unknown or incomplete option '%s' (try --help)",
+					  argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc)
+		a->url = argv[optind++];
+	if (optind < argc) {
+		msg_error("one URL at a time; unexpected '%s'", argv[optind]);
+		return -1;
+	}
+	if ((a->o.cert == NULL) != (a->o.key == NULL)) {
+		msg_error("--cert and --key go together");
+		return -1;
+	}
+	return 0;
+}
+
+/* Printable for a terminal: the secret is text, but a hostile server's bytes may not be. */
+static void
+print_line(FILE *f, const char *prefix, const char *p, size_t n)
+{
+	fputs(prefix, f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '\r')
+			continue;
+		if (c == '\n') {
+			fputc('\n', f);
+			if (i + 1 < n)
+				fputs(prefix, f);
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\x%02x", c);
+		} else {
+			fputc(c, f);
+		}
+	}
+}
+
+static void
+show_head(char dir, const char *head, size_t len)
+{
+	print_line(stderr, dir == '>' ? "> " : "< ", head, len);
+}
+
+static void
+show_tls(struct tr *t)
+{
+	struct tr_info info;
+	const unsigned char *der;
+	char sentence[512];
+	int len;
+
+	if (tr_tls_info(t, &info) == 0)
+		fprintf(stderr, "* TLS %s, cipher %s, session %s\n", info.version, info.cipher,
+			info.resumed ? "resumed" : "new (full handshake)");
+	for (int i = 0; tr_tls_peer_cert(t, i, &der, &len); i++) {
+		if (pki_cert_sentence(der, (size_t)len, sentence, sizeof(sentence)) == 0)
+			fprintf(stderr, "* certificate %d: %s\n", i, sentence);
+		else
+			fprintf(stderr, "* certificate %d: (cannot be described)\n", i);
+	}
+}
+
+static int
+load_keys(struct fernet_key *keys, size_t *n)
+{
+	const char *text = getenv("SECRET_KEY");
+	char err[256];
+
+	if (text == NULL || *text == '\0') {
+		msg_error("--fernet needs SECRET_KEY, the key the server uses (export "
+			  "SECRET_KEY=...)");
+		return -1;
+	}
+	if (fernet_keys_parse(text, keys, FERNET_MAX_KEYS, n, err, sizeof(err)) < 0) {
+		msg_error("SECRET_KEY: %s (make one with: squirrel-pki fernet-key)", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The body without surrounding whitespace: a server may end a token with a newline. */
+static void
+trim(const char **p, size_t *n)
+{
+	while (*n > 0 && strchr(" \t\r\n", **p) != NULL)
+		(*p)++, (*n)--;
+	while (*n > 0 && strchr(" \t\r\n", (*p)[*n - 1]) != NULL)
+		(*n)--;
+}
+
+static int
+decrypt(const struct fernet_key *keys, size_t nkeys, long ttl, const char *body, size_t len,
+	char *out, size_t cap, size_t *outlen)
+{
+	struct fernet_detail d;
+
+	trim(&body, &len);
+	if (fernet_decrypt_detail(keys, nkeys, body, len, (uint64_t)time(NULL), ttl, out, cap,
+				  outlen, &d) == 0)
+		return 0;
+	if (d.why == FERNET_WHY_EXPIRED)
+		msg_error("invalid token: the token is older than --ttl %ld seconds", ttl);
+	else if (d.why == FERNET_WHY_FUTURE)
+		msg_error("invalid token: the token is dated in the future (are the clocks set?)");
+	else
+		msg_error("invalid token: the response could not be decrypted with SECRET_KEY "
+			  "(wrong key, or the server is not in fernet mode)");
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct args a = {.o = {.timeout_ms = CLI_DEFAULT_TIMEOUT_MS}};
+	struct fernet_key keys[FERNET_MAX_KEYS];
+	char err[1024], plain[FERNET_MAX_MSG + 1];
+	const char *why, *body;
+	size_t nkeys = 0, body_len;
+	struct cli_result res;
+	WOLFSSL_CTX *ctx = NULL;
+	struct url u;
+	int rc;
+
+	msg_init("squirrel-client");
+	if (parse_args(argc, argv, &a) < 0)
+		return CLI_USAGE;
+	if (a.url == NULL)
+		a.url = getenv("SECRET_URL");
+	if (a.url == NULL || *a.url == '\0') {
+		msg_error("no URL: give one, or set SECRET_URL, e.g. "
+			  "SECRET_URL=http://127.0.0.1:5683 squirrel-client");
+		return CLI_USAGE;
+	}
+	if (url_parse(a.url, &u, &why) < 0) {
+		msg_error("%s: malformed URL: %s", a.url, why);
+		return CLI_URL;
+	}
+	if (u.scheme_implied)
+		msg_note("'%s' has no scheme; assuming http://%s", a.url, a.url);
+	if (a.fernet || (getenv("SECRET_KEY") != NULL && *getenv("SECRET_KEY") != '\0')) {
+		if (load_keys(keys, &nkeys) < 0)
+			return CLI_KEY;
+		a.fernet = 1;
+	}
+	if (a.o.verbose) {
+		a.o.on_handshake = show_tls;
+		a.o.on_head = show_head;
+	}
+	wolfSSL_Init();
+	if (u.tls) {
+		cli_pick_cafile(&a.o);
+		if (a.o.insecure)
+			msg_warn("--insecure: the server's certificate is not checked; anyone on the "
+				 "path can pose as it");
+		rc = cli_tls_ctx(&a.o, &ctx, err, sizeof(err));
+		if (rc != CLI_OK) {
+			msg_error("%s", err);
+			goto out;
+		}
+	} else if (a.o.cacert != NULL || a.o.cert != NULL || a.o.insecure) {
+		/* The tutorial itself passes verify= with an http:// URL: nothing is verified. */
+		msg_warn("%s is http://: no TLS is in use, so --cacert/--cert/--insecure do nothing "
+			 "(did you mean https://?)",
+			 a.url);
+	}
+	rc = cli_fetch(&a.o, &u, ctx, &res, err, sizeof(err));
+	if (rc != CLI_OK) {
+		msg_error("%s", err);
+		goto out;
+	}
+	body = res.body;
+	body_len = res.body_len;
+	if (res.status / 100 != 2) {
+		const char *p = body;
+		size_t n = body_len;
+
+		trim(&p, &n);
+		n = strcspn(p, "\r\n") < n ? strcspn(p, "\r\n") : n;
+		if (n > 200)
+			n = 200;
+		msg_error("the server answered %d %.*s%s%.*s", res.status, (int)res.reason_len,
+			  res.reason, n ? ": " : "", (int)n, p);
+		rc = CLI_HTTP;
+		goto out;
+	}
+	if (a.fernet) {
+		if (decrypt(keys, nkeys, a.ttl, body, body_len, plain, sizeof(plain) - 1,
+			    &body_len) < 0) {
+			rc = CLI_TOKEN;
+			goto out;
+		}
+		body = plain;
+	}
+	if (a.raw)
+		fwrite(body, 1, body_len, stdout);
+	else
+		printf("The secret message is: %.*s\n", (int)body_len, body);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		msg_error("cannot write the secret to standard output: %s", strerror(errno));
+		rc = CLI_FAIL;
+	}
+out:
+	explicit_bzero(keys, sizeof(keys));
+	explicit_bzero(plain, sizeof(plain));
+	if (ctx != NULL)
+		wolfSSL_CTX_free(ctx);
+	wolfSSL_Cleanup();
+	return rc;
+}

@@ -208,6 +208,15 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 		msg_error("unexpected argument '%s' (try --help)", argv[optind]);
 		return -1;
 	}
+	{
+		char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
+		const char *why;
+
+		if (addr_split(cfg->listen, host, port, &why) < 0) {
+			msg_error("--listen %s: %s", cfg->listen, why);
+			return -1;
+		}
+	}
 	if (cfg->mode == SRV_TLS && (cfg->cert == NULL || cfg->key == NULL)) {
 		msg_error("--mode tls needs --cert FILE and --key FILE (make them with squirrel-pki)");
 		return -1;

@@ -90,3 +90,46 @@ def procs():
     ps = Procs()
     yield ps
     ps.stop_all()
+
+
+class Server:
+    """A squirrel-server on a free loopback port; its log goes to a file (never a pipe that
+    could fill and stall it)."""
+
+    def __init__(self, proc, port, log, host="127.0.0.1"):
+        self.proc, self.port, self.log, self.host = proc, port, log, host
+
+    @property
+    def url(self):
+        return f"http://{self.host}:{self.port}/"
+
+    def log_text(self):
+        with open(self.log, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def stop(self, sig=None):
+        import signal as _signal
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig or _signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def start_server(procs, tmp_path):
+    """start_server(*args, env={}, host=...) -> Server, already listening."""
+    count = [0]
+
+    def start(*args, env=None, host="127.0.0.1", wait=True, stdin=None):
+        count[0] += 1
+        port = free_port()
+        log = tmp_path / f"server{count[0]}.log"
+        argv = prog("squirrel-server") + ["--listen", f"{host}:{port}"] + [str(a) for a in args]
+        f = open(log, "w")
+        p = procs.start(argv, env=env, stdout=f, stderr=subprocess.STDOUT, stdin=stdin)
+        f.close()
+        s = Server(p, port, log, host=host)
+        if wait:
+            wait_port(port, host=host.strip("[]"), proc=p, timeout=60 if WRAP else 10)
+        return s
+
+    return start

@@ -1,0 +1,388 @@
+/*
+ * One blocking GET: connect, handshake, write the request, read the response through the
+ * shared codec. The socket is blocking with SO_RCVTIMEO/SO_SNDTIMEO set to what is left of
+ * the --timeout budget before every step, so a WANT from the transport means "timed out" and
+ * a server that trickles bytes cannot hold the client past its deadline.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "cli.h"
+#include "http.h"
+#include "transport.h"
+
+/* Head and body, with room for the largest head the parser accepts. */
+static char rbuf[HTTP_MAX_HEAD + CLI_MAX_BODY + 1];
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Give the socket what is left of the budget; 0 when nothing is left. */
+static int
+arm(int fd, int64_t deadline)
+{
+	int64_t left = deadline - mono_ms();
+	struct timeval tv;
+
+	if (left <= 0)
+		return 0;
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return 1;
+}
+
+static int
+connect_one(const struct addrinfo *ai, int64_t deadline, int *fd_out)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct pollfd p;
+	socklen_t sl = sizeof(int);
+	int e = 0;
+
+	if (fd < 0)
+		return errno;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		if (errno != EINPROGRESS) {
+			e = errno;
+			close(fd);
+			return e;
+		}
+		p.fd = fd;
+		p.events = POLLOUT;
+		for (;;) {
+			int64_t left = deadline - mono_ms();
+			int n = left > 0 ? poll(&p, 1, (int)left) : 0;
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				close(fd);
+				return ETIMEDOUT;
+			}
+			break;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) < 0)
+			e = errno;
+		if (e != 0) {
+			close(fd);
+			return e;
+		}
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	*fd_out = fd;
+	return 0;
+}
+
+static int
+connect_url(const struct url *u, int64_t deadline, int *fd, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res, *ai;
+	char where[ADDR_TEXT_MAX];
+	int rc, e = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	rc = getaddrinfo(u->host, u->port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve host '%s': %s", u->host,
+			 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return CLI_RESOLVE;
+	}
+	snprintf(where, sizeof(where), "%s", u->authority);
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		e = connect_one(ai, deadline, fd);
+		if (e == 0 || e == ETIMEDOUT)
+			break;
+	}
+	freeaddrinfo(res);
+	if (e == 0)
+		return CLI_OK;
+	if (e == ETIMEDOUT) {
+		snprintf(err, errlen, "timed out connecting to %s:%s", u->host, u->port);
+		return CLI_TIMEOUT;
+	}
+	if (e == ECONNREFUSED)
+		snprintf(err, errlen, "connection refused by %s:%s (is squirrel-server running?)",
+			 u->host, u->port);
+	else
+		snprintf(err, errlen, "cannot connect to %s:%s: %s", u->host, u->port, strerror(e));
+	return CLI_CONNECT;
+}
+
+static int
+handshake(const struct cli_opts *o, const struct url *u, struct tr *t, int64_t deadline, char *err,
+	  size_t errlen)
+{
+	char detail[200];
+	int r;
+
+	if (!arm(t->fd, deadline))
+		r = TR_WANT_READ;
+	else
+		r = tr_handshake(t);
+	if (r == 1)
+		return CLI_OK;
+	if (r == TR_WANT_READ || r == TR_WANT_WRITE) {
+		snprintf(err, errlen, "timed out during the TLS handshake with %s:%s", u->host, u->port);
+		return CLI_TIMEOUT;
+	}
+	if (tr_err_is_verify(t)) {
+		const char *words = tr_errstr(t, detail, sizeof(detail));
+
+		if (strcmp(words, "hostname mismatch") == 0)
+			snprintf(err, errlen,
+				 "certificate verify failed: certificate is not valid for '%s' (its "
+				 "names do not include it; see squirrel-pki show)",
+				 u->host);
+		else if (strcmp(words, "unable to get local issuer certificate") == 0 ||
+			 strcmp(words, "self-signed certificate") == 0)
+			snprintf(err, errlen,
+				 "certificate verify failed: %s (trusting %s; give the CA file with "
+				 "--cacert FILE)",
+				 words, o->cacert_from);
+		else
+			snprintf(err, errlen, "certificate verify failed: %s", words);
+		return CLI_VERIFY;
+	}
+	if (tr_err_not_tls(t)) {
+		snprintf(err, errlen,
+			 "%s:%s did not answer with TLS (wrong version number); did you mean "
+			 "http://?",
+			 u->host, u->port);
+		return CLI_TLS;
+	}
+	if (tr_err_peer_refused_cert(t)) {
+		snprintf(err, errlen, "TLS handshake failed: %s (the server wants a client "
+				      "certificate it trusts: --cert FILE --key FILE)",
+			 tr_errstr(t, detail, sizeof(detail)));
+		return CLI_TLS;
+	}
+	snprintf(err, errlen, "TLS handshake with %s:%s failed: %s", u->host, u->port,
+		 tr_errstr(t, detail, sizeof(detail)));
+	return CLI_TLS;
+}
+
+static int
+send_all(struct tr *t, const char *p, size_t n, int64_t deadline, char *err, size_t errlen)
+{
+	char detail[200];
+
+	while (n > 0) {
+		ssize_t w = arm(t->fd, deadline) ? tr_write(t, p, n) : TR_WANT_WRITE;
+
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w == TR_WANT_WRITE || w == TR_WANT_READ) {
+			snprintf(err, errlen, "timed out sending the request");
+			return CLI_TIMEOUT;
+		}
+		snprintf(err, errlen, "cannot send the request: %s", tr_errstr(t, detail, sizeof(detail)));
+		return CLI_SEND;
+	}
+	return CLI_OK;
+}
+
+/* Read more into rbuf[*len, cap). CLI_OK with *got = 0 at an orderly end. */
+static int
+recv_more(struct tr *t, size_t *len, size_t cap, int64_t deadline, size_t *got, char *err,
+	  size_t errlen)
+{
+	char detail[200];
+	ssize_t n;
+
+	if (*len >= cap) {
+		snprintf(err, errlen, "the response is too large (the limit is %d bytes of body)",
+			 CLI_MAX_BODY);
+		return CLI_WEIRD;
+	}
+	n = arm(t->fd, deadline) ? tr_read(t, rbuf + *len, cap - *len) : TR_WANT_READ;
+	if (n >= 0) {
+		*got = (size_t)n;
+		*len += (size_t)n;
+		return CLI_OK;
+	}
+	if (n == TR_WANT_READ || n == TR_WANT_WRITE) {
+		snprintf(err, errlen, "timed out waiting for the response");
+		return CLI_TIMEOUT;
+	}
+	snprintf(err, errlen, "receive failure: %s", tr_errstr(t, detail, sizeof(detail)));
+	return CLI_RECV;
+}
+
+static int
+read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct cli_result *res,
+	      char *err, size_t errlen)
+{
+	const size_t cap = sizeof(rbuf) - 1;
+	struct http_response hr;
+	size_t len = 0, start = 0, got, body;
+	int r, rc;
+
+	http_response_init(&hr);
+	for (;;) {
+		r = len > start ? http_parse_response(rbuf + start, len - start, 0, &hr) : HTTP_PARTIAL;
+		if (r > 0 && hr.status / 100 == 1 && hr.status != 101) {
+			/* Interim responses (100 Continue) precede the real one. */
+			start += (size_t)r;
+			http_response_init(&hr);
+			continue;
+		}
+		if (r > 0)
+			break;
+		if (r == HTTP_INVALID) {
+			snprintf(err, errlen, "malformed response: %s", hr.why);
+			return CLI_WEIRD;
+		}
+		rc = recv_more(t, &len, cap, deadline, &got, err, errlen);
+		if (rc != CLI_OK)
+			return rc;
+		if (got == 0) {
+			if (len == 0) {
+				snprintf(err, errlen, "empty reply: the server closed the connection "
+						      "without answering");
+				return CLI_EMPTY;
+			}
+			snprintf(err, errlen, "the server closed the connection in the middle of "
+					      "the response head");
+			return CLI_RECV;
+		}
+	}
+	if (o->on_head)
+		o->on_head('<', hr.head, hr.head_len);
+	res->status = hr.status;
+	res->reason = hr.reason;
+	res->reason_len = hr.reason_len;
+	body = start + (size_t)r;
+	switch (hr.framing) {
+	case HTTP_BODY_NONE:
+		len = body;
+		break;
+	case HTTP_BODY_LENGTH:
+		if (hr.content_length > CLI_MAX_BODY) {
+			snprintf(err, errlen, "the response body is too large (%llu bytes; the limit "
+					      "is %d)",
+				 (unsigned long long)hr.content_length, CLI_MAX_BODY);
+			return CLI_WEIRD;
+		}
+		while (len - body < hr.content_length) {
+			rc = recv_more(t, &len, body + hr.content_length, deadline, &got, err, errlen);
+			if (rc != CLI_OK)
+				return rc;
+			if (got == 0) {
+				snprintf(err, errlen, "the server closed the connection after %zu of "
+						      "%llu body bytes",
+					 len - body, (unsigned long long)hr.content_length);
+				return CLI_RECV;
+			}
+		}
+		len = body + hr.content_length;
+		break;
+	case HTTP_BODY_CHUNKED: {
+		struct http_chunked d;
+		size_t done = body, n = len - body;
+		ssize_t left;
+
+		http_chunked_init(&d);
+		for (;;) {
+			left = http_chunked_decode(&d, rbuf + done, &n);
+			if (left == HTTP_INVALID) {
+				snprintf(err, errlen, "malformed response: bad chunked body");
+				return CLI_WEIRD;
+			}
+			done += n;
+			if (left >= 0)
+				break;
+			len = done;
+			rc = recv_more(t, &len, cap, deadline, &got, err, errlen);
+			if (rc != CLI_OK)
+				return rc;
+			if (got == 0) {
+				snprintf(err, errlen, "the server closed the connection in the middle "
+						      "of a chunked body");
+				return CLI_RECV;
+			}
+			n = got;
+		}
+		len = done;
+		break;
+	}
+	case HTTP_BODY_CLOSE:
+		do {
+			rc = recv_more(t, &len, cap, deadline, &got, err, errlen);
+			if (rc != CLI_OK)
+				return rc;
+		} while (got > 0);
+		break;
+	}
+	rbuf[len] = '\0';
+	res->body = rbuf + body;
+	res->body_len = len - body;
+	return CLI_OK;
+}
+
+int
+cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx,
+	  struct cli_result *res, char *err, size_t errlen)
+{
+	int64_t deadline = mono_ms() + o->timeout_ms;
+	char req[URL_PATH_MAX + sizeof(u->authority) + 128];
+	struct tr t;
+	int fd = -1, rc, n;
+
+	memset(res, 0, sizeof(*res));
+	rc = connect_url(u, deadline, &fd, err, errlen);
+	if (rc != CLI_OK)
+		return rc;
+	if (ctx != NULL) {
+		if (tr_tls_init(&t, fd, ctx, 0, u->host) < 0) {
+			close(fd);
+			snprintf(err, errlen, "cannot start a TLS session");
+			return CLI_FAIL;
+		}
+		rc = handshake(o, u, &t, deadline, err, errlen);
+		if (rc == CLI_OK && o->on_handshake)
+			o->on_handshake(&t);
+	} else {
+		tr_plain_init(&t, fd);
+	}
+	if (rc == CLI_OK) {
+		n = snprintf(req, sizeof(req),
+			     "GET %s HTTP/1.1\r\n"
+			     "Host: %s\r\n"
+			     "User-Agent: squirrel-client/1.0\r\n"
+			     "Accept: */*\r\n"
+			     "Connection: close\r\n"
+			     "\r\n",
+			     u->path, u->authority);
+		if (o->on_head)
+			o->on_head('>', req, (size_t)n);
+		rc = send_all(&t, req, (size_t)n, deadline, err, errlen);
+	}
+	if (rc == CLI_OK)
+		rc = read_response(o, &t, deadline, res, err, errlen);
+	if (ctx != NULL && rc == CLI_OK)
+		tr_shutdown(&t);
+	tr_close(&t);
+	return rc;
+}

@@ -1,0 +1,165 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include "cli.h"
+#include "fs.h"
+#include "pass.h"
+#include "pki.h"
+
+/* The same modern set the server offers: forward-secret AEAD suites only. */
+static const char cipher_list[] = "TLS13-AES128-GCM-SHA256:"
+				  "TLS13-AES256-GCM-SHA384:"
+				  "TLS13-CHACHA20-POLY1305-SHA256:"
+				  "ECDHE-ECDSA-AES128-GCM-SHA256:"
+				  "ECDHE-RSA-AES128-GCM-SHA256:"
+				  "ECDHE-ECDSA-AES256-GCM-SHA384:"
+				  "ECDHE-RSA-AES256-GCM-SHA384:"
+				  "ECDHE-ECDSA-CHACHA20-POLY1305:"
+				  "ECDHE-RSA-CHACHA20-POLY1305";
+
+static unsigned char file_buf[CLI_MAX_CAFILE];
+
+void
+cli_pick_cafile(struct cli_opts *o)
+{
+	static const char *const vars[] = {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"};
+
+	if (o->cacert != NULL) {
+		o->cacert_from = o->cacert;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v != NULL && *v != '\0') {
+			o->cacert = v;
+			o->cacert_from = vars[i];
+			return;
+		}
+	}
+	o->cacert = CLI_SYSTEM_CA;
+	o->cacert_from = "the system trust store";
+}
+
+static int
+load_trust(WOLFSSL_CTX *ctx, const struct cli_opts *o, char *err, size_t errlen)
+{
+	size_t len;
+	int rc = fs_read(o->cacert, file_buf, sizeof(file_buf), &len);
+
+	if (rc < 0) {
+		/* wolfSSL's own loader fails here without a useful reason (WOLFSSL-NOTES). */
+		snprintf(err, errlen, "cannot read the CA file %s%s%s: %s", o->cacert,
+			 o->cacert_from != o->cacert ? " from " : "",
+			 o->cacert_from != o->cacert ? o->cacert_from : "",
+			 rc == -EFBIG ? "file too large" : strerror(-rc));
+		return CLI_CAFILE;
+	}
+	/* A bundle may hold certificates this library cannot parse; take the rest. */
+	if (wolfSSL_CTX_load_verify_buffer_ex(ctx, file_buf, (long)len, WOLFSSL_FILETYPE_PEM, 0,
+					      WOLFSSL_LOAD_FLAG_IGNORE_ERR) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "the CA file %s holds no PEM certificate", o->cacert);
+		return CLI_CAFILE;
+	}
+	return CLI_OK;
+}
+
+static int
+load_identity(WOLFSSL_CTX *ctx, const struct cli_opts *o, char *err, size_t errlen)
+{
+	unsigned char der[16384];
+	char password[PASS_MAX + 1];
+	size_t len, der_len = 0;
+	int rc, have = 0;
+
+	rc = fs_read(o->cert, file_buf, sizeof(file_buf), &len);
+	if (rc < 0) {
+		snprintf(err, errlen, "--cert %s: cannot read: %s", o->cert, strerror(-rc));
+		return CLI_CLIENT_CERT;
+	}
+	if (wolfSSL_CTX_use_certificate_chain_buffer(ctx, file_buf, (long)len) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "--cert %s: not a PEM certificate", o->cert);
+		return CLI_CLIENT_CERT;
+	}
+	if (o->key_password_file != NULL) {
+		rc = pass_read_file(o->key_password_file, password, sizeof(password));
+		if (rc < 0) {
+			snprintf(err, errlen, "--key-password-file %s: %s", o->key_password_file,
+				 pass_strerror(rc));
+			return CLI_CLIENT_CERT;
+		}
+		have = 1;
+	}
+	rc = fs_read(o->key, file_buf, sizeof(file_buf), &len);
+	if (rc < 0) {
+		explicit_bzero(password, sizeof(password));
+		snprintf(err, errlen, "--key %s: cannot read: %s", o->key, strerror(-rc));
+		return CLI_CLIENT_CERT;
+	}
+	if (!have && pki_key_is_encrypted(file_buf, len) == 1) {
+		char prompt[512];
+
+		snprintf(prompt, sizeof(prompt), "Enter PEM pass phrase for %s: ", o->key);
+		rc = pass_prompt(prompt, NULL, password, sizeof(password));
+		if (rc < 0) {
+			explicit_bzero(file_buf, len);
+			snprintf(err, errlen, "--key %s: the key is encrypted: %s; give "
+					      "--key-password-file FILE",
+				 o->key, pass_strerror(rc));
+			return CLI_CLIENT_CERT;
+		}
+		have = 1;
+	}
+	rc = pki_key_decode(file_buf, len, have ? password : NULL, der, sizeof(der), &der_len);
+	explicit_bzero(file_buf, len);
+	explicit_bzero(password, sizeof(password));
+	if (rc < 0) {
+		snprintf(err, errlen, "--key %s: %s", o->key, pki_strerror(rc));
+		return CLI_CLIENT_CERT;
+	}
+	rc = wolfSSL_CTX_use_PrivateKey_buffer(ctx, der, (long)der_len, WOLFSSL_FILETYPE_ASN1) ==
+			     WOLFSSL_SUCCESS &&
+		     wolfSSL_CTX_check_private_key(ctx) == WOLFSSL_SUCCESS
+		     ? CLI_OK
+		     : CLI_CLIENT_CERT;
+	explicit_bzero(der, der_len);
+	if (rc != CLI_OK)
+		snprintf(err, errlen, "--key %s does not belong to --cert %s", o->key, o->cert);
+	return rc;
+}
+
+int
+cli_tls_ctx(const struct cli_opts *o, WOLFSSL_CTX **out, char *err, size_t errlen)
+{
+	static int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1};
+	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
+	int rc = CLI_OK;
+
+	if (ctx == NULL) {
+		snprintf(err, errlen, "cannot create a TLS context");
+		return CLI_FAIL;
+	}
+	if (wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_set_cipher_list(ctx, cipher_list) != WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_set_groups(ctx, groups, (int)(sizeof(groups) / sizeof(groups[0]))) !=
+		    WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "cannot configure TLS versions, suites or groups");
+		rc = CLI_FAIL;
+	}
+	if (rc == CLI_OK && !o->insecure)
+		rc = load_trust(ctx, o, err, errlen);
+	if (rc == CLI_OK && o->cert != NULL)
+		rc = load_identity(ctx, o, err, errlen);
+	if (rc != CLI_OK) {
+		wolfSSL_CTX_free(ctx);
+		return rc;
+	}
+	wolfSSL_CTX_set_verify(ctx, o->insecure ? WOLFSSL_VERIFY_NONE : WOLFSSL_VERIFY_PEER, NULL);
+	*out = ctx;
+	return CLI_OK;
+}

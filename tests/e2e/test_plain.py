@@ -1,0 +1,294 @@
+"""Stage 1, plain HTTP: squirrel-server answered by our client, curl and Python requests; the
+codec's rules over real sockets; hostile input never takes the server down."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+from conftest import free_port, need, prog, run, WRAP
+
+SECRET = "fluffy tail"
+
+
+def raw(port, data, timeout=5.0, shut=False):
+    """Send bytes, read until the server closes (or timeout); return what came back."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+        out = b""
+        try:
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                out += b
+        except socket.timeout:
+            pass
+        return out
+
+
+def statuses(data):
+    """Status codes of the responses in data, in order (bodies run into the next head)."""
+    return [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", data)]
+
+
+@pytest.fixture
+def server(start_server):
+    return start_server()
+
+
+def test_client_prints_secret(server):
+    r = run("squirrel-client", env={"SECRET_URL": server.url.rstrip("/")})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"The secret message is: {SECRET}\n"
+
+
+def test_client_raw_and_argument(server):
+    r = run("squirrel-client", "--raw", server.url)
+    assert (r.returncode, r.stdout) == (0, SECRET)
+
+
+def test_url_without_scheme_notes_http(server):
+    r = run("squirrel-client", f"127.0.0.1:{server.port}")
+    assert r.returncode == 0
+    assert "assuming http://" in r.stderr
+    assert SECRET in r.stdout
+
+
+def test_curl(server):
+    need("curl")
+    r = subprocess.run(["curl", "-s", "-i", server.url], capture_output=True, timeout=10)
+    head, body = r.stdout.split(b"\r\n\r\n", 1)
+    assert body == SECRET.encode()
+    assert b"Content-Type: text/plain; charset=utf-8" in head
+    assert b"Content-Length: 11" in head
+    assert b"\r\nDate: " in head
+
+
+def test_python_requests_keepalive(server):
+    with requests.Session() as s:
+        for _ in range(20):
+            r = s.get(server.url, timeout=5)
+            assert r.status_code == 200 and r.text == SECRET
+    # One TCP connection carried all twenty.
+    lines = [l for l in server_log_lines(server) if '"GET /"' in l]
+    assert len(lines) == 20
+    assert len({l.split()[1] for l in lines}) == 1
+
+
+def server_log_lines(server):
+    time.sleep(0.2)
+    return server.log_text().splitlines()
+
+
+def test_message_from_option_and_env(start_server):
+    s = start_server("--message", "acorns at noon")
+    assert run("squirrel-client", "--raw", s.url).stdout == "acorns at noon"
+    s2 = start_server(env={"SECRET_MESSAGE": "under the oak"})
+    assert run("squirrel-client", "--raw", s2.url).stdout == "under the oak"
+
+
+def test_head_has_no_body(server):
+    out = raw(server.port, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Content-Length: 11\r\n" in out and out.endswith(b"\r\n\r\n")
+
+
+def test_routes(server):
+    assert requests.get(server.url + "nope", timeout=5).status_code == 404
+    r = requests.post(server.url, data=b"x" * 1000, timeout=5)
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD"
+    assert requests.get(server.url + "?x=1", timeout=5).text == SECRET
+    out = raw(server.port, b"GET http://127.0.0.1/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert statuses(out) == [200]
+
+
+def test_pipelined_requests_answered_in_order(server):
+    req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n" \
+          b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    out = raw(server.port, req)
+    assert statuses(out) == [200, 404, 200, 200]
+    assert out.count(SECRET.encode()) == 2
+
+
+def test_body_is_discarded_not_taken_as_a_request(server):
+    body = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    req = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%sGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % (len(body), body)
+    out = raw(server.port, req)
+    assert statuses(out) == [405, 200]
+    chunked = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" \
+              b"%x\r\n%s\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % (len(body), body)
+    out = raw(server.port, chunked)
+    assert statuses(out) == [405, 200]
+    assert b"/smuggled" not in server.log_text().encode()
+
+
+def test_http10_closes_and_keepalive(server):
+    out = raw(server.port, b"GET / HTTP/1.0\r\n\r\n")
+    assert statuses(out) == [200] and b"Connection: close" in out
+    out = raw(server.port, b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", timeout=1)
+    assert b"Connection: keep-alive" in out
+
+
+# Requests that must never get a 2xx: each is answered with the status, then closed.
+HOSTILE = [
+    (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello", 400),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5 \r\nX: y\r\n\r\nhello", None),  # trailing OWS is trimmed: fine
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", None),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+    (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 20000 + b"\r\n\r\n", 431),
+    (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(101)) + b"\r\n", 431),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n", 413),
+    (b"\xff\xfe garbage\r\n\r\n", 400),
+    (b"GET\r\n\r\n", 400),
+]
+
+
+@pytest.mark.parametrize("req,status", HOSTILE)
+def test_hostile_requests(server, req, status):
+    out = raw(server.port, req, shut=False, timeout=3)
+    got = statuses(out)
+    # Never a 2xx for an ambiguous message; the rejection is the only answer.
+    assert all(s >= 400 for s in got), out[:200]
+    if status is not None:
+        assert got == [status], out[:300]
+        assert b"Connection: close" in out
+    # ...and the server still answers a good request.
+    assert requests.get(server.url, timeout=5).text == SECRET
+
+
+def test_tls_hello_on_plain_port_closed_cleanly(server):
+    hello = bytes.fromhex("160301002a0100002603035a") + b"\0" * 40
+    out = raw(server.port, hello)
+    assert out == b""
+    assert "TLS handshake arrived on the plain HTTP port" in server.log_text()
+    assert requests.get(server.url, timeout=5).text == SECRET
+
+
+def test_slow_head_gets_408_at_the_deadline(start_server):
+    s = start_server("--header-timeout", "1")
+    with socket.create_connection(("127.0.0.1", s.port), timeout=5) as c:
+        t0 = time.monotonic()
+        c.sendall(b"GET / HTTP/1.1\r\n")
+        out = b""
+        # Trickling bytes never extends the deadline.
+        for _ in range(10):
+            try:
+                c.sendall(b"X")
+            except OSError:
+                break
+            time.sleep(0.2)
+        c.settimeout(3)
+        try:
+            while True:
+                b = c.recv(4096)
+                if not b:
+                    break
+                out += b
+        except (socket.timeout, ConnectionResetError):
+            pass
+        elapsed = time.monotonic() - t0
+    assert statuses(out) == [408]
+    assert elapsed < 3.5
+    assert requests.get(s.url, timeout=5).text == SECRET
+
+
+def test_silent_connection_closed_at_header_deadline(start_server):
+    s = start_server("--header-timeout", "1")
+    with socket.create_connection(("127.0.0.1", s.port), timeout=5) as c:
+        t0 = time.monotonic()
+        assert c.recv(100) == b""
+        assert time.monotonic() - t0 < 3
+    assert "no request arrived in time" in s.log_text()
+
+
+def test_many_idle_connections_then_a_good_request(server):
+    conns = []
+    try:
+        for _ in range(500):
+            conns.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
+        t0 = time.monotonic()
+        assert requests.get(server.url, timeout=5).text == SECRET
+        assert time.monotonic() - t0 < 1.0
+    finally:
+        for c in conns:
+            c.close()
+
+
+def test_reset_mid_request_does_not_hurt(server):
+    for _ in range(50):
+        c = socket.create_connection(("127.0.0.1", server.port))
+        c.sendall(b"GET / HTTP/1.1\r\nHo")
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        c.close()
+    assert requests.get(server.url, timeout=5).text == SECRET
+
+
+def test_sigterm_stops_cleanly(server):
+    assert server.stop(signal.SIGTERM) == 0
+
+
+def test_address_in_use_exits_3(server):
+    r = run("squirrel-server", "--listen", f"127.0.0.1:{server.port}", timeout=20)
+    assert r.returncode == 3
+    assert "address already in use" in r.stderr
+
+
+@pytest.mark.parametrize("args", [["--mode", "bogus"], ["--listen", "nope"], ["--listen", "1.2.3.4:0"],
+                                  ["--frobnicate"], ["--header-timeout", "x"], ["extra"],
+                                  ["--cert", "c.pem"]])
+def test_bad_flags_exit_2(args):
+    r = run("squirrel-server", *args, timeout=20)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("squirrel-server: error: ")
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_ipv6_listen(start_server):
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    s = start_server(host="[::1]")
+    port = s.port
+    r = run("squirrel-client", "--raw", f"http://[::1]:{port}/")
+    assert (r.returncode, r.stdout) == (0, SECRET)
+
+
+def test_banner_names_the_second_terminal_command(server):
+    time.sleep(0.1)
+    assert f"SECRET_URL=http://127.0.0.1:{server.port} squirrel-client" in server.log_text()
+
+
+def test_access_log_line_and_quiet(start_server):
+    s = start_server()
+    requests.get(s.url + "a%0d%0aforged", timeout=5)
+    raw(s.port, b"GET /\x1b[31m HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.2)
+    log = s.log_text()
+    line = [l for l in log.splitlines() if '"get /a%0d%0aforged"' in l.lower()][0]
+    assert line.split()[4:6] == ["404", "30"] and line.endswith("us")
+    assert "\x1b" not in log
+    assert SECRET not in log.replace(f"SECRET_URL", "")
+    q = start_server("--quiet")
+    requests.get(q.url, timeout=5)
+    time.sleep(0.2)
+    assert '"GET /"' not in q.log_text()
