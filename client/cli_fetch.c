@@ -169,6 +169,13 @@ handshake(const struct cli_opts *o, const struct url *u, struct tr *t, int64_t d
 			 u->host, u->port);
 		return CLI_TLS;
 	}
+	if (tr_err_closed(t)) {
+		snprintf(err, errlen,
+			 "%s:%s closed the connection during the TLS handshake (does it serve "
+			 "HTTPS on this port? for plain HTTP use http://)",
+			 u->host, u->port);
+		return CLI_TLS;
+	}
 	if (tr_err_peer_refused_cert(t)) {
 		snprintf(err, errlen, "TLS handshake failed: %s (the server wants a client "
 				      "certificate it trusts: --cert FILE --key FILE)",

@@ -105,6 +105,16 @@ const char *tr_errstr(const struct tr *t, char *buf, size_t cap);
 /* 1 if the last TR_ERROR was the peer's certificate failing verification. */
 int tr_err_is_verify(const struct tr *t);
 
+/* 1 if the last TR_ERROR means the peer does not speak TLS at all (an HTTP server). */
+int tr_err_not_tls(const struct tr *t);
+
+/* 1 if the last TR_ERROR was the peer closing or resetting the connection. */
+int tr_err_closed(const struct tr *t);
+
+/* 1 if the last TR_ERROR was a fatal alert from the peer about our certificate
+ * (certificate_required, bad_certificate, unknown_ca, ...): mutual TLS refused us. */
+int tr_err_peer_refused_cert(const struct tr *t);
+
 /* After a TLS handshake: protocol and cipher names, whether the session was resumed. */
 struct tr_info {
 	const char *version;

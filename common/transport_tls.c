@@ -52,7 +52,11 @@ tls_result(struct tr *t, int ret, int eof_ok)
 static ssize_t
 tls_read(struct tr *t, void *buf, size_t len)
 {
-	int n = wolfSSL_read(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+	int n;
+
+	/* SOCKET_ERROR_E reports through errno: never let a stale value speak for it. */
+	errno = 0;
+	n = wolfSSL_read(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
 
 	return n > 0 ? n : tls_result(t, n, 1);
 }
@@ -62,7 +66,10 @@ tls_write(struct tr *t, const void *buf, size_t len)
 {
 	/* After a WANT, wolfSSL requires the same buffer and length again; callers keep their
 	 * output unchanged until it is written, so this holds. */
-	int n = wolfSSL_write(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+	int n;
+
+	errno = 0;
+	n = wolfSSL_write(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
 
 	return n > 0 ? n : tls_result(t, n, 0);
 }
@@ -103,6 +110,7 @@ tls_handshake(struct tr *t)
 		if (ret != 0)
 			return ret;
 	}
+	errno = 0;
 	ret = t->server ? wolfSSL_accept(t->ssl) : wolfSSL_connect(t->ssl);
 	if (ret == WOLFSSL_SUCCESS)
 		return 1;
@@ -253,6 +261,38 @@ int
 tr_err_is_verify(const struct tr *t)
 {
 	return t->err < 0 && tlsw_is_verify_error(t->err);
+}
+
+int
+tr_err_not_tls(const struct tr *t)
+{
+	return t->err == LENGTH_ERROR || t->err == VERSION_ERROR;
+}
+
+int
+tr_err_closed(const struct tr *t)
+{
+	return t->err == SOCKET_PEER_CLOSED_E || t->err == SOCKET_ERROR_E ||
+	       t->err == ECONNRESET || t->err == EPIPE;
+}
+
+int
+tr_err_peer_refused_cert(const struct tr *t)
+{
+	WOLFSSL_ALERT_HISTORY h;
+
+	if (t->err != FATAL_ERROR || t->ssl == NULL ||
+	    wolfSSL_get_alert_history(t->ssl, &h) != WOLFSSL_SUCCESS)
+		return 0;
+	switch (h.last_rx.code) {
+	case 42: /* bad_certificate */
+	case 43: /* unsupported_certificate */
+	case 46: /* certificate_unknown */
+	case 48: /* unknown_ca */
+	case 116: /* certificate_required */
+		return 1;
+	}
+	return 0;
 }
 
 int

@@ -18,6 +18,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.environ.get("SQUIRREL_BIN") or os.path.join(REPO, "bin")
 WRAP = shlex.split(os.environ.get("SQUIRREL_WRAP", ""))
 
+# Trust settings leak in from the machine (CI images set them); each test sets what it needs.
+for _var in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_DIR",
+             "SECRET_KEY", "SECRET_URL", "SECRET_MESSAGE"):
+    os.environ.pop(_var, None)
+
 
 def prog(name):
     """argv prefix that runs one of our programs (wrapped under valgrind when asked)."""
@@ -106,6 +111,16 @@ class Server:
     def log_text(self):
         with open(self.log, encoding="utf-8", errors="replace") as f:
             return f.read()
+
+    def wait_log(self, text, timeout=5.0):
+        """The log is written once per loop iteration: wait until text shows up in it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.log_text()
+            if text in log:
+                return log
+            time.sleep(0.02)
+        raise AssertionError(f"{text!r} not in the server log:\n{self.log_text()}")
 
     def stop(self, sig=None):
         import signal as _signal
