@@ -60,7 +60,7 @@ LDLIBS = $(WOLFSSL_LIBS)
 PROGRAMS := $(BIN)/squirrel-server $(BIN)/squirrel-client $(BIN)/squirrel-pki $(BIN)/squirrel-tap
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test check-unit check-e2e demo bench install clean FORCE
+.PHONY: all deps test check-unit check-e2e demo bench fuzz lint hostile audit install clean FORCE
 all: $(PROGRAMS)
 
 # Missing Debian packages are installed (as root) or named (otherwise) before anything compiles.
@@ -138,6 +138,28 @@ $(WOLFSSL_DEP):
 	sh .ci/deps source
 	sh tests/bench/wolfssl-source.sh $(WOLFSSL_PREFIX)
 endif
+
+# ---- assurance: bounded targets outside `make test` -------------------------------------
+# make fuzz      libFuzzer harnesses (tests/fuzz), FUZZ_SECONDS each (default 60)
+# make lint      cppcheck and clang-tidy with the checked-in configuration
+# make hostile   slow senders, 10,000 idle connections, descriptor exhaustion, resets
+# make audit     testssl.sh against --mode tls
+FUZZ_SECONDS ?= 60
+fuzz:
+	@sh .ci/deps fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+lint:
+	@sh .ci/deps lint
+	sh tests/lint/run.sh
+
+hostile: $(PROGRAMS)
+	@sh .ci/deps hostile
+	SQUIRREL_BIN=$(abspath $(BIN)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/hostile $(PYTEST_ARGS)
+
+audit: $(PROGRAMS)
+	@sh .ci/deps audit
+	SQUIRREL_BIN=$(abspath $(BIN)) sh tests/audit/testssl.sh
 
 # ---- install -------------------------------------------------------------------------------
 install: $(PROGRAMS)
