@@ -127,6 +127,20 @@ connect_url(const struct url *u, int64_t deadline, int *fd, char *err, size_t er
 	return CLI_CONNECT;
 }
 
+/* The server ended our TLS session over our certificate (mutual TLS). */
+static int
+refused_cert(struct tr *t, char *err, size_t errlen)
+{
+	char detail[200];
+
+	if (!tr_err_peer_refused_cert(t))
+		return 0;
+	snprintf(err, errlen, "the server refused the TLS session: %s (it wants a client "
+			      "certificate it trusts: --cert FILE --key FILE)",
+		 tr_errstr(t, detail, sizeof(detail)));
+	return 1;
+}
+
 static int
 handshake(const struct cli_opts *o, const struct url *u, struct tr *t, int64_t deadline, char *err,
 	  size_t errlen)
@@ -169,17 +183,13 @@ handshake(const struct cli_opts *o, const struct url *u, struct tr *t, int64_t d
 			 u->host, u->port);
 		return CLI_TLS;
 	}
+	if (refused_cert(t, err, errlen))
+		return CLI_TLS;
 	if (tr_err_closed(t)) {
 		snprintf(err, errlen,
 			 "%s:%s closed the connection during the TLS handshake (does it serve "
 			 "HTTPS on this port? for plain HTTP use http://)",
 			 u->host, u->port);
-		return CLI_TLS;
-	}
-	if (tr_err_peer_refused_cert(t)) {
-		snprintf(err, errlen, "TLS handshake failed: %s (the server wants a client "
-				      "certificate it trusts: --cert FILE --key FILE)",
-			 tr_errstr(t, detail, sizeof(detail)));
 		return CLI_TLS;
 	}
 	snprintf(err, errlen, "TLS handshake with %s:%s failed: %s", u->host, u->port,
@@ -204,6 +214,8 @@ send_all(struct tr *t, const char *p, size_t n, int64_t deadline, char *err, siz
 			snprintf(err, errlen, "timed out sending the request");
 			return CLI_TIMEOUT;
 		}
+		if (refused_cert(t, err, errlen))
+			return CLI_TLS;
 		snprintf(err, errlen, "cannot send the request: %s", tr_errstr(t, detail, sizeof(detail)));
 		return CLI_SEND;
 	}
@@ -233,6 +245,8 @@ recv_more(struct tr *t, size_t *len, size_t cap, int64_t deadline, size_t *got, 
 		snprintf(err, errlen, "timed out waiting for the response");
 		return CLI_TIMEOUT;
 	}
+	if (refused_cert(t, err, errlen))
+		return CLI_TLS;
 	snprintf(err, errlen, "receive failure: %s", tr_errstr(t, detail, sizeof(detail)));
 	return CLI_RECV;
 }

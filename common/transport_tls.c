@@ -229,8 +229,6 @@ tr_errstr(const struct tr *t, char *buf, size_t cap)
 	switch (e) {
 	case 0:
 		return "no error";
-	case SOCKET_PEER_CLOSED_E:
-		return "connection closed by peer";
 	case LENGTH_ERROR:
 		/* What a TLS client reads when an HTTP server answers (OpenSSL's words). */
 		return "wrong version number (the peer does not speak TLS)";
@@ -241,6 +239,7 @@ tr_errstr(const struct tr *t, char *buf, size_t cap)
 	case NO_PEER_CERT:
 		return "the peer sent no certificate";
 	case FATAL_ERROR:
+	case SOCKET_PEER_CLOSED_E:
 		if (t->ssl != NULL) {
 			WOLFSSL_ALERT_HISTORY h;
 
@@ -251,7 +250,7 @@ tr_errstr(const struct tr *t, char *buf, size_t cap)
 				return buf;
 			}
 		}
-		return "the peer sent a fatal alert";
+		return e == FATAL_ERROR ? "the peer sent a fatal alert" : "connection closed by peer";
 	}
 	snprintf(buf, cap, "%s (wolfSSL error %d)", wolfSSL_ERR_reason_error_string((unsigned long)e), e);
 	return buf;
@@ -281,8 +280,10 @@ tr_err_peer_refused_cert(const struct tr *t)
 {
 	WOLFSSL_ALERT_HISTORY h;
 
-	if (t->err != FATAL_ERROR || t->ssl == NULL ||
-	    wolfSSL_get_alert_history(t->ssl, &h) != WOLFSSL_SUCCESS)
+	/* In TLS 1.3 the client's handshake is over before the server judges its certificate:
+	 * the refusal arrives as an alert on the first read or write, whatever error that saw. */
+	if (t->ssl == NULL || wolfSSL_get_alert_history(t->ssl, &h) != WOLFSSL_SUCCESS ||
+	    h.last_rx.level != 2 /* fatal */)
 		return 0;
 	switch (h.last_rx.code) {
 	case 42: /* bad_certificate */

@@ -205,6 +205,20 @@ on_reject(struct srv *s, struct conn *c)
 	return STEP_AGAIN;
 }
 
+/* Stop sending and drain what the peer still sends for a while, then close: our last
+ * words (a response, a TLS alert) then arrive instead of being destroyed by a reset. */
+static int
+start_linger(struct srv *s, struct conn *c)
+{
+	tr_shutdown(&c->t);
+	c->in_off = c->in_len = 0;
+	c->out_off = c->out_len = 0;
+	release_buffers(s, c);
+	c->state = CONN_LINGER;
+	c->deadline_ms = s->now_ms + SRV_LINGER_MS;
+	return STEP_AGAIN;
+}
+
 static int
 step_handshake(struct srv *s, struct conn *c)
 {
@@ -223,8 +237,19 @@ step_handshake(struct srv *s, struct conn *c)
 		c->state = CONN_WRITE;
 		return STEP_AGAIN;
 	}
-	if (r < 0)
-		return close_failed(s, c, "tls handshake failed");
+	if (r < 0) {
+		char detail[160];
+
+		if (!s->log.quiet) {
+			char peer[ADDR_TEXT_MAX];
+
+			alog_event(&s->log, wall_sec(), peer_text(c, peer), "tls handshake failed",
+				   tr_errstr(&c->t, detail, sizeof(detail)));
+		}
+		/* wolfSSL has sent its alert; the session is unusable, the socket is not. */
+		tr_downgrade(&c->t);
+		return start_linger(s, c);
+	}
 	c->state = CONN_READ_HEAD;
 	c->deadline_ms = s->now_ms + s->cfg->header_ms;
 	return STEP_AGAIN;
@@ -381,14 +406,8 @@ step_write(struct srv *s, struct conn *c)
 		return close_failed(s, c, "write failed");
 	}
 	c->out_off = c->out_len = 0;
-	if (c->close_after) {
-		tr_shutdown(&c->t);
-		c->in_off = c->in_len = 0;
-		release_buffers(s, c);
-		c->state = CONN_LINGER;
-		c->deadline_ms = s->now_ms + SRV_LINGER_MS;
-		return STEP_AGAIN;
-	}
+	if (c->close_after)
+		return start_linger(s, c);
 	if (c->body_left || c->body_chunked) {
 		c->state = CONN_READ_BODY;
 		c->deadline_ms = s->now_ms + s->cfg->header_ms;

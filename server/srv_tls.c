@@ -96,7 +96,7 @@ load_chain(WOLFSSL_CTX *ctx, const char *path, size_t *cert_len, char *err, size
 
 	if (rc < 0)
 		return rc;
-	if (pki_cert_next(file_buf, len, &off, cert_der, sizeof(cert_der), cert_len) < 0) {
+	if (pki_cert_next(file_buf, len, &off, cert_der, sizeof(cert_der), cert_len) != 1) {
 		snprintf(err, errlen, "%s: not a certificate (expected PEM or DER)", path);
 		return SRV_TLS_EFILE;
 	}

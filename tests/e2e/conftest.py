@@ -54,13 +54,32 @@ def wait_port(port, host="127.0.0.1", timeout=10.0, proc=None):
     raise AssertionError(f"nothing listens on {host}:{port} after {timeout}s")
 
 
+# What AddressSanitizer, UndefinedBehaviorSanitizer, LeakSanitizer and valgrind print.
+SANITIZER_SIGNS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "definitely lost in", "Invalid read of", "Invalid write of",
+                   "uninitialised value", "Conditional jump or move depends")
+
+
+def assert_no_sanitizer_report(text, what):
+    for sign in SANITIZER_SIGNS:
+        if sign in text:
+            raise AssertionError(f"{what}: sanitizer/valgrind report:\n{text[-4000:]}")
+
+
 def run(name, *args, env=None, input=None, timeout=60, check=False):
-    """Run one of our programs to completion; returns CompletedProcess with text output."""
+    """Run one of our programs to completion; returns CompletedProcess with text output.
+    A sanitizer or valgrind report fails the test, whatever the exit code."""
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
-    return subprocess.run(prog(name) + [str(a) for a in args], env=full_env, input=input,
-                          capture_output=True, text=True, timeout=timeout, check=check)
+    if WRAP:
+        timeout *= 10
+    r = subprocess.run(prog(name) + [str(a) for a in args], env=full_env, input=input,
+                       capture_output=True, text=True, timeout=timeout, check=check)
+    assert_no_sanitizer_report(r.stderr, f"{name} {' '.join(str(a) for a in args)}")
+    if WRAP and r.returncode == 99:
+        raise AssertionError(f"valgrind found errors in {name}:\n{r.stderr[-4000:]}")
+    return r
 
 
 class Procs:
@@ -131,8 +150,11 @@ class Server:
 
 @pytest.fixture
 def start_server(procs, tmp_path):
-    """start_server(*args, env={}, host=...) -> Server, already listening."""
+    """start_server(*args, env={}, host=...) -> Server, already listening. At the end of the
+    test every server is stopped with SIGTERM and must exit 0 with a clean log: a graceful
+    stop that crashes, leaks or trips a sanitizer fails the test that ran it."""
     count = [0]
+    servers = []
 
     def start(*args, env=None, host="127.0.0.1", wait=True, stdin=None):
         count[0] += 1
@@ -143,8 +165,73 @@ def start_server(procs, tmp_path):
         p = procs.start(argv, env=env, stdout=f, stderr=subprocess.STDOUT, stdin=stdin)
         f.close()
         s = Server(p, port, log, host=host)
+        servers.append(s)
         if wait:
             wait_port(port, host=host.strip("[]"), proc=p, timeout=60 if WRAP else 10)
         return s
 
-    return start
+    yield start
+    for s in servers:
+        if s.proc.poll() is None:
+            s.proc.send_signal(15)
+    for s in servers:
+        try:
+            code = s.proc.wait(timeout=60 if WRAP else 20)
+        except subprocess.TimeoutExpired:
+            s.proc.kill()
+            raise AssertionError(f"squirrel-server did not stop on SIGTERM:\n{s.log_text()[-2000:]}")
+        assert_no_sanitizer_report(s.log_text(), "squirrel-server")
+        assert code == 0, f"squirrel-server exited {code}:\n{s.log_text()[-3000:]}"
+
+
+class Pki:
+    """A certificate authority made with our own squirrel-pki, in a folder of the test's."""
+
+    SUBJECT = ["--country", "US", "--state", "Maryland", "--locality", "Baltimore",
+               "--org", "Secret Squirrels"]
+
+    def __init__(self, folder, name="Squirrel Test CA"):
+        self.dir = folder
+        self.ca_key = os.path.join(folder, "ca-private-key.pem")
+        self.ca_cert = os.path.join(folder, "ca-public-key.pem")
+        self._pki("key", "--out", self.ca_key, "--type", "ec-p256", "--no-password")
+        # Backdated, so tests can also issue certificates that have already expired.
+        self._pki("ca", "--key", self.ca_key, "--out", self.ca_cert, "--cn", name, *self.SUBJECT,
+                  "--not-before", "-10d", "--days", "60")
+
+    def _pki(self, *args):
+        r = run("squirrel-pki", *args)
+        assert r.returncode == 0, f"squirrel-pki {args[0]} failed: {r.stderr}"
+        return r
+
+    def leaf(self, name, sans=("localhost", "127.0.0.1", "::1"), client=False, days=None,
+             not_before=None, password=None, key_type="ec-p256"):
+        """Key and certificate for name; returns (cert, key) paths."""
+        key = os.path.join(self.dir, f"{name}-key.pem")
+        csr = os.path.join(self.dir, f"{name}.csr")
+        cert = os.path.join(self.dir, f"{name}.pem")
+        if password is None:
+            self._pki("key", "--out", key, "--type", key_type, "--no-password", "--force")
+            pw = []
+        else:
+            pwfile = os.path.join(self.dir, f"{name}-password")
+            with open(pwfile, "w") as f:
+                f.write(password + "\n")
+            self._pki("key", "--out", key, "--type", key_type, "--password-file", pwfile, "--force")
+            pw = ["--password-file", pwfile]
+        sans_args = [a for s in sans for a in ("--san", s)]
+        self._pki("csr", "--key", key, "--out", csr, "--cn", name, *sans_args, *self.SUBJECT,
+                  *pw, "--force")
+        extra = (["--client"] if client else []) + (["--days", str(days)] if days is not None else []) \
+            + (["--not-before", not_before] if not_before else [])
+        self._pki("sign", "--csr", csr, "--ca-cert", self.ca_cert, "--ca-key", self.ca_key,
+                  "--out", cert, "--force", *extra)
+        return cert, key
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pki")
+    p = Pki(str(d))
+    p.server_cert, p.server_key = p.leaf("localhost")
+    return p
