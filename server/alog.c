@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -110,12 +111,21 @@ alog_flush(struct alog *l)
 	size_t off = 0;
 
 	while (off < l->len) {
-		ssize_t w = write(l->fd, l->buf + off, l->len - off);
+		/* Workers share stderr: writes of at most PIPE_BUF bytes that end at a line end
+		 * reach a pipe whole, so lines of different workers never mix. */
+		size_t n = l->len - off;
+		ssize_t w;
 
+		if (n > PIPE_BUF) {
+			const char *nl = memrchr(l->buf + off, '\n', PIPE_BUF);
+
+			n = nl ? (size_t)(nl - (l->buf + off)) + 1 : PIPE_BUF;
+		}
+		w = write(l->fd, l->buf + off, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			break; /* stderr gone or full: drop the log rather than block the server */
+			break; /* stderr is gone: drop the log rather than fail the server */
 		off += (size_t)w;
 	}
 	l->len = 0;

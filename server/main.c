@@ -21,6 +21,7 @@
 #include "pass.h"
 #include "srv.h"
 #include "srv_tls.h"
+#include "srv_workers.h"
 
 /* Exit codes, listed in squirrel-server(1). */
 enum {
@@ -362,6 +363,62 @@ no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/* What each worker needs; in a forked worker these are its own copies. */
+struct workers {
+	const struct srv_config *cfg;
+	WOLFSSL_CTX *ctx;
+	int *lfds;
+	int n;
+};
+
+static int
+run_worker(int i, void *arg)
+{
+	struct workers *w = arg;
+	char err[512];
+	struct srv s;
+	int rc;
+
+	if (w->n > 1) {
+		/* A forked worker: the other workers' listeners are theirs. */
+		for (int j = 0; j < w->n; j++)
+			if (j != i)
+				close(w->lfds[j]);
+		if (w->cfg->mode == SRV_TLS && srv_tls_after_fork() < 0) {
+			msg_error("worker %d: cannot seed its random generator", i);
+			return EXIT_RUNTIME;
+		}
+	}
+	if (srv_init(&s, w->cfg, w->lfds[i], err, sizeof(err)) < 0) {
+		msg_error("%s", err);
+		return EXIT_RUNTIME;
+	}
+	s.ctx = w->ctx;
+	s.on_reload = reload;
+	rc = srv_loop(&s);
+	srv_free(&s);
+	srv_tls_forget_password();
+	srv_tls_ticket_wipe();
+	return rc == 0 ? 0 : EXIT_RUNTIME;
+}
+
+/* SIGHUP in the supervisor: workers started from now on get the new certificate too. */
+static void
+reload_parent(void *arg)
+{
+	struct workers *w = arg;
+	WOLFSSL_CTX *ctx;
+	char err[512];
+
+	if (w->cfg->mode != SRV_TLS)
+		return;
+	/* The workers say what they did; a failure here leaves new workers the old files. */
+	if (srv_tls_rebuild(w->cfg, &ctx, err, sizeof(err)) == 0) {
+		wolfSSL_CTX_free(w->ctx);
+		w->ctx = ctx;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -375,9 +432,9 @@ main(int argc, char **argv)
 		.workers = 1,
 	};
 	char err[512], password[PASS_MAX + 1];
-	struct srv s;
 	WOLFSSL_CTX *ctx = NULL;
-	int lfd, rc, have_password = 0;
+	int lfds[64], rc, have_password = 0;
+	struct workers w = {&cfg, NULL, lfds, 0};
 
 	msg_init("squirrel-server");
 	if (parse_args(argc, argv, &cfg) < 0)
@@ -410,23 +467,34 @@ main(int argc, char **argv)
 		/* Kept for SIGHUP, which re-reads the same (possibly encrypted) key. */
 		srv_tls_keep_password(have_password ? password : NULL);
 		explicit_bzero(password, sizeof(password));
+		if (srv_tls_ticket_init() < 0) {
+			msg_error("cannot draw a session ticket key");
+			return EXIT_RUNTIME;
+		}
 	}
-	lfd = srv_listen(cfg.listen, cfg.workers > 1, err, sizeof(err));
-	if (lfd < 0) {
-		msg_error("%s", err);
-		return EXIT_LISTEN;
+	/* One listener per worker, all on the same port (SO_REUSEPORT when there are several). */
+	for (w.n = 0; w.n < cfg.workers; w.n++) {
+		lfds[w.n] = srv_listen(cfg.listen, cfg.workers > 1, err, sizeof(err));
+		if (lfds[w.n] < 0) {
+			msg_error("%s", err);
+			return EXIT_LISTEN;
+		}
 	}
-	if (srv_init(&s, &cfg, lfd, err, sizeof(err)) < 0) {
-		msg_error("%s", err);
-		return EXIT_RUNTIME;
-	}
-	s.ctx = ctx;
-	s.on_reload = reload;
+	w.ctx = ctx;
 	banner(&cfg);
-	rc = srv_loop(&s);
-	srv_free(&s);
-	srv_tls_forget_password();
+	if (cfg.workers == 1)
+		rc = run_worker(0, &w);
+	else
+		rc = srv_supervise(cfg.workers, run_worker, reload_parent, &w) == 0 ? 0 : EXIT_RUNTIME;
+	if (cfg.workers > 1) {
+		for (int i = 0; i < w.n; i++)
+			close(lfds[i]);
+		if (w.ctx != NULL)
+			wolfSSL_CTX_free(w.ctx);
+		srv_tls_forget_password();
+		srv_tls_ticket_wipe();
+	}
 	explicit_bzero(&cfg.fkey, sizeof(cfg.fkey));
 	wolfSSL_Cleanup();
-	return rc == 0 ? 0 : EXIT_RUNTIME;
+	return rc;
 }

@@ -5,6 +5,8 @@
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/chacha20_poly1305.h>
+#include <wolfssl/wolfcrypt/random.h>
 
 #include "fs.h"
 #include "pass.h"
@@ -25,6 +27,78 @@ static const char cipher_list[] = "TLS13-AES128-GCM-SHA256:"
 				  "ECDHE-RSA-AES256-GCM-SHA384:"
 				  "ECDHE-ECDSA-CHACHA20-POLY1305:"
 				  "ECDHE-RSA-CHACHA20-POLY1305";
+
+/*
+ * Session tickets are sealed with a key drawn once per server, before workers are forked, so
+ * a ticket opens whichever worker gets the resumed connection, and across SIGHUP reloads
+ * (wolfSSL's default ticket key belongs to one context). The key lives as long as the server.
+ */
+static unsigned char ticket_name[WOLFSSL_TICKET_NAME_SZ];
+static unsigned char ticket_key[CHACHA20_POLY1305_AEAD_KEYSIZE];
+static WC_RNG ticket_rng;
+static int ticket_rng_ready;
+
+int
+srv_tls_ticket_init(void)
+{
+	WC_RNG rng;
+	int rc;
+
+	if (wc_InitRng(&rng) != 0)
+		return -1;
+	rc = wc_RNG_GenerateBlock(&rng, ticket_name, sizeof(ticket_name)) |
+	     wc_RNG_GenerateBlock(&rng, ticket_key, sizeof(ticket_key));
+	wc_FreeRng(&rng);
+	return rc == 0 ? srv_tls_after_fork() : -1;
+}
+
+int
+srv_tls_after_fork(void)
+{
+	/* Nonces must never repeat under the shared key: each process seeds its own generator. */
+	if (ticket_rng_ready)
+		wc_FreeRng(&ticket_rng);
+	ticket_rng_ready = wc_InitRng(&ticket_rng) == 0;
+	return ticket_rng_ready ? 0 : -1;
+}
+
+void
+srv_tls_ticket_wipe(void)
+{
+	explicit_bzero(ticket_key, sizeof(ticket_key));
+	if (ticket_rng_ready)
+		wc_FreeRng(&ticket_rng);
+	ticket_rng_ready = 0;
+}
+
+/* Seal (enc) or open a ticket in place with ChaCha20-Poly1305; the key name is the AAD. */
+static int
+ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
+	  unsigned char iv[WOLFSSL_TICKET_IV_SZ], unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc,
+	  unsigned char *ticket, int in_len, int *out_len, void *arg)
+{
+	(void)ssl;
+	(void)arg;
+	if (in_len < 0)
+		return WOLFSSL_TICKET_RET_FATAL;
+	if (enc) {
+		if (!ticket_rng_ready || wc_RNG_GenerateBlock(&ticket_rng, iv, WOLFSSL_TICKET_IV_SZ) != 0)
+			return WOLFSSL_TICKET_RET_FATAL;
+		memcpy(name, ticket_name, WOLFSSL_TICKET_NAME_SZ);
+		memset(mac, 0, WOLFSSL_TICKET_MAC_SZ);
+		if (wc_ChaCha20Poly1305_Encrypt(ticket_key, iv, name, WOLFSSL_TICKET_NAME_SZ, ticket,
+						(word32)in_len, ticket, mac) != 0)
+			return WOLFSSL_TICKET_RET_FATAL;
+	} else {
+		/* Not ours (another server, an older key), or forged: a full handshake instead. */
+		if (memcmp(name, ticket_name, WOLFSSL_TICKET_NAME_SZ) != 0 ||
+		    wc_ChaCha20Poly1305_Decrypt(ticket_key, iv, name, WOLFSSL_TICKET_NAME_SZ, ticket,
+						(word32)in_len, mac, ticket) != 0)
+			return WOLFSSL_TICKET_RET_REJECT;
+	}
+	*out_len = in_len;
+	return WOLFSSL_TICKET_RET_OK;
+}
 
 static char kept_password[PASS_MAX + 1];
 static int have_kept_password;
@@ -202,6 +276,7 @@ srv_tls_ctx(const struct srv_config *cfg, const char *password, WOLFSSL_CTX **ou
 		return SRV_TLS_EINTERNAL;
 	}
 	wolfSSL_CTX_set_options(ctx, WOLFSSL_OP_CIPHER_SERVER_PREFERENCE);
+	wolfSSL_CTX_set_TicketEncCb(ctx, ticket_cb);
 	rc = load_chain(ctx, cfg->cert, &cert_len, err, errlen);
 	if (rc == 0)
 		rc = load_key(ctx, cfg, password, cert_len, err, errlen);
@@ -216,11 +291,17 @@ srv_tls_ctx(const struct srv_config *cfg, const char *password, WOLFSSL_CTX **ou
 }
 
 int
+srv_tls_rebuild(const struct srv_config *cfg, WOLFSSL_CTX **out, char *err, size_t errlen)
+{
+	return srv_tls_ctx(cfg, have_kept_password ? kept_password : NULL, out, err, errlen);
+}
+
+int
 srv_tls_reload(struct srv *s, char *err, size_t errlen)
 {
 	WOLFSSL_CTX *ctx;
 
-	if (srv_tls_ctx(s->cfg, have_kept_password ? kept_password : NULL, &ctx, err, errlen) < 0)
+	if (srv_tls_rebuild(s->cfg, &ctx, err, errlen) < 0)
 		return -1;
 	/* Sessions hold a reference to their context: open connections keep the old one. */
 	wolfSSL_CTX_free(s->ctx);

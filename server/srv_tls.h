@@ -30,8 +30,18 @@ int srv_tls_ctx(const struct srv_config *cfg, const char *password, struct WOLFS
 /* 1 if the key file is encrypted (so a password must be found before srv_tls_ctx). */
 int srv_tls_key_encrypted(const char *path);
 
+/* A new context from the same files and the kept password. 0 or SRV_TLS_E*. */
+int srv_tls_rebuild(const struct srv_config *cfg, struct WOLFSSL_CTX **out, char *err,
+		    size_t errlen);
+
 /* SIGHUP: rebuild from the same files. On failure the old context stays and err says why. */
 int srv_tls_reload(struct srv *s, char *err, size_t errlen);
+
+/* Draw the session-ticket key (once, before any fork); 0 or -1. */
+int srv_tls_ticket_init(void);
+/* In each forked worker: a fresh random generator for ticket nonces; 0 or -1. */
+int srv_tls_after_fork(void);
+void srv_tls_ticket_wipe(void);
 
 /* Remember the key password for reloads (wiped at exit). */
 void srv_tls_keep_password(const char *password);

@@ -1,0 +1,157 @@
+/*
+ * The supervisor for --workers N: N processes, each with its own poll() loop and its own
+ * SO_REUSEPORT listener (the kernel spreads connections; nobody is woken for nothing). The
+ * parent accepts nothing: it forwards signals, and restarts a worker that dies, on the same
+ * listener, so connections queued for it are served by its successor.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "srv.h"
+#include "srv_workers.h"
+
+/* A worker that dies sooner than this after its start is restarted only after this long,
+ * so a worker that cannot start does not become a fork loop. */
+#define RESTART_BACKOFF_MS 1000
+/* After SIGTERM, workers get their own stop time plus this before SIGKILL. */
+#define KILL_GRACE_MS 3000
+
+struct worker {
+	pid_t pid;
+	int64_t started_ms;
+	int64_t restart_ms; /* 0: none pending */
+};
+
+static pid_t
+spawn(int i, const sigset_t *child_mask, int (*run)(int i, void *arg), void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, child_mask, NULL);
+		_exit(run(i, arg));
+	}
+	if (pid < 0)
+		msg_error("cannot start worker %d: %s", i, strerror(errno));
+	return pid;
+}
+
+static void
+forward(struct worker *w, int n, int sig)
+{
+	for (int i = 0; i < n; i++)
+		if (w[i].pid > 0)
+			kill(w[i].pid, sig);
+}
+
+static void
+describe_exit(int i, pid_t pid, int status)
+{
+	if (WIFSIGNALED(status))
+		msg_warn("worker %d (pid %d) was killed by signal %d; restarting it", i, (int)pid,
+			 WTERMSIG(status));
+	else
+		msg_warn("worker %d (pid %d) exited with status %d; restarting it", i, (int)pid,
+			 WEXITSTATUS(status));
+}
+
+int
+srv_supervise(int n, int (*run)(int i, void *arg), void (*on_hup)(void *arg), void *arg)
+{
+	struct worker *w = calloc((size_t)n, sizeof(*w));
+	sigset_t set, old;
+	int stopping = 0, alive, failed = 0;
+	int64_t kill_ms = 0;
+
+	if (w == NULL) {
+		msg_error("out of memory for %d workers", n);
+		return 1;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Blocked here, taken one at a time with sigtimedwait(): no handler races. */
+	sigprocmask(SIG_BLOCK, &set, &old);
+	for (int i = 0; i < n; i++) {
+		w[i].pid = spawn(i, &old, run, arg);
+		w[i].started_ms = srv_clock_ms();
+	}
+	for (;;) {
+		int64_t now = srv_clock_ms(), wait_ms = -1;
+		struct timespec ts;
+		siginfo_t info;
+		pid_t pid;
+		int sig, status;
+
+		for (int i = 0; i < n; i++)
+			if (w[i].restart_ms && (wait_ms < 0 || w[i].restart_ms - now < wait_ms))
+				wait_ms = w[i].restart_ms - now;
+		if (stopping && (wait_ms < 0 || kill_ms - now < wait_ms))
+			wait_ms = kill_ms - now;
+		if (wait_ms < 0 && !stopping) {
+			sig = sigwaitinfo(&set, &info);
+		} else {
+			if (wait_ms < 0)
+				wait_ms = 0;
+			ts.tv_sec = (time_t)(wait_ms / 1000);
+			ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
+			sig = sigtimedwait(&set, &info, &ts);
+		}
+		if (sig == SIGTERM || sig == SIGINT) {
+			if (!stopping) {
+				stopping = 1;
+				kill_ms = srv_clock_ms() + SRV_STOP_MS + KILL_GRACE_MS;
+				forward(w, n, SIGTERM);
+			}
+		} else if (sig == SIGHUP && !stopping) {
+			if (on_hup != NULL)
+				on_hup(arg);
+			forward(w, n, SIGHUP);
+		}
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (int i = 0; i < n; i++) {
+				if (w[i].pid != pid)
+					continue;
+				w[i].pid = 0;
+				if (stopping) {
+					failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+					break;
+				}
+				describe_exit(i, pid, status);
+				w[i].restart_ms = srv_clock_ms() - w[i].started_ms < RESTART_BACKOFF_MS
+							  ? srv_clock_ms() + RESTART_BACKOFF_MS
+							  : srv_clock_ms();
+			}
+		}
+		now = srv_clock_ms();
+		for (int i = 0; i < n && !stopping; i++) {
+			if (w[i].pid == 0 && w[i].restart_ms && w[i].restart_ms <= now) {
+				w[i].restart_ms = 0;
+				w[i].pid = spawn(i, &old, run, arg);
+				w[i].started_ms = now;
+			}
+		}
+		alive = 0;
+		for (int i = 0; i < n; i++)
+			alive += w[i].pid > 0;
+		if (stopping && alive == 0)
+			break;
+		if (stopping && now >= kill_ms) {
+			msg_warn("workers did not stop in time; killing them");
+			forward(w, n, SIGKILL);
+			failed = 1;
+			kill_ms = now + KILL_GRACE_MS;
+		}
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(w);
+	return failed;
+}

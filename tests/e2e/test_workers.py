@@ -1,0 +1,80 @@
+"""--workers N: several processes on one port, supervised; TLS sessions resume whichever
+worker answers."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from conftest import need
+
+SECRET = "fluffy tail"
+
+
+def children(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
+
+
+def wait_children(pid, n, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kids = children(pid)
+        if len(kids) == n:
+            return kids
+        time.sleep(0.05)
+    raise AssertionError(f"expected {n} workers, have {children(pid)}")
+
+
+def test_workers_serve_and_are_restarted(start_server):
+    s = start_server("--workers", "3")
+    kids = wait_children(s.proc.pid, 3)
+    with requests.Session() as sess:
+        for _ in range(30):
+            assert requests.get(s.url, timeout=5).text == SECRET
+    os.kill(kids[0], signal.SIGKILL)
+    s.wait_log("was killed by signal 9; restarting it")
+    new = wait_children(s.proc.pid, 3)
+    assert kids[0] not in new
+    for _ in range(10):
+        assert requests.get(s.url, timeout=5).text == SECRET
+
+
+def test_sigterm_stops_every_worker(start_server):
+    s = start_server("--workers", "2")
+    kids = wait_children(s.proc.pid, 2)
+    assert s.stop(signal.SIGTERM) == 0
+    for k in kids:
+        assert not os.path.exists(f"/proc/{k}/status") or "zombie" in open(f"/proc/{k}/status").read()
+
+
+def test_tickets_resume_across_workers(start_server, pki, tmp_path):
+    need("openssl")
+    s = start_server("--workers", "2", "--mode", "tls", "--cert", pki.server_cert, "--key", pki.server_key)
+    wait_children(s.proc.pid, 2)
+    sess = str(tmp_path / "sess.pem")
+    req = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+
+    def s_client(*args):
+        return subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{s.port}",
+                               "-servername", "localhost", "-ign_eof", *args], input=req,
+                              capture_output=True, timeout=20)
+
+    for version in ("-tls1_3", "-tls1_2"):
+        first = s_client(version, "-sess_out", sess)
+        assert SECRET.encode() in first.stdout
+        # SO_REUSEPORT spreads connections by source port: over 12 tries both workers answer.
+        reused = [b"Reused, TLSv1." in s_client(version, "-sess_in", sess).stdout for _ in range(12)]
+        assert all(reused), (version, reused)
+
+
+def test_sighup_reaches_every_worker(start_server, pki):
+    s = start_server("--workers", "2", "--mode", "tls", "--cert", pki.server_cert, "--key", pki.server_key)
+    wait_children(s.proc.pid, 2)
+    s.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while s.log_text().count("reloaded") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert s.log_text().count("reloaded") == 2
