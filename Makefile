@@ -118,7 +118,8 @@ check-e2e: $(BUILD)/.deps-test $(PROGRAMS)
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
 
 demo: $(PROGRAMS)
-	@SQUIRREL_BIN=$(abspath $(BIN)) sh tests/demo.sh
+	@sh .ci/deps demo
+	@SQUIRREL_BIN=$(abspath $(BIN)) $(PYTHON) tests/demo.py
 
 # ---- benchmarks (tests/bench/*.c are in-process micro-benchmarks) -------------------------
 BENCH_SRC := $(wildcard tests/bench/*.c)

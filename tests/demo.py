@@ -1,0 +1,227 @@
+#!/usr/bin/python3
+"""make demo: the tutorial's four stages in one run, with our programs alone.
+
+Every command is printed as you would type it in one of the two terminals (the programs are
+put first on PATH), then run exactly as printed. squirrel-tap sits between client and server
+as the eavesdropper, so each stage also shows what crossed the wire. Everything happens in a
+temporary folder on free loopback ports, and every process started here is stopped.
+Exits non-zero if a stage does not behave as the tutorial says.
+"""
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ.get("SQUIRREL_BIN") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bin")
+SECRET = "fluffy tail"
+TTY = sys.stdout.isatty()
+procs = []
+failures = []
+
+
+def bold(s):
+    return f"\033[1m{s}\033[0m" if TTY else s
+
+
+def heading(title, why):
+    print()
+    print(bold(f"== {title}"))
+    print(f"   {why}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"demo: a background command exited early:\n{proc.stdout.read()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise SystemExit(f"demo: nothing listens on port {port}")
+
+
+def sh(cmd, where="terminal 2", expect=0, show=True):
+    """Run cmd as printed; show what it printed; check its exit status."""
+    print(f"  [{where}] $ {cmd}")
+    r = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=60)
+    out = (r.stdout + r.stderr).rstrip("\n")
+    if show and out:
+        for line in out.splitlines():
+            print(f"      {line}")
+    if expect is not None and r.returncode != expect:
+        failures.append(f"{cmd!r} exited {r.returncode}, expected {expect}")
+        print(f"      (exit status {r.returncode}; expected {expect})")
+    elif r.returncode != 0:
+        print(f"      (exit status {r.returncode}, as expected)")
+    return r
+
+
+def background(cmd, where):
+    print(f"  [{where}] $ {cmd}")
+    p = subprocess.Popen(cmd, shell=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         start_new_session=True)
+    procs.append(p)
+    return p
+
+
+def stop(p):
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGTERM)
+    try:
+        out, _ = p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, _ = p.communicate()
+    return out
+
+
+# The tap's lines that tell each stage's story; headers and byte counts are left out here
+# (run squirrel-tap yourself for all of it, with the hex dump).
+TELLING = ("HTTP request:", "HTTP response:", "HTTP body text:", "Fernet token:", "version ",
+           "timestamp ", "IV ", "ciphertext ", "HMAC ", "handshake: ClientHello", "handshake: ServerHello",
+           "TLS record: application data", "' seen in clear", "' not seen")
+
+
+def wire(tap, lines_max=12):
+    """What the eavesdropper saw: the tap's summary, trimmed to what tells the story."""
+    out = stop(tap)
+    keep = [l for l in out.splitlines() if any(t in l for t in TELLING)]
+    print("  what squirrel-tap saw on the wire (summary):")
+    verdicts = [l for l in keep if "' seen in clear" in l or "' not seen" in l]
+    story = [l for l in keep if l not in verdicts]
+    for line in story[:lines_max]:
+        print(f"      {line}")
+    if len(story) > lines_max:
+        print(f"      ... ({len(story) - lines_max} more records)")
+    for line in verdicts:
+        print(f"      {line}")
+    return out
+
+
+def stage(mode_args, client_env, url_scheme, title, why, extra=None):
+    port, tport = free_port(), free_port()
+    server = background(f"squirrel-server --listen 127.0.0.1:{port} {mode_args}", "terminal 1")
+    wait_port(port, server)
+    tap = background(f"squirrel-tap --listen 127.0.0.1:{tport} --upstream 127.0.0.1:{port} "
+                     f"--grep {shlex.quote(SECRET)} --summary", "eavesdropper")
+    # Not a probe connection (the tap would show it): its start-up line says it listens.
+    while "relaying" not in (tap.stdout.readline() or "relaying"):
+        pass
+    host = "localhost" if url_scheme == "https" else "127.0.0.1"
+    url = f"{url_scheme}://{host}:{tport}"
+    if extra:
+        extra(url)
+    r = sh(f"{client_env}SECRET_URL={url} squirrel-client" + (" --cacert ca-public-key.pem" if url_scheme == "https" else ""))
+    if f"The secret message is: {SECRET}" not in r.stdout:
+        failures.append(f"{title}: the client did not print the secret")
+    seen = wire(tap)
+    stop(server)
+    return seen
+
+
+def main():
+    os.environ["PATH"] = os.path.abspath(BIN) + os.pathsep + os.environ["PATH"]
+    for var in ("SECRET_URL", "SECRET_KEY", "SECRET_MESSAGE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE",
+                "CURL_CA_BUNDLE"):
+        os.environ.pop(var, None)
+    work = tempfile.mkdtemp(prefix="squirrel-demo-")
+    os.chdir(work)
+    started = time.monotonic()
+    print(bold("Secret Squirrels: the tutorial \"Exploring HTTPS with Python\", with squirrel"))
+    print(f"   working in {work}; programs from {os.path.abspath(BIN)}")
+    print("   Terminal 1 runs the server, terminal 2 the client; squirrel-tap relays between them")
+    print("   and shows what anyone on the path would see.")
+    try:
+        heading("Stage 1: plain HTTP", "The secret travels in clear: anyone on the path can read it.")
+        seen = stage("", "", "http", "stage 1", "")
+        if f"'{SECRET}' seen in clear" not in seen:
+            failures.append("stage 1: the secret was not seen on the wire")
+
+        heading("Stage 2: Fernet", "Server and members share SECRET_KEY; the wire carries only a token.")
+        sh("squirrel-pki fernet-key > secret.key", "terminal 1")
+        key = open("secret.key").read().strip()
+        os.environ["SECRET_KEY"] = key
+        print("  [both terminals] $ export SECRET_KEY=$(cat secret.key)")
+
+        def wrong_key(url):
+            print("  A member with the wrong key learns nothing:")
+            sh(f"SECRET_KEY=$(squirrel-pki fernet-key) SECRET_URL={url} squirrel-client", expect=100)
+            print("  With the right key:")
+
+        seen = stage("--mode fernet", "", "http", "stage 2", "", extra=wrong_key)
+        if f"'{SECRET}' not seen" not in seen or "Fernet token" not in seen:
+            failures.append("stage 2: expected a token and no secret on the wire")
+        del os.environ["SECRET_KEY"]
+
+        heading("Stage 3: become a certificate authority",
+                "Keys are password-encrypted PEM; the CA signs the server's CSR.")
+        sh("echo 'secret_password' > ca-password && echo 'server_password' > server-password", "terminal 1")
+        sh("squirrel-pki key --out ca-private-key.pem --password-file ca-password", "terminal 1")
+        sh("squirrel-pki ca --key ca-private-key.pem --password-file ca-password --out ca-public-key.pem "
+           "--country US --state Maryland --locality Baltimore --org 'My Company' --cn 'My CA Company'",
+           "terminal 1")
+        sh("squirrel-pki key --out server-private-key.pem --password-file server-password", "terminal 1")
+        sh("squirrel-pki csr --key server-private-key.pem --password-file server-password "
+           "--out server-csr.pem --country US --state Maryland --locality Baltimore --org 'My Company' "
+           "--cn my-site.com --san localhost --san 127.0.0.1 --san ::1 --san my-site.com", "terminal 1")
+        sh("squirrel-pki sign --csr server-csr.pem --ca-cert ca-public-key.pem --ca-key ca-private-key.pem "
+           "--ca-password-file ca-password --out server-public-key.pem", "terminal 1")
+        sh("squirrel-pki verify --ca ca-public-key.pem server-public-key.pem --host localhost --strict",
+           "terminal 1")
+        print("  Running a step again never overwrites a key:")
+        sh("squirrel-pki key --out ca-private-key.pem --password-file ca-password", "terminal 1", expect=3)
+
+        heading("Stage 4: HTTPS", "The server proves who it is with the certificate; the wire carries "
+                "only TLS records.")
+
+        def no_ca(url):
+            print("  Without the CA file the client refuses the server:")
+            sh(f"SECRET_URL={url} squirrel-client", expect=60)
+            print("  Given the CA file, as requests' verify= does:")
+
+        seen = stage("--mode tls --cert server-public-key.pem --key server-private-key.pem "
+                     "--key-password-file server-password", "", "https", "stage 4", "", extra=no_ca)
+        if f"'{SECRET}' not seen" not in seen or "TLS" not in seen:
+            failures.append("stage 4: expected TLS records and no secret on the wire")
+
+        heading("Between the stages: the tutorial's two ideas, runnable",
+                "A substitution cipher anyone can break, and a key exchange a spy cannot.")
+        sh("squirrel-pki caesar encrypt 'fluffy tail'", "terminal 1")
+        sh("squirrel-pki caesar crack --top 1 'Ekteex szhk ktmfr sgd nkc nzj sqdd zmc gzc z ehmd cqdzl'",
+           "terminal 1")
+        r = sh("squirrel-pki dh-demo | grep -E 'secrets equal|opened with'", "terminal 1")
+        if "yes" not in r.stdout.lower() and SECRET not in r.stdout:
+            failures.append("dh-demo: the two sides did not agree")
+    finally:
+        for p in procs:
+            stop(p)
+        os.chdir("/")
+        shutil.rmtree(work, ignore_errors=True)
+    elapsed = time.monotonic() - started
+    print()
+    print(bold("== What the eavesdropper saw"))
+    print("   stage 1 plain: the secret in clear | stage 2 fernet: a token | stage 4 tls: TLS records only")
+    print(f"   finished in {elapsed:.1f} s; every process stopped, {work} removed")
+    if failures:
+        print(bold("demo: FAILED"))
+        for f in failures:
+            print(f"   - {f}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""make demo runs every stage, both instructive failures, and stops everything, in < 30 s."""
+import os
+import subprocess
+import sys
+import time
+
+from conftest import BIN, REPO, WRAP
+
+import pytest
+
+
+@pytest.mark.skipif(bool(WRAP), reason="timing is meaningless under valgrind")
+def test_demo_runs_all_stages_quickly():
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, os.path.join(REPO, "tests", "demo.py")], capture_output=True,
+                       text=True, timeout=120, env=dict(os.environ, SQUIRREL_BIN=BIN))
+    elapsed = time.monotonic() - t0
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    out = r.stdout
+    for heading in ("Stage 1: plain HTTP", "Stage 2: Fernet", "Stage 3: become a certificate authority",
+                    "Stage 4: HTTPS"):
+        assert heading in out
+    assert "'fluffy tail' seen in clear" in out.split("Stage 2")[0]
+    assert "seen in clear" not in out.split("Stage 2")[1]
+    assert "invalid token" in out and "unable to get local issuer certificate" in out
+    assert "Fernet token:" in out and "ClientHello" in out
+    assert elapsed < 30
+    # Nothing left behind: no process of ours still runs from the demo's folder.
+    ps = subprocess.run(["pgrep", "-f", "squirrel-demo-"], capture_output=True, text=True)
+    assert ps.stdout.strip() == ""
