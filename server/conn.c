@@ -293,6 +293,13 @@ step_read_head(struct srv *s, struct conn *c)
 			c->state = CONN_WRITE;
 			return STEP_AGAIN;
 		}
+		if (c->in_off == c->in_len && c->drained) {
+			/* The socket was empty at our last read and poll() will say when it is
+			 * not: a read now would only return EAGAIN (one system call per request). */
+			c->drained = 0;
+			release_buffers(s, c);
+			return POLLIN;
+		}
 		if (c->in_off == c->in_len) {
 			c->in_off = c->in_len = 0;
 		} else if (c->in_len == BUF_SIZE) {
@@ -301,9 +308,12 @@ step_read_head(struct srv *s, struct conn *c)
 			c->in_len -= c->in_off;
 			c->in_off = 0;
 		}
-		ssize_t n = tr_read(&c->t, c->in->data + c->in_len, BUF_SIZE - c->in_len);
+		size_t room = BUF_SIZE - c->in_len;
+		ssize_t n = tr_read(&c->t, c->in->data + c->in_len, room);
 
 		if (n > 0) {
+			/* Plain sockets only: TLS may hold decrypted bytes back (tr_pending). */
+			c->drained = (size_t)n < room && c->t.ssl == NULL;
 			if (c->in_len == c->in_off) {
 				c->req_start_us = now_us();
 				if (c->idle) {

@@ -73,6 +73,7 @@ struct srv {
 	struct conn *conns;
 	int *free_slots; /* stack of free slot indices */
 	int nfree;
+	int npending;       /* slots whose transport holds bytes poll() cannot see */
 	struct pollfd *pfd; /* [0] listener, [1 + i] slot i */
 	int64_t now_ms;     /* monotonic clock, read once per loop */
 	int64_t next_sweep_ms;

@@ -106,13 +106,23 @@ slot_free(struct srv *s, int i)
 		s->high--;
 }
 
+/* Record what conn_step() asked for; keep the count of TLS-pending slots exact. */
 static void
-set_events(struct srv *s, int i, short ev)
+set_events(struct srv *s, int i, short ev, int was_pending)
 {
+	s->npending += s->conns[i].pending - was_pending;
 	if (ev == 0)
 		slot_free(s, i);
 	else
 		s->pfd[1 + i].events = ev;
+}
+
+static void
+step(struct srv *s, int i)
+{
+	int was = s->conns[i].pending;
+
+	set_events(s, i, conn_step(s, &s->conns[i]), was);
 }
 
 /* Slots for as many connections as descriptors allow, with some kept in reserve. */
@@ -220,7 +230,7 @@ accept_all(struct srv *s)
 			continue;
 		}
 		/* The request has often arrived with the handshake: don't wait for poll(). */
-		set_events(s, i, conn_step(s, &s->conns[i]));
+		step(s, i);
 	}
 }
 
@@ -231,8 +241,12 @@ sweep(struct srv *s)
 	for (int i = 0; i < s->high; i++) {
 		struct conn *c = &s->conns[i];
 
-		if (s->pfd[1 + i].fd >= 0 && c->deadline_ms <= s->now_ms)
-			set_events(s, i, conn_expire(s, c));
+		if (s->pfd[1 + i].fd >= 0 && c->deadline_ms <= s->now_ms) {
+			int was = c->pending;
+
+			c->pending = 0;
+			set_events(s, i, conn_expire(s, c), was);
+		}
 	}
 }
 
@@ -249,6 +263,8 @@ begin_stop(struct srv *s)
 		struct conn *c = &s->conns[i];
 
 		if (s->pfd[1 + i].fd >= 0 && (conn_is_idle(c) || c->state == CONN_HANDSHAKE)) {
+			s->npending -= c->pending;
+			c->pending = 0;
 			conn_close(s, c, NULL);
 			slot_free(s, i);
 		}
@@ -260,9 +276,8 @@ poll_timeout(struct srv *s)
 {
 	int64_t t = -1;
 
-	for (int i = 0; i < s->high; i++)
-		if (s->pfd[1 + i].fd >= 0 && s->conns[i].pending)
-			return 0;
+	if (s->npending > 0)
+		return 0;
 	if (s->nactive > 0)
 		t = s->next_sweep_ms - s->now_ms;
 	if (s->accept_resume_ms && (t < 0 || s->accept_resume_ms - s->now_ms < t))
@@ -301,13 +316,23 @@ srv_loop(struct srv *s)
 		}
 		s->now_ms = srv_clock_ms();
 		resp_tick(&s->resp, (int64_t)time(NULL));
-		if (n > 0 && s->pfd[0].fd >= 0 && (s->pfd[0].revents & POLLIN))
+		if (n > 0 && s->pfd[0].fd >= 0 && (s->pfd[0].revents & POLLIN)) {
+			n--;
 			accept_all(s);
-		for (int i = 0, high = s->high; i < high; i++) {
+		}
+		/* Stop once every ready slot is served, unless TLS holds bytes somewhere: the
+		 * scan costs what poll() reported, not the number of connections. */
+		for (int i = 0, high = s->high; i < high && (n > 0 || s->npending > 0); i++) {
 			struct conn *c = &s->conns[i];
 
-			if (s->pfd[1 + i].fd >= 0 && (s->pfd[1 + i].revents || c->pending))
-				set_events(s, i, conn_step(s, c));
+			if (s->pfd[1 + i].fd < 0)
+				continue;
+			if (s->pfd[1 + i].revents) {
+				n--;
+				step(s, i);
+			} else if (c->pending) {
+				step(s, i);
+			}
 		}
 		if (s->now_ms >= s->next_sweep_ms)
 			sweep(s);
