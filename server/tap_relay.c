@@ -1,0 +1,521 @@
+/*
+ * tap_relay: a small non-blocking poll() relay for squirrel-tap. See tap_relay.h.
+ *
+ * A connection is two sockets (side 0 the client, side 1 the upstream server) and two pipes:
+ * pipe[TAP_C2S] holds bytes read from the client and not yet written to the server,
+ * pipe[TAP_S2C] the other way. Since a direction's source is side d and its destination side
+ * 1 - d, the same code serves both. Poll interest is derived from the pipes each tick
+ * (mongoose's mg_iotest): read a side while its pipe has room and it has not ended; write a
+ * side while the opposite pipe holds bytes. A full pipe stops reading its source, which is
+ * all the backpressure there is; nothing ever blocks.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "tap_relay.h"
+
+#define SIDE_CLIENT 0
+#define SIDE_SERVER 1
+
+enum tap_state { TAP_FREE, TAP_CONNECTING, TAP_RELAYING };
+
+/* One direction: open (reading its source), draining (source ended, bytes left to write),
+ * done (everything written and the end forwarded with shutdown(SHUT_WR)). */
+enum tap_flow { TAP_FLOW_OPEN, TAP_FLOW_DRAIN, TAP_FLOW_DONE };
+
+struct tap_pipe {
+	enum tap_flow flow;
+	size_t off, len; /* pending bytes are buf[off .. off + len) */
+	uint8_t buf[TAP_BUF_SIZE];
+};
+
+struct tap_conn {
+	enum tap_state state;
+	int fd[2];
+	unsigned long id;
+	int64_t deadline;  /* TAP_CONNECTING: give up on the upstream at this time (ms) */
+	int first_end;     /* the side that ended its sending first, or -1 */
+	uint64_t bytes[2]; /* read from each side */
+	struct tap_pipe pipe[2];
+};
+
+struct tap_relay {
+	int listen_fd;
+	struct tap_addr upstream;
+	struct tap_hooks hooks;
+	unsigned long next_id;
+	int64_t accept_pause_until;
+	size_t nfree;
+	size_t free_slot[TAP_MAX_CONNS]; /* a stack of free slot numbers */
+	/* Only the sockets polled this tick, packed: poll() refuses more entries than
+	 * RLIMIT_NOFILE (EINVAL), even ones with fd -1. owner[k] is 2 * slot + side, or -1 for
+	 * the listener. */
+	struct pollfd pfd[1 + 2 * TAP_MAX_CONNS];
+	int owner[1 + 2 * TAP_MAX_CONNS];
+	short rev[TAP_MAX_CONNS][2];
+	struct tap_conn conn[TAP_MAX_CONNS];
+};
+
+static const char *const side_name[2] = {"client", "server"};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+tap_addr_parse(struct tap_addr *a, const char *hostport, char *err, size_t errlen)
+{
+	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
+	struct addrinfo hints, *res = NULL, *pick;
+	const char *why;
+	int rc;
+
+	if (addr_split(hostport, host, port, &why) != 0) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc));
+		return -1;
+	}
+	pick = res;
+	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
+		if (ai->ai_family == AF_INET) {
+			pick = ai;
+			break;
+		}
+	if (pick->ai_addrlen > sizeof(a->ss)) {
+		freeaddrinfo(res);
+		snprintf(err, errlen, "cannot use the address of '%s'", host);
+		return -1;
+	}
+	memset(a, 0, sizeof(*a));
+	memcpy(&a->ss, pick->ai_addr, pick->ai_addrlen);
+	a->len = pick->ai_addrlen;
+	freeaddrinfo(res);
+	addr_format((const struct sockaddr *)&a->ss, a->text);
+	return 0;
+}
+
+int
+tap_listen(const struct tap_addr *a, char *err, size_t errlen)
+{
+	int fd, one = 1, e;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot create a socket: %s", strerror(e));
+		return -e;
+	}
+	/* Restarting the tap must not wait for TIME_WAIT connections of the last run. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (a->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0 || listen(fd, SOMAXCONN) != 0) {
+		e = errno;
+		if (e == EADDRINUSE)
+			snprintf(err, errlen,
+			         "address already in use (is another tap or server "
+			         "listening there? pick another port)");
+		else if (e == EACCES)
+			snprintf(err, errlen, "permission denied (ports below 1024 need root)");
+		else if (e == EADDRNOTAVAIL)
+			snprintf(err, errlen, "no such address on this machine");
+		else
+			snprintf(err, errlen, "%s", strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+struct tap_relay *
+tap_relay_new(int listen_fd, const struct tap_addr *upstream, const struct tap_hooks *hooks)
+{
+	/* One allocation for every slot and buffer, at start-up; nothing is allocated later. */
+	struct tap_relay *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->listen_fd = listen_fd;
+	r->upstream = *upstream;
+	r->hooks = *hooks;
+	for (size_t i = 0; i < TAP_MAX_CONNS; i++) {
+		r->conn[i].state = TAP_FREE;
+		r->conn[i].fd[0] = r->conn[i].fd[1] = -1;
+		r->free_slot[i] = TAP_MAX_CONNS - 1 - i;
+	}
+	r->nfree = TAP_MAX_CONNS;
+	return r;
+}
+
+static size_t
+slot_of(const struct tap_relay *r, const struct tap_conn *c)
+{
+	return (size_t)(c - r->conn);
+}
+
+__attribute__((format(printf, 2, 3))) static void
+relay_warn(struct tap_relay *r, const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+
+	if (r->hooks.warn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	r->hooks.warn(r->hooks.arg, text);
+}
+
+/*
+ * End the connection and free its slot. With reset, the sockets are closed with SO_LINGER 0,
+ * which sends RST: a reset on one side is passed on to the other, as a wire would.
+ */
+static void
+conn_end(struct tap_relay *r, struct tap_conn *c, enum tap_end end, int reset, const char *reason)
+{
+	for (int side = 0; side < 2; side++) {
+		if (c->fd[side] < 0)
+			continue;
+		if (reset) {
+			struct linger lg = {1, 0};
+			setsockopt(c->fd[side], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		}
+		close(c->fd[side]);
+		c->fd[side] = -1;
+	}
+	if (r->hooks.close != NULL)
+		r->hooks.close(r->hooks.arg, slot_of(r, c), c->id, end, reason, c->bytes);
+	c->state = TAP_FREE;
+	r->free_slot[r->nfree++] = slot_of(r, c);
+}
+
+static void
+conn_fail(struct tap_relay *r, struct tap_conn *c, int side, int e)
+{
+	char reason[160];
+
+	if (e == ECONNRESET || e == EPIPE)
+		snprintf(reason, sizeof(reason), "%s reset the connection", side_name[side]);
+	else if (e == ETIMEDOUT)
+		snprintf(reason, sizeof(reason), "%s timed out", side_name[side]);
+	else
+		snprintf(reason, sizeof(reason), "%s: %s", side_name[side], strerror(e));
+	conn_end(r, c, TAP_END_RESET, 1, reason);
+}
+
+/* The upstream could not be reached (e: an errno, ETIMEDOUT for our own deadline). */
+static void
+upstream_down(struct tap_relay *r, struct tap_conn *c, int e)
+{
+	char reason[ADDR_TEXT_MAX + 160];
+
+	if (e == ECONNREFUSED)
+		snprintf(reason, sizeof(reason),
+		         "cannot connect to upstream %s: connection refused "
+		         "(is the server running?); closed the client",
+		         r->upstream.text);
+	else if (e == ETIMEDOUT)
+		snprintf(reason, sizeof(reason),
+		         "cannot connect to upstream %s: no answer within "
+		         "%d s; closed the client",
+		         r->upstream.text, TAP_CONNECT_MS / 1000);
+	else
+		snprintf(reason, sizeof(reason),
+		         "cannot connect to upstream %s: %s; closed the client", r->upstream.text,
+		         strerror(e));
+	conn_end(r, c, TAP_END_UPSTREAM_DOWN, 0, reason);
+}
+
+static void
+upstream_start(struct tap_relay *r, struct tap_conn *c, int64_t now)
+{
+	int fd, one = 1;
+
+	fd = socket(r->upstream.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		upstream_down(r, c, errno);
+		return;
+	}
+	c->fd[SIDE_SERVER] = fd;
+	/* The tap must not change the timing it shows: forward each chunk as it comes. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)&r->upstream.ss, r->upstream.len) == 0) {
+		c->state = TAP_RELAYING;
+	} else if (errno == EINPROGRESS) {
+		c->state = TAP_CONNECTING;
+		c->deadline = now + TAP_CONNECT_MS;
+	} else {
+		upstream_down(r, c, errno);
+	}
+}
+
+static void
+accept_all(struct tap_relay *r, int64_t now)
+{
+	while (r->nfree > 0) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		struct tap_conn *c;
+		char peer[ADDR_TEXT_MAX];
+		int fd, one = 1;
+
+		fd = accept4(r->listen_fd, (struct sockaddr *)&ss, &len,
+		             SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			/* EMFILE, ENFILE, ENOBUFS, ENOMEM: the listener stays readable, so pause
+			 * rather than spin; connections keep waiting in the backlog. */
+			relay_warn(r, "cannot accept a connection: %s; retrying in %d ms",
+			           strerror(errno), TAP_ACCEPT_PAUSE_MS);
+			r->accept_pause_until = now + TAP_ACCEPT_PAUSE_MS;
+			return;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c = &r->conn[r->free_slot[--r->nfree]];
+		for (int d = 0; d < 2; d++) {
+			c->pipe[d].flow = TAP_FLOW_OPEN;
+			c->pipe[d].off = c->pipe[d].len = 0;
+			c->bytes[d] = 0;
+		}
+		c->fd[SIDE_CLIENT] = fd;
+		c->fd[SIDE_SERVER] = -1;
+		c->id = ++r->next_id;
+		c->first_end = -1;
+		c->state = TAP_CONNECTING;
+		addr_format((const struct sockaddr *)&ss, peer);
+		if (r->hooks.open != NULL)
+			r->hooks.open(r->hooks.arg, slot_of(r, c), c->id, peer);
+		upstream_start(r, c, now);
+	}
+}
+
+/* Poll events wanted on one side, derived from the state and the pipes. */
+static short
+conn_events(const struct tap_conn *c, int side)
+{
+	const struct tap_pipe *in = &c->pipe[side], *out = &c->pipe[1 - side];
+	short ev = 0;
+
+	if (c->state == TAP_FREE)
+		return 0;
+	if (c->state == TAP_CONNECTING && side == SIDE_SERVER)
+		return POLLOUT;
+	/* While connecting, the client may already send: its bytes wait in pipe[TAP_C2S]. */
+	if (in->flow == TAP_FLOW_OPEN && in->len < TAP_BUF_SIZE)
+		ev |= POLLIN;
+	if (c->state == TAP_RELAYING && out->len > 0)
+		ev |= POLLOUT;
+	return ev;
+}
+
+/* Read once from side into its pipe. Returns -1 if the connection ended. */
+static int
+pipe_read(struct tap_relay *r, struct tap_conn *c, int side)
+{
+	struct tap_pipe *p = &c->pipe[side];
+	uint8_t *at;
+	ssize_t n;
+
+	if (p->flow != TAP_FLOW_OPEN || p->len == TAP_BUF_SIZE)
+		return 0;
+	if (p->off + p->len == TAP_BUF_SIZE) {
+		memmove(p->buf, p->buf + p->off, p->len);
+		p->off = 0;
+	}
+	at = p->buf + p->off + p->len;
+	n = recv(c->fd[side], at, TAP_BUF_SIZE - p->off - p->len, 0);
+	if (n > 0) {
+		if (r->hooks.data != NULL)
+			r->hooks.data(r->hooks.arg, slot_of(r, c), c->id, (enum tap_dir)side, at,
+			              (size_t)n);
+		p->len += (size_t)n;
+		c->bytes[side] += (uint64_t)n;
+	} else if (n == 0) {
+		p->flow = TAP_FLOW_DRAIN;
+		if (c->first_end < 0)
+			c->first_end = side;
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		conn_fail(r, c, side, errno);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write what pipe dir holds to its destination; forward its end once it is empty. */
+static int
+pipe_flush(struct tap_relay *r, struct tap_conn *c, int dir)
+{
+	struct tap_pipe *p = &c->pipe[dir];
+	int dst = 1 - dir;
+
+	while (p->len > 0) {
+		/* MSG_NOSIGNAL: a peer gone mid-write is an EPIPE here, never a SIGPIPE. */
+		ssize_t n = send(c->fd[dst], p->buf + p->off, p->len, MSG_NOSIGNAL);
+		if (n > 0) {
+			p->off += (size_t)n;
+			p->len -= (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			break;
+		} else {
+			conn_fail(r, c, dst, n < 0 ? errno : EPIPE);
+			return -1;
+		}
+	}
+	if (p->len == 0)
+		p->off = 0;
+	if (p->flow == TAP_FLOW_DRAIN && p->len == 0) {
+		/* Half-close: the destination learns that this direction ended, and may still
+		 * answer (an HTTP/1.0 client that shuts down after its request). */
+		shutdown(c->fd[dst], SHUT_WR);
+		p->flow = TAP_FLOW_DONE;
+	}
+	return 0;
+}
+
+static void
+conn_step(struct tap_relay *r, struct tap_conn *c, const short rev[2])
+{
+	char reason[64];
+
+	if (c->state == TAP_CONNECTING && rev[SIDE_SERVER] != 0) {
+		int e = 0;
+		socklen_t len = sizeof(e);
+
+		if (getsockopt(c->fd[SIDE_SERVER], SOL_SOCKET, SO_ERROR, &e, &len) != 0)
+			e = errno;
+		if (e != 0) {
+			upstream_down(r, c, e);
+			return;
+		}
+		c->state = TAP_RELAYING;
+	}
+	for (int side = 0; side < 2; side++)
+		if ((rev[side] & (POLLIN | POLLHUP | POLLERR)) && (conn_events(c, side) & POLLIN))
+			if (pipe_read(r, c, side) < 0)
+				return;
+	if (c->state != TAP_RELAYING)
+		return;
+	for (int dir = 0; dir < 2; dir++)
+		if (pipe_flush(r, c, dir) < 0)
+			return;
+	if (c->pipe[TAP_C2S].flow == TAP_FLOW_DONE && c->pipe[TAP_S2C].flow == TAP_FLOW_DONE) {
+		snprintf(reason, sizeof(reason), "%s closed first", side_name[c->first_end]);
+		conn_end(r, c, TAP_END_CLOSED, 0, reason);
+	}
+}
+
+static int
+poll_timeout(const struct tap_relay *r, int64_t now)
+{
+	int64_t next = -1;
+
+	if (r->accept_pause_until > now)
+		next = r->accept_pause_until;
+	/* XXX: O(TAP_MAX_CONNS) per tick; fine for 128 slots, as Redis notes of its timers. */
+	for (size_t i = 0; i < TAP_MAX_CONNS; i++)
+		if (r->conn[i].state == TAP_CONNECTING && (next < 0 || r->conn[i].deadline < next))
+			next = r->conn[i].deadline;
+	if (next < 0)
+		return -1;
+	return next <= now ? 0 : (int)(next - now);
+}
+
+int
+tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_t errlen)
+{
+	while (!*stop) {
+		int64_t now = now_ms();
+		nfds_t nfds = 0;
+		int n, listener_ready = 0;
+
+		if (r->nfree > 0 && now >= r->accept_pause_until) {
+			r->pfd[nfds] = (struct pollfd){.fd = r->listen_fd, .events = POLLIN};
+			r->owner[nfds++] = -1;
+		}
+		for (size_t i = 0; i < TAP_MAX_CONNS; i++)
+			for (int side = 0; side < 2; side++) {
+				short ev = conn_events(&r->conn[i], side);
+				/* A side we want nothing from is left out: a hung-up socket would
+				 * otherwise report POLLHUP on every tick, a busy loop. */
+				if (ev == 0)
+					continue;
+				r->pfd[nfds] =
+				    (struct pollfd){.fd = r->conn[i].fd[side], .events = ev};
+				r->owner[nfds++] = (int)(2 * i) + side;
+			}
+		n = poll(r->pfd, nfds, poll_timeout(r, now));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			return -1;
+		}
+		memset(r->rev, 0, sizeof(r->rev));
+		for (nfds_t k = 0; k < nfds; k++) {
+			if (r->owner[k] < 0)
+				listener_ready = (r->pfd[k].revents & POLLIN) != 0;
+			else
+				r->rev[r->owner[k] / 2][r->owner[k] % 2] = r->pfd[k].revents;
+		}
+		now = now_ms();
+		for (size_t i = 0; i < TAP_MAX_CONNS; i++) {
+			struct tap_conn *c = &r->conn[i];
+
+			if (c->state == TAP_FREE)
+				continue;
+			if (r->rev[i][0] != 0 || r->rev[i][1] != 0)
+				conn_step(r, c, r->rev[i]);
+			if (c->state == TAP_CONNECTING && now >= c->deadline)
+				upstream_down(r, c, ETIMEDOUT);
+		}
+		if (listener_ready)
+			accept_all(r, now);
+	}
+	for (size_t i = 0; i < TAP_MAX_CONNS; i++)
+		if (r->conn[i].state != TAP_FREE)
+			conn_end(r, &r->conn[i], TAP_END_STOPPED, 0, "the tap is stopping");
+	return 0;
+}
+
+void
+tap_relay_free(struct tap_relay *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < TAP_MAX_CONNS; i++)
+		for (int side = 0; side < 2; side++)
+			if (r->conn[i].fd[side] >= 0)
+				close(r->conn[i].fd[side]);
+	free(r);
+}

@@ -1,0 +1,818 @@
+/*
+ * test_tap_dissect: the tap's dissector, fed whole, byte by byte and split at every position
+ * (http-parser's test_scan), with inputs placed just before a PROT_NONE page so an overread
+ * faults even without ASan.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tap_dissect.h"
+
+#define SINK_MAX (1 << 18)
+#define SPLIT_WHOLE 0
+#define SPLIT_BYTES ((size_t)-1)
+
+/* What the dissector emitted, one line per '\n'. */
+struct sink {
+	int keep_chunks; /* keep the "conn N: dir, K bytes" lines (they differ per split) */
+	size_t len;
+	char buf[SINK_MAX];
+};
+
+static struct sink whole, part;
+
+static void
+collect(void *arg, const char *line)
+{
+	struct sink *s = arg;
+	size_t n = strlen(line);
+
+	assert_true(n < DIS_LINE_MAX);
+	if (!s->keep_chunks && strncmp(line, "conn ", 5) == 0 &&
+	    (strstr(line, "client -> server, ") != NULL ||
+	     strstr(line, "server -> client, ") != NULL))
+		return;
+	assert_true(s->len + n + 1 < sizeof(s->buf));
+	memcpy(s->buf + s->len, line, n);
+	s->buf[s->len + n] = '\n';
+	s->len += n + 1;
+	s->buf[s->len] = '\0';
+}
+
+static void
+sink_reset(struct sink *s, int keep_chunks)
+{
+	s->keep_chunks = keep_chunks;
+	s->len = 0;
+	s->buf[0] = '\0';
+}
+
+/* Largest input a test feeds at once. */
+#define GUARD_SPAN (64 * 1024)
+
+/*
+ * A copy of p that ends exactly at a PROT_NONE page. Like guard.h's guard_dup(), but one
+ * mapping reused: the split and per-byte runs feed some 100,000 pieces, and a mapping each
+ * made the test take seconds (12 s under valgrind).
+ */
+static const uint8_t *
+guarded(const void *p, size_t n)
+{
+	static uint8_t *base;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (base == NULL) {
+		base = mmap(NULL, GUARD_SPAN + page, PROT_READ | PROT_WRITE,
+		            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		assert_true(base != MAP_FAILED);
+		assert_int_equal(mprotect(base + GUARD_SPAN, page, PROT_NONE), 0);
+	}
+	assert_true(n <= GUARD_SPAN);
+	memcpy(base + GUARD_SPAN - n, p, n);
+	return base + GUARD_SPAN - n;
+}
+
+struct step {
+	enum dis_dir dir;
+	const void *p;
+	size_t n;
+};
+
+/* Feed every step (each split at split, or byte by byte), then finish and report. */
+static void
+play(struct sink *s, unsigned flags, const struct dis_grep *g, const struct step *st, size_t nst,
+     size_t split)
+{
+	static struct dis_conn d;
+
+	dis_conn_init(&d, 1, flags, g);
+	for (size_t i = 0; i < nst; i++) {
+		const uint8_t *p = st[i].p;
+		size_t n = st[i].n;
+
+		/* Each piece is copied next to the guard page just before it is fed. */
+		if (split == SPLIT_BYTES) {
+			for (size_t k = 0; k < n; k++)
+				dis_feed(&d, st[i].dir, guarded(p + k, 1), 1, collect, s);
+		} else if (split == SPLIT_WHOLE || split >= n) {
+			dis_feed(&d, st[i].dir, guarded(p, n), n, collect, s);
+		} else {
+			dis_feed(&d, st[i].dir, guarded(p, split), split, collect, s);
+			dis_feed(&d, st[i].dir, guarded(p + split, n - split), n - split, collect,
+			         s);
+		}
+	}
+	dis_finish(&d, collect, s);
+	dis_grep_report(&d, collect, s);
+}
+
+/* The layers seen must not depend on how the bytes were chunked. */
+static void
+check_all_splits(unsigned flags, const struct dis_grep *g, const struct step *st, size_t nst)
+{
+	size_t longest = 0;
+
+	sink_reset(&whole, 0);
+	play(&whole, flags, g, st, nst, SPLIT_WHOLE);
+	sink_reset(&part, 0);
+	play(&part, flags, g, st, nst, SPLIT_BYTES);
+	assert_string_equal(part.buf, whole.buf);
+	for (size_t i = 0; i < nst; i++)
+		if (st[i].n > longest)
+			longest = st[i].n;
+	/* Every position in short inputs; in long ones, every position near the ends and a
+	 * prime stride between (a 4 KiB token need not be split 4,000 times). */
+	for (size_t k = 1; k < longest; k += (k < 600 || longest - k < 64) ? 1 : 61) {
+		sink_reset(&part, 0);
+		play(&part, flags, g, st, nst, k);
+		if (strcmp(part.buf, whole.buf) != 0) {
+			fprintf(stderr, "split at %zu differs:\n%s\n--- whole:\n%s", k, part.buf,
+			        whole.buf);
+			fail();
+		}
+	}
+}
+
+#define STEP(dir, lit)                                                                             \
+	{                                                                                          \
+		dir, lit, sizeof(lit) - 1                                                          \
+	}
+
+/* ---- hex dump ---------------------------------------------------------------------------- */
+
+static void
+test_hexdump_layout(void **state)
+{
+	static const char req[] = "GET / HTTP/1.1\r\n\r\n";
+	struct step st[] = {STEP(DIS_C2S, req)};
+
+	(void)state;
+	sink_reset(&whole, 1);
+	play(&whole, DIS_HEX, NULL, st, 1, SPLIT_WHOLE);
+	assert_string_equal(
+	    whole.buf,
+	    "conn 1: client -> server, 18 bytes\n"
+	    "  0000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a   GET / HT TP/1.1..\n"
+	    "  0010  0d 0a                                              ..\n");
+}
+
+/* ---- HTTP -------------------------------------------------------------------------------- */
+
+static void
+test_http_exchange(void **state)
+{
+	static const char req[] = "GET /secret HTTP/1.1\r\nHost: 127.0.0.1:5683\r\n\r\n"
+	                          "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char res[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	                          "Content-Length: 11\r\n\r\nfluffy tail"
+	                          "HTTP/1.1 204 No Content\r\n\r\n";
+	struct step st[] = {STEP(DIS_C2S, req), STEP(DIS_S2C, res)};
+
+	(void)state;
+	check_all_splits(DIS_LAYERS, NULL, st, 2);
+	assert_string_equal(whole.buf, "  HTTP request: GET /secret HTTP/1.1\n"
+	                               "  HTTP header: Host: 127.0.0.1:5683\n"
+	                               "  HTTP request: HEAD / HTTP/1.1\n"
+	                               "  HTTP header: Host: x\n"
+	                               "  HTTP response: HTTP/1.1 200 OK\n"
+	                               "  HTTP header: Content-Type: text/plain; charset=utf-8\n"
+	                               "  HTTP header: Content-Length: 11\n"
+	                               "  HTTP body: 11 bytes (Content-Length)\n"
+	                               "  HTTP body text: \"fluffy tail\"\n"
+	                               "  HTTP response: HTTP/1.1 204 No Content\n");
+}
+
+static void
+test_http_body_until_close(void **state)
+{
+	static const char res[] = "HTTP/1.0 200 OK\r\nServer: x\r\n\r\nthe end";
+	struct step st[] = {STEP(DIS_S2C, res)};
+
+	(void)state;
+	check_all_splits(DIS_LAYERS, NULL, st, 1);
+	assert_string_equal(whole.buf, "  HTTP response: HTTP/1.0 200 OK\n"
+	                               "  HTTP header: Server: x\n"
+	                               "  HTTP body: until the connection closes\n"
+	                               "  HTTP body text: \"the end\"\n");
+}
+
+static void
+test_http_not_http(void **state)
+{
+	static const char junk[] = "Hello there\r\nHTTP/1.1 200 OK\r\n\r\n";
+	static const char badlen[] = "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\nabc";
+	struct step st[] = {STEP(DIS_C2S, junk), STEP(DIS_S2C, badlen)};
+
+	(void)state;
+	check_all_splits(DIS_LAYERS, NULL, st, 2);
+	assert_string_equal(whole.buf,
+	                    "  not an HTTP request or status line; showing bytes only from here\n"
+	                    "  HTTP response: HTTP/1.1 200 OK\n"
+	                    "  HTTP header: Content-Length: 1x\n"
+	                    "  HTTP: cannot tell where the body ends (bad Content-Length); showing "
+	                    "bytes only from here\n");
+}
+
+static void
+test_http_long_line_cut(void **state)
+{
+	static char req[2048];
+	char want[DIS_LINE_MAX];
+	struct step st[] = {{DIS_C2S, req, 0}};
+	int n;
+
+	(void)state;
+	n = snprintf(req, sizeof(req), "GET /%0900d HTTP/1.1\r\nX-Long: %0500d\r\n\r\n", 7, 8);
+	st[0].n = (size_t)n;
+	check_all_splits(DIS_LAYERS, NULL, st, 1);
+	snprintf(want, sizeof(want), "  HTTP request: %.*s...\n", DIS_HTTP_LINE_MAX, req);
+	assert_true(strncmp(whole.buf, want, strlen(want)) == 0);
+	assert_non_null(strstr(whole.buf, "  HTTP header: X-Long: 0000"));
+	assert_null(strstr(whole.buf, "showing bytes only"));
+}
+
+/* ---- Fernet ------------------------------------------------------------------------------ */
+
+/* The first case of the Fernet spec's generate.json (tests/vectors/fernet/): version 0x80,
+ * now 1985-10-26T01:20:00-07:00, IV 00..0f, src "hello". */
+static const char spec_token[] =
+    "gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVUPgJobwOz7JcbmrR64jVm"
+    "pU4IwqDA==";
+
+static const char spec_layout[] =
+    "  Fernet token: 100 characters, 73 bytes\n"
+    "    version     0x80\n"
+    "    timestamp   499162800 (1985-10-26 08:20:00 UTC)\n"
+    "    IV          000102030405060708090a0b0c0d0e0f\n"
+    "    ciphertext  16 bytes (1 AES-128-CBC block)\n"
+    "    HMAC        c5ff9095f5d38f9ab86e5543e02686f03b3ec971b9ab47ae23566a54e08c2a0c\n";
+
+static void
+test_fernet_vector_is_the_spec_one(void **state)
+{
+	const char *dir = getenv("SQUIRREL_VECTORS");
+	char path[512], text[8192];
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	if (dir == NULL)
+		skip();
+	snprintf(path, sizeof(path), "%s/fernet/generate.json", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	assert_non_null(strstr(text, spec_token));
+}
+
+static void
+test_fernet_in_body(void **state)
+{
+	static char res[512];
+	char want[2048];
+	struct step st[] = {{DIS_S2C, res, 0}};
+
+	(void)state;
+	st[0].n =
+	    (size_t)snprintf(res, sizeof(res), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
+	                     strlen(spec_token), spec_token);
+	check_all_splits(DIS_LAYERS, NULL, st, 1);
+	snprintf(want, sizeof(want),
+	         "  HTTP response: HTTP/1.1 200 OK\n"
+	         "  HTTP header: Content-Length: 100\n"
+	         "  HTTP body: 100 bytes (Content-Length)\n"
+	         "  HTTP body text: \"%s\"\n%s",
+	         spec_token, spec_layout);
+	assert_string_equal(whole.buf, want);
+}
+
+/* A token split by chunked framing is still one token: size lines are not part of it. */
+static void
+test_fernet_chunked(void **state)
+{
+	static char res[512];
+	struct step st[] = {{DIS_S2C, res, 0}};
+
+	(void)state;
+	st[0].n = (size_t)snprintf(res, sizeof(res),
+	                           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                           "20\r\n%.32s\r\n44;ext=1\r\n%s\r\n0\r\nX-Trailer: 1\r\n\r\n",
+	                           spec_token, spec_token + 32);
+	check_all_splits(DIS_LAYERS, NULL, st, 1);
+	assert_non_null(strstr(whole.buf, "  HTTP body: chunked\n"));
+	assert_non_null(strstr(whole.buf, spec_layout));
+	assert_non_null(strstr(whole.buf, "  HTTP trailer: X-Trailer: 1\n"));
+}
+
+/* In a stream that is not HTTP, a token that ends the stream is laid out at the close. */
+static void
+test_fernet_raw_at_close(void **state)
+{
+	struct step st[] = {{DIS_C2S, "\x01token=", 7},
+	                    {DIS_C2S, spec_token, sizeof(spec_token) - 1}};
+
+	(void)state;
+	check_all_splits(DIS_LAYERS, NULL, st, 2);
+	assert_non_null(strstr(whole.buf, "conn 1: client -> server ended with a token:\n"));
+	assert_non_null(strstr(whole.buf, spec_layout));
+}
+
+static void
+test_fernet_not_tokens(void **state)
+{
+	static char big[DIS_TOKEN_MAX + 100];
+	static const char bad[] =
+	    "\x01gAAAAAxyz gAAAAA==AAAA gAAAAAB\n"
+	    "gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVU"
+	    "PgJobwOz7JcbmrR64jVmpU4IwqDAB.";
+	struct step st[] = {STEP(DIS_C2S, bad), {DIS_S2C, big, sizeof(big)}};
+
+	(void)state;
+	big[0] = '\x02';
+	memcpy(big + 1, "gAAAAA", 6);
+	memset(big + 7, 'A', sizeof(big) - 8);
+	big[sizeof(big) - 1] = ' ';
+	check_all_splits(DIS_LAYERS, NULL, st, 2);
+	assert_string_equal(
+	    whole.buf,
+	    "  Fernet token? 9 characters starting gAAAAA, but its base64 length is impossible\n"
+	    "  Fernet token? 12 characters starting gAAAAA, but '=' inside the base64 text\n"
+	    "  Fernet token? 7 characters starting gAAAAA, but too short for version, timestamp, "
+	    "IV, one block and HMAC\n"
+	    "  Fernet token? 99 characters starting gAAAAA, but its ciphertext is not whole "
+	    "16-byte blocks\n"
+	    "  Fernet token? 4194 characters starting gAAAAA: longer than 4096, not laid out\n");
+}
+
+/* ---- TLS --------------------------------------------------------------------------------- */
+
+/* A ClientHello recorded from `openssl s_client -connect 127.0.0.1:PORT -servername localhost
+ * -alpn http/1.1` (OpenSSL 3.0.x, Debian 12): public bytes only, its key share included. */
+static const uint8_t openssl_client_hello[] = {
+    0x16, 0x03, 0x01, 0x01, 0x45, 0x01, 0x00, 0x01, 0x41, 0x03, 0x03, 0xab, 0xfe, 0xee, 0x3f, 0xb0,
+    0x49, 0x6e, 0xe4, 0xcb, 0x94, 0x3a, 0x8e, 0x86, 0xbb, 0xed, 0xfc, 0xa7, 0xd1, 0x6d, 0x19, 0x68,
+    0xaa, 0x1c, 0x27, 0xe9, 0x93, 0x3b, 0x68, 0x6c, 0xbf, 0xa7, 0x72, 0x20, 0xc3, 0x0c, 0x1a, 0xa3,
+    0x43, 0x85, 0x8d, 0xdb, 0x4d, 0x59, 0xb0, 0x16, 0x70, 0x08, 0x15, 0xe5, 0x7f, 0x47, 0x67, 0x59,
+    0x22, 0xf9, 0xdb, 0x10, 0xe3, 0xe9, 0x3f, 0x3b, 0x3a, 0x77, 0x8f, 0xcc, 0x00, 0x3e, 0x13, 0x02,
+    0x13, 0x03, 0x13, 0x01, 0xc0, 0x2c, 0xc0, 0x30, 0x00, 0x9f, 0xcc, 0xa9, 0xcc, 0xa8, 0xcc, 0xaa,
+    0xc0, 0x2b, 0xc0, 0x2f, 0x00, 0x9e, 0xc0, 0x24, 0xc0, 0x28, 0x00, 0x6b, 0xc0, 0x23, 0xc0, 0x27,
+    0x00, 0x67, 0xc0, 0x0a, 0xc0, 0x14, 0x00, 0x39, 0xc0, 0x09, 0xc0, 0x13, 0x00, 0x33, 0x00, 0x9d,
+    0x00, 0x9c, 0x00, 0x3d, 0x00, 0x3c, 0x00, 0x35, 0x00, 0x2f, 0x00, 0xff, 0x01, 0x00, 0x00, 0xba,
+    0x00, 0x00, 0x00, 0x0e, 0x00, 0x0c, 0x00, 0x00, 0x09, 0x6c, 0x6f, 0x63, 0x61, 0x6c, 0x68, 0x6f,
+    0x73, 0x74, 0x00, 0x0b, 0x00, 0x04, 0x03, 0x00, 0x01, 0x02, 0x00, 0x0a, 0x00, 0x16, 0x00, 0x14,
+    0x00, 0x1d, 0x00, 0x17, 0x00, 0x1e, 0x00, 0x19, 0x00, 0x18, 0x01, 0x00, 0x01, 0x01, 0x01, 0x02,
+    0x01, 0x03, 0x01, 0x04, 0x00, 0x23, 0x00, 0x00, 0x00, 0x10, 0x00, 0x0b, 0x00, 0x09, 0x08, 0x68,
+    0x74, 0x74, 0x70, 0x2f, 0x31, 0x2e, 0x31, 0x00, 0x16, 0x00, 0x00, 0x00, 0x17, 0x00, 0x00, 0x00,
+    0x0d, 0x00, 0x2a, 0x00, 0x28, 0x04, 0x03, 0x05, 0x03, 0x06, 0x03, 0x08, 0x07, 0x08, 0x08, 0x08,
+    0x09, 0x08, 0x0a, 0x08, 0x0b, 0x08, 0x04, 0x08, 0x05, 0x08, 0x06, 0x04, 0x01, 0x05, 0x01, 0x06,
+    0x01, 0x03, 0x03, 0x03, 0x01, 0x03, 0x02, 0x04, 0x02, 0x05, 0x02, 0x06, 0x02, 0x00, 0x2b, 0x00,
+    0x09, 0x08, 0x03, 0x04, 0x03, 0x03, 0x03, 0x02, 0x03, 0x01, 0x00, 0x2d, 0x00, 0x02, 0x01, 0x01,
+    0x00, 0x33, 0x00, 0x26, 0x00, 0x24, 0x00, 0x1d, 0x00, 0x20, 0x1a, 0x65, 0xfa, 0x2e, 0x20, 0xe2,
+    0xd0, 0x5f, 0x54, 0x3b, 0x5c, 0xe5, 0xb8, 0x47, 0x42, 0x38, 0x3f, 0xbe, 0xd3, 0x49, 0x18, 0x68,
+    0x71, 0x16, 0x18, 0x16, 0x5f, 0xaa, 0xc7, 0x48, 0xea, 0x05,
+};
+
+static void
+test_tls_openssl_client_hello(void **state)
+{
+	struct step st[] = {{DIS_C2S, openssl_client_hello, sizeof(openssl_client_hello)}};
+
+	(void)state;
+	check_all_splits(DIS_LAYERS, NULL, st, 1);
+	assert_string_equal(
+	    whole.buf, "  TLS record: handshake, 325 bytes, TLS 1.0 (0x0301)\n"
+	               "    handshake: ClientHello, 321 bytes, 31 cipher suites, SNI localhost, "
+	               "ALPN http/1.1, offers TLS 1.3 TLS 1.2 TLS 1.1 TLS 1.0\n");
+}
+
+/* A little writer for crafted handshakes. */
+struct wr {
+	uint8_t b[4096];
+	size_t n;
+};
+
+static void
+put(struct wr *w, const void *p, size_t n)
+{
+	assert_true(w->n + n <= sizeof(w->b));
+	memcpy(w->b + w->n, p, n);
+	w->n += n;
+}
+
+static void
+put8(struct wr *w, unsigned v)
+{
+	uint8_t b = (uint8_t)v;
+	put(w, &b, 1);
+}
+
+static void
+put16(struct wr *w, unsigned v)
+{
+	put8(w, v >> 8);
+	put8(w, v);
+}
+
+static void
+put24(struct wr *w, size_t v)
+{
+	put8(w, (unsigned)(v >> 16));
+	put16(w, (unsigned)(v & 0xffff));
+}
+
+static void
+record(struct wr *w, unsigned type, const void *p, size_t n)
+{
+	put8(w, type);
+	put16(w, 0x0303);
+	put16(w, (unsigned)n);
+	put(w, p, n);
+}
+
+/* A handshake message (type, uint24 length, body). */
+static void
+message(struct wr *w, unsigned type, const struct wr *body)
+{
+	put8(w, type);
+	put24(w, body->n);
+	put(w, body->b, body->n);
+}
+
+static void
+client_hello(struct wr *out, const char *sni)
+{
+	static struct wr ch, ext, msg;
+	static const uint8_t random[32] = {1, 2, 3};
+
+	ch.n = ext.n = msg.n = 0;
+	put16(&ch, 0x0303);
+	put(&ch, random, sizeof(random));
+	put8(&ch, 0);  /* session id */
+	put16(&ch, 6); /* three suites */
+	put16(&ch, 0x1301);
+	put16(&ch, 0xc02f);
+	put16(&ch, 0x3a3a);
+	put8(&ch, 1);
+	put8(&ch, 0);
+	put16(&ext, 0); /* server_name */
+	put16(&ext, (unsigned)strlen(sni) + 5);
+	put16(&ext, (unsigned)strlen(sni) + 3);
+	put8(&ext, 0);
+	put16(&ext, (unsigned)strlen(sni));
+	put(&ext, sni, strlen(sni));
+	put16(&ext, 16); /* ALPN */
+	put16(&ext, 14);
+	put16(&ext, 12);
+	put8(&ext, 2);
+	put(&ext, "h2", 2);
+	put8(&ext, 8);
+	put(&ext, "http/1.1", 8);
+	put16(&ext, 43); /* supported_versions, GREASE first */
+	put16(&ext, 7);
+	put8(&ext, 6);
+	put16(&ext, 0x7a7a);
+	put16(&ext, 0x0304);
+	put16(&ext, 0x0303);
+	put16(&ch, (unsigned)ext.n);
+	put(&ch, ext.b, ext.n);
+	message(&msg, 1, &ch);
+	out->n = 0;
+	record(out, 22, msg.b, msg.n);
+}
+
+static void
+server_hello(struct wr *out, unsigned version, const uint8_t *random)
+{
+	static struct wr sh, msg;
+
+	sh.n = msg.n = 0;
+	put16(&sh, 0x0303);
+	put(&sh, random, 32);
+	put8(&sh, 0);
+	put16(&sh, 0x1301);
+	put8(&sh, 0);
+	put16(&sh, 6);
+	put16(&sh, 43);
+	put16(&sh, 2);
+	put16(&sh, version);
+	message(&msg, 2, &sh);
+	out->n = 0;
+	record(out, 22, msg.b, msg.n);
+}
+
+static void
+test_tls13_handshake(void **state)
+{
+	static struct wr ch, sh, s2, c2;
+	static const uint8_t random[32] = {9, 9, 9};
+	static const uint8_t sealed[40] = {0x17};
+	static const uint8_t ccs[1] = {1};
+	struct step st[] = {{DIS_C2S, NULL, 0}, {DIS_S2C, NULL, 0}, {DIS_C2S, NULL, 0}};
+
+	(void)state;
+	client_hello(&ch, "localhost");
+	server_hello(&sh, 0x0304, random);
+	s2 = sh;
+	record(&s2, 20, ccs, 1);
+	record(&s2, 23, sealed, sizeof(sealed));
+	/* A record typed handshake after a TLS 1.3 ServerHello is still sealed. */
+	record(&s2, 22, sealed, 33);
+	c2.n = 0;
+	record(&c2, 20, ccs, 1);
+	record(&c2, 23, sealed, 17);
+	st[0].p = ch.b;
+	st[0].n = ch.n;
+	st[1].p = s2.b;
+	st[1].n = s2.n;
+	st[2].p = c2.b;
+	st[2].n = c2.n;
+	check_all_splits(DIS_LAYERS, NULL, st, 3);
+	assert_string_equal(
+	    whole.buf,
+	    "  TLS record: handshake, 98 bytes, TLS 1.2 (0x0303)\n"
+	    "    handshake: ClientHello, 94 bytes, 3 cipher suites, SNI localhost, ALPN h2 "
+	    "http/1.1, offers GREASE TLS 1.3 TLS 1.2\n"
+	    "  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
+	    "    handshake: ServerHello, 46 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
+	    "(0x1301)\n"
+	    "  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
+	    "  TLS record: application data, 40 bytes, TLS 1.2 (0x0303)\n"
+	    "  TLS record: encrypted handshake message, 33 bytes, TLS 1.2 (0x0303)\n"
+	    "  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
+	    "  TLS record: application data, 17 bytes, TLS 1.2 (0x0303)\n");
+}
+
+/* RFC 8446 §4.1.3: a HelloRetryRequest keeps the handshake in clear. */
+static void
+test_tls13_hello_retry(void **state)
+{
+	static const uint8_t hrr[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11,
+	                                0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+	                                0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e,
+	                                0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+	static struct wr ch, sh, ch2;
+	struct step st[3];
+
+	(void)state;
+	server_hello(&sh, 0x0304, hrr);
+	client_hello(&ch, "a");
+	client_hello(&ch2, "b");
+	st[0] = (struct step){DIS_C2S, ch.b, ch.n};
+	st[1] = (struct step){DIS_S2C, sh.b, sh.n};
+	st[2] = (struct step){DIS_C2S, ch2.b, ch2.n};
+	check_all_splits(DIS_LAYERS, NULL, st, 3);
+	assert_non_null(strstr(whole.buf, "ServerHello, 46 bytes (HelloRetryRequest"));
+	assert_non_null(strstr(whole.buf, "ClientHello, 86 bytes, 3 cipher suites, SNI b,"));
+}
+
+/* TLS 1.2: several messages in one record, one message across two records, ChangeCipherSpec,
+ * then the Finished as "encrypted handshake message", and a clear alert. */
+static void
+test_tls12_flow(void **state)
+{
+	static struct wr sh, msgs, body, cert, s1, s2, c1;
+	static const uint8_t random[32] = {7};
+	static const uint8_t ccs[1] = {1}, fin[40] = {0}, alert[2] = {2, 40};
+	struct step st[3];
+
+	(void)state;
+	server_hello(&sh, 0x0303, random);
+	cert.n = body.n = msgs.n = 0;
+	put24(&cert, 2 * (3 + 100));
+	for (int i = 0; i < 2; i++) {
+		put24(&cert, 100);
+		for (int k = 0; k < 100; k++)
+			put8(&cert, 0x30);
+	}
+	message(&msgs, 11, &cert);
+	body.n = 0;
+	put8(&body, 3);
+	put(&body, "abc", 3);
+	message(&msgs, 12, &body);
+	body.n = 0;
+	message(&msgs, 14, &body);
+	s1 = sh;
+	record(&s1, 22, msgs.b, 150);
+	record(&s1, 22, msgs.b + 150, msgs.n - 150);
+	record(&s1, 20, ccs, 1);
+	record(&s1, 22, fin, sizeof(fin));
+	record(&s1, 23, fin, 29);
+	c1.n = 0;
+	record(&c1, 21, alert, 2);
+	s2.n = 0;
+	record(&s2, 21, fin, 26);
+	st[0] = (struct step){DIS_S2C, s1.b, s1.n};
+	st[1] = (struct step){DIS_C2S, c1.b, c1.n};
+	st[2] = (struct step){DIS_S2C, s2.b, s2.n};
+	check_all_splits(DIS_LAYERS, NULL, st, 3);
+	assert_string_equal(
+	    whole.buf,
+	    "  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
+	    "    handshake: ServerHello, 46 bytes, TLS 1.2, cipher suite TLS_AES_128_GCM_SHA256 "
+	    "(0x1301)\n"
+	    "  TLS record: handshake, 150 bytes, TLS 1.2 (0x0303)\n"
+	    "  TLS record: handshake, 75 bytes, TLS 1.2 (0x0303)\n"
+	    "    handshake: Certificate, 209 bytes, 2 certificates\n"
+	    "    handshake: ServerKeyExchange, 4 bytes\n"
+	    "    handshake: ServerHelloDone, 0 bytes\n"
+	    "  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
+	    "  TLS record: encrypted handshake message, 40 bytes, TLS 1.2 (0x0303)\n"
+	    "  TLS record: application data, 29 bytes, TLS 1.2 (0x0303)\n"
+	    "  TLS record: alert, 2 bytes, TLS 1.2 (0x0303)\n"
+	    "    alert: fatal, handshake_failure (40)\n"
+	    "  TLS record: encrypted alert, 26 bytes, TLS 1.2 (0x0303)\n");
+}
+
+static void
+test_tls_not_tls(void **state)
+{
+	static const uint8_t toolong[] = {0x16, 0x03, 0x01, 0xff, 0xff, 0x01};
+	static const uint8_t badtype[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x01,
+	                                  0x00, 0x47, 0x45, 0x54, 0x20, 0x2f};
+	static const uint8_t hugehs[] = {0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0xff,
+	                                 0xff, 0xff, 1,    2,    3,    4};
+	struct step st[] = {{DIS_C2S, toolong, sizeof(toolong)},
+	                    {DIS_S2C, badtype, sizeof(badtype)}};
+	struct step st2[] = {{DIS_C2S, hugehs, sizeof(hugehs)}};
+
+	(void)state;
+	check_all_splits(DIS_LAYERS, NULL, st, 2);
+	assert_string_equal(
+	    whole.buf, "  not a TLS record header (160301ffff); showing bytes only from here\n"
+	               "  TLS record: alert, 2 bytes, TLS 1.2 (0x0303)\n"
+	               "    alert: warning, close_notify (0)\n"
+	               "  not a TLS record header (474554202f); showing bytes only from here\n");
+	/* A 16 MiB handshake message announced in an 8-byte record: counted, never read past. */
+	check_all_splits(DIS_LAYERS, NULL, st2, 1);
+	assert_string_equal(whole.buf, "  TLS record: handshake, 8 bytes, TLS 1.0 (0x0301)\n");
+}
+
+/* ---- --grep ------------------------------------------------------------------------------ */
+
+static void
+test_grep_split_everywhere(void **state)
+{
+	static struct dis_grep g;
+	static const char res[] = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nfluffy tail";
+	static const char req[] = "GET / HTTP/1.1\r\n\r\n";
+	struct step st[] = {STEP(DIS_C2S, req), STEP(DIS_S2C, res)};
+
+	(void)state;
+	assert_int_equal(dis_grep_init(&g, "fluffy tail", 11), 0);
+	check_all_splits(0, &g, st, 2);
+	assert_string_equal(whole.buf, "conn 1: 'fluffy tail' seen in clear (server -> client)\n");
+	check_all_splits(DIS_LAYERS, &g, st, 2);
+	assert_non_null(
+	    strstr(whole.buf, "conn 1: 'fluffy tail' seen in clear (server -> client)\n"));
+
+	st[0] =
+	    (struct step)STEP(DIS_C2S, "POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\nfluffy tail");
+	check_all_splits(0, &g, st, 2);
+	assert_string_equal(whole.buf, "conn 1: 'fluffy tail' seen in clear (both directions)\n");
+
+	st[1] = (struct step)STEP(DIS_S2C, "fluffy-tail fluffy tai");
+	check_all_splits(0, &g, st, 2);
+	assert_string_equal(whole.buf, "conn 1: 'fluffy tail' seen in clear (client -> server)\n");
+
+	st[0] = (struct step)STEP(DIS_C2S, "fluffy  tail");
+	check_all_splits(0, &g, st, 2);
+	assert_string_equal(whole.buf, "conn 1: 'fluffy tail' not seen\n");
+}
+
+/* Overlapping prefixes are where a naive matcher restarts too late (KMP's reason). */
+static void
+test_grep_overlaps(void **state)
+{
+	static struct dis_grep g;
+	static char big[DIS_GREP_MAX + 1];
+	struct step st[] = {STEP(DIS_S2C, "aaabaabaaabaabaabaaabaaab")};
+	static struct dis_conn d;
+
+	(void)state;
+	assert_int_equal(dis_grep_init(&g, "aabaabaaab", 10), 0);
+	check_all_splits(0, &g, st, 1);
+	assert_string_equal(whole.buf, "conn 1: 'aabaabaaab' seen in clear (server -> client)\n");
+	dis_conn_init(&d, 5, 0, &g);
+	dis_feed(&d, DIS_C2S, (const uint8_t *)"aabaabaab", 9, collect, &whole);
+	assert_int_equal(dis_grep_seen(&d, DIS_C2S), 0);
+	dis_feed(&d, DIS_C2S, (const uint8_t *)"aab", 3, collect, &whole);
+	assert_int_equal(dis_grep_seen(&d, DIS_C2S), 0);
+	dis_feed(&d, DIS_C2S, (const uint8_t *)"aabaaab", 7, collect, &whole);
+	assert_int_equal(dis_grep_seen(&d, DIS_C2S), 1);
+	assert_int_equal(dis_grep_seen(&d, DIS_S2C), 0);
+
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(dis_grep_init(&g, big, 0), -1);
+	assert_int_equal(dis_grep_init(&g, big, DIS_GREP_MAX + 1), -1);
+	assert_int_equal(dis_grep_init(&g, big, DIS_GREP_MAX), 0);
+}
+
+/* ---- never crash ------------------------------------------------------------------------- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t
+next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)rng;
+}
+
+static void
+discard(void *arg, const char *line)
+{
+	(void)arg;
+	assert_true(strlen(line) < DIS_LINE_MAX);
+}
+
+/* Every byte of a real ClientHello changed to a few values, and random streams that start
+ * like each protocol, fed in random pieces: lengths on the wire must never be trusted. */
+static void
+test_mutations_never_crash(void **state)
+{
+	static const char *const starts[] = {
+	    "",
+	    "\x16\x03\x01",
+	    "\x16\x03\x03\x00\x30\x02",
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+	    "GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
+	    "gAAAAA"};
+	static const uint8_t values[] = {0x00, 0x80, 0xff};
+	static uint8_t buf[4096];
+	static struct dis_conn d;
+	static struct dis_grep g;
+
+	(void)state;
+	assert_int_equal(dis_grep_init(&g, "\x16\x03", 2), 0);
+	for (size_t i = 0; i < sizeof(openssl_client_hello); i++)
+		for (size_t v = 0; v < sizeof(values); v++) {
+			memcpy(buf, openssl_client_hello, sizeof(openssl_client_hello));
+			buf[i] = values[v];
+			dis_conn_init(&d, 1, DIS_LAYERS, &g);
+			dis_feed(&d, DIS_C2S, guarded(buf, sizeof(openssl_client_hello)),
+			         sizeof(openssl_client_hello), discard, NULL);
+			dis_feed(&d, DIS_S2C, guarded(buf, sizeof(openssl_client_hello)),
+			         sizeof(openssl_client_hello), discard, NULL);
+			dis_finish(&d, discard, NULL);
+			dis_grep_report(&d, discard, NULL);
+		}
+	for (int round = 0; round < 1200; round++) {
+		const char *start = starts[round % 6];
+		size_t n = strlen(start), len = 1 + next_rand() % 1024, at = 0;
+
+		memcpy(buf, start, n < len ? n : len);
+		for (size_t k = n; k < len; k++)
+			buf[k] = round % 3 == 0 ? (uint8_t) "gAAAAA0123-_=\r\n "[next_rand() % 16]
+			                        : (uint8_t)next_rand();
+		dis_conn_init(&d, (unsigned long)round, round % 4 == 0 ? 0 : DIS_LAYERS | DIS_HEX,
+		              &g);
+		while (at < len) {
+			size_t piece = 1 + next_rand() % (len - at);
+			dis_feed(&d, (enum dis_dir)(round & 1), guarded(buf + at, piece), piece,
+			         discard, NULL);
+			at += piece;
+		}
+		dis_finish(&d, discard, NULL);
+		dis_grep_report(&d, discard, NULL);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_hexdump_layout),
+	    cmocka_unit_test(test_http_exchange),
+	    cmocka_unit_test(test_http_body_until_close),
+	    cmocka_unit_test(test_http_not_http),
+	    cmocka_unit_test(test_http_long_line_cut),
+	    cmocka_unit_test(test_fernet_vector_is_the_spec_one),
+	    cmocka_unit_test(test_fernet_in_body),
+	    cmocka_unit_test(test_fernet_chunked),
+	    cmocka_unit_test(test_fernet_raw_at_close),
+	    cmocka_unit_test(test_fernet_not_tokens),
+	    cmocka_unit_test(test_tls_openssl_client_hello),
+	    cmocka_unit_test(test_tls13_handshake),
+	    cmocka_unit_test(test_tls13_hello_retry),
+	    cmocka_unit_test(test_tls12_flow),
+	    cmocka_unit_test(test_tls_not_tls),
+	    cmocka_unit_test(test_grep_split_everywhere),
+	    cmocka_unit_test(test_grep_overlaps),
+	    cmocka_unit_test(test_mutations_never_crash),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
