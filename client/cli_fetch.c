@@ -404,6 +404,7 @@ cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx
 		rc = read_response(o, &t, deadline, res, err, errlen);
 	if (ctx != NULL && rc == CLI_OK)
 		tr_shutdown(&t);
+	tr_drain(&t);
 	tr_close(&t);
 	return rc;
 }

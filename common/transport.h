@@ -92,6 +92,12 @@ tr_shutdown(struct tr *t)
 /* Free the session and close the socket. The tr may be initialised again afterwards. */
 void tr_close(struct tr *t);
 
+/*
+ * Before closing: drop whatever already waits in the socket (the peer's close_notify), without
+ * waiting for more. Closing with unread bytes makes the kernel send a reset instead of a FIN.
+ */
+void tr_drain(struct tr *t);
+
 /* Turn a TLS transport whose peer sent plain text into a plain one (to answer it in kind). */
 void tr_downgrade(struct tr *t);
 

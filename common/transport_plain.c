@@ -89,6 +89,17 @@ tr_downgrade(struct tr *t)
 }
 
 void
+tr_drain(struct tr *t)
+{
+	char junk[4096];
+
+	/* Bounded: a peer that keeps sending is not ours to wait for. */
+	for (int i = 0; i < 16; i++)
+		if (recv(t->fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
+			break;
+}
+
+void
 tr_close(struct tr *t)
 {
 	if (t->ops)
