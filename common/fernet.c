@@ -171,6 +171,9 @@ fernet_keys_parse(const char *text, struct fernet_key *keys, size_t max, size_t 
 	for (const char *c = text; *c; c++)
 		count += *c == ',';
 	if (count > max) {
+		/* The promise holds on every failure: nothing of an earlier use is left. */
+		explicit_bzero(keys, max * sizeof(*keys));
+		*n = 0;
 		if (err && errlen)
 			snprintf(err, errlen, "%zu keys given; at most %zu are allowed", count,
 			         max);

@@ -86,6 +86,7 @@ struct http_response {
 	const char *why;
 	/* Private. */
 	struct http_scan s;
+	uint32_t reason_off; /* views are made at completion: the buffer may have moved */
 	uint8_t has_cl, has_te, conn_close;
 };
 

@@ -104,8 +104,8 @@ request_field(struct http_request *req, const struct http_header *h)
 		req->has_cl = 1;
 		req->content_length = len;
 	} else if (http_name_is(n, nl, "transfer-encoding")) {
-		const char *last;
-		size_t last_len;
+		const char *el;
+		size_t pos = 0, len, chunked = 0, others = 0, last_chunked = 0;
 
 		/* RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing;
 		 * with Content-Length too it is ambiguous. Either is a smuggling attempt. */
@@ -116,12 +116,19 @@ request_field(struct http_request *req, const struct http_header *h)
 		if (req->version == 10)
 			return reject(req, 400, "Transfer-Encoding in an HTTP/1.0 request");
 		req->has_te = 1;
-		if (http_name_is(v, vl, "chunked"))
+		while (http_list_next(v, vl, &pos, &el, &len)) {
+			last_chunked = http_name_is(el, len, "chunked");
+			chunked += last_chunked;
+			others += !last_chunked;
+		}
+		/* Chunked exactly once and last is the only framing a server can trust (§6.1);
+		 * chunked after a coding we lack is 501, anything else is unframed: 400. */
+		if (chunked == 1 && last_chunked && others == 0)
 			return 0;
-		http_list_last(v, vl, &last, &last_len);
-		if (!http_name_is(last, last_len, "chunked"))
-			return reject(req, 400, "chunked is not the final transfer coding");
-		return reject(req, 501, "unsupported transfer coding");
+		if (chunked == 1 && last_chunked)
+			return reject(req, 501, "unsupported transfer coding");
+		return reject(req, 400, chunked > 1 ? "chunked applied more than once"
+						    : "chunked is not the final transfer coding");
 	} else if (http_name_is(n, nl, "host")) {
 		/* RFC 9112 §3.2: more than one Host, or an invalid one, is a 400. */
 		if (req->has_host)

@@ -39,7 +39,7 @@ status_line(const char *buf, size_t ls, size_t le, struct http_response *res)
 		return fail(res, "malformed status line");
 	res->version = p[7] == '1' ? 11 : 10;
 	res->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
-	res->reason = n > 13 ? p + 13 : p + n;
+	res->reason_off = (uint32_t)(n > 13 ? ls + 13 : ls + n);
 	res->reason_len = n > 13 ? n - 13 : 0;
 	return 0;
 }
@@ -80,6 +80,7 @@ finish(const char *buf, int head_request, struct http_response *res)
 
 	if (res->has_cl && res->has_te)
 		return fail(res, "both Transfer-Encoding and Content-Length");
+	res->reason = buf + res->reason_off;
 	res->head = buf + res->s.start;
 	res->head_len = res->s.pos - res->s.start;
 	if (head_request || st / 100 == 1 || st == 204 || st == 304)

@@ -146,25 +146,26 @@ http_name_is(const char *p, size_t n, const char *lower)
 	return lower[i] == '\0';
 }
 
-/* Walk a comma-separated list: the next trimmed element from *pos, or 0 at the end. */
-static int
-list_next(const char *v, size_t n, size_t *pos, const char **el, size_t *el_len)
+int
+http_list_next(const char *v, size_t n, size_t *pos, const char **el, size_t *el_len)
 {
-	size_t i = *pos, end;
+	while (*pos < n) {
+		size_t i = *pos, end = i;
 
-	if (i >= n)
-		return 0;
-	end = i;
-	while (end < n && v[end] != ',')
-		end++;
-	*pos = end + 1;
-	while (i < end && is_ows(v[i]))
-		i++;
-	while (end > i && is_ows(v[end - 1]))
-		end--;
-	*el = v + i;
-	*el_len = end - i;
-	return 1;
+		while (end < n && v[end] != ',')
+			end++;
+		*pos = end + 1;
+		while (i < end && is_ows(v[i]))
+			i++;
+		while (end > i && is_ows(v[end - 1]))
+			end--;
+		if (end > i) {
+			*el = v + i;
+			*el_len = end - i;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -173,7 +174,7 @@ http_list_has(const char *v, size_t n, const char *token)
 	size_t pos = 0, len;
 	const char *el;
 
-	while (list_next(v, n, &pos, &el, &len))
+	while (http_list_next(v, n, &pos, &el, &len))
 		if (http_name_is(el, len, token))
 			return 1;
 	return 0;
@@ -187,7 +188,7 @@ http_list_last(const char *v, size_t n, const char **last, size_t *last_len)
 
 	*last = v;
 	*last_len = 0;
-	while (list_next(v, n, &pos, &el, &len)) {
+	while (http_list_next(v, n, &pos, &el, &len)) {
 		*last = el;
 		*last_len = len;
 	}

@@ -43,10 +43,14 @@ int http_split_field(const char *line, size_t n, struct http_header *h, const ch
 /* Content-Length value: one or more digits, at most 18 of them. Returns 0 or -1. */
 int http_parse_length(const char *v, size_t n, uint64_t *out);
 
+/* Walk a comma-separated list: the next non-empty trimmed element from *pos (start at 0),
+ * or 0 at the end. Empty elements are skipped (RFC 9110 §5.6.1). */
+int http_list_next(const char *v, size_t n, size_t *pos, const char **el, size_t *el_len);
+
 /* Does the comma-separated list in v contain token (lower-case literal)? */
 int http_list_has(const char *v, size_t n, const char *token);
 
-/* The last element of a comma-separated list, trimmed. */
+/* The last non-empty element of a comma-separated list, trimmed. */
 void http_list_last(const char *v, size_t n, const char **last, size_t *last_len);
 
 #endif

@@ -47,6 +47,8 @@ static const struct scase cases[] = {
 	 1, ""},
 	{"gzip coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 0, 200,
 	 HTTP_BODY_CLOSE, 0, 0, "OK"},
+	{"chunked with empty list elements", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked,, ,\r\n\r\n", 0,
+	 200, HTTP_BODY_CHUNKED, 0, 1, "OK"},
 	{"bare LF", "HTTP/1.1 200 OK\nContent-Length: 1\n\n", 0, 200, HTTP_BODY_LENGTH, 1, 1, "OK"},
 
 	{"http/2", "HTTP/2 200 OK\r\n\r\n", 0, 0, HTTP_BODY_NONE, 0, 0, NULL},
