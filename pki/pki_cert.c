@@ -1,0 +1,626 @@
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+
+#include "pki_int.h"
+
+/* Random serial bytes: RFC 5280 §4.1.2.2 allows 20; the CA/Browser Forum wants 64 random
+ * bits. 16 bytes with the top two bits fixed to 01: a positive, minimally encoded 127-bit
+ * number carrying 126 random bits. */
+#define SERIAL_LEN 16
+
+/* ---- extensions (RFC 5280 §4.2) -------------------------------------------------------- */
+
+static int
+ext_value_error(char *err, size_t errlen, const char *which)
+{
+	return pki_fail(-1, err, errlen, "the %s extension is malformed", which);
+}
+
+int
+pki_exts_parse(const struct pki_der *exts, struct pki_exts *e, char *err, size_t errlen)
+{
+	struct pki_der in = *exts;
+
+	memset(e, 0, sizeof(*e));
+	e->bc_pathlen = -1;
+	while (in.len > 0) {
+		struct pki_tlv ext, oid, crit, val, t;
+		struct pki_der body, v;
+		int critical = 0, *seen = NULL;
+
+		if (pki_der_get(&in, PKI_DER_SEQ, &ext) < 0)
+			return pki_fail(-1, err, errlen, "an extension is not DER");
+		body = ext.v;
+		if (pki_der_get(&body, PKI_DER_OID, &oid) < 0)
+			return pki_fail(-1, err, errlen, "an extension has no OID");
+		if (pki_der_get(&body, PKI_DER_BOOLEAN, &crit) == 0)
+			critical = crit.v.len == 1 && crit.v.p[0] != 0;
+		if (pki_der_get(&body, PKI_DER_OCTET_STRING, &val) < 0 || body.len != 0)
+			return pki_fail(-1, err, errlen, "an extension has no value");
+		v = val.v;
+		if (PKI_OID_EQ(&oid.v, PKI_OID_BASIC_CONSTRAINTS)) {
+			struct pki_der bc;
+
+			seen = &e->bc;
+			if (e->bc) {
+				e->duplicate = 1;
+				continue;
+			}
+			e->bc_crit = critical;
+			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+				return ext_value_error(err, errlen, "basicConstraints");
+			bc = t.v;
+			if (pki_der_get(&bc, PKI_DER_BOOLEAN, &t) == 0)
+				e->bc_ca = t.v.len == 1 && t.v.p[0] != 0;
+			if (pki_der_get(&bc, PKI_DER_INTEGER, &t) == 0) {
+				e->bc_pathlen = 0;
+				if (t.v.len > 2 || (t.v.p[0] & 0x80))
+					return ext_value_error(err, errlen, "basicConstraints");
+				for (size_t i = 0; i < t.v.len; i++)
+					e->bc_pathlen = e->bc_pathlen << 8 | t.v.p[i];
+			}
+		} else if (PKI_OID_EQ(&oid.v, PKI_OID_KEY_USAGE)) {
+			seen = &e->ku;
+			if (e->ku) {
+				e->duplicate = 1;
+				continue;
+			}
+			e->ku_crit = critical;
+			if (pki_der_get(&v, PKI_DER_BIT_STRING, &t) < 0 || t.v.len < 1 ||
+			    t.v.len > 3)
+				return ext_value_error(err, errlen, "keyUsage");
+			for (size_t i = 0; i + 1 < t.v.len; i++)
+				for (int b = 0; b < 8; b++)
+					if (t.v.p[1 + i] & (0x80 >> b))
+						e->ku_bits |= 1u << (i * 8 + (size_t)b);
+		} else if (PKI_OID_EQ(&oid.v, PKI_OID_EXT_KEY_USAGE)) {
+			struct pki_der list;
+
+			seen = &e->eku;
+			if (e->eku) {
+				e->duplicate = 1;
+				continue;
+			}
+			e->eku_crit = critical;
+			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+				return ext_value_error(err, errlen, "extendedKeyUsage");
+			list = t.v;
+			while (list.len > 0) {
+				if (pki_der_get(&list, PKI_DER_OID, &t) < 0)
+					return ext_value_error(err, errlen, "extendedKeyUsage");
+				if (PKI_OID_EQ(&t.v, PKI_OID_SERVER_AUTH))
+					e->eku_bits |= PKI_EKU_SERVER;
+				else if (PKI_OID_EQ(&t.v, PKI_OID_CLIENT_AUTH))
+					e->eku_bits |= PKI_EKU_CLIENT;
+				else if (PKI_OID_EQ(&t.v, PKI_OID_ANY_EKU))
+					e->eku_bits |= PKI_EKU_ANY;
+				else
+					e->eku_bits |= PKI_EKU_OTHER;
+			}
+		} else if (PKI_OID_EQ(&oid.v, PKI_OID_SAN)) {
+			seen = &e->san;
+			if (e->san) {
+				e->duplicate = 1;
+				continue;
+			}
+			e->san_crit = critical;
+			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+				return ext_value_error(err, errlen, "subjectAltName");
+			e->san_names = t.v;
+		} else if (PKI_OID_EQ(&oid.v, PKI_OID_SKI)) {
+			seen = &e->ski;
+			if (e->ski) {
+				e->duplicate = 1;
+				continue;
+			}
+			e->ski_crit = critical;
+			if (pki_der_get(&v, PKI_DER_OCTET_STRING, &t) < 0)
+				return ext_value_error(err, errlen, "subjectKeyIdentifier");
+			e->ski_id = t.v;
+		} else if (PKI_OID_EQ(&oid.v, PKI_OID_AKI)) {
+			struct pki_der aki;
+
+			seen = &e->aki;
+			if (e->aki) {
+				e->duplicate = 1;
+				continue;
+			}
+			e->aki_crit = critical;
+			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+				return ext_value_error(err, errlen, "authorityKeyIdentifier");
+			aki = t.v;
+			if (pki_der_get(&aki, PKI_DER_CTXP(0), &t) == 0)
+				e->aki_id = t.v;
+		} else if (critical) {
+			e->unknown_crit++;
+		}
+		if (seen != NULL)
+			*seen = 1;
+	}
+	return 0;
+}
+
+/* ---- certificates ---------------------------------------------------------------------- */
+
+int
+pki_x509_parse(const unsigned char *der, size_t len, struct pki_x509 *x, char *err, size_t errlen)
+{
+	struct pki_der in = {der, len}, cert, tbs, sub;
+	struct pki_tlv t, tbst, val;
+
+	memset(x, 0, sizeof(*x));
+	if (pki_der_get(&in, PKI_DER_SEQ, &t) < 0 || in.len != 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "not a DER certificate");
+	x->all = t.all;
+	cert = t.v;
+	if (pki_der_get(&cert, PKI_DER_SEQ, &tbst) < 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "no tbsCertificate");
+	x->tbs = tbst.all;
+	if (pki_der_get(&cert, PKI_DER_SEQ, &t) < 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "no signature algorithm");
+	sub = t.v;
+	if (pki_der_get(&sub, PKI_DER_OID, &t) < 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "no signature algorithm");
+	x->sig_alg = t.v;
+	if (pki_der_get(&cert, PKI_DER_BIT_STRING, &t) < 0 || cert.len != 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "no signature");
+
+	tbs = tbst.v;
+	x->version = 1;
+	if (pki_der_get(&tbs, PKI_DER_CTX(0), &t) == 0) {
+		struct pki_der v = t.v;
+
+		if (pki_der_get(&v, PKI_DER_INTEGER, &t) < 0 || t.v.len != 1 || t.v.p[0] > 2)
+			return pki_fail(PKI_EBADCERT, err, errlen, "bad version");
+		x->version = t.v.p[0] + 1;
+	}
+	if (pki_der_get(&tbs, PKI_DER_INTEGER, &t) < 0 || t.v.len == 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "no serial number");
+	x->serial = t.v;
+	if (pki_der_get(&tbs, PKI_DER_SEQ, &t) < 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "no signature algorithm in the body");
+	x->tbs_sig = t.all;
+	if (pki_der_get(&tbs, PKI_DER_SEQ, &t) < 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "no issuer name");
+	x->issuer = t.all;
+	if (pki_der_get(&tbs, PKI_DER_SEQ, &val) < 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "no validity");
+	sub = val.v;
+	if (pki_der_next(&sub, &t) < 0 || pki_der_time(&t, &x->not_before) < 0 ||
+	    pki_der_next(&sub, &t) < 0 || pki_der_time(&t, &x->not_after) < 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "unreadable validity dates");
+	if (pki_der_get(&tbs, PKI_DER_SEQ, &t) < 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "no subject name");
+	x->subject = t.all;
+	if (pki_der_get(&tbs, PKI_DER_SEQ, &t) < 0 || pki_spki_parse(&t.all, &x->spki) < 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "unreadable public key");
+	pki_der_get(&tbs, PKI_DER_CTXP(1), &t);
+	pki_der_get(&tbs, PKI_DER_CTXP(2), &t);
+	if (pki_der_get(&tbs, PKI_DER_CTX(3), &t) == 0) {
+		struct pki_der v = t.v;
+
+		if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+			return pki_fail(PKI_EBADCERT, err, errlen, "unreadable extensions");
+		if (pki_exts_parse(&t.v, &x->ext, err, errlen) < 0)
+			return PKI_EBADCERT;
+	} else {
+		x->ext.bc_pathlen = -1;
+	}
+	if (tbs.len != 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "trailing data in the body");
+	return 0;
+}
+
+static const char *const cert_labels[] = {"CERTIFICATE", "X509 CERTIFICATE", NULL};
+
+int
+pki_cert_next(const unsigned char *in, size_t len, size_t *offset, unsigned char *der, size_t cap,
+              size_t *derlen)
+{
+	struct pki_x509 x;
+	int rc;
+
+	if (!pki_pem_is(in, len)) {
+		if (*offset >= len)
+			return 0;
+		*offset = len;
+		if (len > cap)
+			return PKI_ESPACE;
+		if (pki_x509_parse(in, len, &x, NULL, 0) != 0)
+			return PKI_EBADCERT;
+		memcpy(der, in, len);
+		*derlen = len;
+		return 1;
+	}
+	rc = pki_pem_next(in, len, offset, cert_labels, NULL, der, cap, derlen);
+	if (rc == PKI_ESPACE)
+		return rc;
+	if (rc < 0)
+		return PKI_EBADCERT;
+	if (rc == 1 && pki_x509_parse(der, *derlen, &x, NULL, 0) != 0)
+		return PKI_EBADCERT;
+	return rc;
+}
+
+int
+pki_cert_decode(const unsigned char *in, size_t len, unsigned char *der, size_t cap, size_t *derlen)
+{
+	size_t off = 0;
+	int rc = pki_cert_next(in, len, &off, der, cap, derlen);
+
+	return rc == 1 ? 0 : rc == 0 ? PKI_EBADCERT : rc;
+}
+
+int
+pki_cert_validity(const unsigned char *der, size_t len, time_t *not_before, time_t *not_after)
+{
+	struct pki_x509 x;
+
+	if (pki_x509_parse(der, len, &x, NULL, 0) != 0)
+		return PKI_EBADCERT;
+	*not_before = x.not_before;
+	*not_after = x.not_after;
+	return 0;
+}
+
+/* The CN of a name, or the whole name when it has none. */
+static void
+who(const struct pki_der *name, char *buf, size_t cap)
+{
+	if (pki_name_cn(name, buf, cap) != 1 && pki_name_text(name, buf, cap) < 0)
+		snprintf(buf, cap, "(unreadable name)");
+}
+
+int
+pki_cert_sentence(const unsigned char *der, size_t len, char *buf, size_t cap)
+{
+	struct pki_x509 x;
+	char nb[32], na[32], subject[PKI_NAME_MAX * 4 + 1], issuer[PKI_NAME_MAX * 4 + 1];
+	int n;
+
+	if (pki_x509_parse(der, len, &x, NULL, 0) != 0)
+		return PKI_EBADCERT;
+	pki_time_format(x.not_before, nb, sizeof(nb));
+	pki_time_format(x.not_after, na, sizeof(na));
+	who(&x.subject, subject, sizeof(subject));
+	who(&x.issuer, issuer, sizeof(issuer));
+	n = snprintf(buf, cap, "From %s to %s I am %s according to %s", nb, na, subject, issuer);
+	return n < 0 || (size_t)n >= cap ? PKI_ESPACE : 0;
+}
+
+/* ---- making certificates --------------------------------------------------------------- */
+
+static void
+ext_begin(struct pki_der_w *w, const unsigned char *oid, size_t oidlen, int critical)
+{
+	static const unsigned char true_ = 0xff;
+
+	pki_der_begin(w, PKI_DER_SEQ);
+	pki_der_put(w, PKI_DER_OID, oid, oidlen);
+	if (critical)
+		pki_der_put(w, PKI_DER_BOOLEAN, &true_, 1);
+	pki_der_begin(w, PKI_DER_OCTET_STRING);
+}
+
+static void
+ext_end(struct pki_der_w *w)
+{
+	pki_der_end(w); /* OCTET STRING */
+	pki_der_end(w); /* Extension */
+}
+
+static int
+make_serial(WC_RNG *rng, unsigned char serial[SERIAL_LEN])
+{
+	if (wc_RNG_GenerateBlock(rng, serial, SERIAL_LEN) != 0)
+		return PKI_ERNG;
+	serial[0] = (unsigned char)((serial[0] & 0x3f) | 0x40);
+	return 0;
+}
+
+/* Sign a finished TBS in buf and wrap the certificate as PEM. */
+static int
+sign_to_pem(struct pki_key *k, unsigned char *buf, size_t tbslen, size_t cap, WC_RNG *rng,
+            char *pem, size_t pemcap, size_t *pemlen)
+{
+	size_t derlen = 0;
+	int rc = pki_key_sign(k, buf, tbslen, cap, rng, &derlen);
+
+	if (rc == 0)
+		rc = pki_pem_encode(buf, derlen, "CERTIFICATE", pem, pemcap, pemlen);
+	return rc;
+}
+
+int
+pki_ca_create(const unsigned char *key, size_t keylen, const struct pki_name *name,
+              time_t not_before, time_t not_after, char *pem, size_t cap, size_t *pemlen, char *err,
+              size_t errlen)
+{
+	static const unsigned char bc_ca[] = {0x30, 0x03, 0x01, 0x01, 0xff}; /* CA:TRUE */
+	unsigned char namebuf[1024], spki[PKI_DER_MAX], tbs[PKI_DER_MAX], serial[SERIAL_LEN],
+	    id[20];
+	size_t namelen = 0, spkilen = 0, tbslen = 0;
+	struct pki_der_w w;
+	struct pki_der d;
+	struct pki_spki s;
+	struct pki_key k;
+	WC_RNG rng;
+	int rc;
+
+	if (not_after <= not_before)
+		return pki_fail(PKI_EDATE, err, errlen,
+		                "the certificate would end before it starts");
+	pki_der_init(&w, namebuf, sizeof(namebuf));
+	rc = pki_name_encode(name, &w, err, errlen);
+	if (rc == 0 && pki_der_finish(&w, &namelen) != 0)
+		rc = pki_fail(PKI_ENAME, err, errlen, "the name is too long");
+	if (rc != 0)
+		return rc;
+	rc = pki_key_load(key, keylen, &k);
+	if (rc != 0) {
+		pki_key_free(&k);
+		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
+	}
+	if (wc_InitRng(&rng) != 0) {
+		pki_key_free(&k);
+		return pki_fail(PKI_ERNG, err, errlen, "%s", pki_strerror(PKI_ERNG));
+	}
+	rc = pki_key_spki(&k, spki, sizeof(spki), &spkilen);
+	d.p = spki;
+	d.len = spkilen;
+	if (rc == 0 && pki_spki_parse(&d, &s) < 0)
+		rc = PKI_EINTERNAL;
+	if (rc == 0)
+		rc = pki_spki_key_id(&s, id);
+	if (rc == 0)
+		rc = make_serial(&rng, serial);
+	if (rc == 0) {
+		/* RFC 5280 §4.1: a v3 certificate; issuer == subject. */
+		pki_der_init(&w, tbs, sizeof(tbs));
+		pki_der_begin(&w, PKI_DER_SEQ);
+		pki_der_begin(&w, PKI_DER_CTX(0));
+		pki_der_small(&w, 2);
+		pki_der_end(&w);
+		pki_der_uint(&w, serial, sizeof(serial));
+		pki_key_sig_alg(&k, &w);
+		pki_der_raw(&w, namebuf, namelen);
+		pki_der_begin(&w, PKI_DER_SEQ);
+		pki_der_put_time(&w, not_before);
+		pki_der_put_time(&w, not_after);
+		pki_der_end(&w);
+		pki_der_raw(&w, namebuf, namelen);
+		pki_der_raw(&w, spki, spkilen);
+		pki_der_begin(&w, PKI_DER_CTX(3));
+		pki_der_begin(&w, PKI_DER_SEQ);
+		/* §4.2.1.9: CA:TRUE, critical (wolfSSL's own encoder leaves it non-critical,
+		 * which OpenSSL's X509_STRICT and Python's VERIFY_X509_STRICT refuse). */
+		ext_begin(&w, PKI_OID_BASIC_CONSTRAINTS, sizeof(PKI_OID_BASIC_CONSTRAINTS), 1);
+		pki_der_raw(&w, bc_ca, sizeof(bc_ca));
+		ext_end(&w);
+		/* §4.2.1.3: a CA key signs certificates and CRLs, nothing else. */
+		ext_begin(&w, PKI_OID_KEY_USAGE, sizeof(PKI_OID_KEY_USAGE), 1);
+		pki_der_named_bits(&w, PKI_KU_KEY_CERT_SIGN | PKI_KU_CRL_SIGN);
+		ext_end(&w);
+		/* §4.2.1.2: "MUST appear in all conforming CA certificates". */
+		ext_begin(&w, PKI_OID_SKI, sizeof(PKI_OID_SKI), 0);
+		pki_der_put(&w, PKI_DER_OCTET_STRING, id, sizeof(id));
+		ext_end(&w);
+		pki_der_end(&w);
+		pki_der_end(&w);
+		pki_der_end(&w);
+		rc = pki_der_finish(&w, &tbslen);
+	}
+	if (rc == 0)
+		rc = sign_to_pem(&k, tbs, tbslen, sizeof(tbs), &rng, pem, cap, pemlen);
+	wc_FreeRng(&rng);
+	pki_key_free(&k);
+	if (rc != 0 && rc != PKI_ENAME)
+		pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
+	return rc;
+}
+
+/* The SAN for a CSR that has none: its CN as a DNS name or an IP address. */
+static int
+san_from_cn(const char *cn, struct pki_der_w *w, char *err, size_t errlen)
+{
+	unsigned char ip[16];
+
+	pki_der_begin(w, PKI_DER_SEQ);
+	if (inet_pton(AF_INET, cn, ip) == 1)
+		pki_der_put(w, PKI_DER_CTXP(7), ip, 4);
+	else if (inet_pton(AF_INET6, cn, ip) == 1)
+		pki_der_put(w, PKI_DER_CTXP(7), ip, 16);
+	else if (pki_dns_name_ok(cn, strlen(cn)))
+		pki_der_put(w, PKI_DER_CTXP(2), cn, strlen(cn));
+	else
+		return pki_fail(PKI_ESAN, err, errlen,
+		                "the CSR has no subjectAltName and its CN '%s' is not a host name "
+		                "(make the CSR again with --san NAME)",
+		                cn);
+	pki_der_end(w);
+	return 0;
+}
+
+int
+pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacert, size_t cacertlen,
+             const unsigned char *cakey, size_t cakeylen, const struct pki_sign_opts *opts,
+             time_t now, struct pki_sign_notes *notes, char *pem, size_t cap, size_t *pemlen,
+             char *err, size_t errlen)
+{
+	unsigned char reqder[PKI_DER_MAX], cader[PKI_DER_MAX], tbs[PKI_DER_MAX];
+	unsigned char serial[SERIAL_LEN], ski[20], cakid[20], sanbuf[PKI_DER_MAX];
+	size_t reqlen = 0, calen = 0, tbslen = 0, sanlen = 0;
+	char keydesc[64], detail[160];
+	struct pki_req req;
+	struct pki_x509 ca;
+	struct pki_der_w w;
+	struct pki_key k;
+	const unsigned char *aki;
+	size_t akilen;
+	unsigned ku;
+	int rc, rsa = 0;
+	WC_RNG rng;
+
+	memset(notes, 0, sizeof(*notes));
+	rc = pki_csr_decode(csr, csrlen, reqder, sizeof(reqder), &reqlen);
+	if (rc != 0)
+		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
+	if (pki_req_parse(reqder, reqlen, &req, detail, sizeof(detail)) != 0)
+		return pki_fail(PKI_EBADCSR, err, errlen, "%s", detail);
+	rc = pki_req_verify(reqder, reqlen);
+	if (rc != 0)
+		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
+	if (pki_spki_summary(&req.spki, keydesc, sizeof(keydesc), &rsa) != 0)
+		return pki_fail(PKI_EKEYTYPE, err, errlen, "the CSR's key is %s", keydesc);
+
+	rc = pki_cert_decode(cacert, cacertlen, cader, sizeof(cader), &calen);
+	if (rc == 0 && pki_x509_parse(cader, calen, &ca, detail, sizeof(detail)) != 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "not a certificate that can be read: %s",
+		                detail);
+	if (rc != 0)
+		return pki_fail(rc, err, errlen, "%s (expected PEM 'CERTIFICATE' or DER)",
+		                pki_strerror(rc));
+	rc = pki_key_matches_cert(cakey, cakeylen, cader, calen);
+	if (rc == PKI_EMISMATCH)
+		return pki_fail(rc, err, errlen,
+		                "the CA key does not belong to the CA certificate");
+	if (rc != 0)
+		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
+
+	if (!ca.ext.bc || !ca.ext.bc_ca)
+		notes->flags |= PKI_SIGN_ISSUER_NOT_CA;
+	if (now < ca.not_before || now > ca.not_after)
+		notes->flags |= PKI_SIGN_CA_EXPIRED;
+	notes->not_before = opts->not_before;
+	notes->not_after = opts->not_after;
+	/*
+	 * Nothing issued outlives its issuer: a certificate valid after its CA expired would
+	 * only fail later, and more confusingly. The start is left alone (RFC 5280 does not
+	 * nest validities, nor do verifiers), so a backdated, already expired certificate can
+	 * be made under a fresh CA for tests.
+	 */
+	if (notes->not_after > ca.not_after) {
+		notes->not_after = ca.not_after;
+		notes->flags |= PKI_SIGN_CLIPPED;
+	}
+	if (notes->not_after <= notes->not_before) {
+		char b[32];
+
+		pki_time_format(ca.not_after, b, sizeof(b));
+		return pki_fail(PKI_EDATE, err, errlen,
+		                "the requested validity starts after the CA certificate ends (%s UTC)",
+		                b);
+	}
+	if (pki_name_cn(&req.subject, notes->cn, sizeof(notes->cn)) < 0)
+		return pki_fail(PKI_EBADCSR, err, errlen, "unreadable subject name");
+
+	pki_der_init(&w, sanbuf, sizeof(sanbuf));
+	if (req.ext.san) {
+		if (pki_san_check(&req.ext.san_names, detail, sizeof(detail)) != 0)
+			return pki_fail(PKI_ESAN, err, errlen, "%s", detail);
+		pki_der_put(&w, PKI_DER_SEQ, req.ext.san_names.p, req.ext.san_names.len);
+	} else {
+		if (notes->cn[0] == '\0')
+			return pki_fail(
+			    PKI_ESAN, err, errlen,
+			    "the CSR has neither a subjectAltName nor a CN (make it again "
+			    "with --san NAME)");
+		rc = san_from_cn(notes->cn, &w, err, errlen);
+		if (rc != 0)
+			return rc;
+		notes->flags |= PKI_SIGN_SAN_FROM_CN;
+	}
+	if (pki_der_finish(&w, &sanlen) != 0)
+		return pki_fail(PKI_ESAN, err, errlen, "the subjectAltName is too long");
+
+	if (pki_spki_key_id(&req.spki, ski) != 0)
+		return pki_fail(PKI_EINTERNAL, err, errlen, "%s", pki_strerror(PKI_EINTERNAL));
+	/* §4.2.1.1: the AKI names the issuer's key by its SKI; a CA without one (the
+	 * tutorial's) gets the same method (1) hash its SKI would have had. */
+	if (ca.ext.ski && ca.ext.ski_id.len > 0) {
+		aki = ca.ext.ski_id.p;
+		akilen = ca.ext.ski_id.len;
+	} else {
+		if (pki_spki_key_id(&ca.spki, cakid) != 0)
+			return pki_fail(PKI_EINTERNAL, err, errlen, "%s",
+			                pki_strerror(PKI_EINTERNAL));
+		aki = cakid;
+		akilen = sizeof(cakid);
+	}
+	/* §4.2.1.3; RSA key exchange (TLS 1.2 RSA suites) needs keyEncipherment too. */
+	ku = PKI_KU_DIGITAL_SIGNATURE | (rsa ? PKI_KU_KEY_ENCIPHERMENT : 0);
+
+	rc = pki_key_load(cakey, cakeylen, &k);
+	if (rc != 0) {
+		pki_key_free(&k);
+		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
+	}
+	if (wc_InitRng(&rng) != 0) {
+		pki_key_free(&k);
+		return pki_fail(PKI_ERNG, err, errlen, "%s", pki_strerror(PKI_ERNG));
+	}
+	rc = make_serial(&rng, serial);
+	if (rc == 0) {
+		pki_der_init(&w, tbs, sizeof(tbs));
+		pki_der_begin(&w, PKI_DER_SEQ);
+		pki_der_begin(&w, PKI_DER_CTX(0));
+		pki_der_small(&w, 2);
+		pki_der_end(&w);
+		pki_der_uint(&w, serial, sizeof(serial));
+		pki_key_sig_alg(&k, &w);
+		/* The names are copied byte for byte: chain building compares them. */
+		pki_der_raw(&w, ca.subject.p, ca.subject.len);
+		pki_der_begin(&w, PKI_DER_SEQ);
+		pki_der_put_time(&w, notes->not_before);
+		pki_der_put_time(&w, notes->not_after);
+		pki_der_end(&w);
+		pki_der_raw(&w, req.subject.p, req.subject.len);
+		pki_der_raw(&w, req.spki.all.p, req.spki.all.len);
+		pki_der_begin(&w, PKI_DER_CTX(3));
+		pki_der_begin(&w, PKI_DER_SEQ);
+		/* §4.2.1.9: CA:FALSE is the empty SEQUENCE (DEFAULT FALSE is not encoded). */
+		ext_begin(&w, PKI_OID_BASIC_CONSTRAINTS, sizeof(PKI_OID_BASIC_CONSTRAINTS), 1);
+		pki_der_put(&w, PKI_DER_SEQ, NULL, 0);
+		ext_end(&w);
+		ext_begin(&w, PKI_OID_KEY_USAGE, sizeof(PKI_OID_KEY_USAGE), 1);
+		pki_der_named_bits(&w, ku);
+		ext_end(&w);
+		ext_begin(&w, PKI_OID_EXT_KEY_USAGE, sizeof(PKI_OID_EXT_KEY_USAGE), 0);
+		pki_der_begin(&w, PKI_DER_SEQ);
+		if (opts->client)
+			pki_der_put(&w, PKI_DER_OID, PKI_OID_CLIENT_AUTH,
+			            sizeof(PKI_OID_CLIENT_AUTH));
+		else
+			pki_der_put(&w, PKI_DER_OID, PKI_OID_SERVER_AUTH,
+			            sizeof(PKI_OID_SERVER_AUTH));
+		pki_der_end(&w);
+		ext_end(&w);
+		/* §4.2.1.6: critical only when the subject is empty. */
+		ext_begin(&w, PKI_OID_SAN, sizeof(PKI_OID_SAN), pki_name_empty(&req.subject));
+		pki_der_raw(&w, sanbuf, sanlen);
+		ext_end(&w);
+		ext_begin(&w, PKI_OID_SKI, sizeof(PKI_OID_SKI), 0);
+		pki_der_put(&w, PKI_DER_OCTET_STRING, ski, sizeof(ski));
+		ext_end(&w);
+		ext_begin(&w, PKI_OID_AKI, sizeof(PKI_OID_AKI), 0);
+		pki_der_begin(&w, PKI_DER_SEQ);
+		pki_der_put(&w, PKI_DER_CTXP(0), aki, akilen);
+		pki_der_end(&w);
+		ext_end(&w);
+		pki_der_end(&w);
+		pki_der_end(&w);
+		pki_der_end(&w);
+		rc = pki_der_finish(&w, &tbslen);
+	}
+	if (rc == 0)
+		rc = sign_to_pem(&k, tbs, tbslen, sizeof(tbs), &rng, pem, cap, pemlen);
+	wc_FreeRng(&rng);
+	pki_key_free(&k);
+	if (rc != 0)
+		pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
+	return rc;
+}

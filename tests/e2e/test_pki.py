@@ -1,0 +1,672 @@
+"""squirrel-pki against real peers: the OpenSSL command line, Python's ssl module (a real TLS
+handshake with VERIFY_X509_STRICT on loopback) and Python's cryptography, which both reads
+what we write and writes the tutorial's own files for us to read.
+
+Keys are made in tmp_path; mostly EC P-256, a few RSA-2048 (slow on Debian's wolfSSL).
+"""
+import os
+import pty
+import select
+import socket
+import ssl
+import stat
+import subprocess
+import threading
+import time
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from conftest import need, prog, run
+
+# Exit codes (pki/cmd.h, squirrel-pki(1)).
+OK, USAGE, EXISTS, READ, PASSWORD, INPUT, MISMATCH, VERIFY = 0, 2, 3, 4, 6, 7, 8, 9
+
+CA_PW = "secret_password"
+SERVER_PW = "serverpassword"
+
+
+def pki_run(*args, **kw):
+    return run("squirrel-pki", *args, **kw)
+
+
+def ok(*args):
+    r = pki_run(*args)
+    assert r.returncode == OK, f"squirrel-pki {' '.join(map(str, args))}: {r.stderr}"
+    return r
+
+
+def fails(code, *args):
+    r = pki_run(*args)
+    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
+    # One line per problem, the program's name first, never a crash.
+    lines = r.stderr.splitlines()
+    assert lines and all(line.startswith("squirrel-pki: ") for line in lines), r.stderr
+    return r
+
+
+def pwfile(path, text):
+    path.write_text(text + "\n")
+    return path
+
+
+def openssl(*args, check=True):
+    return subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True,
+                          check=check, timeout=60)
+
+
+def quiet(*args):
+    """A step of the walk-through: succeeds with one line on stdout and nothing on stderr."""
+    r = ok(*args)
+    assert r.stderr == "" and len(r.stdout.splitlines()) == 1, (r.stdout, r.stderr)
+    return r
+
+
+def make_tutorial_files(d, key_type="rsa2048"):
+    """The tutorial's five files, made by squirrel-pki alone (docs/pki.md)."""
+    ca_pw = pwfile(d / "ca.pw", CA_PW)
+    srv_pw = pwfile(d / "server.pw", SERVER_PW)
+    quiet("key", "--out", d / "ca-private-key.pem", "--type", key_type, "--password-file", ca_pw)
+    quiet("ca", "--key", d / "ca-private-key.pem", "--password-file", ca_pw,
+          "--out", d / "ca-public-key.pem", "--country", "US", "--state", "Maryland",
+          "--locality", "Baltimore", "--org", "My CA Company", "--cn", "my-ca.com")
+    quiet("key", "--out", d / "server-private-key.pem", "--type", key_type,
+          "--password-file", srv_pw)
+    quiet("csr", "--key", d / "server-private-key.pem", "--password-file", srv_pw,
+          "--out", d / "server-csr.pem", "--country", "US", "--state", "Maryland",
+          "--locality", "Baltimore", "--org", "My Company", "--cn", "my-site.com",
+          "--san", "localhost", "--san", "127.0.0.1", "--san", "::1", "--san", "my-site.com")
+    quiet("sign", "--csr", d / "server-csr.pem", "--ca-cert", d / "ca-public-key.pem",
+          "--ca-key", d / "ca-private-key.pem", "--ca-password-file", ca_pw,
+          "--out", d / "server-public-key.pem")
+    return d
+
+
+@pytest.fixture(scope="module")
+def tutorial(tmp_path_factory):
+    need("openssl")
+    return make_tutorial_files(tmp_path_factory.mktemp("tutorial"))
+
+
+@pytest.fixture(scope="module")
+def ec_chain(tmp_path_factory):
+    return make_tutorial_files(tmp_path_factory.mktemp("ec"), "ec-p256")
+
+
+def handshake(ca, cert, key, password, host, strict=True):
+    """Python's own TLS server and client on loopback, using our chain. Returns None when the
+    client accepted the server, else the client's verify message."""
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(str(cert), str(key), password=password)
+    client = ssl.create_default_context(cafile=str(ca))
+    if strict:
+        client.verify_flags |= ssl.VERIFY_X509_STRICT
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(10)
+
+    def serve():
+        try:
+            conn, _ = listener.accept()
+            with server.wrap_socket(conn, server_side=True) as s:
+                s.recv(1)
+        except (OSError, ssl.SSLError):
+            pass
+
+    t = threading.Thread(target=serve)
+    t.start()
+    try:
+        with socket.create_connection(listener.getsockname(), timeout=10) as raw:
+            with client.wrap_socket(raw, server_hostname=host) as s:
+                s.send(b"x")
+                return None
+    except ssl.SSLCertVerificationError as e:
+        return e.verify_message
+    finally:
+        t.join(10)
+        listener.close()
+
+
+# ---- the five tutorial files -----------------------------------------------------------
+
+def test_tutorial_files_verify_with_openssl(tutorial):
+    r = openssl("verify", "-CAfile", tutorial / "ca-public-key.pem",
+                tutorial / "server-public-key.pem")
+    assert r.stdout.strip().endswith(": OK")
+    r = openssl("req", "-in", tutorial / "server-csr.pem", "-noout", "-verify")
+    assert "verify OK" in (r.stdout + r.stderr)
+    for key in ("ca-private-key.pem", "server-private-key.pem"):
+        assert stat.S_IMODE(os.stat(tutorial / key).st_mode) == 0o600
+        assert (tutorial / key).read_text().startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    for pub in ("ca-public-key.pem", "server-csr.pem", "server-public-key.pem"):
+        assert stat.S_IMODE(os.stat(tutorial / pub).st_mode) == 0o644
+
+
+def test_openssl_text_shows_strict_extensions(tutorial):
+    ca = openssl("x509", "-in", tutorial / "ca-public-key.pem", "-noout", "-text").stdout
+    assert "X509v3 Basic Constraints: critical\n                CA:TRUE" in ca
+    assert "X509v3 Key Usage: critical\n                Certificate Sign, CRL Sign" in ca
+    assert "X509v3 Subject Key Identifier" in ca
+    assert "Signature Algorithm: sha256WithRSAEncryption" in ca
+    leaf = openssl("x509", "-in", tutorial / "server-public-key.pem", "-noout", "-text").stdout
+    assert "X509v3 Basic Constraints: critical\n                CA:FALSE" in leaf
+    assert "Digital Signature, Key Encipherment" in leaf
+    assert "TLS Web Server Authentication" in leaf
+    assert ("DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, DNS:my-site.com"
+            in leaf)
+    assert "X509v3 Authority Key Identifier" in leaf
+    assert "Issuer: C = US, ST = Maryland, L = Baltimore, O = My CA Company, CN = my-ca.com" in leaf
+    assert "Subject: C = US, ST = Maryland, L = Baltimore, O = My Company, CN = my-site.com" in leaf
+
+
+def test_cryptography_sees_the_same(tutorial):
+    ca = x509.load_pem_x509_certificate((tutorial / "ca-public-key.pem").read_bytes())
+    leaf = x509.load_pem_x509_certificate((tutorial / "server-public-key.pem").read_bytes())
+    bc = ca.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert bc.critical and bc.value.ca
+    ku = ca.extensions.get_extension_for_class(x509.KeyUsage)
+    assert ku.critical and ku.value.key_cert_sign and ku.value.crl_sign
+    assert not ku.value.digital_signature
+    ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    assert ski.digest == x509.SubjectKeyIdentifier.from_public_key(ca.public_key()).digest
+    assert ca.serial_number > 2**64 and ca.version == x509.Version.v3
+    assert (ca.not_valid_after - ca.not_valid_before).days == 30
+    aki = leaf.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    assert aki.key_identifier == ski.digest
+    lbc = leaf.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert lbc.critical and not lbc.value.ca
+    eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(eku) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["localhost", "my-site.com"]
+    assert [str(a) for a in san.get_values_for_type(x509.IPAddress)] == ["127.0.0.1", "::1"]
+    assert leaf.issuer == ca.subject
+    assert leaf.not_valid_after <= ca.not_valid_after
+    # Our signatures verify under the CA key, as cryptography checks them.
+    ca.public_key().verify(leaf.signature, leaf.tbs_certificate_bytes, padding.PKCS1v15(),
+                           leaf.signature_hash_algorithm)
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "::1", "my-site.com"])
+def test_python_strict_handshake(tutorial, host):
+    assert handshake(tutorial / "ca-public-key.pem", tutorial / "server-public-key.pem",
+                     tutorial / "server-private-key.pem", SERVER_PW, host) is None
+
+
+def test_python_strict_handshake_ec_and_wrong_host(ec_chain):
+    args = (ec_chain / "ca-public-key.pem", ec_chain / "server-public-key.pem",
+            ec_chain / "server-private-key.pem", SERVER_PW)
+    assert handshake(*args, "localhost") is None
+    assert "Hostname mismatch" in handshake(*args, "example.com")
+    r = openssl("verify", "-x509_strict", "-CAfile", ec_chain / "ca-public-key.pem",
+                ec_chain / "server-public-key.pem")
+    assert r.stdout.strip().endswith(": OK")
+
+
+def test_show_and_verify_agree_with_openssl(tutorial):
+    r = ok("show", tutorial / "server-public-key.pem")
+    fp = openssl("x509", "-in", tutorial / "server-public-key.pem", "-noout", "-fingerprint",
+                 "-sha256").stdout.strip().split("=", 1)[1]
+    assert f"SHA-256 fingerprint: {fp}\n" in r.stdout
+    assert "names (SAN):   DNS:localhost, IP:127.0.0.1, IP:::1, DNS:my-site.com" in r.stdout
+    assert "CA:            no (basicConstraints CA:FALSE, critical)" in r.stdout
+    assert " I am my-site.com according to my-ca.com\n" in r.stdout
+    leaf = x509.load_pem_x509_certificate((tutorial / "server-public-key.pem").read_bytes())
+    nb = leaf.not_valid_before.strftime("%Y-%m-%d %H:%M:%S")
+    na = leaf.not_valid_after.strftime("%Y-%m-%d %H:%M:%S")
+    assert f"From {nb} to {na} I am my-site.com according to my-ca.com" in r.stdout
+    r = ok("verify", "--ca", tutorial / "ca-public-key.pem", "--host", "localhost", "--strict",
+           tutorial / "server-public-key.pem")
+    assert r.stdout.startswith(f"{tutorial / 'server-public-key.pem'}: OK, strict")
+    r = ok("show", tutorial / "server-csr.pem", tutorial / "server-private-key.pem")
+    assert "signature:     sha256WithRSAEncryption (verifies)" in r.stdout
+    assert "PBKDF2-hmacWithSHA256, 20000 iterations, AES-256-CBC" in r.stdout
+
+
+# ---- our keys in other tools, and theirs in ours ---------------------------------------
+
+def test_encrypted_keys_open_elsewhere(tutorial, ec_chain, tmp_path):
+    for d in (tutorial, ec_chain):
+        key = d / "server-private-key.pem"
+        r = openssl("pkey", "-in", key, "-passin", f"file:{d / 'server.pw'}", "-noout",
+                    "-text", check=False)
+        assert r.returncode == 0, r.stderr
+        r = openssl("pkey", "-in", key, "-passin", "pass:wrong", "-noout", check=False)
+        assert r.returncode != 0
+        data = key.read_bytes()
+        k = serialization.load_pem_private_key(data, password=SERVER_PW.encode())
+        # The key in the file is the key in the certificate.
+        cert = x509.load_pem_x509_certificate((d / "server-public-key.pem").read_bytes())
+        assert k.public_key().public_numbers() == cert.public_key().public_numbers()
+        with pytest.raises(ValueError):
+            serialization.load_pem_private_key(data, password=b"wrong")
+        with pytest.raises(TypeError):
+            serialization.load_pem_private_key(data, password=None)
+
+
+def test_plain_key_and_der_inputs(tmp_path):
+    ok("key", "--out", tmp_path / "k.pem", "--type", "ec-p256", "--no-password")
+    text = (tmp_path / "k.pem").read_text()
+    assert text.startswith("-----BEGIN PRIVATE KEY-----")
+    serialization.load_pem_private_key(text.encode(), password=None)
+    assert stat.S_IMODE(os.stat(tmp_path / "k.pem").st_mode) == 0o600
+    # DER forms of the key and of the CSR, as openssl converts them.
+    openssl("pkey", "-in", tmp_path / "k.pem", "-outform", "DER", "-out", tmp_path / "k.der")
+    ok("csr", "--key", tmp_path / "k.der", "--out", tmp_path / "c.pem", "--cn", "der.test",
+       "--san", "der.test")
+    openssl("req", "-in", tmp_path / "c.pem", "-outform", "DER", "-out", tmp_path / "c.der")
+    ok("ca", "--key", tmp_path / "k.pem", "--out", tmp_path / "ca.pem", "--cn", "DER CA")
+    ok("sign", "--csr", tmp_path / "c.der", "--ca-cert", tmp_path / "ca.pem", "--ca-key",
+       tmp_path / "k.der", "--out", tmp_path / "leaf.pem")
+    assert "der.test" in ok("show", tmp_path / "c.der").stdout
+    assert openssl("verify", "-CAfile", tmp_path / "ca.pem",
+                   tmp_path / "leaf.pem").stdout.strip().endswith(": OK")
+
+
+def tutorial_python_files(d, ca_extensions=False, san=True, pkcs8=False):
+    """The tutorial's pki_helpers as written there: legacy encrypted RSA keys
+    (TraditionalOpenSSL + BestAvailableEncryption), a CA with no extensions, a CSR."""
+    fmt = (serialization.PrivateFormat.PKCS8 if pkcs8
+           else serialization.PrivateFormat.TraditionalOpenSSL)
+
+    def key(path, password):
+        k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        path.write_bytes(k.private_bytes(serialization.Encoding.PEM, fmt,
+                                         serialization.BestAvailableEncryption(password)))
+        return k
+
+    def name(org, cn):
+        return x509.Name([
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+            x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Maryland"),
+            x509.NameAttribute(NameOID.LOCALITY_NAME, "Baltimore"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+            x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key = key(d / "ca-private-key.pem", CA_PW.encode())
+    subject = name("My CA Company", "my-ca.com")
+    now = time.time()
+    import datetime
+    start = datetime.datetime.utcfromtimestamp(now)
+    b = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+         .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(start).not_valid_after(start + datetime.timedelta(days=30)))
+    if ca_extensions:
+        b = b.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    (d / "ca-public-key.pem").write_bytes(
+        b.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+    srv_key = key(d / "server-private-key.pem", SERVER_PW.encode())
+    csr = x509.CertificateSigningRequestBuilder().subject_name(name("My Company", "my-site.com"))
+    if san:
+        csr = csr.add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]),
+                                critical=False)
+    (d / "server-csr.pem").write_bytes(
+        csr.sign(srv_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+    pwfile(d / "ca.pw", CA_PW)
+    pwfile(d / "server.pw", SERVER_PW)
+    pwfile(d / "bad.pw", "not the password")
+    return d
+
+
+def test_tutorial_python_files_are_accepted(tmp_path):
+    d = tutorial_python_files(tmp_path)
+    r = ok("show", d / "ca-public-key.pem", d / "server-csr.pem", d / "server-private-key.pem")
+    assert "CA:            not stated (no basicConstraints)" in r.stdout
+    assert "(verifies)" in r.stdout
+    assert "legacy OpenSSL PEM, AES-256-CBC; the tutorial's format" in r.stdout
+    r = ok("show", "--password-file", d / "server.pw", d / "server-private-key.pem")
+    assert "type:          RSA 2048" in r.stdout
+    fails(PASSWORD, "show", "--password-file", d / "bad.pw", d / "server-private-key.pem")
+    r = ok("sign", "--csr", d / "server-csr.pem", "--ca-cert", d / "ca-public-key.pem",
+           "--ca-key", d / "ca-private-key.pem", "--ca-password-file", d / "ca.pw",
+           "--out", d / "server-public-key.pem")
+    # We say what OpenSSL-based clients will think of a CA that is not marked as one.
+    assert "does not say CA:TRUE" in r.stderr and "invalid CA certificate" in r.stderr
+    leaf = x509.load_pem_x509_certificate((d / "server-public-key.pem").read_bytes())
+    san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["localhost"]
+    # wolfSSL (our client and server) accepts such a chain; OpenSSL calls the CA invalid.
+    ok("verify", "--ca", d / "ca-public-key.pem", "--host", "localhost",
+       d / "server-public-key.pem")
+    r = openssl("verify", "-CAfile", d / "ca-public-key.pem", d / "server-public-key.pem",
+                check=False)
+    assert r.returncode != 0 and "invalid CA certificate" in (r.stdout + r.stderr)
+    # --strict names each defect of that CA, as a user needs to hear before trying curl.
+    r = fails(VERIFY, "verify", "--strict", "--ca", d / "ca-public-key.pem",
+              d / "server-public-key.pem")
+    assert "strict: CA certificate: no basicConstraints extension" in r.stderr
+    assert "strict: CA certificate: no keyUsage extension" in r.stderr
+    assert "strict: CA certificate: no subjectKeyIdentifier extension" in r.stderr
+
+
+def test_tutorial_python_files_with_marked_ca_pass_strict(tmp_path):
+    """A tutorial CA with only basicConstraints: our leaf passes Python's non-strict check;
+    --strict still names what the CA lacks."""
+    d = tutorial_python_files(tmp_path, ca_extensions=True, pkcs8=True)
+    ok("sign", "--csr", d / "server-csr.pem", "--ca-cert", d / "ca-public-key.pem",
+       "--ca-key", d / "ca-private-key.pem", "--ca-password-file", d / "ca.pw",
+       "--out", d / "server-public-key.pem")
+    assert handshake(d / "ca-public-key.pem", d / "server-public-key.pem",
+                     d / "server-private-key.pem", SERVER_PW, "localhost", strict=False) is None
+    r = fails(VERIFY, "verify", "--strict", "--ca", d / "ca-public-key.pem",
+              d / "server-public-key.pem")
+    assert "no keyUsage extension" in r.stderr and "no subjectKeyIdentifier" in r.stderr
+    assert "basicConstraints" not in r.stderr
+
+
+def test_csr_without_san_gets_its_cn(tmp_path):
+    d = tutorial_python_files(tmp_path, san=False)
+    r = ok("sign", "--csr", d / "server-csr.pem", "--ca-cert", d / "ca-public-key.pem",
+           "--ca-key", d / "ca-private-key.pem", "--ca-password-file", d / "ca.pw",
+           "--out", d / "s.pem")
+    assert "has no subjectAltName; the certificate names only its CN 'my-site.com'" in r.stderr
+    leaf = x509.load_pem_x509_certificate((d / "s.pem").read_bytes())
+    san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["my-site.com"]
+
+
+def test_legacy_key_wrong_passwords_are_refused(tmp_path):
+    """wolfSSL 'decrypts' a legacy PEM key under any password; we must not."""
+    k = ec.generate_private_key(ec.SECP256R1())
+    path = tmp_path / "legacy.pem"
+    path.write_bytes(k.private_bytes(serialization.Encoding.PEM,
+                                     serialization.PrivateFormat.TraditionalOpenSSL,
+                                     serialization.BestAvailableEncryption(b"right")))
+    for i in range(20):
+        fails(PASSWORD, "csr", "--key", path, "--password-file",
+              pwfile(tmp_path / "pw", f"wrong{i}"), "--out", tmp_path / "x.csr", "--cn", "x")
+        assert not (tmp_path / "x.csr").exists()
+    ok("csr", "--key", path, "--password-file", pwfile(tmp_path / "pw", "right"),
+       "--out", tmp_path / "x.csr", "--cn", "x.test", "--san", "x.test")
+    csr = x509.load_pem_x509_csr((tmp_path / "x.csr").read_bytes())
+    assert csr.is_signature_valid
+    assert csr.public_key().public_numbers() == k.public_key().public_numbers()
+
+
+# ---- files are never clobbered --------------------------------------------------------
+
+def test_rerun_without_force_leaves_files_untouched(tutorial, tmp_path):
+    d = tutorial
+    steps = [
+        ["key", "--out", d / "ca-private-key.pem", "--password-file", d / "ca.pw"],
+        ["ca", "--key", d / "ca-private-key.pem", "--password-file", d / "ca.pw",
+         "--out", d / "ca-public-key.pem", "--cn", "my-ca.com"],
+        ["key", "--out", d / "server-private-key.pem", "--password-file", d / "server.pw"],
+        ["csr", "--key", d / "server-private-key.pem", "--password-file", d / "server.pw",
+         "--out", d / "server-csr.pem", "--cn", "my-site.com", "--san", "localhost"],
+        ["sign", "--csr", d / "server-csr.pem", "--ca-cert", d / "ca-public-key.pem",
+         "--ca-key", d / "ca-private-key.pem", "--ca-password-file", d / "ca.pw",
+         "--out", d / "server-public-key.pem"],
+    ]
+    for step in steps:
+        out = step[step.index("--out") + 1]
+        before = (out.read_bytes(), os.stat(out).st_mtime_ns, os.stat(out).st_ino)
+        r = fails(EXISTS, *step)
+        assert r.stderr.strip() == (f"squirrel-pki: error: {out}: already exists, left "
+                                    "untouched (use --force to replace it)")
+        assert (out.read_bytes(), os.stat(out).st_mtime_ns, os.stat(out).st_ino) == before
+    # --force replaces, atomically, keeping the private mode of keys.
+    copy = tmp_path / "copy.pem"
+    copy.write_bytes((d / "server-public-key.pem").read_bytes())
+    ok("sign", "--csr", d / "server-csr.pem", "--ca-cert", d / "ca-public-key.pem",
+       "--ca-key", d / "ca-private-key.pem", "--ca-password-file", d / "ca.pw",
+       "--out", copy, "--force")
+    assert copy.read_bytes() != (d / "server-public-key.pem").read_bytes()
+    k = tmp_path / "k.pem"
+    k.write_text("old")
+    os.chmod(k, 0o644)
+    ok("key", "--out", k, "--type", "ec-p256", "--no-password", "--force")
+    assert stat.S_IMODE(os.stat(k).st_mode) == 0o600
+    assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
+
+
+# ---- passwords ------------------------------------------------------------------------
+
+def test_password_refused_without_terminal(tmp_path):
+    """No --password-file, no --no-password, no terminal: refuse and say what to do."""
+    r = subprocess.run(prog("squirrel-pki") + ["key", "--out", str(tmp_path / "k.pem")],
+                       capture_output=True, text=True, start_new_session=True,
+                       stdin=subprocess.DEVNULL, timeout=60)
+    assert r.returncode == PASSWORD
+    assert "--password-file FILE, or --no-password" in r.stderr
+    assert not (tmp_path / "k.pem").exists()
+    ok("key", "--out", tmp_path / "k.pem", "--type", "ec-p256", "--password-file",
+       pwfile(tmp_path / "pw", "pw"))
+    r = subprocess.run(prog("squirrel-pki") + ["csr", "--key", str(tmp_path / "k.pem"),
+                                               "--out", str(tmp_path / "c.pem"), "--cn", "x"],
+                       capture_output=True, text=True, start_new_session=True,
+                       stdin=subprocess.DEVNULL, timeout=60)
+    assert r.returncode == PASSWORD
+    assert "no terminal to ask for its password (use --password-file FILE)" in r.stderr
+
+
+def tty_session(argv, answers, timeout=60):
+    """Run argv with a pseudo-terminal as its controlling terminal, answering each
+    (prompt, answer) once the prompt has appeared (never earlier: a prompt flushes the
+    terminal's pending input). Returns (exit code, everything the terminal showed)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execvp(argv[0], argv)
+        finally:
+            os._exit(127)
+    seen, pending, mark = b"", list(answers), 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if pending:
+            prompt, answer = pending[0]
+            at = seen.find(prompt.encode(), mark)
+            if at >= 0:
+                mark = at + len(prompt)
+                pending.pop(0)
+                os.write(fd, answer.encode() + b"\n")
+    else:
+        os.kill(pid, 9)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+
+
+NEW_KEY = "Password for the new key: "
+AGAIN = "The same password again: "
+
+
+def test_password_prompt_twice_without_echo(tmp_path):
+    key = tmp_path / "k.pem"
+    code, shown = tty_session(prog("squirrel-pki") + ["key", "--out", str(key), "--type",
+                                                      "ec-p256"],
+                              [(NEW_KEY, "tty-secret-1"), (AGAIN, "tty-secret-1")])
+    assert code == OK, shown
+    assert "tty-secret-1" not in shown  # echo was off
+    serialization.load_pem_private_key(key.read_bytes(), password=b"tty-secret-1")
+    # Two different answers: nothing is written.
+    code, shown = tty_session(prog("squirrel-pki") + ["key", "--out", str(tmp_path / "k2.pem")],
+                              [(NEW_KEY, "one"), (AGAIN, "two")])
+    assert code == PASSWORD and "the two passwords differ" in shown
+    assert not (tmp_path / "k2.pem").exists()
+    # Reading an encrypted key asks once, by the file's name; show never asks.
+    code, shown = tty_session(prog("squirrel-pki") + ["show", str(key)], [])
+    assert code == OK and "Password" not in shown
+    code, shown = tty_session(prog("squirrel-pki") + ["csr", "--key", str(key), "--out",
+                                                      str(tmp_path / "c.pem"), "--cn", "t"],
+                              [(f"Password for {key}: ", "tty-secret-1")])
+    assert code == OK, shown
+    assert "tty-secret-1" not in shown
+
+
+def test_password_errors(tutorial, tmp_path):
+    d = tutorial
+    r = fails(PASSWORD, "ca", "--key", d / "ca-private-key.pem", "--password-file",
+              pwfile(tmp_path / "bad.pw", "nope"), "--out", tmp_path / "ca.pem", "--cn", "x")
+    assert f"{d / 'ca-private-key.pem'}: wrong password" in r.stderr
+    assert not (tmp_path / "ca.pem").exists()
+    r = fails(PASSWORD, "ca", "--key", d / "ca-private-key.pem", "--password-file",
+              tmp_path / "missing.pw", "--out", tmp_path / "ca.pem", "--cn", "x")
+    assert "missing.pw: cannot read the password" in r.stderr
+    (tmp_path / "empty.pw").write_text("\n")
+    fails(PASSWORD, "key", "--out", tmp_path / "k.pem", "--password-file", tmp_path / "empty.pw")
+    fails(USAGE, "key", "--out", tmp_path / "k.pem", "--password-file", d / "ca.pw",
+          "--no-password")
+    # The password file's first line is the password, as OpenSSL's file: reads it.
+    (tmp_path / "two.pw").write_text("first\nsecond\n")
+    ok("key", "--out", tmp_path / "k.pem", "--type", "ec-p256", "--password-file",
+       tmp_path / "two.pw")
+    assert openssl("pkey", "-in", tmp_path / "k.pem", "-passin", "pass:first", "-noout",
+                   check=False).returncode == 0
+
+
+# ---- garbage in, one clear line out ---------------------------------------------------
+
+def test_garbage_inputs(tutorial, tmp_path):
+    d = tutorial
+    junk = {
+        "empty.pem": b"",
+        "text.pem": b"hello world\n",
+        "random.bin": os.urandom(512),
+        "half.pem": (d / "server-public-key.pem").read_bytes()[:400],
+        "badb64.pem": b"-----BEGIN CERTIFICATE-----\n@@@@\n-----END CERTIFICATE-----\n",
+        "wrongtype.pem": (d / "server-csr.pem").read_bytes(),
+    }
+    for name, data in junk.items():
+        p = tmp_path / name
+        p.write_bytes(data)
+        for args in (["show", p],
+                     ["sign", "--csr", p, "--ca-cert", d / "ca-public-key.pem", "--ca-key",
+                      d / "ca-private-key.pem", "--ca-password-file", d / "ca.pw", "--out",
+                      tmp_path / "o.pem"],
+                     ["sign", "--csr", d / "server-csr.pem", "--ca-cert", p, "--ca-key",
+                      d / "ca-private-key.pem", "--ca-password-file", d / "ca.pw", "--out",
+                      tmp_path / "o.pem"],
+                     ["csr", "--key", p, "--out", tmp_path / "o.pem", "--cn", "x"],
+                     ["verify", "--ca", d / "ca-public-key.pem", p],
+                     ["verify", "--ca", p, d / "server-public-key.pem"]):
+            r = pki_run(*args)
+            if name == "wrongtype.pem" and args[0] in ("show",):
+                assert r.returncode == OK
+                continue
+            if name == "wrongtype.pem" and "--csr" in args and args[2] == p:
+                assert r.returncode == OK, r.stderr
+                (tmp_path / "o.pem").unlink()
+                continue
+            assert r.returncode in (INPUT, READ), (name, args, r.returncode, r.stderr)
+            assert len(r.stderr.splitlines()) == 1, r.stderr
+            assert r.stderr.startswith(f"squirrel-pki: error: {p}: "), r.stderr
+            assert not (tmp_path / "o.pem").exists()
+    fails(READ, "show", tmp_path / "does-not-exist.pem")
+
+
+def test_tampered_csr_and_wrong_ca_key(tutorial, tmp_path):
+    d = tutorial
+    subprocess.run(["openssl", "req", "-in", str(d / "server-csr.pem"), "-outform", "DER",
+                    "-out", str(tmp_path / "c.der")], check=True)
+    der = bytearray((tmp_path / "c.der").read_bytes())
+    der[-10] ^= 0x01  # inside the signature
+    (tmp_path / "t.der").write_bytes(bytes(der))
+    r = fails(MISMATCH, "sign", "--csr", tmp_path / "t.der", "--ca-cert", d / "ca-public-key.pem",
+              "--ca-key", d / "ca-private-key.pem", "--ca-password-file", d / "ca.pw",
+              "--out", tmp_path / "o.pem")
+    assert "signature does not verify" in r.stderr
+    r = fails(MISMATCH, "sign", "--csr", d / "server-csr.pem", "--ca-cert",
+              d / "ca-public-key.pem", "--ca-key", d / "server-private-key.pem",
+              "--ca-password-file", d / "server.pw", "--out", tmp_path / "o.pem")
+    assert "the CA key does not belong to the CA certificate" in r.stderr
+    assert not (tmp_path / "o.pem").exists()
+
+
+def test_usage_errors(tmp_path):
+    fails(USAGE, "key")
+    fails(USAGE, "key", "--out", tmp_path / "k", "--type", "dsa")
+    fails(USAGE, "key", "--out", tmp_path / "k", "--bogus")
+    fails(USAGE, "ca", "--out", tmp_path / "c", "--cn", "x")
+    fails(USAGE, "sign", "--csr", "a", "--ca-cert", "b", "--ca-key", "c", "--out", "d",
+          "--days", "-1")
+    fails(USAGE, "sign", "--csr", "a", "--ca-cert", "b", "--ca-key", "c", "--out", "d",
+          "--not-before", "someday")
+    ok("key", "--out", tmp_path / "k.pem", "--type", "ec-p256", "--no-password")
+    r = fails(USAGE, "csr", "--key", tmp_path / "k.pem", "--out", tmp_path / "c.pem",
+              "--cn", "x", "--san", "not a name")
+    assert "'not a name' is neither a host name" in r.stderr
+    r = fails(USAGE, "ca", "--key", tmp_path / "k.pem", "--out", tmp_path / "c.pem",
+              "--cn", "x", "--country", "USA")
+    assert "two-letter" in r.stderr
+    for sub in ("key", "ca", "csr", "sign", "show", "verify"):
+        r = pki_run(sub, "--help")
+        assert r.returncode == OK and r.stdout.startswith(f"usage: squirrel-pki {sub}")
+
+
+# ---- dates and verify -----------------------------------------------------------------
+
+def test_expired_and_not_yet_valid(tmp_path):
+    need("openssl")
+    ok("key", "--out", tmp_path / "ca.key", "--type", "ec-p256", "--no-password")
+    ok("key", "--out", tmp_path / "leaf.key", "--type", "ec-p256", "--no-password")
+    ok("ca", "--key", tmp_path / "ca.key", "--out", tmp_path / "ca.pem", "--cn", "Dated CA",
+       "--days", "10")
+    ok("csr", "--key", tmp_path / "leaf.key", "--out", tmp_path / "leaf.csr", "--cn",
+       "localhost", "--san", "localhost")
+    common = ["--csr", tmp_path / "leaf.csr", "--ca-cert", tmp_path / "ca.pem", "--ca-key",
+              tmp_path / "ca.key"]
+    ok("sign", *common, "--out", tmp_path / "expired.pem", "--not-before", "-3d", "--days", "1")
+    ok("sign", *common, "--out", tmp_path / "future.pem", "--not-before", "+2d", "--days", "1")
+    r = openssl("verify", "-CAfile", tmp_path / "ca.pem", tmp_path / "expired.pem", check=False)
+    assert "certificate has expired" in r.stdout + r.stderr
+    r = openssl("verify", "-CAfile", tmp_path / "ca.pem", tmp_path / "future.pem", check=False)
+    assert "certificate is not yet valid" in r.stdout + r.stderr
+    r = fails(VERIFY, "verify", "--ca", tmp_path / "ca.pem", tmp_path / "expired.pem")
+    assert "certificate verify failed: certificate has expired" in r.stderr
+    r = fails(VERIFY, "verify", "--ca", tmp_path / "ca.pem", tmp_path / "future.pem")
+    assert "certificate verify failed: certificate is not yet valid" in r.stderr
+    assert "certificate has expired" in handshake(tmp_path / "ca.pem", tmp_path / "expired.pem",
+                                                  tmp_path / "leaf.key", None, "localhost")
+    # Asked for 30 days under a CA with 10 left: cut to the CA's end, and said so.
+    r = ok("sign", *common, "--out", tmp_path / "clipped.pem")
+    assert "validity cut to end with the CA certificate's" in r.stderr
+    leaf = x509.load_pem_x509_certificate((tmp_path / "clipped.pem").read_bytes())
+    ca = x509.load_pem_x509_certificate((tmp_path / "ca.pem").read_bytes())
+    assert leaf.not_valid_after == ca.not_valid_after
+    # Starting after the CA's end: refused.
+    r = fails(USAGE, "sign", *common, "--out", tmp_path / "never.pem", "--not-before", "+40d")
+    assert "starts after the CA certificate ends" in r.stderr
+
+
+def test_verify_failures_use_the_clients_words(tutorial, ec_chain, tmp_path):
+    r = fails(VERIFY, "verify", "--ca", ec_chain / "ca-public-key.pem",
+              tutorial / "server-public-key.pem")
+    assert "certificate verify failed: unable to get local issuer certificate" in r.stderr
+    r = fails(VERIFY, "verify", "--ca", tutorial / "ca-public-key.pem", "--host", "example.com",
+              tutorial / "server-public-key.pem")
+    assert ("hostname mismatch: certificate is not valid for 'example.com' (its names: "
+            "DNS:localhost, IP:127.0.0.1, IP:::1, DNS:my-site.com)") in r.stderr
+    # A chain file: the leaf, then its CA, verified against the CA.
+    (tmp_path / "chain.pem").write_bytes((tutorial / "server-public-key.pem").read_bytes() +
+                                         (tutorial / "ca-public-key.pem").read_bytes())
+    ok("verify", "--ca", tutorial / "ca-public-key.pem", tmp_path / "chain.pem")
+
+
+def test_client_certificate(ec_chain, tmp_path):
+    d = ec_chain
+    ok("key", "--out", tmp_path / "c.key", "--type", "ec-p256", "--no-password")
+    ok("csr", "--key", tmp_path / "c.key", "--out", tmp_path / "c.csr", "--cn", "alice",
+       "--san", "alice.example")
+    ok("sign", "--csr", tmp_path / "c.csr", "--ca-cert", d / "ca-public-key.pem", "--ca-key",
+       d / "ca-private-key.pem", "--ca-password-file", d / "ca.pw", "--out", tmp_path / "c.pem",
+       "--client")
+    assert openssl("verify", "-purpose", "sslclient", "-CAfile", d / "ca-public-key.pem",
+                   tmp_path / "c.pem").stdout.strip().endswith(": OK")
+    r = openssl("verify", "-purpose", "sslserver", "-CAfile", d / "ca-public-key.pem",
+                tmp_path / "c.pem", check=False)
+    assert r.returncode != 0

@@ -1,0 +1,1101 @@
+/*
+ * libpki: the DER plumbing, names and SANs, keys (including the legacy-PEM wrong-password
+ * trap), CA / CSR / sign, then verify what was signed, and every input cut short at every
+ * length against a guard page.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/aes.h>
+#include <wolfssl/wolfcrypt/asn.h>
+#include <wolfssl/wolfcrypt/coding.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/md5.h>
+#include <wolfssl/wolfcrypt/random.h>
+
+#include "guard.h"
+#include "pki.h"
+#include "pki_der.h"
+#include "pki_int.h"
+
+#define DAY 86400
+
+/* Material made once per run and shared by the tests (EC keys: fast even under valgrind). */
+static struct {
+	char ca_key_pem[PKI_PEM_MAX], leaf_key_pem[PKI_PEM_MAX];
+	unsigned char ca_key[PKI_DER_MAX], leaf_key[PKI_DER_MAX];
+	size_t ca_key_len, leaf_key_len;
+	char ca_pem[PKI_PEM_MAX], csr_pem[PKI_PEM_MAX], leaf_pem[PKI_PEM_MAX];
+	time_t now;
+} m;
+
+static const struct pki_name ca_name = {"US", "Maryland", "Baltimore", "My CA Company",
+                                        "my-ca.com"};
+static const struct pki_name leaf_name = {"US", "Maryland", "Baltimore", "My Company",
+                                          "my-site.com"};
+static const char *const leaf_sans[] = {"localhost", "127.0.0.1", "::1", "my-site.com"};
+
+static void
+decode_key(const char *pem, const char *pw, unsigned char *der, size_t *len)
+{
+	size_t n = strlen(pem);
+	char *g = guard_dup(pem, n);
+
+	assert_int_equal(pki_key_decode((const unsigned char *)g, n, pw, der, PKI_DER_MAX, len), 0);
+	guard_free(g, n);
+}
+
+static int
+setup(void **state)
+{
+	size_t len;
+	char err[256];
+
+	(void)state;
+	m.now = time(NULL);
+	assert_int_equal(pki_key_generate(PKI_KEY_EC_P256, "ca secret", m.ca_key_pem,
+	                                  sizeof(m.ca_key_pem), &len),
+	                 0);
+	assert_int_equal(
+	    pki_key_generate(PKI_KEY_EC_P256, NULL, m.leaf_key_pem, sizeof(m.leaf_key_pem), &len),
+	    0);
+	decode_key(m.ca_key_pem, "ca secret", m.ca_key, &m.ca_key_len);
+	decode_key(m.leaf_key_pem, NULL, m.leaf_key, &m.leaf_key_len);
+	assert_int_equal(pki_ca_create(m.ca_key, m.ca_key_len, &ca_name, m.now - 60,
+	                               m.now + 30 * DAY, m.ca_pem, sizeof(m.ca_pem), &len, err,
+	                               sizeof(err)),
+	                 0);
+	assert_int_equal(pki_csr_create(m.leaf_key, m.leaf_key_len, &leaf_name, leaf_sans, 4,
+	                                m.csr_pem, sizeof(m.csr_pem), &len, err, sizeof(err)),
+	                 0);
+	return 0;
+}
+
+/* ---- DER ------------------------------------------------------------------------------- */
+
+static void
+test_der_lengths(void **state)
+{
+	static unsigned char big[300];
+	unsigned char buf[400];
+	struct pki_der_w w;
+	struct pki_der in;
+	struct pki_tlv t;
+	size_t len;
+
+	(void)state;
+	/* 0x7f fits the short form, 0x80 needs 0x81, 0x100 needs 0x82 (X.690 §8.1.3). */
+	for (size_t n = 0x7e; n <= 0x101; n++) {
+		pki_der_init(&w, buf, sizeof(buf));
+		pki_der_begin(&w, PKI_DER_SEQ);
+		pki_der_put(&w, PKI_DER_OCTET_STRING, big,
+		            n - 2 - (n - 2 >= 0x80) - (n - 2 >= 0x100));
+		pki_der_end(&w);
+		assert_int_equal(pki_der_finish(&w, &len), 0);
+		in.p = buf;
+		in.len = len;
+		assert_int_equal(pki_der_get(&in, PKI_DER_SEQ, &t), 0);
+		assert_int_equal(in.len, 0);
+		assert_int_equal(t.all.len, len);
+	}
+	pki_der_init(&w, buf, 4);
+	pki_der_put(&w, PKI_DER_OCTET_STRING, big, 3);
+	assert_int_equal(pki_der_finish(&w, &len), PKI_ESPACE);
+	pki_der_init(&w, buf, sizeof(buf));
+	pki_der_begin(&w, PKI_DER_SEQ);
+	assert_int_equal(pki_der_finish(&w, &len), PKI_EINTERNAL);
+
+	/* The reader refuses indefinite lengths, lengths past the end, and high tags. */
+	{
+		static const unsigned char indefinite[] = {0x30, 0x80, 0x00, 0x00};
+		static const unsigned char overrun[] = {0x30, 0x05, 0x01};
+		static const unsigned char hightag[] = {0x1f, 0x01, 0x00};
+		static const unsigned char toolong[] = {0x30, 0x85, 1, 0, 0, 0, 0};
+
+		in.p = indefinite, in.len = sizeof(indefinite);
+		assert_int_equal(pki_der_next(&in, &t), -1);
+		in.p = overrun, in.len = sizeof(overrun);
+		assert_int_equal(pki_der_next(&in, &t), -1);
+		in.p = hightag, in.len = sizeof(hightag);
+		assert_int_equal(pki_der_next(&in, &t), -1);
+		in.p = toolong, in.len = sizeof(toolong);
+		assert_int_equal(pki_der_next(&in, &t), -1);
+	}
+}
+
+static void
+test_der_integers_and_bits(void **state)
+{
+	static const unsigned char zeros[] = {0, 0, 0x7f};
+	static const unsigned char high[] = {0x80};
+	unsigned char buf[64];
+	struct pki_der_w w;
+	size_t len;
+
+	(void)state;
+	pki_der_init(&w, buf, sizeof(buf));
+	pki_der_uint(&w, zeros, sizeof(zeros)); /* 02 01 7f */
+	pki_der_uint(&w, high, sizeof(high));   /* 02 02 00 80 */
+	pki_der_small(&w, 0);                   /* 02 01 00 */
+	pki_der_small(&w, 20000);               /* 02 02 4e 20 */
+	/* keyUsage encodings as OpenSSL writes them. */
+	pki_der_named_bits(&w, PKI_KU_KEY_CERT_SIGN | PKI_KU_CRL_SIGN); /* 03 02 01 06 */
+	pki_der_named_bits(&w,
+	                   PKI_KU_DIGITAL_SIGNATURE | PKI_KU_KEY_ENCIPHERMENT); /* 03 02 05 a0 */
+	pki_der_named_bits(&w, PKI_KU_DIGITAL_SIGNATURE);                       /* 03 02 07 80 */
+	pki_der_named_bits(&w, PKI_KU_DECIPHER_ONLY);                           /* 03 03 07 00 80 */
+	assert_int_equal(pki_der_finish(&w, &len), 0);
+	{
+		static const unsigned char want[] = {0x02, 0x01, 0x7f, 0x02, 0x02, 0x00, 0x80, 0x02,
+		                                     0x01, 0x00, 0x02, 0x02, 0x4e, 0x20, 0x03, 0x02,
+		                                     0x01, 0x06, 0x03, 0x02, 0x05, 0xa0, 0x03, 0x02,
+		                                     0x07, 0x80, 0x03, 0x03, 0x07, 0x00, 0x80};
+
+		assert_int_equal(len, sizeof(want));
+		assert_memory_equal(buf, want, sizeof(want));
+	}
+}
+
+static void
+test_der_times(void **state)
+{
+	static const struct {
+		time_t t;
+		unsigned char tag;
+		const char *text;
+	} cases[] = {
+	    {0, PKI_DER_UTCTIME, "700101000000Z"},
+	    {2524607999, PKI_DER_UTCTIME, "491231235959Z"},   /* the last UTCTime second */
+	    {2524608000, PKI_DER_GENTIME, "20500101000000Z"}, /* RFC 5280: GeneralizedTime */
+	};
+	unsigned char buf[64];
+	struct pki_der_w w;
+	struct pki_der in;
+	struct pki_tlv t;
+	time_t back;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pki_der_init(&w, buf, sizeof(buf));
+		pki_der_put_time(&w, cases[i].t);
+		assert_int_equal(pki_der_finish(&w, &len), 0);
+		in.p = buf;
+		in.len = len;
+		assert_int_equal(pki_der_next(&in, &t), 0);
+		assert_int_equal(t.tag, cases[i].tag);
+		assert_int_equal(t.v.len, strlen(cases[i].text));
+		assert_memory_equal(t.v.p, cases[i].text, t.v.len);
+		assert_int_equal(pki_der_time(&t, &back), 0);
+		assert_true(back == cases[i].t);
+	}
+	/* 1950 is the first UTCTime year: "50" means 1950, "49" 2049. */
+	{
+		static const unsigned char y50[] = {0x17, 13,  '5', '0', '0', '1', '0', '1',
+		                                    '0',  '0', '0', '0', '0', '0', 'Z'};
+		static const unsigned char local[] = {0x17, 13,  '2', '4', '0', '1', '0', '1',
+		                                      '0',  '0', '0', '0', '0', '0', '+'};
+		in.p = y50, in.len = sizeof(y50);
+		assert_int_equal(pki_der_next(&in, &t), 0);
+		assert_int_equal(pki_der_time(&t, &back), 0);
+		assert_true(back == (time_t)-631152000);
+		in.p = local, in.len = sizeof(local);
+		assert_int_equal(pki_der_next(&in, &t), 0);
+		assert_int_equal(pki_der_time(&t, &back), -1);
+	}
+}
+
+static void
+test_oid_text(void **state)
+{
+	struct pki_der d = {PKI_OID_SHA256_RSA, sizeof(PKI_OID_SHA256_RSA)};
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(pki_der_oid_text(&d, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1.2.840.113549.1.1.11");
+	assert_string_equal(pki_oid_name(&d), "sha256WithRSAEncryption");
+	d.p = PKI_OID_P384;
+	d.len = sizeof(PKI_OID_P384);
+	assert_int_equal(pki_der_oid_text(&d, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1.3.132.0.34");
+	assert_int_equal(pki_der_oid_text(&d, buf, 5), -1);
+}
+
+/* ---- PEM ------------------------------------------------------------------------------- */
+
+static void
+test_pem(void **state)
+{
+	static const char *const only_b[] = {"B", NULL};
+	unsigned char der[300], out[300];
+	char pem[2048];
+	size_t pemlen, outlen, off = 0;
+	int which;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(der); i++)
+		der[i] = (unsigned char)(i * 7);
+	/* Every length 0..299 gives every base64 padding case. */
+	for (size_t n = 1; n < sizeof(der); n += 1) {
+		assert_int_equal(pki_pem_encode(der, n, "X", pem, sizeof(pem), &pemlen), 0);
+		assert_int_equal(pemlen, strlen(pem));
+		off = 0;
+		assert_int_equal(pki_pem_next((unsigned char *)pem, pemlen, &off, NULL, NULL, out,
+		                              sizeof(out), &outlen),
+		                 1);
+		assert_int_equal(outlen, n);
+		assert_memory_equal(out, der, n);
+	}
+	/* Blocks with other labels are skipped; CRLF line ends are fine. */
+	snprintf(pem, sizeof(pem),
+	         "junk\r\n-----BEGIN A-----\r\nAAEC\r\n-----END A-----\r\n"
+	         "-----BEGIN B-----\r\nAwQF\r\n-----END B-----\r\n");
+	off = 0;
+	assert_int_equal(pki_pem_next((unsigned char *)pem, strlen(pem), &off, only_b, &which, out,
+	                              sizeof(out), &outlen),
+	                 1);
+	assert_int_equal(which, 0);
+	assert_int_equal(outlen, 3);
+	assert_int_equal(out[0], 3);
+	assert_int_equal(pki_pem_next((unsigned char *)pem, strlen(pem), &off, only_b, &which, out,
+	                              sizeof(out), &outlen),
+	                 0);
+	/* Corrupt base64, missing END, a full output buffer. */
+	snprintf(pem, sizeof(pem), "-----BEGIN A-----\nAA*C\n-----END A-----\n");
+	off = 0;
+	assert_int_equal(pki_pem_next((unsigned char *)pem, strlen(pem), &off, NULL, NULL, out,
+	                              sizeof(out), &outlen),
+	                 -1);
+	snprintf(pem, sizeof(pem), "-----BEGIN A-----\nAAEC\n");
+	off = 0;
+	assert_int_equal(pki_pem_next((unsigned char *)pem, strlen(pem), &off, NULL, NULL, out,
+	                              sizeof(out), &outlen),
+	                 -1);
+	snprintf(pem, sizeof(pem), "-----BEGIN A-----\nAAECAwQF\n-----END A-----\n");
+	off = 0;
+	assert_int_equal(
+	    pki_pem_next((unsigned char *)pem, strlen(pem), &off, NULL, NULL, out, 5, &outlen),
+	    PKI_ESPACE);
+}
+
+/* ---- names, SANs, time ----------------------------------------------------------------- */
+
+static void
+test_names(void **state)
+{
+	unsigned char buf[512];
+	char text[256], err[128];
+	struct pki_der_w w;
+	struct pki_der d;
+	size_t len;
+	struct pki_name n = leaf_name;
+	char longer[PKI_NAME_MAX + 2];
+
+	(void)state;
+	pki_der_init(&w, buf, sizeof(buf));
+	assert_int_equal(pki_name_encode(&n, &w, err, sizeof(err)), 0);
+	assert_int_equal(pki_der_finish(&w, &len), 0);
+	d.p = buf;
+	d.len = len;
+	assert_int_equal(pki_name_text(&d, text, sizeof(text)), 0);
+	assert_string_equal(text, "C=US, ST=Maryland, L=Baltimore, O=My Company, CN=my-site.com");
+	assert_int_equal(pki_name_cn(&d, text, sizeof(text)), 1);
+	assert_string_equal(text, "my-site.com");
+	assert_int_equal(pki_name_empty(&d), 0);
+	/* The country is a PrintableString, the rest UTF8String (RFC 5280 §4.1.2.4). */
+	assert_non_null(memmem(buf, len, "\x13\x02US", 4));
+	assert_non_null(memmem(buf, len, "\x0c\x0bmy-site.com", 13));
+
+	n.country = "USA";
+	pki_der_init(&w, buf, sizeof(buf));
+	assert_int_equal(pki_name_encode(&n, &w, err, sizeof(err)), PKI_ENAME);
+	assert_non_null(strstr(err, "two-letter"));
+	n = leaf_name;
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	n.cn = longer;
+	pki_der_init(&w, buf, sizeof(buf));
+	assert_int_equal(pki_name_encode(&n, &w, err, sizeof(err)), PKI_ENAME);
+	n.cn = "bad\nname";
+	pki_der_init(&w, buf, sizeof(buf));
+	assert_int_equal(pki_name_encode(&n, &w, err, sizeof(err)), PKI_ENAME);
+	n.cn = NULL;
+	pki_der_init(&w, buf, sizeof(buf));
+	assert_int_equal(pki_name_encode(&n, &w, err, sizeof(err)), PKI_ENAME);
+	/* Only a CN: the other attributes are optional. */
+	n = (struct pki_name){NULL, "", NULL, NULL, "solo"};
+	pki_der_init(&w, buf, sizeof(buf));
+	assert_int_equal(pki_name_encode(&n, &w, err, sizeof(err)), 0);
+	assert_int_equal(pki_der_finish(&w, &len), 0);
+	d.len = len;
+	assert_int_equal(pki_name_text(&d, text, sizeof(text)), 0);
+	assert_string_equal(text, "CN=solo");
+}
+
+static void
+test_sans(void **state)
+{
+	static const char *const good[] = {"localhost",
+	                                   "127.0.0.1",
+	                                   "::1",
+	                                   "DNS:a-b.example",
+	                                   "IP:10.1.2.3",
+	                                   "*.example.com",
+	                                   "xn--bcher-kva.example"};
+	static const char *const bad[] = {"",
+	                                  "-lead.example",
+	                                  "trail-.example",
+	                                  "a..b",
+	                                  "*.com",
+	                                  "foo.*.example",
+	                                  "under_score.example",
+	                                  "sp ace",
+	                                  "IP:not-an-ip",
+	                                  "b\xc3\xbc"
+	                                  "cher.example",
+	                                  "x.",
+	                                  "*example.com"};
+	unsigned char buf[1024];
+	char text[512], err[256];
+	struct pki_der_w w;
+	struct pki_der in, names;
+	struct pki_tlv t;
+	size_t len;
+
+	(void)state;
+	pki_der_init(&w, buf, sizeof(buf));
+	assert_int_equal(pki_san_encode(good, 7, &w, err, sizeof(err)), 0);
+	assert_int_equal(pki_der_finish(&w, &len), 0);
+	in.p = buf;
+	in.len = len;
+	assert_int_equal(pki_der_get(&in, PKI_DER_SEQ, &t), 0);
+	names = t.v;
+	assert_int_equal(pki_san_check(&names, err, sizeof(err)), 0);
+	assert_int_equal(pki_san_text(&names, text, sizeof(text)), 0);
+	assert_string_equal(text, "DNS:localhost, IP:127.0.0.1, IP:::1, DNS:a-b.example, "
+	                          "IP:10.1.2.3, DNS:*.example.com, DNS:xn--bcher-kva.example");
+	/* RFC 6125 matching: exact (any case), one leftmost wildcard label, IPs by value. */
+	assert_true(pki_san_match(&names, "localhost"));
+	assert_true(pki_san_match(&names, "LOCALHOST"));
+	assert_true(pki_san_match(&names, "localhost."));
+	assert_true(pki_san_match(&names, "127.0.0.1"));
+	assert_true(pki_san_match(&names, "::1"));
+	assert_true(pki_san_match(&names, "0:0:0:0:0:0:0:1"));
+	assert_true(pki_san_match(&names, "www.example.com"));
+	assert_false(pki_san_match(&names, "example.com"));
+	assert_false(pki_san_match(&names, "a.b.example.com"));
+	assert_false(pki_san_match(&names, "127.0.0.2"));
+	assert_false(pki_san_match(&names, "::2"));
+	assert_false(pki_san_match(&names, "localhost.example"));
+	assert_false(pki_san_match(&names, "10.1.2"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pki_der_init(&w, buf, sizeof(buf));
+		err[0] = '\0';
+		assert_int_equal(pki_san_encode(&bad[i], 1, &w, err, sizeof(err)), PKI_ESAN);
+		assert_non_null(strstr(err, bad[i]));
+	}
+}
+
+static void
+test_time_parse(void **state)
+{
+	const time_t now = 1700000000;
+	time_t t;
+
+	(void)state;
+	assert_int_equal(pki_time_parse("now", now, &t), 0);
+	assert_true(t == now);
+	assert_int_equal(pki_time_parse("-2d", now, &t), 0);
+	assert_true(t == now - 2 * DAY);
+	assert_int_equal(pki_time_parse("+3h", now, &t), 0);
+	assert_true(t == now + 3 * 3600);
+	assert_int_equal(pki_time_parse("-90m", now, &t), 0);
+	assert_true(t == now - 90 * 60);
+	assert_int_equal(pki_time_parse("+30s", now, &t), 0);
+	assert_true(t == now + 30);
+	assert_int_equal(pki_time_parse("@86400", now, &t), 0);
+	assert_true(t == 86400);
+	assert_int_equal(pki_time_parse("2024-05-01", now, &t), 0);
+	assert_true(t == 1714521600);
+	assert_int_equal(pki_time_parse("2024-05-01T12:00:00Z", now, &t), 0);
+	assert_true(t == 1714521600 + 12 * 3600);
+	assert_int_equal(pki_time_parse("2024-05-01 12:00:01", now, &t), 0);
+	assert_true(t == 1714521600 + 12 * 3600 + 1);
+	assert_int_equal(pki_time_parse("yesterday", now, &t), -1);
+	assert_int_equal(pki_time_parse("-2", now, &t), -1);
+	assert_int_equal(pki_time_parse("-2dd", now, &t), -1);
+	assert_int_equal(pki_time_parse("2024-05-01x", now, &t), -1);
+	assert_int_equal(pki_time_parse("@", now, &t), -1);
+	{
+		char buf[32];
+
+		pki_time_format(1714521600 + 12 * 3600, buf, sizeof(buf));
+		assert_string_equal(buf, "2024-05-01 12:00:00");
+	}
+}
+
+/* ---- keys ------------------------------------------------------------------------------ */
+
+static void
+test_key_roundtrip(void **state)
+{
+	unsigned char der[PKI_DER_MAX];
+	const unsigned char *p = (const unsigned char *)m.ca_key_pem;
+	size_t n = strlen(m.ca_key_pem), len;
+	char summary[32];
+
+	(void)state;
+	assert_non_null(strstr(m.ca_key_pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+	assert_non_null(strstr(m.leaf_key_pem, "-----BEGIN PRIVATE KEY-----"));
+	assert_int_equal(pki_key_is_encrypted(p, n), 1);
+	assert_int_equal(
+	    pki_key_is_encrypted((const unsigned char *)m.leaf_key_pem, strlen(m.leaf_key_pem)), 0);
+	assert_int_equal(pki_key_decode(p, n, NULL, der, sizeof(der), &len), PKI_ENEEDPASS);
+	assert_int_equal(pki_key_decode(p, n, "ca secreT", der, sizeof(der), &len), PKI_EPASSWORD);
+	assert_int_equal(pki_key_decode(p, n, "", der, sizeof(der), &len), PKI_EPASSWORD);
+	assert_int_equal(pki_key_decode(p, n, "ca secret", der, 10, &len), PKI_ESPACE);
+	assert_int_equal(pki_key_summary(m.ca_key, m.ca_key_len, summary, sizeof(summary)), 0);
+	assert_string_equal(summary, "EC P-256");
+	/* The decoded form is PKCS#8 and decodes to itself (DER in, DER out). */
+	assert_int_equal(pki_key_decode(m.ca_key, m.ca_key_len, NULL, der, sizeof(der), &len), 0);
+	assert_int_equal(len, m.ca_key_len);
+	assert_memory_equal(der, m.ca_key, len);
+	/* A password for a key that has none is ignored. */
+	assert_int_equal(pki_key_decode((const unsigned char *)m.leaf_key_pem,
+	                                strlen(m.leaf_key_pem), "unused", der, sizeof(der), &len),
+	                 0);
+}
+
+static void
+test_key_garbage(void **state)
+{
+	static const char *const inputs[] = {
+	    "",
+	    "hello",
+	    "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+	    "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+	    "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n",
+	    "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n",
+	};
+	unsigned char der[PKI_DER_MAX];
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		int rc = pki_key_decode((const unsigned char *)inputs[i], strlen(inputs[i]), "pw",
+		                        der, sizeof(der), &len);
+
+		assert_int_equal(rc, PKI_EBADKEY);
+	}
+}
+
+/*
+ * The tutorial's key format, made here with wolfCrypt's MD5 and AES exactly as OpenSSL's
+ * PEM_write_*PrivateKey does: key = EVP_BytesToKey(MD5, salt = IV[0..8], password).
+ */
+static size_t
+legacy_pem(const unsigned char *trad, size_t tradlen, const char *label, const char *pw,
+           const unsigned char iv[16], char *out, size_t cap)
+{
+	unsigned char key[32], d[16], ct[PKI_DER_MAX + 16], b64[PKI_PEM_MAX];
+	size_t pad = 16 - tradlen % 16, used = 0;
+	word32 b64len = sizeof(b64);
+	wc_Md5 md5;
+	Aes aes;
+
+	for (size_t got = 0; got < sizeof(key); got += 16) {
+		wc_InitMd5(&md5);
+		if (got > 0)
+			wc_Md5Update(&md5, d, 16);
+		wc_Md5Update(&md5, (const byte *)pw, (word32)strlen(pw));
+		wc_Md5Update(&md5, iv, 8);
+		wc_Md5Final(&md5, d);
+		memcpy(key + got, d, 16);
+	}
+	memcpy(ct, trad, tradlen);
+	memset(ct + tradlen, (int)pad, pad);
+	wc_AesInit(&aes, NULL, INVALID_DEVID);
+	wc_AesSetKey(&aes, key, 32, iv, AES_ENCRYPTION);
+	wc_AesCbcEncrypt(&aes, ct, ct, (word32)(tradlen + pad));
+	wc_AesFree(&aes);
+	assert_int_equal(Base64_Encode(ct, (word32)(tradlen + pad), b64, &b64len), 0);
+	used += (size_t)snprintf(
+	    out, cap, "-----BEGIN %s-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,", label);
+	for (int i = 0; i < 16; i++)
+		used += (size_t)snprintf(out + used, cap - used, "%02X", iv[i]);
+	used += (size_t)snprintf(out + used, cap - used, "\n\n%.*s-----END %s-----\n", (int)b64len,
+	                         (const char *)b64, label);
+	return used;
+}
+
+static void
+test_key_legacy_wrong_password(void **state)
+{
+	unsigned char trad[PKI_DER_MAX], der[PKI_DER_MAX], iv[16];
+	char pem[PKI_PEM_MAX], pw[32];
+	struct pki_key k;
+	WC_RNG rng;
+	size_t n, len;
+	int tradlen, accepted = 0;
+
+	(void)state;
+	assert_int_equal(pki_key_load(m.leaf_key, m.leaf_key_len, &k), 0);
+	tradlen = wc_EccKeyToDer(&k.ecc, trad, sizeof(trad));
+	pki_key_free(&k);
+	assert_true(tradlen > 0);
+	assert_int_equal(wc_InitRng(&rng), 0);
+	assert_int_equal(wc_RNG_GenerateBlock(&rng, iv, sizeof(iv)), 0);
+	n = legacy_pem(trad, (size_t)tradlen, "EC PRIVATE KEY", "serverpassword", iv, pem,
+	               sizeof(pem));
+	assert_int_equal(pki_key_is_encrypted((unsigned char *)pem, n), 1);
+	assert_int_equal(pki_key_decode((unsigned char *)pem, n, NULL, der, sizeof(der), &len),
+	                 PKI_ENEEDPASS);
+	assert_int_equal(
+	    pki_key_decode((unsigned char *)pem, n, "serverpassword", der, sizeof(der), &len), 0);
+	assert_int_equal(len, m.leaf_key_len);
+	assert_memory_equal(der, m.leaf_key, len);
+	/* wolfSSL itself "decrypts" such a key under a wrong password; whatever garbage comes
+	 * out, we must say "wrong password", every time. */
+	for (int i = 0; i < 300; i++) {
+		snprintf(pw, sizeof(pw), "wrong-%d", i);
+		if (pki_key_decode((unsigned char *)pem, n, pw, der, sizeof(der), &len) !=
+		    PKI_EPASSWORD)
+			accepted++;
+	}
+	assert_int_equal(accepted, 0);
+	wc_FreeRng(&rng);
+}
+
+static void
+test_key_rsa(void **state)
+{
+	char pem[PKI_PEM_MAX], err[256], summary[32], text[8192];
+	unsigned char key[PKI_DER_MAX];
+	size_t pemlen, keylen;
+	struct pki_sign_opts o = {m.now, m.now + DAY, 0};
+	struct pki_sign_notes notes;
+	unsigned char der[PKI_DER_MAX];
+	size_t derlen;
+	struct pki_x509 x;
+
+	(void)state;
+	/* One RSA-2048 key (slow on Debian's wolfSSL): PKCS#8 round trip and keyEncipherment. */
+	assert_int_equal(pki_key_generate(PKI_KEY_RSA2048, NULL, pem, sizeof(pem), &pemlen), 0);
+	decode_key(pem, NULL, key, &keylen);
+	assert_int_equal(pki_key_summary(key, keylen, summary, sizeof(summary)), 0);
+	assert_string_equal(summary, "RSA 2048");
+	assert_int_equal(pki_csr_create(key, keylen, &leaf_name, leaf_sans, 1, pem, sizeof(pem),
+	                                &pemlen, err, sizeof(err)),
+	                 0);
+	assert_int_equal(pki_csr_sign((unsigned char *)pem, pemlen, (unsigned char *)m.ca_pem,
+	                              strlen(m.ca_pem), m.ca_key, m.ca_key_len, &o, m.now, &notes,
+	                              text, sizeof(text), &pemlen, err, sizeof(err)),
+	                 0);
+	assert_int_equal(pki_cert_decode((unsigned char *)text, pemlen, der, sizeof(der), &derlen),
+	                 0);
+	assert_int_equal(pki_x509_parse(der, derlen, &x, err, sizeof(err)), 0);
+	assert_int_equal(x.ext.ku_bits, PKI_KU_DIGITAL_SIGNATURE | PKI_KU_KEY_ENCIPHERMENT);
+	assert_int_equal(pki_key_matches_cert(key, keylen, der, derlen), 0);
+	assert_int_equal(pki_key_matches_cert(m.leaf_key, m.leaf_key_len, der, derlen),
+	                 PKI_EMISMATCH);
+	explicit_bzero(key, sizeof(key));
+}
+
+/* ---- CA, CSR, sign --------------------------------------------------------------------- */
+
+static void
+test_ca(void **state)
+{
+	unsigned char der[PKI_DER_MAX], id[20];
+	size_t derlen;
+	struct pki_x509 x;
+	char err[128], sentence[256];
+
+	(void)state;
+	assert_int_equal(
+	    pki_cert_decode((unsigned char *)m.ca_pem, strlen(m.ca_pem), der, sizeof(der), &derlen),
+	    0);
+	assert_int_equal(pki_x509_parse(der, derlen, &x, err, sizeof(err)), 0);
+	assert_int_equal(x.version, 3);
+	assert_true(x.ext.bc && x.ext.bc_ca && x.ext.bc_crit);
+	assert_int_equal(x.ext.bc_pathlen, -1);
+	assert_true(x.ext.ku && x.ext.ku_crit);
+	assert_int_equal(x.ext.ku_bits, PKI_KU_KEY_CERT_SIGN | PKI_KU_CRL_SIGN);
+	assert_true(x.ext.ski && !x.ext.ski_crit);
+	assert_int_equal(pki_spki_key_id(&x.spki, id), 0);
+	assert_int_equal(x.ext.ski_id.len, 20);
+	assert_memory_equal(x.ext.ski_id.p, id, 20);
+	assert_false(x.ext.aki || x.ext.san || x.ext.eku);
+	assert_int_equal(x.issuer.len, x.subject.len);
+	assert_memory_equal(x.issuer.p, x.subject.p, x.issuer.len);
+	assert_true(PKI_OID_EQ(&x.sig_alg, PKI_OID_SHA256_ECDSA));
+	/* Serial: positive, 16 bytes, top byte never zero (minimal encoding). */
+	assert_int_equal(x.serial.len, 16);
+	assert_true(x.serial.p[0] >= 0x40 && x.serial.p[0] < 0x80);
+	assert_true(x.not_before == m.now - 60 && x.not_after == m.now + 30 * DAY);
+	assert_int_equal(pki_key_matches_cert(m.ca_key, m.ca_key_len, der, derlen), 0);
+	assert_int_equal(pki_key_matches_cert(m.leaf_key, m.leaf_key_len, der, derlen),
+	                 PKI_EMISMATCH);
+	assert_int_equal(pki_cert_sentence(der, derlen, sentence, sizeof(sentence)), 0);
+	assert_non_null(strstr(sentence, " I am my-ca.com according to my-ca.com"));
+	assert_int_equal(strncmp(sentence, "From ", 5), 0);
+	assert_int_equal(pki_cert_sentence(der, derlen, sentence, 20), PKI_ESPACE);
+	assert_int_equal(pki_ca_create(m.ca_key, m.ca_key_len, &ca_name, m.now, m.now, sentence,
+	                               sizeof(sentence), &derlen, err, sizeof(err)),
+	                 PKI_EDATE);
+}
+
+static void
+test_csr(void **state)
+{
+	unsigned char der[PKI_DER_MAX];
+	size_t derlen;
+	struct pki_req r;
+	char err[256], text[256], pem[PKI_PEM_MAX];
+	static const char *const one_bad[] = {"localhost", "bad_name"};
+
+	(void)state;
+	assert_non_null(strstr(m.csr_pem, "-----BEGIN CERTIFICATE REQUEST-----"));
+	assert_int_equal(pki_csr_decode((unsigned char *)m.csr_pem, strlen(m.csr_pem), der,
+	                                sizeof(der), &derlen),
+	                 0);
+	assert_int_equal(pki_req_parse(der, derlen, &r, err, sizeof(err)), 0);
+	assert_int_equal(pki_req_verify(der, derlen), 0);
+	assert_true(r.ext.san);
+	assert_int_equal(pki_san_text(&r.ext.san_names, text, sizeof(text)), 0);
+	assert_string_equal(text, "DNS:localhost, IP:127.0.0.1, IP:::1, DNS:my-site.com");
+	/* One flipped bit anywhere in the signed part: the signature no longer verifies. */
+	der[derlen / 2] ^= 0x01;
+	assert_int_not_equal(pki_req_verify(der, derlen), 0);
+	der[derlen / 2] ^= 0x01;
+	der[derlen - 3] ^= 0x40;
+	assert_int_not_equal(pki_req_verify(der, derlen), 0);
+	assert_int_equal(pki_csr_create(m.leaf_key, m.leaf_key_len, &leaf_name, one_bad, 2, pem,
+	                                sizeof(pem), &derlen, err, sizeof(err)),
+	                 PKI_ESAN);
+	assert_non_null(strstr(err, "bad_name"));
+}
+
+static void
+sign_ok(const char *csr_pem, const struct pki_sign_opts *o, struct pki_sign_notes *notes,
+        unsigned char *der, size_t *derlen)
+{
+	char pem[PKI_PEM_MAX], err[256];
+	size_t pemlen;
+
+	assert_int_equal(pki_csr_sign((const unsigned char *)csr_pem, strlen(csr_pem),
+	                              (unsigned char *)m.ca_pem, strlen(m.ca_pem), m.ca_key,
+	                              m.ca_key_len, o, m.now, notes, pem, sizeof(pem), &pemlen, err,
+	                              sizeof(err)),
+	                 0);
+	assert_int_equal(pki_cert_decode((unsigned char *)pem, pemlen, der, PKI_DER_MAX, derlen),
+	                 0);
+}
+
+static void
+test_sign(void **state)
+{
+	unsigned char der[PKI_DER_MAX], cader[PKI_DER_MAX], id[20];
+	size_t derlen, caderlen;
+	struct pki_sign_opts o = {m.now, m.now + 10 * DAY, 0};
+	struct pki_sign_notes notes;
+	struct pki_x509 x, ca;
+	char err[256], text[256];
+
+	(void)state;
+	sign_ok(m.csr_pem, &o, &notes, der, &derlen);
+	assert_int_equal(notes.flags, 0);
+	assert_string_equal(notes.cn, "my-site.com");
+	assert_int_equal(pki_x509_parse(der, derlen, &x, err, sizeof(err)), 0);
+	assert_int_equal(pki_cert_decode((unsigned char *)m.ca_pem, strlen(m.ca_pem), cader,
+	                                 sizeof(cader), &caderlen),
+	                 0);
+	assert_int_equal(pki_x509_parse(cader, caderlen, &ca, err, sizeof(err)), 0);
+	assert_true(x.ext.bc && !x.ext.bc_ca && x.ext.bc_crit);
+	assert_true(x.ext.ku && x.ext.ku_crit);
+	assert_int_equal(x.ext.ku_bits, PKI_KU_DIGITAL_SIGNATURE);
+	assert_true(x.ext.eku);
+	assert_int_equal(x.ext.eku_bits, PKI_EKU_SERVER);
+	assert_true(x.ext.san && !x.ext.san_crit);
+	assert_int_equal(pki_san_text(&x.ext.san_names, text, sizeof(text)), 0);
+	assert_string_equal(text, "DNS:localhost, IP:127.0.0.1, IP:::1, DNS:my-site.com");
+	/* AKI is the CA's SKI; SKI is the leaf key's id. */
+	assert_true(x.ext.aki && x.ext.ski);
+	assert_int_equal(x.ext.aki_id.len, ca.ext.ski_id.len);
+	assert_memory_equal(x.ext.aki_id.p, ca.ext.ski_id.p, ca.ext.ski_id.len);
+	assert_int_equal(pki_spki_key_id(&x.spki, id), 0);
+	assert_memory_equal(x.ext.ski_id.p, id, 20);
+	assert_int_equal(x.issuer.len, ca.subject.len);
+	assert_memory_equal(x.issuer.p, ca.subject.p, ca.subject.len);
+	assert_true(x.not_before == m.now && x.not_after == m.now + 10 * DAY);
+	assert_int_equal(pki_key_matches_cert(m.leaf_key, m.leaf_key_len, der, derlen), 0);
+
+	/* --client; a validity ending after the CA's is cut to the CA's end (its start, even
+	 * before the CA's, is kept); one starting after the CA's end is refused. */
+	o.client = 1;
+	o.not_before = m.now - 5 * DAY;
+	o.not_after = m.now + 365 * DAY;
+	sign_ok(m.csr_pem, &o, &notes, der, &derlen);
+	assert_int_equal(notes.flags, PKI_SIGN_CLIPPED);
+	assert_int_equal(pki_x509_parse(der, derlen, &x, err, sizeof(err)), 0);
+	assert_int_equal(x.ext.eku_bits, PKI_EKU_CLIENT);
+	assert_true(x.not_before == m.now - 5 * DAY && x.not_after == ca.not_after);
+	o.not_before = m.now + 40 * DAY;
+	o.not_after = m.now + 50 * DAY;
+	{
+		char pem[PKI_PEM_MAX];
+		size_t pemlen;
+
+		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
+		                              (unsigned char *)m.ca_pem, strlen(m.ca_pem), m.ca_key,
+		                              m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
+		                              &pemlen, err, sizeof(err)),
+		                 PKI_EDATE);
+		/* The CA key must belong to the CA certificate. */
+		o.not_before = m.now;
+		o.not_after = m.now + DAY;
+		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
+		                              (unsigned char *)m.ca_pem, strlen(m.ca_pem),
+		                              m.leaf_key, m.leaf_key_len, &o, m.now, &notes, pem,
+		                              sizeof(pem), &pemlen, err, sizeof(err)),
+		                 PKI_EMISMATCH);
+		/* A CSR is not a CA certificate, nor the other way round. */
+		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
+		                              (unsigned char *)m.csr_pem, strlen(m.csr_pem),
+		                              m.ca_key, m.ca_key_len, &o, m.now, &notes, pem,
+		                              sizeof(pem), &pemlen, err, sizeof(err)),
+		                 PKI_EBADCERT);
+		assert_int_equal(pki_csr_sign((unsigned char *)m.ca_pem, strlen(m.ca_pem),
+		                              (unsigned char *)m.ca_pem, strlen(m.ca_pem), m.ca_key,
+		                              m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
+		                              &pemlen, err, sizeof(err)),
+		                 PKI_EBADCSR);
+	}
+}
+
+static void
+test_sign_without_san(void **state)
+{
+	char csr[PKI_PEM_MAX], pem[PKI_PEM_MAX], err[256], text[128];
+	unsigned char der[PKI_DER_MAX];
+	size_t len, derlen;
+	struct pki_sign_opts o = {m.now, m.now + DAY, 0};
+	struct pki_sign_notes notes;
+	struct pki_name n = {NULL, NULL, NULL, NULL, "10.9.8.7"};
+	struct pki_x509 x;
+
+	(void)state;
+	/* The CN becomes the only SAN, as an IP when it is one, and the caller is told. */
+	assert_int_equal(pki_csr_create(m.leaf_key, m.leaf_key_len, &leaf_name, NULL, 0, csr,
+	                                sizeof(csr), &len, err, sizeof(err)),
+	                 0);
+	sign_ok(csr, &o, &notes, der, &derlen);
+	assert_int_equal(notes.flags, PKI_SIGN_SAN_FROM_CN);
+	assert_int_equal(pki_x509_parse(der, derlen, &x, err, sizeof(err)), 0);
+	assert_int_equal(pki_san_text(&x.ext.san_names, text, sizeof(text)), 0);
+	assert_string_equal(text, "DNS:my-site.com");
+	assert_int_equal(pki_csr_create(m.leaf_key, m.leaf_key_len, &n, NULL, 0, csr, sizeof(csr),
+	                                &len, err, sizeof(err)),
+	                 0);
+	sign_ok(csr, &o, &notes, der, &derlen);
+	assert_int_equal(pki_x509_parse(der, derlen, &x, err, sizeof(err)), 0);
+	assert_int_equal(pki_san_text(&x.ext.san_names, text, sizeof(text)), 0);
+	assert_string_equal(text, "IP:10.9.8.7");
+	/* A CN that is no host name cannot stand in for a SAN. */
+	n.cn = "My Web Server";
+	assert_int_equal(pki_csr_create(m.leaf_key, m.leaf_key_len, &n, NULL, 0, csr, sizeof(csr),
+	                                &len, err, sizeof(err)),
+	                 0);
+	assert_int_equal(pki_csr_sign((unsigned char *)csr, len, (unsigned char *)m.ca_pem,
+	                              strlen(m.ca_pem), m.ca_key, m.ca_key_len, &o, m.now, &notes,
+	                              pem, sizeof(pem), &len, err, sizeof(err)),
+	                 PKI_ESAN);
+	assert_non_null(strstr(err, "My Web Server"));
+}
+
+/* ---- verify ---------------------------------------------------------------------------- */
+
+static int
+verify(const unsigned char *ca, size_t calen, const unsigned char *der, size_t derlen,
+       const char *host, int strict, struct pki_verify_result *r)
+{
+	struct pki_verify_opts vo = {host, strict, m.now};
+	char err[256];
+
+	return pki_verify(ca, calen, der, derlen, &vo, r, err, sizeof(err));
+}
+
+static void
+test_verify(void **state)
+{
+	unsigned char der[PKI_DER_MAX];
+	size_t derlen, calen = strlen(m.ca_pem);
+	const unsigned char *ca = (const unsigned char *)m.ca_pem;
+	struct pki_sign_opts o = {m.now - 60, m.now + 10 * DAY, 0};
+	struct pki_sign_notes notes;
+	struct pki_verify_result r;
+	char other_ca[PKI_PEM_MAX], err[256], bundle[2 * PKI_PEM_MAX];
+	size_t len;
+
+	(void)state;
+	sign_ok(m.csr_pem, &o, &notes, der, &derlen);
+	assert_int_equal(verify(ca, calen, der, derlen, "localhost", 1, &r), 0);
+	assert_int_equal(r.ndefects, 0);
+	assert_int_equal(r.nwarnings, 0);
+	assert_string_equal(r.names, "DNS:localhost, IP:127.0.0.1, IP:::1, DNS:my-site.com");
+	assert_int_equal(verify(ca, calen, der, derlen, "::1", 1, &r), 0);
+	assert_int_equal(verify(ca, calen, der, derlen, "example.com", 0, &r), PKI_EVERIFY);
+	assert_int_equal(r.host_mismatch, DOMAIN_NAME_MISMATCH);
+	assert_int_equal(r.wolfssl_code, 0);
+	/* The CA verifies as its own anchor, strictly. */
+	assert_int_equal(pki_cert_decode(ca, calen, der, sizeof(der), &derlen), 0);
+	assert_int_equal(verify(ca, calen, der, derlen, NULL, 1, &r), 0);
+
+	/* Another CA: no signer. */
+	{
+		static const struct pki_name other = {NULL, NULL, NULL, NULL, "Other CA"};
+
+		assert_int_equal(pki_ca_create(m.leaf_key, m.leaf_key_len, &other, m.now - 60,
+		                               m.now + DAY, other_ca, sizeof(other_ca), &len, err,
+		                               sizeof(err)),
+		                 0);
+	}
+	sign_ok(m.csr_pem, &o, &notes, der, &derlen);
+	assert_int_equal(verify((unsigned char *)other_ca, len, der, derlen, NULL, 0, &r),
+	                 PKI_EVERIFY);
+	assert_int_equal(r.wolfssl_code, ASN_NO_SIGNER_E);
+	assert_int_equal(r.ca_problem, 0);
+	/* An impostor with the CA's very name but another key: wolfSSL finds it by name and the
+	 * signature check fails (OpenSSL would say "unable to get local issuer certificate"). */
+	{
+		char impostor[PKI_PEM_MAX];
+		size_t ilen;
+
+		assert_int_equal(pki_ca_create(m.leaf_key, m.leaf_key_len, &ca_name, m.now - 60,
+		                               m.now + DAY, impostor, sizeof(impostor), &ilen, err,
+		                               sizeof(err)),
+		                 0);
+		assert_int_equal(verify((unsigned char *)impostor, ilen, der, derlen, NULL, 0, &r),
+		                 PKI_EVERIFY);
+		assert_true(r.wolfssl_code == ASN_NO_SIGNER_E ||
+		            r.wolfssl_code == ASN_SIG_CONFIRM_E);
+	}
+	/* A bundle holding both CAs finds the right one. */
+	snprintf(bundle, sizeof(bundle), "%s%s", other_ca, m.ca_pem);
+	assert_int_equal(
+	    verify((unsigned char *)bundle, strlen(bundle), der, derlen, "localhost", 1, &r), 0);
+
+	/* Expired, and not yet valid. */
+	o.not_before = m.now - 3 * DAY;
+	o.not_after = m.now - 2 * DAY;
+	{
+		char oldca[PKI_PEM_MAX], pem[PKI_PEM_MAX];
+		size_t oldlen, pemlen;
+
+		assert_int_equal(pki_ca_create(m.ca_key, m.ca_key_len, &ca_name, m.now - 10 * DAY,
+		                               m.now + 10 * DAY, oldca, sizeof(oldca), &oldlen, err,
+		                               sizeof(err)),
+		                 0);
+		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
+		                              (unsigned char *)oldca, oldlen, m.ca_key,
+		                              m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
+		                              &pemlen, err, sizeof(err)),
+		                 0);
+		assert_int_equal(verify((unsigned char *)oldca, oldlen, (unsigned char *)pem,
+		                        pemlen, NULL, 0, &r),
+		                 PKI_EVERIFY);
+		assert_int_equal(r.wolfssl_code, ASN_AFTER_DATE_E);
+		o.not_before = m.now + 2 * DAY;
+		o.not_after = m.now + 3 * DAY;
+		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
+		                              (unsigned char *)oldca, oldlen, m.ca_key,
+		                              m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
+		                              &pemlen, err, sizeof(err)),
+		                 0);
+		assert_int_equal(verify((unsigned char *)oldca, oldlen, (unsigned char *)pem,
+		                        pemlen, NULL, 0, &r),
+		                 PKI_EVERIFY);
+		assert_int_equal(r.wolfssl_code, ASN_BEFORE_DATE_E);
+		/* An expired CA is the CA's problem. */
+		assert_int_equal(pki_ca_create(m.ca_key, m.ca_key_len, &ca_name, m.now - 10 * DAY,
+		                               m.now - DAY, oldca, sizeof(oldca), &oldlen, err,
+		                               sizeof(err)),
+		                 0);
+		assert_int_equal(verify((unsigned char *)oldca, oldlen, (unsigned char *)pem,
+		                        pemlen, NULL, 0, &r),
+		                 PKI_EVERIFY);
+		assert_int_equal(r.wolfssl_code, ASN_AFTER_DATE_E);
+		assert_int_equal(r.ca_problem, 1);
+	}
+	/* Garbage on either side is PKI_EBADCERT, with the side named. */
+	assert_int_equal(verify((const unsigned char *)"junk", 4, der, derlen, NULL, 0, &r),
+	                 PKI_EBADCERT);
+	assert_int_equal(r.ca_problem, 1);
+	assert_int_equal(verify(ca, calen, (const unsigned char *)"junk", 4, NULL, 0, &r),
+	                 PKI_EBADCERT);
+	assert_int_equal(r.ca_problem, 0);
+}
+
+/* ---- describe -------------------------------------------------------------------------- */
+
+static void
+test_describe(void **state)
+{
+	static char out[16384];
+	char err[256];
+
+	(void)state;
+	assert_int_equal(pki_detect((unsigned char *)m.ca_pem, strlen(m.ca_pem)), PKI_KIND_CERT);
+	assert_int_equal(pki_detect((unsigned char *)m.csr_pem, strlen(m.csr_pem)), PKI_KIND_CSR);
+	assert_int_equal(pki_detect((unsigned char *)m.ca_key_pem, strlen(m.ca_key_pem)),
+	                 PKI_KIND_ENCRYPTED_KEY);
+	assert_int_equal(pki_detect((unsigned char *)m.leaf_key_pem, strlen(m.leaf_key_pem)),
+	                 PKI_KIND_KEY);
+	assert_int_equal(pki_detect(m.leaf_key, m.leaf_key_len), PKI_KIND_KEY);
+	assert_int_equal(pki_detect((const unsigned char *)"text", 4), PKI_KIND_UNKNOWN);
+
+	assert_int_equal(pki_describe((unsigned char *)m.ca_pem, strlen(m.ca_pem), NULL, m.now, out,
+	                              sizeof(out), err, sizeof(err)),
+	                 0);
+	assert_non_null(strstr(out, "CA:            yes (basicConstraints CA:TRUE, critical)"));
+	assert_non_null(strstr(out, "key usage:     keyCertSign, cRLSign (critical)"));
+	assert_non_null(strstr(out, "(self-signed)"));
+	assert_non_null(strstr(out, "SHA-256 fingerprint: "));
+	assert_non_null(strstr(out, "I am my-ca.com according to my-ca.com\n"));
+	assert_int_equal(pki_describe((unsigned char *)m.csr_pem, strlen(m.csr_pem), NULL, m.now,
+	                              out, sizeof(out), err, sizeof(err)),
+	                 0);
+	assert_non_null(strstr(out, "(verifies)"));
+	assert_int_equal(pki_describe((unsigned char *)m.ca_key_pem, strlen(m.ca_key_pem), NULL,
+	                              m.now, out, sizeof(out), err, sizeof(err)),
+	                 0);
+	assert_non_null(strstr(out, "PBKDF2-hmacWithSHA256, 20000 iterations, AES-256-CBC"));
+	assert_non_null(strstr(out, "unknown until decrypted"));
+	assert_int_equal(pki_describe((unsigned char *)m.ca_key_pem, strlen(m.ca_key_pem),
+	                              "ca secret", m.now, out, sizeof(out), err, sizeof(err)),
+	                 0);
+	assert_non_null(strstr(out, "type:          EC P-256"));
+	assert_int_equal(pki_describe((unsigned char *)m.ca_key_pem, strlen(m.ca_key_pem), "nope",
+	                              m.now, out, sizeof(out), err, sizeof(err)),
+	                 PKI_EPASSWORD);
+	assert_int_equal(pki_describe((const unsigned char *)"text", 4, NULL, m.now, out,
+	                              sizeof(out), err, sizeof(err)),
+	                 PKI_EUNKNOWN);
+	assert_int_equal(pki_describe((unsigned char *)m.ca_pem, strlen(m.ca_pem), NULL, m.now, out,
+	                              40, err, sizeof(err)),
+	                 PKI_ESPACE);
+}
+
+static void
+test_strerror(void **state)
+{
+	(void)state;
+	for (int code = -1; code >= -16; code--) {
+		assert_non_null(pki_strerror(code));
+		assert_string_not_equal(pki_strerror(code), "unknown pki error");
+	}
+	assert_string_equal(pki_strerror(-17), "unknown pki error");
+	assert_string_equal(pki_strerror(1), "unknown pki error");
+	assert_string_equal(pki_strerror(PKI_EPASSWORD), "wrong password");
+}
+
+/* ---- cut short ------------------------------------------------------------------------- */
+
+/* Every prefix of a valid input, placed against a guard page: no reader may read past its
+ * end or accept a truncated object. */
+static void
+prefixes(const unsigned char *p, size_t n, int pem)
+{
+	static char out[16384];
+	unsigned char der[PKI_DER_MAX];
+	struct pki_verify_result r;
+	char err[256];
+	size_t len, off;
+
+	for (size_t cut = 0; cut < n; cut++) {
+		char *g = guard_dup(p, cut);
+		const unsigned char *u = (const unsigned char *)g;
+
+		pki_detect(u, cut);
+		pki_describe(u, cut, NULL, m.now, out, sizeof(out), err, sizeof(err));
+		if (!pem) {
+			/* DER cut short is never a valid object. */
+			assert_int_not_equal(pki_cert_decode(u, cut, der, sizeof(der), &len), 0);
+			assert_int_not_equal(pki_csr_decode(u, cut, der, sizeof(der), &len), 0);
+			assert_int_not_equal(pki_key_decode(u, cut, NULL, der, sizeof(der), &len),
+			                     0);
+		} else {
+			pki_cert_decode(u, cut, der, sizeof(der), &len);
+			pki_csr_decode(u, cut, der, sizeof(der), &len);
+			pki_key_decode(u, cut, NULL, der, sizeof(der), &len);
+			off = 0;
+			while (pki_cert_next(u, cut, &off, der, sizeof(der), &len) == 1)
+				;
+			pki_key_is_encrypted(u, cut);
+		}
+		if (cut % 7 == 0)
+			verify((const unsigned char *)m.ca_pem, strlen(m.ca_pem), u, cut,
+			       "localhost", 1, &r);
+		guard_free(g, cut);
+	}
+}
+
+static void
+test_truncated(void **state)
+{
+	unsigned char der[PKI_DER_MAX];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(
+	    pki_cert_decode((unsigned char *)m.ca_pem, strlen(m.ca_pem), der, sizeof(der), &len),
+	    0);
+	prefixes(der, len, 0);
+	assert_int_equal(
+	    pki_csr_decode((unsigned char *)m.csr_pem, strlen(m.csr_pem), der, sizeof(der), &len),
+	    0);
+	prefixes(der, len, 0);
+	prefixes(m.leaf_key, m.leaf_key_len, 0);
+	prefixes((unsigned char *)m.ca_pem, strlen(m.ca_pem), 1);
+	prefixes((unsigned char *)m.csr_pem, strlen(m.csr_pem), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_der_lengths),
+	    cmocka_unit_test(test_der_integers_and_bits),
+	    cmocka_unit_test(test_der_times),
+	    cmocka_unit_test(test_oid_text),
+	    cmocka_unit_test(test_pem),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_sans),
+	    cmocka_unit_test(test_time_parse),
+	    cmocka_unit_test(test_key_roundtrip),
+	    cmocka_unit_test(test_key_garbage),
+	    cmocka_unit_test(test_key_legacy_wrong_password),
+	    cmocka_unit_test(test_key_rsa),
+	    cmocka_unit_test(test_ca),
+	    cmocka_unit_test(test_csr),
+	    cmocka_unit_test(test_sign),
+	    cmocka_unit_test(test_sign_without_san),
+	    cmocka_unit_test(test_verify),
+	    cmocka_unit_test(test_describe),
+	    cmocka_unit_test(test_strerror),
+	    cmocka_unit_test(test_truncated),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
