@@ -171,6 +171,9 @@ int pki_pem_next(const unsigned char *in, size_t len, size_t *offset, const char
                  int *which, unsigned char *der, size_t cap, size_t *derlen);
 /* 1 if in looks like PEM (has a "-----BEGIN " line). */
 int pki_pem_is(const unsigned char *in, size_t len);
+/* 1 if a PEM block of in carries "Proc-Type: 4,ENCRYPTED" among its RFC 1421 header lines
+ * (the legacy encrypted key format); the same bytes elsewhere (a DER subject) do not count. */
+int pki_pem_legacy_encrypted(const unsigned char *in, size_t len);
 /* Wrap DER as PEM with label; NUL-terminated; 64-column lines. Returns 0 or PKI_ESPACE. */
 int pki_pem_encode(const unsigned char *der, size_t len, const char *label, char *pem, size_t cap,
                    size_t *pemlen);

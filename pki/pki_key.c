@@ -284,7 +284,10 @@ pki_spki_parse(const struct pki_der *all, struct pki_spki *s)
 	if (pki_der_peek(&alg) == PKI_DER_OID) {
 		struct pki_tlv param;
 
-		pki_der_get(&alg, PKI_DER_OID, &param);
+		/* A parameter that does not parse makes the key unreadable, not a view of
+		 * whatever the stack held (found by fuzzing). */
+		if (pki_der_get(&alg, PKI_DER_OID, &param) < 0)
+			return -1;
 		s->param = param.v;
 	}
 	if (bits.v.len < 2 || bits.v.p[0] != 0)
@@ -548,7 +551,7 @@ static const char *const key_labels[] = {"ENCRYPTED PRIVATE KEY", "PRIVATE KEY",
 static int
 is_legacy_encrypted(const unsigned char *in, size_t len)
 {
-	return memmem(in, len, "Proc-Type: 4,ENCRYPTED", 22) != NULL;
+	return pki_pem_legacy_encrypted(in, len);
 }
 
 /* EncryptedPrivateKeyInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }, while a

@@ -64,6 +64,33 @@ pki_pem_is(const unsigned char *in, size_t len)
 	return find(in, len, "-----BEGIN ") != NULL;
 }
 
+int
+pki_pem_legacy_encrypted(const unsigned char *in, size_t len)
+{
+	static const char hdr[] = "Proc-Type: 4,ENCRYPTED";
+	const unsigned char *p = in, *end = in + len;
+
+	while ((p = find(p, (size_t)(end - p), "-----BEGIN ")) != NULL) {
+		/* Headers follow the BEGIN line, each "Name: value", up to a blank line. */
+		const unsigned char *line = memchr(p, '\n', (size_t)(end - p));
+
+		while (line != NULL && ++line < end) {
+			const unsigned char *eol = memchr(line, '\n', (size_t)(end - line));
+			size_t n = (size_t)((eol ? eol : end) - line);
+
+			if (n > 0 && line[n - 1] == '\r')
+				n--;
+			if (n == 0 || memchr(line, ':', n) == NULL)
+				break;
+			if (n >= sizeof(hdr) - 1 && memcmp(line, hdr, sizeof(hdr) - 1) == 0)
+				return 1;
+			line = eol;
+		}
+		p += 11;
+	}
+	return 0;
+}
+
 static int
 b64_value(unsigned char c)
 {

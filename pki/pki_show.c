@@ -36,7 +36,7 @@ pki_detect(const unsigned char *in, size_t len)
 	struct pki_key k;
 	int rc;
 
-	if (memmem(in, len, "Proc-Type: 4,ENCRYPTED", 22) != NULL)
+	if (pki_pem_legacy_encrypted(in, len))
 		return PKI_KIND_ENCRYPTED_KEY;
 	if (pki_pem_is(in, len)) {
 		/* The first block we know decides; "EC PARAMETERS" and the like are skipped. */
@@ -349,7 +349,7 @@ describe_key(const unsigned char *in, size_t len, const char *password, char *ou
 
 	if (enc) {
 		pki_appendf(out, cap, used, "private key, encrypted (");
-		if (memmem(in, len, "Proc-Type: 4,ENCRYPTED", 22) != NULL) {
+		if (pki_pem_legacy_encrypted(in, len)) {
 			pki_appendf(out, cap, used, "legacy OpenSSL PEM, %s; the tutorial's format",
 			            dek_cipher(in, len));
 		} else {
