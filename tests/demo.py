@@ -171,7 +171,7 @@ def main():
         sh("echo 'secret_password' > ca-password && echo 'server_password' > server-password", "terminal 1")
         sh("squirrel-pki key --out ca-private-key.pem --password-file ca-password", "terminal 1")
         sh("squirrel-pki ca --key ca-private-key.pem --password-file ca-password --out ca-public-key.pem "
-           "--country US --state Maryland --locality Baltimore --org 'My Company' --cn 'My CA Company'",
+           "--country US --state Maryland --locality Baltimore --org 'My CA Company' --cn my-ca.com",
            "terminal 1")
         sh("squirrel-pki key --out server-private-key.pem --password-file server-password", "terminal 1")
         sh("squirrel-pki csr --key server-private-key.pem --password-file server-password "
