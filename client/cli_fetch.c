@@ -16,26 +16,18 @@
 
 #include "addr.h"
 #include "cli.h"
+#include "clock.h"
 #include "http.h"
 #include "transport.h"
 
 /* Head and body, with room for the largest head the parser accepts. */
 static char rbuf[HTTP_MAX_HEAD + CLI_MAX_BODY + 1];
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Give the socket what is left of the budget; 0 when nothing is left. */
 static int
 arm(int fd, int64_t deadline)
 {
-	int64_t left = deadline - mono_ms();
+	int64_t left = deadline - clock_ms();
 	struct timeval tv;
 
 	if (left <= 0)
@@ -66,7 +58,7 @@ connect_one(const struct addrinfo *ai, int64_t deadline, int *fd_out)
 		p.fd = fd;
 		p.events = POLLOUT;
 		for (;;) {
-			int64_t left = deadline - mono_ms();
+			int64_t left = deadline - clock_ms();
 			int n = left > 0 ? poll(&p, 1, (int)left) : 0;
 
 			if (n < 0 && errno == EINTR)
@@ -366,7 +358,7 @@ int
 cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx,
 	  struct cli_result *res, char *err, size_t errlen)
 {
-	int64_t deadline = mono_ms() + o->timeout_ms;
+	int64_t deadline = clock_ms() + o->timeout_ms;
 	char req[URL_PATH_MAX + sizeof(u->authority) + 128];
 	struct tr t;
 	int fd = -1, rc, n;

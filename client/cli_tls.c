@@ -10,17 +10,7 @@
 #include "fs.h"
 #include "pass.h"
 #include "pki.h"
-
-/* The same modern set the server offers: forward-secret AEAD suites only. */
-static const char cipher_list[] = "TLS13-AES128-GCM-SHA256:"
-				  "TLS13-AES256-GCM-SHA384:"
-				  "TLS13-CHACHA20-POLY1305-SHA256:"
-				  "ECDHE-ECDSA-AES128-GCM-SHA256:"
-				  "ECDHE-RSA-AES128-GCM-SHA256:"
-				  "ECDHE-ECDSA-AES256-GCM-SHA384:"
-				  "ECDHE-RSA-AES256-GCM-SHA384:"
-				  "ECDHE-ECDSA-CHACHA20-POLY1305:"
-				  "ECDHE-RSA-CHACHA20-POLY1305";
+#include "tls_policy.h"
 
 static unsigned char file_buf[CLI_MAX_CAFILE];
 
@@ -136,7 +126,6 @@ load_identity(WOLFSSL_CTX *ctx, const struct cli_opts *o, char *err, size_t errl
 int
 cli_tls_ctx(const struct cli_opts *o, WOLFSSL_CTX **out, char *err, size_t errlen)
 {
-	static int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1};
 	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
 	int rc = CLI_OK;
 
@@ -144,10 +133,7 @@ cli_tls_ctx(const struct cli_opts *o, WOLFSSL_CTX **out, char *err, size_t errle
 		snprintf(err, errlen, "cannot create a TLS context");
 		return CLI_FAIL;
 	}
-	if (wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS ||
-	    wolfSSL_CTX_set_cipher_list(ctx, cipher_list) != WOLFSSL_SUCCESS ||
-	    wolfSSL_CTX_set_groups(ctx, groups, (int)(sizeof(groups) / sizeof(groups[0]))) !=
-		    WOLFSSL_SUCCESS) {
+	if (tls_policy_apply(ctx) < 0) {
 		snprintf(err, errlen, "cannot configure TLS versions, suites or groups");
 		rc = CLI_FAIL;
 	}

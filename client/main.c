@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "fernet.h"
 #include "msg.h"
+#include "opt.h"
 #include "pki.h"
 #include "transport.h"
 
@@ -71,17 +72,7 @@ struct args {
 static int
 parse_seconds(const char *opt, const char *v, long *out)
 {
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 86400 * 366) {
-		msg_error("%s: expected a whole number of seconds, got '%s'", opt, v);
-		return -1;
-	}
-	*out = n;
-	return 0;
+	return opt_number(opt, v, 1, 86400L * 366, out);
 }
 
 static int

@@ -10,21 +10,13 @@
 #include <wolfssl/wolfcrypt/random.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "conn.h"
 #include "srv.h"
 
 #define STEP_AGAIN (-1)
 /* Bytes a closing connection may still send us before we stop listening (lingering close). */
 #define LINGER_MAX (256 * 1024)
-
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int64_t
 wall_sec(void)
@@ -159,7 +151,7 @@ answer(struct srv *s, struct conn *c, enum resp_id id, const char *why)
 		char peer[ADDR_TEXT_MAX];
 
 		alog_request(&s->log, wall_sec(), peer_text(c, peer), q->method, q->method_len,
-			     q->target, q->target_len, r->status, body, now_us() - c->req_start_us,
+			     q->target, q->target_len, r->status, body, clock_us() - c->req_start_us,
 			     why);
 	}
 	return 0;
@@ -231,7 +223,7 @@ step_handshake(struct srv *s, struct conn *c)
 	if (r == TR_NOT_TLS) {
 		/* Plain HTTP on the TLS port: answer in plain text, as nginx does. */
 		tr_downgrade(&c->t);
-		c->req_start_us = now_us();
+		c->req_start_us = clock_us();
 		if (answer(s, c, RESP_400_PLAIN_ON_TLS, "plain HTTP sent to the HTTPS port") < 0)
 			return 0;
 		c->state = CONN_WRITE;
@@ -283,7 +275,7 @@ step_read_head(struct srv *s, struct conn *c)
 					return STEP_AGAIN;
 				}
 				http_request_init(&c->req);
-				c->req_start_us = now_us();
+				c->req_start_us = clock_us();
 				continue;
 			}
 			if (r == HTTP_INVALID)
@@ -315,7 +307,7 @@ step_read_head(struct srv *s, struct conn *c)
 			/* Plain sockets only: TLS may hold decrypted bytes back (tr_pending). */
 			c->drained = (size_t)n < room && c->t.ssl == NULL;
 			if (c->in_len == c->in_off) {
-				c->req_start_us = now_us();
+				c->req_start_us = clock_us();
 				if (c->idle) {
 					/* The first byte after an idle wait starts the head deadline;
 					 * later bytes never extend it. */
@@ -375,7 +367,7 @@ step_read_body(struct srv *s, struct conn *c)
 		}
 		if (!c->body_chunked && c->body_left == 0) {
 			http_request_init(&c->req);
-			c->req_start_us = now_us();
+			c->req_start_us = clock_us();
 			c->state = CONN_READ_HEAD;
 			return STEP_AGAIN;
 		}
@@ -431,7 +423,7 @@ step_write(struct srv *s, struct conn *c)
 	c->state = CONN_READ_HEAD;
 	if (c->in_off < c->in_len) {
 		c->deadline_ms = s->now_ms + s->cfg->header_ms;
-		c->req_start_us = now_us();
+		c->req_start_us = clock_us();
 	} else {
 		c->idle = 1;
 		c->deadline_ms = s->now_ms + s->cfg->idle_ms;

@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "msg.h"
+#include "opt.h"
 #include "pass.h"
 #include "srv.h"
 #include "srv_tls.h"
@@ -83,15 +84,10 @@ install_signals(void)
 static int
 parse_seconds(const char *opt, const char *v, int max, int *ms)
 {
-	char *end;
 	long n;
 
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > max) {
-		msg_error("%s: expected a whole number of seconds from 1 to %d, got '%s'", opt, max, v);
+	if (opt_number(opt, v, 1, max, &n) < 0)
 		return -1;
-	}
 	*ms = (int)n * 1000;
 	return 0;
 }
@@ -99,15 +95,10 @@ parse_seconds(const char *opt, const char *v, int max, int *ms)
 static int
 parse_count(const char *opt, const char *v, int max, int *out)
 {
-	char *end;
 	long n;
 
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > max) {
-		msg_error("%s: expected a number from 1 to %d, got '%s'", opt, max, v);
+	if (opt_number(opt, v, 1, max, &n) < 0)
 		return -1;
-	}
 	*out = (int)n;
 	return 0;
 }

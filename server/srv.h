@@ -99,9 +99,6 @@ int srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, si
 int srv_loop(struct srv *s);
 void srv_free(struct srv *s);
 
-/* Monotonic milliseconds. */
-int64_t srv_clock_ms(void);
-
 /* Open the listening socket for "HOST:PORT". fd, or -1 with err filled. */
 int srv_listen(const char *hostport, int reuseport, char *err, size_t errlen);
 

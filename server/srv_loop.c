@@ -20,19 +20,11 @@
 #include <wolfssl/wolfcrypt/random.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "conn.h"
 #include "srv.h"
 
 volatile sig_atomic_t srv_stop_requested, srv_reload_requested;
-
-int64_t
-srv_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 srv_listen(const char *hostport, int reuseport, char *err, size_t errlen)
@@ -191,7 +183,7 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 				s->max_response = len;
 		}
 	alog_init(&s->log, STDERR_FILENO, cfg->quiet);
-	s->now_ms = srv_clock_ms();
+	s->now_ms = clock_ms();
 	s->next_sweep_ms = s->now_ms + SRV_TICK_MS;
 	return 0;
 }
@@ -293,7 +285,7 @@ srv_loop(struct srv *s)
 	for (;;) {
 		int timeout, n;
 
-		s->now_ms = srv_clock_ms();
+		s->now_ms = clock_ms();
 		if (srv_stop_requested && !s->stopping)
 			begin_stop(s);
 		if (srv_reload_requested) {
@@ -314,7 +306,7 @@ srv_loop(struct srv *s)
 			alog_flush(&s->log);
 			return 1;
 		}
-		s->now_ms = srv_clock_ms();
+		s->now_ms = clock_ms();
 		resp_tick(&s->resp, (int64_t)time(NULL));
 		if (n > 0 && s->pfd[0].fd >= 0 && (s->pfd[0].revents & POLLIN)) {
 			n--;

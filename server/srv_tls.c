@@ -13,20 +13,11 @@
 #include "pki.h"
 #include "srv.h"
 #include "srv_tls.h"
+#include "tls_policy.h"
 
 /* Certificate chains and keys are a few KiB; anything near this is not one. */
 #define TLS_FILE_MAX (256 * 1024)
 
-/* Forward-secret AEAD suites only, strongest-and-fastest first: the server's order wins. */
-static const char cipher_list[] = "TLS13-AES128-GCM-SHA256:"
-				  "TLS13-AES256-GCM-SHA384:"
-				  "TLS13-CHACHA20-POLY1305-SHA256:"
-				  "ECDHE-ECDSA-AES128-GCM-SHA256:"
-				  "ECDHE-RSA-AES128-GCM-SHA256:"
-				  "ECDHE-ECDSA-AES256-GCM-SHA384:"
-				  "ECDHE-RSA-AES256-GCM-SHA384:"
-				  "ECDHE-ECDSA-CHACHA20-POLY1305:"
-				  "ECDHE-RSA-CHACHA20-POLY1305";
 
 /*
  * Session tickets are sealed with a key drawn once per server, before workers are forked, so
@@ -258,7 +249,6 @@ int
 srv_tls_ctx(const struct srv_config *cfg, const char *password, WOLFSSL_CTX **out, char *err,
 	    size_t errlen)
 {
-	static int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1};
 	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
 	size_t cert_len = 0;
 	int rc;
@@ -267,10 +257,7 @@ srv_tls_ctx(const struct srv_config *cfg, const char *password, WOLFSSL_CTX **ou
 		snprintf(err, errlen, "cannot create a TLS context");
 		return SRV_TLS_EINTERNAL;
 	}
-	if (wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS ||
-	    wolfSSL_CTX_set_cipher_list(ctx, cipher_list) != WOLFSSL_SUCCESS ||
-	    wolfSSL_CTX_set_groups(ctx, groups, (int)(sizeof(groups) / sizeof(groups[0]))) !=
-		    WOLFSSL_SUCCESS) {
+	if (tls_policy_apply(ctx) < 0) {
 		snprintf(err, errlen, "cannot configure TLS versions, suites or groups");
 		wolfSSL_CTX_free(ctx);
 		return SRV_TLS_EINTERNAL;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "msg.h"
 #include "srv.h"
 #include "srv_workers.h"
@@ -82,10 +83,10 @@ srv_supervise(int n, int (*run)(int i, void *arg), void (*on_hup)(void *arg), vo
 	sigprocmask(SIG_BLOCK, &set, &old);
 	for (int i = 0; i < n; i++) {
 		w[i].pid = spawn(i, &old, run, arg);
-		w[i].started_ms = srv_clock_ms();
+		w[i].started_ms = clock_ms();
 	}
 	for (;;) {
-		int64_t now = srv_clock_ms(), wait_ms = -1;
+		int64_t now = clock_ms(), wait_ms = -1;
 		struct timespec ts;
 		siginfo_t info;
 		pid_t pid;
@@ -108,7 +109,7 @@ srv_supervise(int n, int (*run)(int i, void *arg), void (*on_hup)(void *arg), vo
 		if (sig == SIGTERM || sig == SIGINT) {
 			if (!stopping) {
 				stopping = 1;
-				kill_ms = srv_clock_ms() + SRV_STOP_MS + KILL_GRACE_MS;
+				kill_ms = clock_ms() + SRV_STOP_MS + KILL_GRACE_MS;
 				forward(w, n, SIGTERM);
 			}
 		} else if (sig == SIGHUP && !stopping) {
@@ -126,12 +127,12 @@ srv_supervise(int n, int (*run)(int i, void *arg), void (*on_hup)(void *arg), vo
 					break;
 				}
 				describe_exit(i, pid, status);
-				w[i].restart_ms = srv_clock_ms() - w[i].started_ms < RESTART_BACKOFF_MS
-							  ? srv_clock_ms() + RESTART_BACKOFF_MS
-							  : srv_clock_ms();
+				w[i].restart_ms = clock_ms() - w[i].started_ms < RESTART_BACKOFF_MS
+							  ? clock_ms() + RESTART_BACKOFF_MS
+							  : clock_ms();
 			}
 		}
-		now = srv_clock_ms();
+		now = clock_ms();
 		for (int i = 0; i < n && !stopping; i++) {
 			if (w[i].pid == 0 && w[i].restart_ms && w[i].restart_ms <= now) {
 				w[i].restart_ms = 0;

@@ -1,0 +1,28 @@
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include "tls_policy.h"
+
+/* No CBC, no static RSA key exchange, no finite-field DH: forward secrecy and AEAD only. */
+static const char ciphers[] = "TLS13-AES128-GCM-SHA256:"
+			      "TLS13-AES256-GCM-SHA384:"
+			      "TLS13-CHACHA20-POLY1305-SHA256:"
+			      "ECDHE-ECDSA-AES128-GCM-SHA256:"
+			      "ECDHE-RSA-AES128-GCM-SHA256:"
+			      "ECDHE-ECDSA-AES256-GCM-SHA384:"
+			      "ECDHE-RSA-AES256-GCM-SHA384:"
+			      "ECDHE-ECDSA-CHACHA20-POLY1305:"
+			      "ECDHE-RSA-CHACHA20-POLY1305";
+
+int
+tls_policy_apply(WOLFSSL_CTX *ctx)
+{
+	static int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1};
+
+	if (wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_set_cipher_list(ctx, ciphers) != WOLFSSL_SUCCESS ||
+	    wolfSSL_CTX_set_groups(ctx, groups, (int)(sizeof(groups) / sizeof(groups[0]))) !=
+		    WOLFSSL_SUCCESS)
+		return -1;
+	return 0;
+}
