@@ -188,51 +188,78 @@ value_text(unsigned char tag, const struct pki_der *v, char *buf, size_t cap, si
 	}
 }
 
+/* A walk over a Name's attributes (RDNs and the AttributeTypeAndValues inside each), in order. */
+struct name_walk {
+	struct pki_der rdns, atvs;
+};
+
+static int
+name_start(const struct pki_der *name, struct name_walk *w)
+{
+	struct pki_der in = *name;
+	struct pki_tlv t;
+
+	if (pki_der_get(&in, PKI_DER_SEQ, &t) < 0)
+		return -1;
+	w->rdns = t.v;
+	w->atvs.p = NULL;
+	w->atvs.len = 0;
+	return 0;
+}
+
+/* 1 with the next attribute's type and value, 0 at the end, -1 on malformed DER. */
+static int
+name_next(struct name_walk *w, struct pki_tlv *oid, struct pki_tlv *val)
+{
+	struct pki_tlv set, atv;
+	struct pki_der a;
+
+	while (w->atvs.len == 0) {
+		if (w->rdns.len == 0)
+			return 0;
+		if (pki_der_get(&w->rdns, PKI_DER_SET, &set) < 0)
+			return -1;
+		w->atvs = set.v;
+	}
+	if (pki_der_get(&w->atvs, PKI_DER_SEQ, &atv) < 0)
+		return -1;
+	a = atv.v;
+	if (pki_der_get(&a, PKI_DER_OID, oid) < 0 || pki_der_next(&a, val) < 0)
+		return -1;
+	return 1;
+}
+
 int
 pki_name_text(const struct pki_der *name, char *buf, size_t cap)
 {
-	struct pki_der in = *name, rdns;
-	struct pki_tlv t;
+	struct name_walk w;
+	struct pki_tlv oid, val;
 	size_t used = 0;
-	int first = 1;
+	int first = 1, r;
 
 	if (cap == 0)
 		return -1;
 	buf[0] = '\0';
-	if (pki_der_get(&in, PKI_DER_SEQ, &t) < 0)
+	if (name_start(name, &w) < 0)
 		return -1;
-	rdns = t.v;
-	while (rdns.len > 0) {
-		struct pki_tlv set;
-		struct pki_der atvs;
+	while ((r = name_next(&w, &oid, &val)) == 1) {
+		const char *label = NULL;
+		char dotted[64];
 
-		if (pki_der_get(&rdns, PKI_DER_SET, &set) < 0)
-			return -1;
-		atvs = set.v;
-		while (atvs.len > 0) {
-			struct pki_tlv atv, oid, val;
-			struct pki_der a;
-			const char *label = NULL;
-			char dotted[64];
-
-			if (pki_der_get(&atvs, PKI_DER_SEQ, &atv) < 0)
+		for (size_t i = 0; i < sizeof(attr_labels) / sizeof(attr_labels[0]); i++)
+			if (pki_der_oid_eq(&oid.v, attr_labels[i].oid, attr_labels[i].len))
+				label = attr_labels[i].label;
+		if (label == NULL) {
+			if (pki_der_oid_text(&oid.v, dotted, sizeof(dotted)) < 0)
 				return -1;
-			a = atv.v;
-			if (pki_der_get(&a, PKI_DER_OID, &oid) < 0 || pki_der_next(&a, &val) < 0)
-				return -1;
-			for (size_t i = 0; i < sizeof(attr_labels) / sizeof(attr_labels[0]); i++)
-				if (pki_der_oid_eq(&oid.v, attr_labels[i].oid, attr_labels[i].len))
-					label = attr_labels[i].label;
-			if (label == NULL) {
-				if (pki_der_oid_text(&oid.v, dotted, sizeof(dotted)) < 0)
-					return -1;
-				label = dotted;
-			}
-			pki_appendf(buf, cap, &used, "%s%s=", first ? "" : ", ", label);
-			value_text(val.tag, &val.v, buf, cap, &used);
-			first = 0;
+			label = dotted;
 		}
+		pki_appendf(buf, cap, &used, "%s%s=", first ? "" : ", ", label);
+		value_text(val.tag, &val.v, buf, cap, &used);
+		first = 0;
 	}
+	if (r < 0)
+		return -1;
 	if (used >= cap) {
 		buf[cap - 1] = '\0';
 		return -1;
@@ -243,45 +270,28 @@ pki_name_text(const struct pki_der *name, char *buf, size_t cap)
 int
 pki_name_cn(const struct pki_der *name, char *buf, size_t cap)
 {
-	struct pki_der in = *name, rdns;
-	struct pki_tlv t;
-	int found = 0;
+	struct name_walk w;
+	struct pki_tlv oid, val;
+	int found = 0, r;
 
 	if (cap == 0)
 		return -1;
 	buf[0] = '\0';
-	if (pki_der_get(&in, PKI_DER_SEQ, &t) < 0)
+	if (name_start(name, &w) < 0)
 		return -1;
-	rdns = t.v;
-	while (rdns.len > 0) {
-		struct pki_tlv set;
-		struct pki_der atvs;
+	while ((r = name_next(&w, &oid, &val)) == 1) {
+		if (PKI_OID_EQ(&oid.v, PKI_OID_CN)) {
+			size_t used = 0;
 
-		if (pki_der_get(&rdns, PKI_DER_SET, &set) < 0)
-			return -1;
-		atvs = set.v;
-		while (atvs.len > 0) {
-			struct pki_tlv atv, oid, val;
-			struct pki_der a;
-
-			if (pki_der_get(&atvs, PKI_DER_SEQ, &atv) < 0)
-				return -1;
-			a = atv.v;
-			if (pki_der_get(&a, PKI_DER_OID, &oid) < 0 || pki_der_next(&a, &val) < 0)
-				return -1;
-			if (PKI_OID_EQ(&oid.v, PKI_OID_CN)) {
-				size_t used = 0;
-
-				/* RFC 6125 §6.4.4: the most specific CN is the last one. */
-				buf[0] = '\0';
-				value_text(val.tag, &val.v, buf, cap, &used);
-				if (used >= cap)
-					buf[cap - 1] = '\0';
-				found = 1;
-			}
+			/* RFC 6125 §6.4.4: the most specific CN is the last one. */
+			buf[0] = '\0';
+			value_text(val.tag, &val.v, buf, cap, &used);
+			if (used >= cap)
+				buf[cap - 1] = '\0';
+			found = 1;
 		}
 	}
-	return found;
+	return r < 0 ? -1 : found;
 }
 
 int
