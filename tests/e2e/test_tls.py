@@ -385,3 +385,38 @@ def test_hostile_bytes_over_tls(tls_server, pki):
         c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         c.close()
     assert requests.get(https(tls_server), verify=pki.ca_cert, timeout=5).text == SECRET
+
+
+def test_server_asks_for_the_key_password_on_a_terminal(pki, tmp_path):
+    """As uWSGI and OpenSSL do for the tutorial: the prompt names the key, input is not echoed."""
+    import pty
+    import select
+    from conftest import free_port, wait_port
+    cert, key = pki.leaf("prompted", password="hazelnut")
+    port = free_port()
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(prog("squirrel-server")[-1], ["squirrel-server", "--mode", "tls", "--cert", cert,
+                                              "--key", key, "--listen", f"127.0.0.1:{port}", "--quiet"])
+    try:
+        seen = b""
+        deadline = time.monotonic() + 20
+        while b"pass phrase" not in seen and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.5)[0]:
+                seen += os.read(fd, 1024)
+        assert f"Enter PEM pass phrase for {key}: ".encode() in seen
+        os.write(fd, b"hazelnut\n")
+        wait_port(port, timeout=20)
+        r = run("squirrel-client", "--raw", "--cacert", pki.ca_cert, f"https://localhost:{port}/")
+        assert (r.returncode, r.stdout) == (0, SECRET)
+        time.sleep(0.2)
+        while select.select([fd], [], [], 0.1)[0]:
+            try:
+                seen += os.read(fd, 1024)
+            except OSError:
+                break
+        assert b"hazelnut" not in seen  # never echoed
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+        os.close(fd)
