@@ -60,7 +60,7 @@ LDLIBS = $(WOLFSSL_LIBS)
 PROGRAMS := $(BIN)/squirrel-server $(BIN)/squirrel-client $(BIN)/squirrel-pki $(BIN)/squirrel-tap
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test check-unit check-e2e demo bench fuzz lint hostile audit install clean FORCE
+.PHONY: all deps test check-unit check-e2e demo bench bench-both fuzz lint hostile audit install clean FORCE
 all: $(PROGRAMS)
 
 # Missing Debian packages are installed (as root) or named (otherwise) before anything compiles.
@@ -131,7 +131,14 @@ $(BUILD)/bench/%: $(call obj,tests/bench/%.c) $(LIBS)
 bench: $(PROGRAMS) $(BENCHES)
 	@sh .ci/deps bench
 	SQUIRREL_BIN=$(abspath $(BIN)) BENCH_BIN=$(abspath $(BUILD)/bench) \
-		$(PYTHON) tests/bench/bench.py $(if $(QUICK),--quick)
+		$(PYTHON) tests/bench/bench.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY)) \
+		$(if $(WORKERS),--workers $(WORKERS))
+
+# Both wolfSSL builds side by side in one run: Debian's, and the one with x86-64 assembly.
+bench-both:
+	$(MAKE) WOLFSSL=source BUILD=build/source BIN=build/source/bin all \
+		$(patsubst tests/bench/%.c,build/source/bench/%,$(BENCH_SRC))
+	SQUIRREL_BIN_ALT=$(CURDIR)/build/source/bin BENCH_BIN_ALT=$(CURDIR)/build/source/bench $(MAKE) bench
 
 # make WOLFSSL=source: wolfSSL 5.5.4 from Debian's source package, with its x86-64 assembly.
 ifeq ($(WOLFSSL),source)
