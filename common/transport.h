@@ -92,6 +92,9 @@ tr_shutdown(struct tr *t)
 /* Free the session and close the socket. The tr may be initialised again afterwards. */
 void tr_close(struct tr *t);
 
+/* 1 if bytes from the peer wait unread, in the socket or inside the TLS session. */
+int tr_unread(struct tr *t);
+
 /*
  * Before closing: drop whatever already waits in the socket (the peer's close_notify), without
  * waiting for more. Closing with unread bytes makes the kernel send a reset instead of a FIN.

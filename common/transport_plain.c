@@ -88,6 +88,14 @@ tr_downgrade(struct tr *t)
 	t->server = (unsigned char)server;
 }
 
+int
+tr_unread(struct tr *t)
+{
+	char b;
+
+	return tr_pending(t) || recv(t->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 void
 tr_drain(struct tr *t)
 {

@@ -194,7 +194,7 @@ accept_all(struct srv *s)
 	while (s->nfree > 0) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		int one = 1, fd, i;
+		int fd, i;
 
 		fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
@@ -209,8 +209,6 @@ accept_all(struct srv *s)
 				   strerror(errno));
 			return;
 		}
-		/* Answers leave in one write each; never hold them for Nagle. */
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		i = s->free_slots[--s->nfree];
 		s->nactive++;
 		s->pfd[1 + i].fd = fd;
