@@ -23,7 +23,8 @@
 
 /* Limits, with nginx-like sizes: generous for real clients, small enough that a slot's
  * buffer is bounded. A request line longer than HTTP_MAX_LINE is 414; a head longer than
- * HTTP_MAX_HEAD or with more than HTTP_MAX_FIELDS fields is 431. */
+ * HTTP_MAX_HEAD (counting any empty lines before it) or with more than HTTP_MAX_FIELDS
+ * fields is 431. */
 #define HTTP_MAX_LINE 8192
 #define HTTP_MAX_HEAD 16384
 #define HTTP_MAX_FIELDS 100

@@ -251,7 +251,9 @@ http_scan_head(const char *buf, size_t len, struct http_scan *s,
 			s->in_head = 1;
 			continue;
 		}
-		if (s->pos - s->start > HTTP_MAX_HEAD)
+		/* From the buffer's start: skipped empty lines count too, so a message never
+		 * outgrows a buffer of HTTP_MAX_HEAD plus room to spare (found by hostile tests). */
+		if (s->pos > HTTP_MAX_HEAD)
 			return v->fail(m, 431, "header section too large");
 		if (le == ls)
 			return 1;
@@ -268,7 +270,7 @@ http_scan_head(const char *buf, size_t len, struct http_scan *s,
 	/* A CR already received belongs to the line end, not to the line. */
 	if (!s->in_head && len - s->line - s->cr > HTTP_MAX_LINE)
 		return v->fail(m, 414, v->line_too_long);
-	if (len - s->start > HTTP_MAX_HEAD)
+	if (len > HTTP_MAX_HEAD)
 		return v->fail(m, 431, "header section too large");
 	return HTTP_PARTIAL;
 }

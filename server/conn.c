@@ -305,6 +305,13 @@ step_read_head(struct srv *s, struct conn *c)
 			c->in_off = 0;
 		}
 		size_t room = BUF_SIZE - c->in_len;
+
+		if (room == 0) {
+			/* Cannot happen while the parser decides within HTTP_MAX_HEAD; if it ever
+			 * does, answer rather than mistake a zero-byte read for the peer leaving. */
+			c->req.reject = 431;
+			return on_reject(s, c);
+		}
 		ssize_t n = tr_read(&c->t, c->in->data + c->in_len, room);
 
 		if (n > 0) {

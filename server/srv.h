@@ -71,7 +71,9 @@ struct srv {
 	int nactive; /* slots in use */
 	int high;    /* highest slot index in use + 1: poll() looks no further */
 	struct conn *conns;
-	int *free_slots; /* stack of free slot indices */
+	uint64_t *free_map; /* bit i set: slot i is free; the lowest free slot is taken first,
+			     * so poll() looks at a prefix about as long as the connections */
+	int free_hint;      /* no free slot in the words below this one */
 	int nfree;
 	int npending;       /* slots whose transport holds bytes poll() cannot see */
 	struct pollfd *pfd; /* [0] listener, [1 + i] slot i */

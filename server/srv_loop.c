@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,10 +93,35 @@ slot_free(struct srv *s, int i)
 	s->pfd[1 + i].fd = -1;
 	s->pfd[1 + i].events = 0;
 	s->pfd[1 + i].revents = 0;
-	s->free_slots[s->nfree++] = i;
+	s->free_map[i / 64] |= UINT64_C(1) << (i % 64);
+	if (i / 64 < s->free_hint)
+		s->free_hint = i / 64;
+	s->nfree++;
 	s->nactive--;
 	while (s->high > 0 && s->pfd[s->high].fd < 0)
 		s->high--;
+}
+
+/* The lowest free slot, taken; -1 if none. */
+static int
+slot_take(struct srv *s)
+{
+	int words = (s->nslots + 63) / 64;
+
+	for (int w = s->free_hint; w < words; w++) {
+		if (s->free_map[w] != 0) {
+			int i = w * 64 + __builtin_ctzll(s->free_map[w]);
+
+			s->free_map[w] &= s->free_map[w] - 1;
+			s->free_hint = w;
+			s->nfree--;
+			s->nactive++;
+			if (1 + i > s->high)
+				s->high = 1 + i;
+			return i;
+		}
+	}
+	return -1;
 }
 
 /* Record what conn_step() asked for; keep the count of TLS-pending slots exact. */
@@ -149,18 +175,18 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 		return -1;
 	}
 	s->conns = calloc((size_t)s->nslots, sizeof(*s->conns));
-	s->free_slots = calloc((size_t)s->nslots, sizeof(*s->free_slots));
+	s->free_map = calloc((size_t)(s->nslots + 63) / 64, sizeof(*s->free_map));
 	s->pfd = calloc((size_t)s->nslots + 1, sizeof(*s->pfd));
-	if (s->conns == NULL || s->free_slots == NULL || s->pfd == NULL) {
+	if (s->conns == NULL || s->free_map == NULL || s->pfd == NULL) {
 		snprintf(err, errlen, "out of memory for %d connection slots", s->nslots);
 		return -1;
 	}
-	/* Lowest slots first, so poll() looks at a short prefix of the array. */
-	for (int i = s->nslots - 1; i >= 0; i--) {
-		s->free_slots[s->nfree++] = i;
+	for (int i = 0; i < s->nslots; i++) {
+		s->free_map[i / 64] |= UINT64_C(1) << (i % 64);
 		s->pfd[1 + i].fd = -1;
 		s->conns[i].t.fd = -1;
 	}
+	s->nfree = s->nslots;
 	s->nactive = 0;
 	s->pfd[0].fd = lfd;
 	s->pfd[0].events = POLLIN;
@@ -209,12 +235,9 @@ accept_all(struct srv *s)
 				   strerror(errno));
 			return;
 		}
-		i = s->free_slots[--s->nfree];
-		s->nactive++;
+		i = slot_take(s);
 		s->pfd[1 + i].fd = fd;
 		s->pfd[1 + i].revents = 0;
-		if (1 + i > s->high)
-			s->high = 1 + i;
 		if (conn_open(s, &s->conns[i], fd, (struct sockaddr *)&ss, s->cfg->mode == SRV_TLS) < 0) {
 			slot_free(s, i);
 			continue;
@@ -261,6 +284,48 @@ begin_stop(struct srv *s)
 	}
 }
 
+/*
+ * poll() refuses more entries than RLIMIT_NOFILE (EINVAL): the limit was lowered under us
+ * (prlimit). Move connections down into free slots so the array is as short as the number
+ * of connections; if they alone exceed the limit, close the highest ones.
+ */
+static void
+fit_descriptor_limit(struct srv *s)
+{
+	struct rlimit rl;
+	int limit = INT32_MAX;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)INT32_MAX)
+		limit = (int)rl.rlim_cur;
+	for (int i = s->high - 1; i >= 0; i--) {
+		int j;
+
+		if (s->pfd[1 + i].fd < 0)
+			continue;
+		j = slot_take(s);
+		if (j < 0 || j >= i) {
+			if (j >= 0)
+				slot_free(s, j);
+			break;
+		}
+		/* A connection is plain data: no pointer into its slot exists elsewhere. */
+		s->conns[j] = s->conns[i];
+		s->pfd[1 + j] = s->pfd[1 + i];
+		s->conns[i].t.fd = -1;
+		slot_free(s, i);
+	}
+	while (s->high + 1 > limit && s->high > 0) {
+		int i = s->high - 1;
+
+		s->npending -= s->conns[i].pending;
+		conn_close(s, &s->conns[i], "closed: the descriptor limit was lowered below it");
+		slot_free(s, i);
+	}
+	alog_event(&s->log, (int64_t)time(NULL), "-", "poll() refused the slot array",
+		   "connections moved to fit the lowered descriptor limit");
+}
+
 static int
 poll_timeout(struct srv *s)
 {
@@ -299,6 +364,10 @@ srv_loop(struct srv *s)
 		timeout = poll_timeout(s);
 		alog_flush(&s->log);
 		n = poll(s->pfd, (nfds_t)s->high + 1, timeout);
+		if (n < 0 && errno == EINVAL) {
+			fit_descriptor_limit(s);
+			continue;
+		}
 		if (n < 0 && errno != EINTR) {
 			alog_event(&s->log, (int64_t)time(NULL), "-", "poll failed", strerror(errno));
 			alog_flush(&s->log);
@@ -346,9 +415,9 @@ srv_free(struct srv *s)
 	if (s->ctx != NULL)
 		wolfSSL_CTX_free(s->ctx);
 	free(s->conns);
-	free(s->free_slots);
+	free(s->free_map);
 	free(s->pfd);
 	s->conns = NULL;
 	s->pfd = NULL;
-	s->free_slots = NULL;
+	s->free_map = NULL;
 }

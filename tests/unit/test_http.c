@@ -370,6 +370,27 @@ test_limits_at_the_edge(void **state)
 	free(b);
 }
 
+/* Empty lines before the request line count toward the head limit: 8 KiB of them and a
+ * 12 KiB head would otherwise overflow a buffer sized for one head (found by hostile tests). */
+static void
+test_leading_empty_lines_count(void **state)
+{
+	size_t n;
+	char *b = build(100, 1, 12288, &n);
+	char *in = malloc(8000 + n);
+	int status;
+
+	(void)state;
+	assert_non_null(in);
+	for (size_t i = 0; i < 4000; i++)
+		memcpy(in + 2 * i, "\r\n", 2);
+	memcpy(in + 8000, b, n);
+	assert_int_equal(parse_all_ways(in, 8000 + n, &status), HTTP_INVALID);
+	assert_int_equal(status, 431);
+	free(b);
+	free(in);
+}
+
 /* A head that never ends is refused once it passes the limit, not when the peer stops. */
 static void
 test_endless_head_refused_early(void **state)
@@ -431,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_headers_iterate),
 		cmocka_unit_test(test_limits_at_the_edge),
 		cmocka_unit_test(test_endless_head_refused_early),
+		cmocka_unit_test(test_leading_empty_lines_count),
 		cmocka_unit_test(test_format),
 	};
 
