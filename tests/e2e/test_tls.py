@@ -420,3 +420,15 @@ def test_server_asks_for_the_key_password_on_a_terminal(pki, tmp_path):
         os.kill(pid, signal.SIGTERM)
         os.waitpid(pid, 0)
         os.close(fd)
+
+
+@pytest.mark.parametrize("version", ["-tls1_2", "-tls1_3"])
+def test_only_the_policy_curves(tls_server, version):
+    """X25519, P-256, P-384 only: testssl found secp256k1, brainpool and X448 accepted once."""
+    need("openssl")
+    for group in ("secp256k1", "brainpoolP256r1", "X448", "secp521r1"):
+        r = s_client(tls_server.port, version, "-groups", group)
+        assert b"Cipher is (NONE)" in r.stdout, (group, r.stdout[-300:])
+    # With an ECDSA P-256 certificate, a TLS 1.2 client must list P-256 too.
+    r = s_client(tls_server.port, version, "-groups", "P-256")
+    assert b"Server Temp Key: ECDH, prime256v1" in r.stdout
