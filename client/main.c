@@ -227,7 +227,7 @@ main(int argc, char **argv)
 	struct args a = {.o = {.timeout_ms = CLI_DEFAULT_TIMEOUT_MS}};
 	struct fernet_key keys[FERNET_MAX_KEYS];
 	char err[1024], plain[FERNET_MAX_MSG + 1];
-	const char *why, *body;
+	const char *why, *body, *secret_key;
 	size_t nkeys = 0, body_len;
 	struct cli_result res;
 	WOLFSSL_CTX *ctx = NULL;
@@ -250,7 +250,8 @@ main(int argc, char **argv)
 	}
 	if (u.scheme_implied)
 		msg_note("'%s' has no scheme; assuming http://%s", a.url, a.url);
-	if (a.fernet || (getenv("SECRET_KEY") != NULL && *getenv("SECRET_KEY") != '\0')) {
+	secret_key = getenv("SECRET_KEY");
+	if (a.fernet || (secret_key != NULL && *secret_key != '\0')) {
 		if (load_keys(keys, &nkeys) < 0)
 			return CLI_KEY;
 		a.fernet = 1;

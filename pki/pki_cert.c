@@ -198,8 +198,9 @@ pki_x509_parse(const unsigned char *der, size_t len, struct pki_x509 *x, char *e
 	x->subject = t.all;
 	if (pki_der_get(&tbs, PKI_DER_SEQ, &t) < 0 || pki_spki_parse(&t.all, &x->spki) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "unreadable public key");
-	pki_der_get(&tbs, PKI_DER_CTXP(1), &t);
-	pki_der_get(&tbs, PKI_DER_CTXP(2), &t);
+	/* issuerUniqueID [1] and subjectUniqueID [2] are optional and unused: skip them if there. */
+	(void)pki_der_get(&tbs, PKI_DER_CTXP(1), &t);
+	(void)pki_der_get(&tbs, PKI_DER_CTXP(2), &t);
 	if (pki_der_get(&tbs, PKI_DER_CTX(3), &t) == 0) {
 		struct pki_der v = t.v;
 

@@ -296,7 +296,8 @@ pkcs8_envelope(const unsigned char *der, size_t len, char *out, size_t cap, size
 		goto unknown;
 	for (size_t i = 0; i < t.v.len; i++)
 		iter = iter << 8 | t.v.p[i];
-	pki_der_get(&d, PKI_DER_INTEGER, &t);
+	/* The optional keyLength INTEGER says nothing the cipher does not: skip it if there. */
+	(void)pki_der_get(&d, PKI_DER_INTEGER, &t);
 	if (pki_der_get(&d, PKI_DER_SEQ, &t) == 0) {
 		struct pki_der p = t.v;
 

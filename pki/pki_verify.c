@@ -175,7 +175,7 @@ pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, siz
 		    same_name(&issuer.subject, &leaf.issuer)) {
 			/* Keep the issuer's DER: its views must outlive this loop. */
 			memcpy(issuerder, cader, calen1);
-			pki_x509_parse(issuerder, calen1, &issuer, NULL, 0);
+			(void)pki_x509_parse(issuerder, calen1, &issuer, NULL, 0); /* parsed above */
 			have_issuer = 1;
 		}
 		lr =

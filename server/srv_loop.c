@@ -93,9 +93,9 @@ slot_free(struct srv *s, int i)
 	s->pfd[1 + i].fd = -1;
 	s->pfd[1 + i].events = 0;
 	s->pfd[1 + i].revents = 0;
-	s->free_map[i / 64] |= UINT64_C(1) << (i % 64);
-	if (i / 64 < s->free_hint)
-		s->free_hint = i / 64;
+	s->free_map[(unsigned)i / 64] |= UINT64_C(1) << ((unsigned)i % 64);
+	if ((int)((unsigned)i / 64) < s->free_hint)
+		s->free_hint = (int)((unsigned)i / 64);
 	s->nfree++;
 	s->nactive--;
 	while (s->high > 0 && s->pfd[s->high].fd < 0)
@@ -181,7 +181,7 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 		snprintf(err, errlen, "out of memory for %d connection slots", s->nslots);
 		return -1;
 	}
-	for (int i = 0; i < s->nslots; i++) {
+	for (unsigned i = 0; i < (unsigned)s->nslots; i++) {
 		s->free_map[i / 64] |= UINT64_C(1) << (i % 64);
 		s->pfd[1 + i].fd = -1;
 		s->conns[i].t.fd = -1;

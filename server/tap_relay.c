@@ -100,6 +100,10 @@ tap_addr_parse(struct tap_addr *a, const char *hostport, char *err, size_t errle
 		snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc));
 		return -1;
 	}
+	if (res == NULL) {
+		snprintf(err, errlen, "cannot resolve '%s': no address", host);
+		return -1;
+	}
 	pick = res;
 	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
 		if (ai->ai_family == AF_INET) {
