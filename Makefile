@@ -148,14 +148,15 @@ $(WOLFSSL_DEP):
 endif
 
 # ---- assurance: bounded targets outside `make test` -------------------------------------
-# make fuzz      libFuzzer harnesses (tests/fuzz), FUZZ_SECONDS each (default 60)
+# make fuzz      libFuzzer harnesses (tests/fuzz), FUZZ_SECONDS each (default 60);
+#                HARNESS="request response" runs some of them
 # make lint      cppcheck and clang-tidy with the checked-in configuration
 # make hostile   slow senders, 10,000 idle connections, descriptor exhaustion, resets
 # make audit     testssl.sh against --mode tls
 FUZZ_SECONDS ?= 60
 fuzz:
 	@sh .ci/deps fuzz
-	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(HARNESS)
 
 lint:
 	@sh .ci/deps lint
