@@ -455,3 +455,24 @@ fernet_decrypt(const struct fernet_key *k, const char *token, size_t toklen, uin
 {
 	return fernet_decrypt_detail(k, 1, token, toklen, now, ttl, out, cap, outlen, NULL);
 }
+
+void
+fernet_ivs_init(struct fernet_ivs *p)
+{
+	p->next = FERNET_IV_BATCH;
+}
+
+int
+fernet_iv_next(struct fernet_ivs *p, WC_RNG *rng, unsigned char iv[16])
+{
+	if (p->next >= FERNET_IV_BATCH) {
+		if (wc_RNG_GenerateBlock(rng, &p->iv[0][0], (word32)sizeof(p->iv)) != 0)
+			return FERNET_ECRYPTO;
+		p->next = 0;
+	}
+	memcpy(iv, p->iv[p->next], 16);
+	/* Used once: nothing of it stays for a later reader. */
+	explicit_bzero(p->iv[p->next], 16);
+	p->next++;
+	return 0;
+}

@@ -121,6 +121,25 @@ int fernet_keys_parse(const char *text, struct fernet_key *keys, size_t max, siz
 /* Fill *k from wolfCrypt's RNG. Returns 0 or FERNET_ECRYPTO (k zeroed). */
 int fernet_key_generate(struct fernet_key *k);
 
+/*
+ * IVs for a server that makes a token per response. One DRBG call costs about the same for
+ * 16 bytes as for 1 KiB, so IVs are drawn FERNET_IV_BATCH at a time: a third of the cost of
+ * an encryption saved. They stay unpredictable: drawn from the CSPRNG, kept only in this
+ * process's memory, each used once.
+ */
+#define FERNET_IV_BATCH 64
+struct WC_RNG;
+struct fernet_ivs {
+	unsigned char iv[FERNET_IV_BATCH][16];
+	unsigned next; /* FERNET_IV_BATCH: empty */
+};
+
+/* Start empty. */
+void fernet_ivs_init(struct fernet_ivs *p);
+
+/* The next IV, refilling from rng when empty. Returns 0 or FERNET_ECRYPTO. */
+int fernet_iv_next(struct fernet_ivs *p, struct WC_RNG *rng, unsigned char iv[16]);
+
 /* Format *k as its 44-character URL-safe base64 text, NUL-terminated. */
 void fernet_key_format(const struct fernet_key *k, char out[FERNET_KEY_B64_LEN + 1]);
 

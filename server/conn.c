@@ -140,7 +140,7 @@ answer(struct srv *s, struct conn *c, enum resp_id id, const char *why)
 		size_t tlen = 0;
 
 		/* A fresh IV and timestamp per response, as Fernet requires. */
-		if (wc_RNG_GenerateBlock(s->rng, iv, sizeof(iv)) != 0 ||
+		if (fernet_iv_next(&s->ivs, s->rng, iv) != 0 ||
 		    fernet_encrypt(&s->cfg->fkey, (uint64_t)wall_sec(), iv, s->cfg->message,
 				   s->cfg->message_len, c->out->data + c->out_len,
 				   BUF_SIZE - c->out_len, &tlen) < 0 ||

@@ -87,6 +87,7 @@ struct srv {
 	struct alog log;
 	struct WOLFSSL_CTX *ctx; /* TLS mode: for new connections; replaced on SIGHUP */
 	struct WC_RNG *rng;      /* Fernet IVs */
+	struct fernet_ivs ivs;   /* drawn from rng in batches */
 	void (*on_reload)(struct srv *s); /* SIGHUP, set by main() */
 	size_t max_response;     /* the largest answer: room kept free before parsing another */
 	char scratch[4096];      /* bytes read only to be dropped (lingering close) */

@@ -192,6 +192,7 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 	s->pfd[0].events = POLLIN;
 	if (cfg->fernet) {
 		s->rng = wc_rng_new(NULL, 0, NULL);
+		fernet_ivs_init(&s->ivs);
 		if (s->rng == NULL) {
 			snprintf(err, errlen, "cannot start the random number generator");
 			return -1;

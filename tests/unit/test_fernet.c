@@ -1013,10 +1013,35 @@ test_strerror(void **state)
 	assert_string_equal(fernet_why_str(-1), "unknown");
 }
 
+/* IVs from the batch: all different over several refills, and each batch slot wiped when used. */
+static void
+test_iv_batches(void **state)
+{
+	static unsigned char seen[3 * FERNET_IV_BATCH][16];
+	struct fernet_ivs p;
+	WC_RNG rng;
+
+	(void)state;
+	assert_int_equal(wc_InitRng(&rng), 0);
+	fernet_ivs_init(&p);
+	for (size_t i = 0; i < 3 * FERNET_IV_BATCH; i++) {
+		assert_int_equal(fernet_iv_next(&p, &rng, seen[i]), 0);
+		for (size_t j = 0; j < i; j++)
+			assert_memory_not_equal(seen[i], seen[j], 16);
+		if (p.next > 0) {
+			static const unsigned char zero[16];
+
+			assert_memory_equal(p.iv[p.next - 1], zero, 16);
+		}
+	}
+	wc_FreeRng(&rng);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_iv_batches),
 	    cmocka_unit_test(test_spec_generate),    cmocka_unit_test(test_spec_verify),
 	    cmocka_unit_test(test_spec_invalid),     cmocka_unit_test(test_reference_tokens),
 	    cmocka_unit_test(test_tamper_every_bit), cmocka_unit_test(test_tamper_every_char),
