@@ -82,7 +82,7 @@ parse_args(int argc, char **argv, struct args *a)
 	int ch;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "kvh", long_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":kvh", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_RAW: a->raw = 1; break;
 		case OPT_TIMEOUT:
@@ -105,12 +105,7 @@ parse_args(int argc, char **argv, struct args *a)
 			fputs(usage_text, stdout);
 			exit(0);
 		default:
-			if (optopt != 0 && optopt < 256)
-				msg_error("unknown option '-%c' (try --help)", optopt);
-			else
-				msg_error("unknown or incomplete option '%s' (try --help)",
-					  argv[optind - 1]);
-			return -1;
+			return opt_unknown(argv, ch);
 		}
 	}
 	if (optind < argc)

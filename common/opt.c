@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 
 #include "msg.h"
@@ -18,4 +19,17 @@ opt_number(const char *opt, const char *v, long min, long max, long *out)
 	}
 	*out = n;
 	return 0;
+}
+
+int
+opt_unknown(char **argv, int ch)
+{
+	/* argv[optind - 1] is the option as typed, long or short. */
+	if (ch == ':')
+		msg_error("option '%s' needs a value (try --help)", argv[optind - 1]);
+	else if (optopt != 0 && optopt < 256 && argv[optind - 1][1] != '-')
+		msg_error("unknown option '-%c' (try --help)", optopt);
+	else
+		msg_error("unknown option '%s' (try --help)", argv[optind - 1]);
+	return -1;
 }

@@ -20,6 +20,19 @@ ext_value_error(char *err, size_t errlen, const char *which)
 	return pki_fail(-1, err, errlen, "the %s extension is malformed", which);
 }
 
+/* RFC 5280 §4.2: an extension appears at most once. The first time, note whether it is
+ * critical and return 1; a second copy only marks the set as having a duplicate. */
+static int
+first_sight(struct pki_exts *e, const int *seen, int *crit, int critical)
+{
+	if (*seen) {
+		e->duplicate = 1;
+		return 0;
+	}
+	*crit = critical;
+	return 1;
+}
+
 int
 pki_exts_parse(const struct pki_der *exts, struct pki_exts *e, char *err, size_t errlen)
 {
@@ -46,11 +59,8 @@ pki_exts_parse(const struct pki_der *exts, struct pki_exts *e, char *err, size_t
 			struct pki_der bc;
 
 			seen = &e->bc;
-			if (e->bc) {
-				e->duplicate = 1;
+			if (!first_sight(e, &e->bc, &e->bc_crit, critical))
 				continue;
-			}
-			e->bc_crit = critical;
 			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
 				return ext_value_error(err, errlen, "basicConstraints");
 			bc = t.v;
@@ -65,11 +75,8 @@ pki_exts_parse(const struct pki_der *exts, struct pki_exts *e, char *err, size_t
 			}
 		} else if (PKI_OID_EQ(&oid.v, PKI_OID_KEY_USAGE)) {
 			seen = &e->ku;
-			if (e->ku) {
-				e->duplicate = 1;
+			if (!first_sight(e, &e->ku, &e->ku_crit, critical))
 				continue;
-			}
-			e->ku_crit = critical;
 			if (pki_der_get(&v, PKI_DER_BIT_STRING, &t) < 0 || t.v.len < 1 ||
 			    t.v.len > 3)
 				return ext_value_error(err, errlen, "keyUsage");
@@ -81,11 +88,8 @@ pki_exts_parse(const struct pki_der *exts, struct pki_exts *e, char *err, size_t
 			struct pki_der list;
 
 			seen = &e->eku;
-			if (e->eku) {
-				e->duplicate = 1;
+			if (!first_sight(e, &e->eku, &e->eku_crit, critical))
 				continue;
-			}
-			e->eku_crit = critical;
 			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
 				return ext_value_error(err, errlen, "extendedKeyUsage");
 			list = t.v;
@@ -103,21 +107,15 @@ pki_exts_parse(const struct pki_der *exts, struct pki_exts *e, char *err, size_t
 			}
 		} else if (PKI_OID_EQ(&oid.v, PKI_OID_SAN)) {
 			seen = &e->san;
-			if (e->san) {
-				e->duplicate = 1;
+			if (!first_sight(e, &e->san, &e->san_crit, critical))
 				continue;
-			}
-			e->san_crit = critical;
 			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
 				return ext_value_error(err, errlen, "subjectAltName");
 			e->san_names = t.v;
 		} else if (PKI_OID_EQ(&oid.v, PKI_OID_SKI)) {
 			seen = &e->ski;
-			if (e->ski) {
-				e->duplicate = 1;
+			if (!first_sight(e, &e->ski, &e->ski_crit, critical))
 				continue;
-			}
-			e->ski_crit = critical;
 			if (pki_der_get(&v, PKI_DER_OCTET_STRING, &t) < 0)
 				return ext_value_error(err, errlen, "subjectKeyIdentifier");
 			e->ski_id = t.v;
@@ -125,11 +123,8 @@ pki_exts_parse(const struct pki_der *exts, struct pki_exts *e, char *err, size_t
 			struct pki_der aki;
 
 			seen = &e->aki;
-			if (e->aki) {
-				e->duplicate = 1;
+			if (!first_sight(e, &e->aki, &e->aki_crit, critical))
 				continue;
-			}
-			e->aki_crit = critical;
 			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
 				return ext_value_error(err, errlen, "authorityKeyIdentifier");
 			aki = t.v;

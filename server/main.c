@@ -142,7 +142,7 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 	int ch, tls_fernet = 0;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "m:l:qh", long_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":m:l:qh", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'm':
 			if (strcmp(optarg, "plain") == 0)
@@ -188,12 +188,7 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 			fputs(usage_text, stdout);
 			exit(0);
 		default:
-			if (optopt != 0 && optopt < 256)
-				msg_error("unknown option '-%c' (try --help)", optopt);
-			else
-				msg_error("unknown or incomplete option '%s' (try --help)",
-					  argv[optind - 1]);
-			return -1;
+			return opt_unknown(argv, ch);
 		}
 	}
 	if (optind < argc) {

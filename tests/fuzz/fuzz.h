@@ -152,4 +152,63 @@ fuzz_dup(const void *p, size_t n)
 	return c;
 }
 
+
+/*
+ * A second, deliberately naive reading of comma-separated header lists, for harnesses to
+ * check the parser against (so it must not share the parser's code).
+ */
+
+/* p[0..n) equals the lower-case literal, ignoring ASCII case. */
+static inline int
+fuzz_lower_eq(const char *p, size_t n, const char *lower)
+{
+	if (strlen(lower) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != lower[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* The next element of the list v[0..n) from *pos (start at 0), trimmed of SP and HTAB; empty
+ * elements included. Returns 0 after the last. */
+static inline int
+fuzz_list_next(const char *v, size_t n, size_t *pos, const char **el, size_t *len)
+{
+	size_t i = *pos, s, e;
+
+	if (i > n)
+		return 0;
+	s = i;
+	while (i < n && v[i] != ',')
+		i++;
+	e = i;
+	while (s < e && (v[s] == ' ' || v[s] == '\t'))
+		s++;
+	while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+		e--;
+	*el = v + s;
+	*len = e - s;
+	*pos = i + 1;
+	return 1;
+}
+
+/* Does the list contain token (case-insensitive)? */
+static inline int
+fuzz_list_has(const char *v, size_t n, const char *token)
+{
+	size_t pos = 0, len;
+	const char *el;
+
+	while (fuzz_list_next(v, n, &pos, &el, &len))
+		if (fuzz_lower_eq(el, len, token))
+			return 1;
+	return 0;
+}
+
 #endif

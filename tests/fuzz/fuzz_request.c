@@ -32,69 +32,21 @@ is_tchar(unsigned char c)
 	       (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-static int
-lower_eq(const char *p, size_t n, const char *lower)
-{
-	if (strlen(lower) != n)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != lower[i])
-			return 0;
-	}
-	return 1;
-}
-
-/* Does the comma-separated list v contain token (case-insensitive, OWS trimmed)? */
-static int
-list_has(const char *v, size_t n, const char *token)
-{
-	size_t i = 0;
-
-	while (i <= n) {
-		size_t s = i, e;
-
-		while (i < n && v[i] != ',')
-			i++;
-		e = i;
-		while (s < e && (v[s] == ' ' || v[s] == '\t'))
-			s++;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (lower_eq(v + s, e - s, token))
-			return 1;
-		i++;
-	}
-	return 0;
-}
-
 /* The list v is exactly one non-empty element, token (RFC 9110 §5.6.1: empty elements, as in
  * "chunked," or ", chunked", are ignored). */
 static int
 list_is_only(const char *v, size_t n, const char *token)
 {
-	size_t i = 0, found = 0, other = 0;
+	size_t pos = 0, len, found = 0, other = 0;
+	const char *el;
 
-	while (i <= n) {
-		size_t s = i, e;
-
-		while (i < n && v[i] != ',')
-			i++;
-		e = i;
-		while (s < e && (v[s] == ' ' || v[s] == '\t'))
-			s++;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (e > s) {
-			if (lower_eq(v + s, e - s, token))
-				found++;
-			else
-				other++;
-		}
-		i++;
+	while (fuzz_list_next(v, n, &pos, &el, &len)) {
+		if (len == 0)
+			continue;
+		if (fuzz_lower_eq(el, len, token))
+			found++;
+		else
+			other++;
 	}
 	return found == 1 && other == 0;
 }
@@ -207,21 +159,21 @@ check_accepted(const char *buf, size_t len, int r, const struct http_request *q)
 			FUZZ_CHECK(h.value[0] != ' ' && h.value[0] != '\t');
 			FUZZ_CHECK(h.value[h.value_len - 1] != ' ' && h.value[h.value_len - 1] != '\t');
 		}
-		if (lower_eq(h.name, h.name_len, "host")) {
+		if (fuzz_lower_eq(h.name, h.name_len, "host")) {
 			hosts++;
-		} else if (lower_eq(h.name, h.name_len, "content-length")) {
+		} else if (fuzz_lower_eq(h.name, h.name_len, "content-length")) {
 			uint64_t v;
 
 			FUZZ_CHECK(digits_value(h.value, h.value_len, &v) == 0);
 			FUZZ_CHECK(cls == 0 || v == cl);
 			cl = v;
 			cls++;
-		} else if (lower_eq(h.name, h.name_len, "transfer-encoding")) {
+		} else if (fuzz_lower_eq(h.name, h.name_len, "transfer-encoding")) {
 			tes++;
 			te_chunked = list_is_only(h.value, h.value_len, "chunked");
-		} else if (lower_eq(h.name, h.name_len, "connection")) {
-			close |= list_has(h.value, h.value_len, "close");
-			keep |= list_has(h.value, h.value_len, "keep-alive");
+		} else if (fuzz_lower_eq(h.name, h.name_len, "connection")) {
+			close |= fuzz_list_has(h.value, h.value_len, "close");
+			keep |= fuzz_list_has(h.value, h.value_len, "keep-alive");
 		}
 	}
 	/* Header fields end at the blank line that ends the head. */

@@ -27,69 +27,22 @@
 #define MAX_PIECES 16
 #define MAX_INTERIM 4
 
-static int
-lower_eq(const char *p, size_t n, const char *lower)
-{
-	if (strlen(lower) != n)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != lower[i])
-			return 0;
-	}
-	return 1;
-}
-
 /* The trimmed last non-empty element of a comma-separated list: RFC 9110 §5.6.1 has
  * recipients ignore empty elements ("chunked, " is "chunked"). */
 static void
-list_last(const char *v, size_t n, const char **el, size_t *len)
+list_last(const char *v, size_t n, const char **last, size_t *last_len)
 {
-	size_t i = 0;
+	size_t pos = 0, len;
+	const char *el;
 
-	*el = v;
-	*len = 0;
-	while (i <= n) {
-		size_t s = i, e;
-
-		while (i < n && v[i] != ',')
-			i++;
-		e = i;
-		while (s < e && (v[s] == ' ' || v[s] == '\t'))
-			s++;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (e > s) {
-			*el = v + s;
-			*len = e - s;
+	*last = v;
+	*last_len = 0;
+	while (fuzz_list_next(v, n, &pos, &el, &len)) {
+		if (len > 0) {
+			*last = el;
+			*last_len = len;
 		}
-		i++;
 	}
-}
-
-static int
-list_has(const char *v, size_t n, const char *token)
-{
-	size_t i = 0;
-
-	while (i <= n) {
-		size_t s = i, e;
-
-		while (i < n && v[i] != ',')
-			i++;
-		e = i;
-		while (s < e && (v[s] == ' ' || v[s] == '\t'))
-			s++;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (lower_eq(v + s, e - s, token))
-			return 1;
-		i++;
-	}
-	return 0;
 }
 
 struct outcome {
@@ -152,7 +105,7 @@ check_accepted(const char *buf, size_t len, int r, int head_request,
 		FUZZ_CHECK(h.name_len > 0 && h.name[h.name_len] == ':');
 		for (size_t i = 0; i < h.value_len; i++)
 			FUZZ_CHECK(h.value[i] != '\r' && h.value[i] != '\n' && h.value[i] != '\0');
-		if (lower_eq(h.name, h.name_len, "content-length")) {
+		if (fuzz_lower_eq(h.name, h.name_len, "content-length")) {
 			uint64_t v = 0;
 
 			FUZZ_CHECK(h.value_len > 0 && h.value_len <= 18);
@@ -163,15 +116,15 @@ check_accepted(const char *buf, size_t len, int r, int head_request,
 			FUZZ_CHECK(cls == 0 || v == cl);
 			cl = v;
 			cls++;
-		} else if (lower_eq(h.name, h.name_len, "transfer-encoding")) {
+		} else if (fuzz_lower_eq(h.name, h.name_len, "transfer-encoding")) {
 			const char *last;
 			size_t last_len;
 
 			list_last(h.value, h.value_len, &last, &last_len);
-			te_chunked = lower_eq(last, last_len, "chunked");
+			te_chunked = fuzz_lower_eq(last, last_len, "chunked");
 			tes++;
-		} else if (lower_eq(h.name, h.name_len, "connection")) {
-			close |= list_has(h.value, h.value_len, "close");
+		} else if (fuzz_lower_eq(h.name, h.name_len, "connection")) {
+			close |= fuzz_list_has(h.value, h.value_len, "close");
 		}
 	}
 	/* RFC 9112 §6.3: never guess between two framings. */
