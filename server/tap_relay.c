@@ -10,6 +10,7 @@
  * all the backpressure there is; nothing ever blocks.
  */
 #include <errno.h>
+#include <signal.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -458,10 +459,22 @@ poll_timeout(const struct tap_relay *r, int64_t now)
 int
 tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
+	sigset_t stop_signals, waiting;
+	int rc = 0;
+
+	/* SIGINT/SIGTERM are unblocked only inside ppoll(): one landing after the check of
+	 * *stop cannot leave the relay asleep with no timeout (squirrel-server does the same). */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop_signals, &waiting);
+	sigdelset(&waiting, SIGINT);
+	sigdelset(&waiting, SIGTERM);
 	while (!*stop) {
 		int64_t now = now_ms();
 		nfds_t nfds = 0;
-		int n, listener_ready = 0;
+		int n, timeout, listener_ready = 0;
+		struct timespec ts;
 
 		if (r->nfree > 0 && now >= r->accept_pause_until) {
 			r->pfd[nfds] = (struct pollfd){.fd = r->listen_fd, .events = POLLIN};
@@ -478,12 +491,16 @@ tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_
 				    (struct pollfd){.fd = r->conn[i].fd[side], .events = ev};
 				r->owner[nfds++] = (int)(2 * i) + side;
 			}
-		n = poll(r->pfd, nfds, poll_timeout(r, now));
+		timeout = poll_timeout(r, now);
+		ts.tv_sec = timeout / 1000;
+		ts.tv_nsec = (long)(timeout % 1000) * 1000000;
+		n = ppoll(r->pfd, nfds, timeout < 0 ? NULL : &ts, &waiting);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "poll: %s", strerror(errno));
-			return -1;
+			rc = -1;
+			break;
 		}
 		memset(r->rev, 0, sizeof(r->rev));
 		for (nfds_t k = 0; k < nfds; k++) {
@@ -509,7 +526,8 @@ tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_
 	for (size_t i = 0; i < TAP_MAX_CONNS; i++)
 		if (r->conn[i].state != TAP_FREE)
 			conn_end(r, &r->conn[i], TAP_END_STOPPED, 0, "the tap is stopping");
-	return 0;
+	sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+	return rc;
 }
 
 void
