@@ -318,6 +318,34 @@ make_serial(WC_RNG *rng, unsigned char serial[SERIAL_LEN])
 	return 0;
 }
 
+/*
+ * RFC 5280 §4.1: open a v3 TBSCertificate and write all that comes before its extensions
+ * (version, serial, signature algorithm, issuer, validity, subject, public key), then open
+ * the [3] extensions SEQUENCE. The caller writes extensions and closes three levels.
+ */
+static void
+tbs_begin(struct pki_der_w *w, const unsigned char serial[SERIAL_LEN], const struct pki_key *k,
+          const unsigned char *issuer, size_t issuerlen, time_t not_before, time_t not_after,
+          const unsigned char *subject, size_t subjectlen, const unsigned char *spki,
+          size_t spkilen)
+{
+	pki_der_begin(w, PKI_DER_SEQ);
+	pki_der_begin(w, PKI_DER_CTX(0));
+	pki_der_small(w, 2);
+	pki_der_end(w);
+	pki_der_uint(w, serial, SERIAL_LEN);
+	pki_key_sig_alg(k, w);
+	pki_der_raw(w, issuer, issuerlen);
+	pki_der_begin(w, PKI_DER_SEQ);
+	pki_der_put_time(w, not_before);
+	pki_der_put_time(w, not_after);
+	pki_der_end(w);
+	pki_der_raw(w, subject, subjectlen);
+	pki_der_raw(w, spki, spkilen);
+	pki_der_begin(w, PKI_DER_CTX(3));
+	pki_der_begin(w, PKI_DER_SEQ);
+}
+
 /* Sign a finished TBS in buf and wrap the certificate as PEM. */
 static int
 sign_to_pem(struct pki_key *k, unsigned char *buf, size_t tbslen, size_t cap, WC_RNG *rng,
@@ -375,23 +403,10 @@ pki_ca_create(const unsigned char *key, size_t keylen, const struct pki_name *na
 	if (rc == 0)
 		rc = make_serial(&rng, serial);
 	if (rc == 0) {
-		/* RFC 5280 §4.1: a v3 certificate; issuer == subject. */
+		/* Self-signed: issuer == subject. */
 		pki_der_init(&w, tbs, sizeof(tbs));
-		pki_der_begin(&w, PKI_DER_SEQ);
-		pki_der_begin(&w, PKI_DER_CTX(0));
-		pki_der_small(&w, 2);
-		pki_der_end(&w);
-		pki_der_uint(&w, serial, sizeof(serial));
-		pki_key_sig_alg(&k, &w);
-		pki_der_raw(&w, namebuf, namelen);
-		pki_der_begin(&w, PKI_DER_SEQ);
-		pki_der_put_time(&w, not_before);
-		pki_der_put_time(&w, not_after);
-		pki_der_end(&w);
-		pki_der_raw(&w, namebuf, namelen);
-		pki_der_raw(&w, spki, spkilen);
-		pki_der_begin(&w, PKI_DER_CTX(3));
-		pki_der_begin(&w, PKI_DER_SEQ);
+		tbs_begin(&w, serial, &k, namebuf, namelen, not_before, not_after, namebuf, namelen,
+		          spki, spkilen);
 		/* §4.2.1.9: CA:TRUE, critical (wolfSSL's own encoder leaves it non-critical,
 		 * which OpenSSL's X509_STRICT and Python's VERIFY_X509_STRICT refuse). */
 		ext_begin(&w, PKI_OID_BASIC_CONSTRAINTS, sizeof(PKI_OID_BASIC_CONSTRAINTS), 1);
@@ -562,22 +577,10 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 	rc = make_serial(&rng, serial);
 	if (rc == 0) {
 		pki_der_init(&w, tbs, sizeof(tbs));
-		pki_der_begin(&w, PKI_DER_SEQ);
-		pki_der_begin(&w, PKI_DER_CTX(0));
-		pki_der_small(&w, 2);
-		pki_der_end(&w);
-		pki_der_uint(&w, serial, sizeof(serial));
-		pki_key_sig_alg(&k, &w);
 		/* The names are copied byte for byte: chain building compares them. */
-		pki_der_raw(&w, ca.subject.p, ca.subject.len);
-		pki_der_begin(&w, PKI_DER_SEQ);
-		pki_der_put_time(&w, notes->not_before);
-		pki_der_put_time(&w, notes->not_after);
-		pki_der_end(&w);
-		pki_der_raw(&w, req.subject.p, req.subject.len);
-		pki_der_raw(&w, req.spki.all.p, req.spki.all.len);
-		pki_der_begin(&w, PKI_DER_CTX(3));
-		pki_der_begin(&w, PKI_DER_SEQ);
+		tbs_begin(&w, serial, &k, ca.subject.p, ca.subject.len, notes->not_before,
+		          notes->not_after, req.subject.p, req.subject.len, req.spki.all.p,
+		          req.spki.all.len);
 		/* §4.2.1.9: CA:FALSE is the empty SEQUENCE (DEFAULT FALSE is not encoded). */
 		ext_begin(&w, PKI_OID_BASIC_CONSTRAINTS, sizeof(PKI_OID_BASIC_CONSTRAINTS), 1);
 		pki_der_put(&w, PKI_DER_SEQ, NULL, 0);

@@ -26,6 +26,14 @@ wall_sec(void)
 	return (int64_t)time(NULL);
 }
 
+/* The access log's microseconds count from here; a quiet server reads no clock for them. */
+static void
+mark_request_start(const struct srv *s, struct conn *c)
+{
+	if (!s->log.quiet)
+		c->req_start_us = clock_us();
+}
+
 static const char *
 peer_text(const struct conn *c, char out[ADDR_TEXT_MAX])
 {
@@ -227,7 +235,7 @@ step_handshake(struct srv *s, struct conn *c)
 	if (r == TR_NOT_TLS) {
 		/* Plain HTTP on the TLS port: answer in plain text, as nginx does. */
 		tr_downgrade(&c->t);
-		c->req_start_us = clock_us();
+		mark_request_start(s, c);
 		if (answer(s, c, RESP_400_PLAIN_ON_TLS, "plain HTTP sent to the HTTPS port") < 0)
 			return 0;
 		c->state = CONN_WRITE;
@@ -279,7 +287,7 @@ step_read_head(struct srv *s, struct conn *c)
 					return STEP_AGAIN;
 				}
 				http_request_init(&c->req);
-				c->req_start_us = clock_us();
+				mark_request_start(s, c);
 				continue;
 			}
 			if (r == HTTP_INVALID)
@@ -318,7 +326,7 @@ step_read_head(struct srv *s, struct conn *c)
 			/* Plain sockets only: TLS may hold decrypted bytes back (tr_pending). */
 			c->drained = (size_t)n < room && c->t.ssl == NULL;
 			if (c->in_len == c->in_off) {
-				c->req_start_us = clock_us();
+				mark_request_start(s, c);
 				if (c->idle) {
 					/* The first byte after an idle wait starts the head deadline;
 					 * later bytes never extend it. */
@@ -378,7 +386,7 @@ step_read_body(struct srv *s, struct conn *c)
 		}
 		if (!c->body_chunked && c->body_left == 0) {
 			http_request_init(&c->req);
-			c->req_start_us = clock_us();
+			mark_request_start(s, c);
 			c->state = CONN_READ_HEAD;
 			return STEP_AGAIN;
 		}
@@ -443,7 +451,7 @@ step_write(struct srv *s, struct conn *c)
 	c->state = CONN_READ_HEAD;
 	if (c->in_off < c->in_len) {
 		c->deadline_ms = s->now_ms + s->cfg->header_ms;
-		c->req_start_us = clock_us();
+		mark_request_start(s, c);
 	} else {
 		c->idle = 1;
 		c->deadline_ms = s->now_ms + s->cfg->idle_ms;
