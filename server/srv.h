@@ -43,6 +43,10 @@
 #define SRV_MAX_MESSAGE FERNET_MAX_MSG
 /* Descriptors kept free for the listener, logs and files opened on SIGHUP. */
 #define SRV_FD_RESERVE 16
+/* After at least this many connections at once, memory goes back to the system once three
+ * quarters of them have gone (a half-done TLS handshake holds about 50 KiB of wolfSSL heap,
+ * which malloc would otherwise keep after a flood). */
+#define SRV_TRIM_BURST 64
 
 enum srv_mode { SRV_PLAIN, SRV_FERNET, SRV_TLS };
 
@@ -69,6 +73,8 @@ struct srv {
 	int lfd;
 	int nslots;  /* slots allocated (cfg->max_conns, capped) */
 	int nactive; /* slots in use */
+	int trim_peak; /* most slots in use at once since memory was last given back */
+	int trim_tail; /* further trims owed to the rest of the last burst */
 	int high;    /* highest slot index in use + 1: poll() looks no further */
 	struct conn *conns;
 	uint64_t *free_map; /* bit i set: slot i is free; the lowest free slot is taken first,

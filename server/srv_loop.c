@@ -4,6 +4,7 @@
  * from the connection's state and never stored twice.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -117,6 +118,8 @@ slot_take(struct srv *s)
 			s->free_hint = w;
 			s->nfree--;
 			s->nactive++;
+			if (s->nactive > s->trim_peak)
+				s->trim_peak = s->nactive;
 			if (1 + i > s->high)
 				s->high = 1 + i;
 			return i;
@@ -262,6 +265,26 @@ sweep(struct srv *s)
 			c->pending = 0;
 			set_events(s, i, conn_expire(s, c), was);
 		}
+	}
+}
+
+/*
+ * Give freed memory back to the system once a burst of connections is mostly gone. glibc
+ * returns only the top of the heap by itself, so one allocation that outlives a flood of
+ * handshakes would pin the whole flood's memory. A trim comes when three quarters of the
+ * connections seen since the last one have closed; a burst earns three more, for the
+ * stragglers, so it is given back down to the last connection in O(log n) trims.
+ */
+static void
+trim_after_burst(struct srv *s)
+{
+	if ((s->trim_peak >= SRV_TRIM_BURST || s->trim_tail > 0) &&
+	    s->nactive <= s->trim_peak / 4) {
+		malloc_trim(0);
+		s->trim_tail = s->trim_peak >= SRV_TRIM_BURST ? 3 : s->trim_tail - 1;
+		if (s->nactive == 0)
+			s->trim_tail = 0;
+		s->trim_peak = s->nactive;
 	}
 }
 
@@ -416,6 +439,7 @@ srv_loop(struct srv *s)
 		}
 		if (s->now_ms >= s->next_sweep_ms)
 			sweep(s);
+		trim_after_burst(s);
 	}
 	alog_flush(&s->log);
 	sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
