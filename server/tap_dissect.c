@@ -466,16 +466,46 @@ parse_length(const char *p, size_t n, uint64_t *out)
 	return 0;
 }
 
+/* A request line was read: remember, in order, whether its response will have a body. */
+static void
+request_seen(struct dis_conn *d, const char *p, size_t n)
+{
+	if (d->pending == DIS_PIPELINE_MAX)
+		return;
+	if (n >= 5 && memcmp(p, "HEAD ", 5) == 0)
+		d->heads |= UINT64_C(1) << d->pending;
+	d->pending++;
+}
+
+/* A final response ends its request's wait. Returns 1 if that request was HEAD. */
+static int
+response_to_head(struct dis_conn *d)
+{
+	int head;
+
+	if (d->pending == 0)
+		return 0;
+	head = (int)(d->heads & 1);
+	d->heads >>= 1;
+	d->pending--;
+	return head;
+}
+
 static void
 headers_end(const struct out *o, struct dis_side *s)
 {
 	struct dis_http *h = &s->u.http;
-	int no_body = h->status == 204 || h->status == 304 || (h->status >= 100 && h->status < 200);
+	int interim = h->status >= 100 && h->status < 200;
+	int head = h->status >= 200 && response_to_head(o->d);
 
-	/* XXX: a response to HEAD has no body whatever it announces; the tap does not pair
-	 * responses with requests, so it would read the next response as that body. */
-	if (h->body == DIS_BODY_NONE && h->status != 0 && !no_body)
+	/* RFC 9112 §6.3: these responses end with their headers, whatever they announce. */
+	if (h->status != 0 && (head || interim || h->status == 204 || h->status == 304)) {
+		h->body = DIS_BODY_NONE;
+		if (head && layers(o))
+			say(o, "  HTTP body: none (a response to HEAD)");
+	} else if (h->body == DIS_BODY_NONE && h->status != 0) {
 		h->body = DIS_BODY_CLOSE;
+	}
 	switch (h->body) {
 	case DIS_BODY_NONE:
 		message_end(o, s);
@@ -562,6 +592,7 @@ http_line(const struct out *o, struct dis_side *s)
 		} else if (is_request_line(p, n, cut)) {
 			if (layers(o))
 				say(o, "  HTTP request: %s", text);
+			request_seen(o->d, p, n);
 		} else {
 			raw_start(o, s, "not an HTTP request or status line");
 			return;
@@ -1104,6 +1135,8 @@ dis_conn_init(struct dis_conn *d, unsigned long id, unsigned flags, const struct
 	d->id = id;
 	d->flags = flags;
 	d->grep = grep;
+	d->heads = 0;
+	d->pending = 0;
 	for (int i = 0; i < 2; i++) {
 		d->side[i].proto = DIS_PROTO_UNKNOWN;
 		d->side[i].offset = 0;

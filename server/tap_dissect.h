@@ -131,10 +131,18 @@ struct dis_side {
 	} u;
 };
 
+/* Requests whose responses the tap remembers, in order: enough for any real pipeline. */
+#define DIS_PIPELINE_MAX 64
+
 struct dis_conn {
 	unsigned long id;
 	unsigned flags;
 	const struct dis_grep *grep; /* NULL without --grep; must outlive the conn */
+	/* Requests seen and not yet answered, oldest in bit 0: bit set for HEAD, whose response
+	 * has no body whatever its headers announce (RFC 9110 §9.3.2). Beyond DIS_PIPELINE_MAX
+	 * requests are not remembered, and their responses are read as GET's. */
+	uint64_t heads;
+	unsigned pending;
 	struct dis_side side[2];     /* indexed by enum dis_dir */
 };
 

@@ -188,7 +188,45 @@ test_http_exchange(void **state)
 	                               "  HTTP header: Content-Length: 11\n"
 	                               "  HTTP body: 11 bytes (Content-Length)\n"
 	                               "  HTTP body text: \"fluffy tail\"\n"
-	                               "  HTTP response: HTTP/1.1 204 No Content\n");
+	                               "  HTTP response: HTTP/1.1 204 No Content\n"
+	                               "  HTTP body: none (a response to HEAD)\n");
+}
+
+/*
+ * A response to HEAD announces the length of the body GET would get and has none: the tap
+ * pairs responses with the requests it saw, so the next pipelined response is not taken for
+ * that body. A 304 with Content-Length and a 100 Continue have none either.
+ */
+static void
+test_http_head_response_has_no_body(void **state)
+{
+	static const char req[] = "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
+	                          "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+	                          "GET / HTTP/1.1\r\nIf-None-Match: \"a\"\r\n\r\n"
+	                          "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char res[] = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n"
+	                          "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nfluffy tail"
+	                          "HTTP/1.1 304 Not Modified\r\nContent-Length: 11\r\n\r\n"
+	                          "HTTP/1.1 100 Continue\r\n\r\n"
+	                          "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ntail";
+	struct step st[] = {STEP(DIS_C2S, req), STEP(DIS_S2C, res)};
+
+	(void)state;
+	check_all_splits(DIS_LAYERS, NULL, st, 2);
+	assert_non_null(strstr(whole.buf, "  HTTP response: HTTP/1.1 200 OK\n"
+	                                  "  HTTP header: Content-Length: 11\n"
+	                                  "  HTTP body: none (a response to HEAD)\n"
+	                                  "  HTTP response: HTTP/1.1 200 OK\n"
+	                                  "  HTTP header: Content-Length: 11\n"
+	                                  "  HTTP body: 11 bytes (Content-Length)\n"
+	                                  "  HTTP body text: \"fluffy tail\"\n"
+	                                  "  HTTP response: HTTP/1.1 304 Not Modified\n"
+	                                  "  HTTP header: Content-Length: 11\n"
+	                                  "  HTTP response: HTTP/1.1 100 Continue\n"
+	                                  "  HTTP response: HTTP/1.1 200 OK\n"
+	                                  "  HTTP header: Content-Length: 4\n"
+	                                  "  HTTP body: 4 bytes (Content-Length)\n"
+	                                  "  HTTP body text: \"tail\"\n"));
 }
 
 static void
@@ -796,6 +834,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hexdump_layout),
 	    cmocka_unit_test(test_http_exchange),
+	    cmocka_unit_test(test_http_head_response_has_no_body),
 	    cmocka_unit_test(test_http_body_until_close),
 	    cmocka_unit_test(test_http_not_http),
 	    cmocka_unit_test(test_http_long_line_cut),
