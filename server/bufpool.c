@@ -2,6 +2,15 @@
 
 #include "bufpool.h"
 
+void
+bufpool_init(struct bufpool *p, uint32_t size)
+{
+	p->free = NULL;
+	p->nfree = 0;
+	p->nlive = 0;
+	p->size = size;
+}
+
 struct buf *
 bufpool_get(struct bufpool *p)
 {
@@ -12,9 +21,11 @@ bufpool_get(struct bufpool *p)
 		p->nfree--;
 		return b;
 	}
-	b = malloc(sizeof(*b));
-	if (b != NULL)
+	b = malloc(sizeof(*b) + p->size);
+	if (b != NULL) {
+		b->cap = p->size;
 		p->nlive++;
+	}
 	return b;
 }
 

@@ -40,11 +40,18 @@ peer_text(const struct conn *c, char out[ADDR_TEXT_MAX])
 	return addr_format(&c->peer.sa, out);
 }
 
+/* The pool b came from (buffers know their size). */
+static struct bufpool *
+pool_of(struct srv *s, const struct buf *b)
+{
+	return b->cap == BUF_SMALL ? &s->small : &s->pool;
+}
+
 static void
 release_buffers(struct srv *s, struct conn *c)
 {
 	if (c->in != NULL && c->in_off == c->in_len) {
-		bufpool_put(&s->pool, c->in);
+		bufpool_put(pool_of(s, c->in), c->in);
 		c->in = NULL;
 		c->in_off = c->in_len = 0;
 	}
@@ -259,12 +266,31 @@ step_handshake(struct srv *s, struct conn *c)
 	return STEP_AGAIN;
 }
 
+/* A head that outgrew its small buffer moves, unparsed part only, to a large one. */
+static int
+grow_input(struct srv *s, struct conn *c)
+{
+	struct buf *big = bufpool_get(&s->pool);
+	uint32_t held = c->in_len - c->in_off;
+
+	if (big == NULL) {
+		conn_close(s, c, "out of memory for a request");
+		return -1;
+	}
+	memcpy(big->data, c->in->data + c->in_off, held);
+	bufpool_put(&s->small, c->in);
+	c->in = big;
+	c->in_off = 0;
+	c->in_len = held;
+	return 0;
+}
+
 /* Parse and answer every complete request in the buffer; read when one is incomplete. */
 static int
 step_read_head(struct srv *s, struct conn *c)
 {
 	if (c->in == NULL) {
-		c->in = bufpool_get(&s->pool);
+		c->in = bufpool_get(&s->small);
 		if (c->in == NULL) {
 			conn_close(s, c, "out of memory for a request");
 			return 0;
@@ -306,13 +332,15 @@ step_read_head(struct srv *s, struct conn *c)
 		}
 		if (c->in_off == c->in_len) {
 			c->in_off = c->in_len = 0;
-		} else if (c->in_len == BUF_SIZE) {
+		} else if (c->in_len == c->in->cap) {
 			/* The parser may resume on moved bytes; only their content must stay. */
 			memmove(c->in->data, c->in->data + c->in_off, c->in_len - c->in_off);
 			c->in_len -= c->in_off;
 			c->in_off = 0;
 		}
-		size_t room = BUF_SIZE - c->in_len;
+		if (c->in_len == c->in->cap && c->in->cap < BUF_SIZE && grow_input(s, c) < 0)
+			return 0;
+		size_t room = c->in->cap - c->in_len;
 
 		if (room == 0) {
 			/* Cannot happen while the parser decides within HTTP_MAX_HEAD; if it ever
@@ -392,7 +420,7 @@ step_read_body(struct srv *s, struct conn *c)
 		}
 		if (c->in_off == c->in_len)
 			c->in_off = c->in_len = 0;
-		ssize_t n = tr_read(&c->t, c->in->data + c->in_len, BUF_SIZE - c->in_len);
+		ssize_t n = tr_read(&c->t, c->in->data + c->in_len, c->in->cap - c->in_len);
 
 		if (n > 0) {
 			c->in_len += (uint32_t)n;

@@ -88,7 +88,8 @@ struct srv {
 	int64_t accept_resume_ms; /* accept paused until then (EMFILE), 0 if not */
 	int stopping;
 	int64_t stop_deadline_ms;
-	struct bufpool pool;
+	struct bufpool small; /* BUF_SMALL: where every request head starts */
+	struct bufpool pool;  /* BUF_SIZE: heads that outgrew a small buffer, and answers */
 	struct resp_table resp;
 	struct alog log;
 	struct WOLFSSL_CTX *ctx; /* TLS mode: for new connections; replaced on SIGHUP */

@@ -192,6 +192,8 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 	}
 	s->nfree = s->nslots;
 	s->nactive = 0;
+	bufpool_init(&s->small, BUF_SMALL);
+	bufpool_init(&s->pool, BUF_SIZE);
 	s->pfd[0].fd = lfd;
 	s->pfd[0].events = POLLIN;
 	if (cfg->fernet) {
@@ -455,6 +457,7 @@ srv_free(struct srv *s)
 	alog_flush(&s->log);
 	if (s->lfd >= 0)
 		close(s->lfd);
+	bufpool_free(&s->small);
 	bufpool_free(&s->pool);
 	if (s->rng != NULL)
 		wc_rng_free(s->rng);

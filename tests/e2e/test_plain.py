@@ -117,6 +117,43 @@ def test_pipelined_requests_answered_in_order(server):
     assert out.count(SECRET.encode()) == 2
 
 
+def head_of(size, close=False):
+    """A GET head of exactly size bytes (a filler header makes up the length)."""
+    start = b"GET / HTTP/1.1\r\nHost: x\r\n" + (b"Connection: close\r\n" if close else b"")
+    filler = size - len(start) - len(b"X-Fill: \r\n\r\n")
+    return start + b"X-Fill: " + b"f" * filler + b"\r\n\r\n"
+
+
+# A head starts in a 2 KiB buffer (BUF_SMALL) and moves to a 20 KiB one only when it
+# outgrows it: sizes on both sides of the move, up to the 16 KiB limit.
+@pytest.mark.parametrize("size", [2047, 2048, 2049, 4096, 16000])
+@pytest.mark.parametrize("pieces", [1, 7])
+def test_heads_across_the_small_buffer(server, size, pieces):
+    req = head_of(size, close=True)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        step = -(-len(req) // pieces)
+        for i in range(0, len(req), step):
+            s.sendall(req[i:i + step])
+            if pieces > 1:
+                time.sleep(0.02)
+        out = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+    assert statuses(out) == [200] and out.endswith(SECRET.encode())
+
+
+def test_pipelined_heads_cross_the_small_buffer(server):
+    """Small requests, then one that straddles the end of the small buffer, then large ones:
+    the part of a head already read moves with it, and answers stay in order."""
+    req = b"".join(head_of(n) for n in (100, 1500, 900, 3000, 100)) + head_of(6000, close=True)
+    out = raw(server.port, req)
+    assert statuses(out) == [200] * 6
+    assert out.count(SECRET.encode()) == 6
+
+
 def test_body_is_discarded_not_taken_as_a_request(server):
     body = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
     req = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%sGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % (len(body), body)

@@ -114,6 +114,19 @@ def test_curl_and_requests_and_python_strict(tls_server, pki):
             assert t.recv(4096).endswith(SECRET.encode())
 
 
+def test_large_heads_over_tls(tls_server, pki):
+    """Heads past the 2 KiB buffer every head starts in, over one keep-alive session:
+    decrypted bytes move to the large buffer as plain ones do."""
+    with requests.Session() as s:
+        for size in (100, 3000, 12000, 100):
+            r = s.get(https(tls_server), headers={"X-Fill": "f" * size}, verify=pki.ca_cert,
+                      timeout=5)
+            assert r.text == SECRET
+        big = s.get(https(tls_server), headers={"X-Fill": "f" * 17000}, verify=pki.ca_cert,
+                    timeout=5)
+        assert big.status_code == 431
+
+
 def s_client(port, *args, input=b"Q\n"):
     return subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}",
                            "-servername", "localhost", *args], input=input,
