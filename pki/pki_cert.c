@@ -321,7 +321,7 @@ make_serial(WC_RNG *rng, unsigned char serial[SERIAL_LEN])
 /*
  * RFC 5280 §4.1: open a v3 TBSCertificate and write all that comes before its extensions
  * (version, serial, signature algorithm, issuer, validity, subject, public key), then open
- * the [3] extensions SEQUENCE. The caller writes extensions and closes three levels.
+ * the [3] extensions SEQUENCE. The caller writes extensions, then tbs_end_sign() closes it.
  */
 static void
 tbs_begin(struct pki_der_w *w, const unsigned char serial[SERIAL_LEN], const struct pki_key *k,
@@ -346,16 +346,50 @@ tbs_begin(struct pki_der_w *w, const unsigned char serial[SERIAL_LEN], const str
 	pki_der_begin(w, PKI_DER_SEQ);
 }
 
-/* Sign a finished TBS in buf and wrap the certificate as PEM. */
+/*
+ * The signer: the issuer's key and an RNG (for the serial and, with ECDSA, the signature).
+ * 0, or the error described in err with nothing left to free.
+ */
 static int
-sign_to_pem(struct pki_key *k, unsigned char *buf, size_t tbslen, size_t cap, WC_RNG *rng,
-            char *pem, size_t pemcap, size_t *pemlen)
+signer_open(const unsigned char *key, size_t keylen, struct pki_key *k, WC_RNG *rng, char *err,
+            size_t errlen)
 {
-	size_t derlen = 0;
-	int rc = pki_key_sign(k, buf, tbslen, cap, rng, &derlen);
+	int rc = pki_key_load(key, keylen, k);
 
+	if (rc == 0 && wc_InitRng(rng) != 0)
+		rc = PKI_ERNG;
+	if (rc != 0) {
+		pki_key_free(k);
+		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
+	}
+	return 0;
+}
+
+/*
+ * Close the three levels tbs_begin() left open (the extensions SEQUENCE, [3], the
+ * TBSCertificate), sign with k, and write the certificate as PEM. Then release the signer,
+ * whatever happened; rc is what came before (0 to go on). Failures are described in err.
+ */
+static int
+tbs_end_sign(struct pki_der_w *w, int rc, struct pki_key *k, WC_RNG *rng, char *pem,
+             size_t pemcap, size_t *pemlen, char *err, size_t errlen)
+{
+	size_t tbslen = 0, derlen = 0;
+
+	if (rc == 0) {
+		pki_der_end(w);
+		pki_der_end(w);
+		pki_der_end(w);
+		rc = pki_der_finish(w, &tbslen);
+	}
 	if (rc == 0)
-		rc = pki_pem_encode(buf, derlen, "CERTIFICATE", pem, pemcap, pemlen);
+		rc = pki_key_sign(k, w->buf, tbslen, w->cap, rng, &derlen);
+	if (rc == 0)
+		rc = pki_pem_encode(w->buf, derlen, "CERTIFICATE", pem, pemcap, pemlen);
+	wc_FreeRng(rng);
+	pki_key_free(k);
+	if (rc != 0)
+		pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
 	return rc;
 }
 
@@ -367,7 +401,7 @@ pki_ca_create(const unsigned char *key, size_t keylen, const struct pki_name *na
 	static const unsigned char bc_ca[] = {0x30, 0x03, 0x01, 0x01, 0xff}; /* CA:TRUE */
 	unsigned char namebuf[1024], spki[PKI_DER_MAX], tbs[PKI_DER_MAX], serial[SERIAL_LEN],
 	    id[20];
-	size_t namelen = 0, spkilen = 0, tbslen = 0;
+	size_t namelen = 0, spkilen = 0;
 	struct pki_der_w w;
 	struct pki_der d;
 	struct pki_spki s;
@@ -384,15 +418,9 @@ pki_ca_create(const unsigned char *key, size_t keylen, const struct pki_name *na
 		rc = pki_fail(PKI_ENAME, err, errlen, "the name is too long");
 	if (rc != 0)
 		return rc;
-	rc = pki_key_load(key, keylen, &k);
-	if (rc != 0) {
-		pki_key_free(&k);
-		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
-	}
-	if (wc_InitRng(&rng) != 0) {
-		pki_key_free(&k);
-		return pki_fail(PKI_ERNG, err, errlen, "%s", pki_strerror(PKI_ERNG));
-	}
+	rc = signer_open(key, keylen, &k, &rng, err, errlen);
+	if (rc != 0)
+		return rc;
 	rc = pki_key_spki(&k, spki, sizeof(spki), &spkilen);
 	d.p = spki;
 	d.len = spkilen;
@@ -420,18 +448,8 @@ pki_ca_create(const unsigned char *key, size_t keylen, const struct pki_name *na
 		ext_begin(&w, PKI_OID_SKI, sizeof(PKI_OID_SKI), 0);
 		pki_der_put(&w, PKI_DER_OCTET_STRING, id, sizeof(id));
 		ext_end(&w);
-		pki_der_end(&w);
-		pki_der_end(&w);
-		pki_der_end(&w);
-		rc = pki_der_finish(&w, &tbslen);
 	}
-	if (rc == 0)
-		rc = sign_to_pem(&k, tbs, tbslen, sizeof(tbs), &rng, pem, cap, pemlen);
-	wc_FreeRng(&rng);
-	pki_key_free(&k);
-	if (rc != 0 && rc != PKI_ENAME)
-		pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
-	return rc;
+	return tbs_end_sign(&w, rc, &k, &rng, pem, cap, pemlen, err, errlen);
 }
 
 /* The SAN for a CSR that has none: its CN as a DNS name or an IP address. */
@@ -464,7 +482,7 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 {
 	unsigned char reqder[PKI_DER_MAX], cader[PKI_DER_MAX], tbs[PKI_DER_MAX];
 	unsigned char serial[SERIAL_LEN], ski[20], cakid[20], sanbuf[PKI_DER_MAX];
-	size_t reqlen = 0, calen = 0, tbslen = 0, sanlen = 0;
+	size_t reqlen = 0, calen = 0, sanlen = 0;
 	char keydesc[64], detail[160];
 	struct pki_req req;
 	struct pki_x509 ca;
@@ -565,15 +583,9 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 	/* §4.2.1.3; RSA key exchange (TLS 1.2 RSA suites) needs keyEncipherment too. */
 	ku = PKI_KU_DIGITAL_SIGNATURE | (rsa ? PKI_KU_KEY_ENCIPHERMENT : 0);
 
-	rc = pki_key_load(cakey, cakeylen, &k);
-	if (rc != 0) {
-		pki_key_free(&k);
-		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
-	}
-	if (wc_InitRng(&rng) != 0) {
-		pki_key_free(&k);
-		return pki_fail(PKI_ERNG, err, errlen, "%s", pki_strerror(PKI_ERNG));
-	}
+	rc = signer_open(cakey, cakeylen, &k, &rng, err, errlen);
+	if (rc != 0)
+		return rc;
 	rc = make_serial(&rng, serial);
 	if (rc == 0) {
 		pki_der_init(&w, tbs, sizeof(tbs));
@@ -610,16 +622,6 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 		pki_der_put(&w, PKI_DER_CTXP(0), aki, akilen);
 		pki_der_end(&w);
 		ext_end(&w);
-		pki_der_end(&w);
-		pki_der_end(&w);
-		pki_der_end(&w);
-		rc = pki_der_finish(&w, &tbslen);
 	}
-	if (rc == 0)
-		rc = sign_to_pem(&k, tbs, tbslen, sizeof(tbs), &rng, pem, cap, pemlen);
-	wc_FreeRng(&rng);
-	pki_key_free(&k);
-	if (rc != 0)
-		pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
-	return rc;
+	return tbs_end_sign(&w, rc, &k, &rng, pem, cap, pemlen, err, errlen);
 }
