@@ -101,6 +101,18 @@ def log(text):
 
 # ---- processes: everything we start is stopped, whatever happens ---------------------------------
 
+def signal_group(proc, pgid, sig, grace):
+    """Send sig to process group pgid, then give its leader proc up to grace seconds to exit."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 def group_pids(pgid):
     """Live (non-zombie) processes of process group pgid, from /proc."""
     pids = []
@@ -132,25 +144,11 @@ class Reaper:
         if graceful and proc.poll() is None:
             # The leader is alive, so the group id is still ours: the servers' masters forward TERM
             # to their workers, and workers that get it directly exit as well.
-            try:
-                os.killpg(pgid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                pass
+            signal_group(proc, pgid, signal.SIGTERM, grace)
         # Anything left (a leader ignoring TERM, orphaned workers) gets SIGKILL. A group id cannot be
         # reused while one of its members lives, so this never reaches another program.
         if proc.poll() is None or group_pids(pgid):
-            try:
-                os.killpg(pgid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                pass
+            signal_group(proc, pgid, signal.SIGKILL, grace)
         deadline = time.monotonic() + grace
         while group_pids(pgid) and time.monotonic() < deadline:
             time.sleep(0.05)

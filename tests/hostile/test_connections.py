@@ -7,7 +7,6 @@ server neither crashes nor spins (its CPU time over a quiet period stays near ze
 server) it keeps serving as connections free up and does not spin while full; descriptors
 come back to their start value once the clients are gone.
 """
-import os
 import resource
 import socket
 import subprocess
