@@ -2,7 +2,6 @@
 plain -> the secret; fernet -> a token and no secret; tls -> TLS records and no secret.
 A real capture with tcpdump on loopback (root in CI); skipped, with the reason, where it
 cannot capture."""
-import os
 import shutil
 import signal
 import struct
