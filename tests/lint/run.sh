@@ -3,7 +3,8 @@
 #   1. cppcheck --enable=warning,performance,portability (any finding fails);
 #   2. clang-tidy with tests/lint/clang-tidy.yaml (bugprone, cert, clang-analyzer; every
 #      warning is an error);
-#   3. every inline suppression (cppcheck-suppress, NOLINT) names what it silences and why.
+#   3. every inline suppression (cppcheck-suppress, NOLINT) names what it silences and why;
+#   4. pyflakes on the Python under tests/ (unused imports and variables, undefined names).
 #
 #   sh tests/lint/run.sh
 #
@@ -72,6 +73,17 @@ if [ -n "$bad" ]; then
 	status=1
 else
 	echo "lint: suppressions: every one names its check and gives a reason"
+fi
+
+# ---- 4. the Python tests ----------------------------------------------------------------
+if ! /usr/bin/python3 -m pyflakes --version >/dev/null 2>&1; then
+	echo "lint: pyflakes not found; install python3-pyflakes (sh .ci/deps lint)" >&2
+	status=1
+elif /usr/bin/python3 -m pyflakes tests; then
+	echo "lint: pyflakes: no findings in tests/"
+else
+	echo "lint: pyflakes: FAILED (findings above)" >&2
+	status=1
 fi
 
 [ "$status" -eq 0 ] && echo "lint: clean"
