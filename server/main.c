@@ -39,6 +39,7 @@ static const char usage_text[] =
 	"                       [--quiet] [--cert FILE --key FILE [--key-password-file FILE]\n"
 	"                       [--client-ca FILE] [--fernet]] [--workers N] [--max-conns N]\n"
 	"                       [--header-timeout S] [--idle-timeout S] [--handshake-timeout S]\n"
+	"                       [--defer-accept S]\n"
 	"\n"
 	"  --mode plain     HTTP: anyone on the path reads the secret (default)\n"
 	"  --mode fernet    HTTP with the body as a Fernet token; the key comes from SECRET_KEY\n"
@@ -115,6 +116,7 @@ enum {
 	OPT_HEADER_TIMEOUT,
 	OPT_IDLE_TIMEOUT,
 	OPT_HANDSHAKE_TIMEOUT,
+	OPT_DEFER_ACCEPT,
 };
 
 static const struct option long_opts[] = {
@@ -132,6 +134,7 @@ static const struct option long_opts[] = {
 	{"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
 	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
 	{"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
+	{"defer-accept", required_argument, NULL, OPT_DEFER_ACCEPT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -184,6 +187,14 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 			if (parse_seconds("--handshake-timeout", optarg, 3600, &cfg->handshake_ms) < 0)
 				return -1;
 			break;
+		case OPT_DEFER_ACCEPT: {
+			long n;
+
+			if (opt_number("--defer-accept", optarg, 0, 60, &n) < 0)
+				return -1;
+			cfg->defer_accept_s = (int)n;
+			break;
+		}
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -415,6 +426,7 @@ main(int argc, char **argv)
 		.header_ms = SRV_HEADER_MS,
 		.idle_ms = SRV_IDLE_MS,
 		.handshake_ms = SRV_HANDSHAKE_MS,
+		.defer_accept_s = SRV_DEFER_ACCEPT_S,
 		.workers = 1,
 	};
 	char err[512], password[PASS_MAX + 1];
@@ -460,7 +472,8 @@ main(int argc, char **argv)
 	}
 	/* One listener per worker, all on the same port (SO_REUSEPORT when there are several). */
 	for (w.n = 0; w.n < cfg.workers; w.n++) {
-		lfds[w.n] = srv_listen(cfg.listen, cfg.workers > 1, err, sizeof(err));
+		lfds[w.n] = srv_listen(cfg.listen, cfg.workers > 1, cfg.defer_accept_s, err,
+				       sizeof(err));
 		if (lfds[w.n] < 0) {
 			msg_error("%s", err);
 			return EXIT_LISTEN;

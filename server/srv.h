@@ -23,6 +23,13 @@
 #define SRV_HEADER_MS 10000
 /* A TLS handshake must finish within this. */
 #define SRV_HANDSHAKE_MS 10000
+/*
+ * A fresh connection reaches accept() once its first bytes have arrived, or after about this
+ * many seconds if it stays silent (TCP_DEFER_ACCEPT). HTTP and TLS clients speak first, so the
+ * request is then read at once instead of from the poll set; a silent peer waits in the
+ * kernel's SYN queue, holding no slot, and starts its header or handshake timeout later.
+ */
+#define SRV_DEFER_ACCEPT_S 1
 /* An idle keep-alive connection is closed after this. */
 #define SRV_IDLE_MS 60000
 /* A response that makes no progress for this long is abandoned (peer not reading). */
@@ -59,6 +66,7 @@ struct srv_config {
 	int quiet;
 	int max_conns;
 	int header_ms, idle_ms, handshake_ms;
+	int defer_accept_s; /* 0: accept at once (see SRV_DEFER_ACCEPT_S) */
 	int workers;
 	const char *cert, *key, *key_password_file, *client_ca;
 	struct fernet_key fkey; /* the first key of SECRET_KEY: the one that encrypts */
@@ -110,6 +118,6 @@ int srv_loop(struct srv *s);
 void srv_free(struct srv *s);
 
 /* Open the listening socket for "HOST:PORT". fd, or -1 with err filled. */
-int srv_listen(const char *hostport, int reuseport, char *err, size_t errlen);
+int srv_listen(const char *hostport, int reuseport, int defer_s, char *err, size_t errlen);
 
 #endif

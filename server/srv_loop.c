@@ -30,7 +30,7 @@
 volatile sig_atomic_t srv_stop_requested, srv_reload_requested;
 
 int
-srv_listen(const char *hostport, int reuseport, char *err, size_t errlen)
+srv_listen(const char *hostport, int reuseport, int defer_s, char *err, size_t errlen)
 {
 	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
 	struct addrinfo hints, *res, *ai;
@@ -65,8 +65,13 @@ srv_listen(const char *hostport, int reuseport, char *err, size_t errlen)
 		/* [::]:PORT means IPv6 only, as nginx does; 0.0.0.0:PORT is the IPv4 one. */
 		if (ai->ai_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
+			/* An optimisation only: a kernel without it accepts as before. */
+			if (defer_s > 0)
+				setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s,
+					   sizeof(defer_s));
 			break;
+		}
 		e = errno;
 		close(fd);
 		fd = -1;

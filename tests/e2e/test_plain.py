@@ -1,5 +1,6 @@
 """Stage 1, plain HTTP: squirrel-server answered by our client, curl and Python requests; the
 codec's rules over real sockets; hostile input never takes the server down."""
+import os
 import re
 import signal
 import socket
@@ -247,13 +248,55 @@ def test_slow_head_gets_408_at_the_deadline(start_server):
     assert requests.get(s.url, timeout=5).text == SECRET
 
 
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def wait_fds(pid, want, timeout=2.0):
+    deadline = time.monotonic() + timeout
+    while fd_count(pid) != want and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return fd_count(pid)
+
+
 def test_silent_connection_closed_at_header_deadline(start_server):
-    s = start_server("--header-timeout", "1")
+    # Accepted at once: the header timeout (1 s, checked every 250 ms) is all it gets.
+    s = start_server("--header-timeout", "1", "--defer-accept", "0")
     with socket.create_connection(("127.0.0.1", s.port), timeout=5) as c:
         t0 = time.monotonic()
         assert c.recv(100) == b""
-        assert time.monotonic() - t0 < 3
+        assert time.monotonic() - t0 < 1.6
     s.wait_log("no request arrived in time")
+
+
+def test_silent_connection_waits_in_the_kernel_first(start_server):
+    """By default (TCP_DEFER_ACCEPT, 1 s) a connection that has sent nothing holds no slot or
+    descriptor; one that has sent a byte is accepted at once. The silent one is accepted about
+    a second later and then gets the usual header timeout."""
+    s = start_server("--header-timeout", "1")
+    pid = s.proc.pid
+    base = wait_fds(pid, -1, timeout=0.2)
+    with socket.create_connection(("127.0.0.1", s.port), timeout=5) as silent, \
+            socket.create_connection(("127.0.0.1", s.port), timeout=5) as talker:
+        t0 = time.monotonic()
+        talker.sendall(b"GET / HTTP/1.1\r\n")
+        assert wait_fds(pid, base + 1) == base + 1
+        time.sleep(0.4)
+        assert fd_count(pid) == base + 1, "the silent connection was accepted before its time"
+        assert silent.recv(100) == b""
+        elapsed = time.monotonic() - t0
+        # The talker's partial head met its own deadline long before.
+        assert statuses(read_to_close(talker)) == [408]
+    assert 1.5 < elapsed < 4.0, elapsed
+    s.wait_log("no request arrived in time")
+
+
+@pytest.mark.parametrize("value", ["0", "1", "60"])
+def test_defer_accept_values_serve(start_server, value):
+    s = start_server("--defer-accept", value)
+    assert requests.get(s.url, timeout=5).text == SECRET
+    r = raw(s.port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert statuses(r) == [200] and r.endswith(SECRET.encode())
 
 
 def test_many_idle_connections_then_a_good_request(server):
@@ -290,6 +333,7 @@ def test_address_in_use_exits_3(server):
 
 @pytest.mark.parametrize("args", [["--mode", "bogus"], ["--listen", "nope"], ["--listen", "1.2.3.4:0"],
                                   ["--frobnicate"], ["--header-timeout", "x"], ["extra"],
+                                  ["--defer-accept", "61"], ["--defer-accept", "-1"],
                                   ["--cert", "c.pem"]])
 def test_bad_flags_exit_2(args):
     r = run("squirrel-server", *args, timeout=20)
