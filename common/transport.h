@@ -34,6 +34,7 @@ struct tr {
 	int err;         /* errno (plain, or TLS socket errors) or wolfSSL code of the last TR_ERROR */
 	unsigned char server;
 	unsigned char peeked; /* server: the first byte was checked for a TLS record */
+	unsigned char last;   /* plain: what is written now is followed by a close (see plain_write) */
 };
 
 struct tr_ops {

@@ -439,6 +439,8 @@ step_read_body(struct srv *s, struct conn *c)
 static int
 step_write(struct srv *s, struct conn *c)
 {
+	/* Every path after the last byte of a closing answer ends in shutdown() or close(). */
+	c->t.last = c->close_after;
 	while (c->out_off < c->out_len) {
 		ssize_t n = tr_write(&c->t, c->out->data + c->out_off, c->out_len - c->out_off);
 

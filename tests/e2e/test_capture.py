@@ -16,8 +16,9 @@ from conftest import run
 SECRET = b"fluffy tail"
 
 
-def payloads(pcap_path):
-    """TCP payload bytes of every packet in a classic pcap file (Ethernet or Linux cooked)."""
+def segments(pcap_path):
+    """(source port, TCP flags, payload bytes) of every packet in a classic pcap file
+    (Ethernet or Linux cooked)."""
     with open(pcap_path, "rb") as f:
         data = f.read()
     if len(data) < 24:
@@ -44,8 +45,13 @@ def payloads(pcap_path):
             continue
         if proto != 6 or len(l4) < 20:
             continue
-        out.append(l4[(l4[12] >> 4) * 4:])
+        out.append((struct.unpack(">H", l4[0:2])[0], l4[13], l4[(l4[12] >> 4) * 4:]))
     return out
+
+
+def payloads(pcap_path):
+    """TCP payload bytes of every packet in a classic pcap file."""
+    return [data for _, _, data in segments(pcap_path)]
 
 
 @pytest.fixture
@@ -121,3 +127,23 @@ def test_tls_shows_only_records(start_server, capture, pki):
     # application data (23), version 0x0303 on the wire.
     assert any(x[:3] == b"\x16\x03\x01" or x[:3] == b"\x16\x03\x03" for x in segs)
     assert any(x[:3] == b"\x17\x03\x03" for x in segs)
+
+
+TCP_FIN = 0x01
+
+
+def test_closing_answer_carries_the_fin(start_server, capture):
+    """A Connection: close answer and the server's FIN travel in one segment (MSG_MORE before
+    the close): one packet fewer for both ends of a connection-per-request client."""
+    start, stop = capture
+    s = start_server()
+    p, pcap = start(s.port)
+    r = subprocess.run(["curl", "-sS", "-H", "Connection: close", s.url], capture_output=True,
+                       text=True, timeout=20)
+    assert r.stdout == SECRET.decode(), r.stderr
+    stop(p)
+    ours = [(flags, data) for sport, flags, data in segments(pcap) if sport == s.port]
+    answer = [flags for flags, data in ours if SECRET in data]
+    assert len(answer) == 1 and answer[0] & TCP_FIN, ours
+    # No second FIN on its own.
+    assert sum(1 for flags, _ in ours if flags & TCP_FIN) == 1, ours
