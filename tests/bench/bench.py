@@ -567,7 +567,7 @@ class Bench:
         return out
 
     def wrk_once(self, srv, seconds, close, tls_mode):
-        argv = ["wrk", "-t1", f"-c{WRK_CONNS}", f"-d{seconds}s", "--timeout", "5s"]
+        argv = ["wrk", f"-t{self.args.wrk_threads}", f"-c{WRK_CONNS}", f"-d{seconds}s", "--timeout", "5s"]
         if close:
             argv += ["-H", "Connection: close"]
         argv.append(srv.url())
@@ -615,7 +615,7 @@ class Bench:
         if tls_mode == "fresh" and not self.shim:
             live = []
         runs = {n: [] for n, _, _ in targets}
-        tool = f"wrk -t1 -c{WRK_CONNS} -d{self.secs}s"
+        tool = f"wrk -t{self.args.wrk_threads} -c{WRK_CONNS} -d{self.secs}s"
         if close:
             tool += " + Connection: close"
         if tls_mode == "fresh":
@@ -1138,6 +1138,8 @@ def main():
                     help="shorter runs, fewer idle connections, no row s unless in --only (~2 min)")
     ap.add_argument("--only", default="", help=f"comma-separated rows: {','.join(ROWS)}")
     ap.add_argument("--workers", type=int, default=1, help="worker processes per server (default 1)")
+    ap.add_argument("--wrk-threads", type=int, default=1,
+                    help="wrk threads (default 1, as issue 8's figures)")
     ap.add_argument("--out", default=os.path.join(REPO, "build", "bench-results.md"),
                     help="Markdown table (the JSON goes beside it)")
     ap.add_argument("--nginx-vs-nginx", action="store_true",
