@@ -7,7 +7,8 @@
  * unused low bits of the last data character zero. That is exactly what Python's
  * base64.urlsafe_b64encode() emits; the lenient variants Python's decoder also takes (+ and /,
  * whitespace, junk after the padding) are refused. wolfCrypt's Base64_Decode alone is lenient
- * (it skips spaces and line ends and stops at a NUL), so the text is checked here first.
+ * (it skips spaces and line ends and stops at a NUL), so the text is checked here before
+ * wolfCrypt sees it.
  *
  * Pure functions: no allocation, no I/O; every buffer belongs to the caller.
  */

@@ -234,6 +234,108 @@ fernet_key_format(const struct fernet_key *k, char out[FERNET_KEY_B64_LEN + 1])
 	explicit_bzero(raw, sizeof(raw));
 }
 
+/* ---- prepared keys ------------------------------------------------------------------------ */
+
+/*
+ * Every token works on a copy of the ctx's wolfCrypt state, made by plain struct assignment,
+ * so the ctx stays read-only. wolfSSL 5.5.4 has no wc_HmacCopy; its own deep copy
+ * (wolfSSL_HmacCopy in src/ssl.c, behind HMAC_CTX_copy) copies the fields and calls
+ * wc_Sha256Copy: a memcpy, a WC_HASH_FLAG_ISCOPY flag nothing in 5.5.4 reads, and fix-ups only
+ * for builds whose hash or cipher state owns something (a heap buffer, a device handle, a file
+ * descriptor): those named below. Debian's build (and `make WOLFSSL=source`) has none of them,
+ * so an assigned copy is the same state and owns nothing: it is wiped after use, never given
+ * to wc_HmacFree or wc_AesFree (wc_AesFree only wipes, here). The copy keeps Hmac.keyRaw
+ * (WOLF_CRYPTO_CB), which points at fc->key and is read only by a crypto device (devId is
+ * INVALID_DEVID here). Where those facts would not hold, refuse to build.
+ */
+#if defined(WOLFSSL_ASYNC_CRYPT) || defined(WOLFSSL_SMALL_STACK_CACHE) ||                         \
+    defined(WOLFSSL_HASH_KEEP) || defined(WOLFSSL_PIC32MZ_HASH) || defined(WOLFSSL_DEVCRYPTO) ||  \
+    defined(WOLFSSL_AFALG) || defined(WOLFSSL_AFALG_HASH) || defined(WOLFSSL_KCAPI_HASH) ||       \
+    defined(WOLFSSL_KCAPI_HMAC) || defined(WOLFSSL_KCAPI_AES) || defined(WOLFSSL_MAXQ108X) ||     \
+    defined(WOLFSSL_MAXQ10XX_CRYPTO) || defined(WOLFSSL_SE050) || defined(WOLFSSL_IMXRT_DCP) ||   \
+    defined(WOLFSSL_SILABS_SE_ACCEL) || defined(WOLFSSL_HAVE_PSA)
+#error "fernet.c copies keyed Hmac and Aes structs, which this wolfSSL build gives resources"
+#endif
+
+/* What ctx_setup() prepares: the one-shot calls need one AES direction only. */
+#define CTX_ENC 1u
+#define CTX_DEC 2u
+
+static int
+aes_prepare(Aes *aes, const unsigned char key[16], int dir)
+{
+	return wc_AesSetKey(aes, key, 16, NULL, dir) == 0 ? 0 : FERNET_ECRYPTO;
+}
+
+/*
+ * Key h with the signing key and hash its inner pad now: wolfCrypt does that in the first
+ * wc_HmacUpdate after wc_HmacSetKey (innerHashKeyed), and wc_HmacFinal undoes it, so a keyed
+ * Hmac reused in turn pays one SHA-256 block per token for it; a copy of this one does not.
+ */
+static int
+hmac_prepare(Hmac *h, const unsigned char key[16])
+{
+	if (wc_HmacSetKey(h, WC_SHA256, key, 16) != 0 || wc_HmacUpdate(h, key, 0) != 0)
+		return FERNET_ECRYPTO;
+	return 0;
+}
+
+/*
+ * Fill fc for k. An AES direction not named in what gets wc_AesInit but no key schedule: only
+ * the one-shot calls leave one out, on a ctx of their own that never uses it.
+ */
+static int
+ctx_setup(struct fernet_ctx *fc, const struct fernet_key *k, unsigned what)
+{
+	int ret = 0;
+
+	fc->key = *k;
+	/* Hmac first: wc_HmacInit zeroes it (it fails only for NULL), so fernet_ctx_free() may
+	 * follow any failure. */
+	if (wc_HmacInit(&fc->mac, NULL, INVALID_DEVID) != 0 ||
+	    wc_AesInit(&fc->enc, NULL, INVALID_DEVID) != 0 ||
+	    wc_AesInit(&fc->dec, NULL, INVALID_DEVID) != 0)
+		ret = FERNET_ECRYPTO;
+	if (ret == 0 && (what & CTX_ENC) != 0)
+		ret = aes_prepare(&fc->enc, fc->key.enc, AES_ENCRYPTION);
+	if (ret == 0 && (what & CTX_DEC) != 0)
+		ret = aes_prepare(&fc->dec, fc->key.enc, AES_DECRYPTION);
+	if (ret == 0)
+		ret = hmac_prepare(&fc->mac, fc->key.sign);
+	if (ret != 0)
+		fernet_ctx_free(fc);
+	return ret;
+}
+
+int
+fernet_ctx_init(struct fernet_ctx *fc, const struct fernet_key *k)
+{
+	return ctx_setup(fc, k, CTX_ENC | CTX_DEC);
+}
+
+/* No padding, so wiping the parts wipes every byte of the ctx. */
+_Static_assert(sizeof(struct fernet_ctx) ==
+                   sizeof(struct fernet_key) + 2 * sizeof(Aes) + sizeof(Hmac),
+               "struct fernet_ctx has padding");
+
+void
+fernet_ctx_free(struct fernet_ctx *fc)
+{
+	/* On a zeroed ctx these do nothing: devCtx is NULL and macType WC_HASH_TYPE_NONE. */
+	wc_HmacFree(&fc->mac);
+	wc_AesFree(&fc->dec);
+	wc_AesFree(&fc->enc);
+	/*
+	 * Part by part: each is under 2 KiB, where glibc's memset switches to rep stosb, which
+	 * callgrind (our instruction count) charges a byte at a time; the one-shot calls free a
+	 * ctx per token.
+	 */
+	explicit_bzero(&fc->mac, sizeof(fc->mac));
+	explicit_bzero(&fc->dec, sizeof(fc->dec));
+	explicit_bzero(&fc->enc, sizeof(fc->enc));
+	explicit_bzero(&fc->key, sizeof(fc->key));
+}
+
 /* ---- tokens ------------------------------------------------------------------------------- */
 
 static void
@@ -253,50 +355,40 @@ get_be64(const unsigned char *p)
 	return v;
 }
 
-/* HMAC-SHA256 with the 16-byte signing key over data[0..len) into mac. 0 or FERNET_ECRYPTO. */
+/* HMAC-SHA256 with fc's signing key over data[0..len) into mac. 0 or FERNET_ECRYPTO. */
 static int
-mac_compute(const unsigned char sign[16], const unsigned char *data, size_t len,
+mac_compute(const struct fernet_ctx *fc, const unsigned char *data, size_t len,
             unsigned char mac[FERNET_MAC_LEN])
 {
-	Hmac h;
+	Hmac h = fc->mac;
 	int ret = FERNET_ECRYPTO;
 
-	if (wc_HmacInit(&h, NULL, INVALID_DEVID) != 0)
-		return FERNET_ECRYPTO;
-	if (wc_HmacSetKey(&h, WC_SHA256, sign, 16) == 0 &&
-	    wc_HmacUpdate(&h, data, (word32)len) == 0 && wc_HmacFinal(&h, mac) == 0)
+	if (wc_HmacUpdate(&h, data, (word32)len) == 0 && wc_HmacFinal(&h, mac) == 0)
 		ret = 0;
-	wc_HmacFree(&h);
 	explicit_bzero(&h, sizeof(h));
 	return ret;
 }
 
-/* AES-128-CBC over whole blocks; dir is AES_ENCRYPTION or AES_DECRYPTION. */
+/* AES-128-CBC over whole blocks with a copy of the schedule sched (of direction dir). */
 static int
-cbc_run(const unsigned char key[16], const unsigned char iv[16], int dir, unsigned char *out,
+cbc_run(const Aes *sched, const unsigned char iv[16], int dir, unsigned char *out,
         const unsigned char *in, size_t len)
 {
-	Aes aes;
-	int ret = FERNET_ECRYPTO;
+	Aes aes = *sched;
+	int ret;
 
-	if (wc_AesInit(&aes, NULL, INVALID_DEVID) != 0)
-		return FERNET_ECRYPTO;
-	if (wc_AesSetKey(&aes, key, 16, iv, dir) == 0) {
-		if (dir == AES_ENCRYPTION)
-			ret =
-			    wc_AesCbcEncrypt(&aes, out, in, (word32)len) == 0 ? 0 : FERNET_ECRYPTO;
-		else
-			ret =
-			    wc_AesCbcDecrypt(&aes, out, in, (word32)len) == 0 ? 0 : FERNET_ECRYPTO;
-	}
-	wc_AesFree(&aes);
+	ret = wc_AesSetIV(&aes, iv);
+	if (ret == 0 && dir == AES_ENCRYPTION)
+		ret = wc_AesCbcEncrypt(&aes, out, in, (word32)len);
+	else if (ret == 0)
+		ret = wc_AesCbcDecrypt(&aes, out, in, (word32)len);
 	explicit_bzero(&aes, sizeof(aes));
-	return ret;
+	return ret == 0 ? 0 : FERNET_ECRYPTO;
 }
 
 int
-fernet_encrypt(const struct fernet_key *k, uint64_t now, const unsigned char iv[16],
-               const void *msg, size_t len, char *out, size_t cap, size_t *outlen)
+fernet_ctx_encrypt(const struct fernet_ctx *fc, uint64_t now, const unsigned char iv[16],
+                   const void *msg, size_t len, char *out, size_t cap, size_t *outlen)
 {
 	unsigned char raw[FERNET_RAW_LEN(FERNET_MAX_MSG)];
 	unsigned char pt[FERNET_MAX_MSG + FERNET_BLOCK];
@@ -317,13 +409,26 @@ fernet_encrypt(const struct fernet_key *k, uint64_t now, const unsigned char iv[
 		memcpy(pt, msg, len);
 	/* PKCS#7: n bytes of value n, 1 <= n <= 16, so a whole block when len is a multiple. */
 	memset(pt + len, (int)(padded - len), padded - len);
-	ret = cbc_run(k->enc, iv, AES_ENCRYPTION, raw + FERNET_HEAD_LEN, pt, padded);
+	ret = cbc_run(&fc->enc, iv, AES_ENCRYPTION, raw + FERNET_HEAD_LEN, pt, padded);
 	explicit_bzero(pt, padded);
 	if (ret == 0)
-		ret = mac_compute(k->sign, raw, FERNET_HEAD_LEN + padded,
-		                  raw + FERNET_HEAD_LEN + padded);
+		ret = mac_compute(fc, raw, FERNET_HEAD_LEN + padded, raw + FERNET_HEAD_LEN + padded);
 	if (ret == 0 && b64url_encode(raw, rawlen, out, cap, outlen) != 0)
 		ret = FERNET_ECRYPTO;
+	return ret;
+}
+
+int
+fernet_encrypt(const struct fernet_key *k, uint64_t now, const unsigned char iv[16],
+               const void *msg, size_t len, char *out, size_t cap, size_t *outlen)
+{
+	struct fernet_ctx fc;
+	int ret;
+
+	if ((ret = ctx_setup(&fc, k, CTX_ENC)) != 0)
+		return ret;
+	ret = fernet_ctx_encrypt(&fc, now, iv, msg, len, out, cap, outlen);
+	fernet_ctx_free(&fc);
 	return ret;
 }
 
@@ -353,38 +458,31 @@ pad_check(const unsigned char *pt, size_t len)
 	return pad & (0u - (bad ^ 1u));
 }
 
-int
-fernet_decrypt_detail(const struct fernet_key *keys, size_t n, const char *token, size_t toklen,
-                      uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen,
-                      struct fernet_detail *d)
+/*
+ * The checks that need no key: strict base64, version, length and, with a ttl, the time.
+ * Decodes token into raw[FERNET_MAX_RAW] and sets *rawlen. Returns 0 or FERNET_EINVALID with
+ * d->why set. d->key is 0 and d->timestamp the token's time once it is known.
+ */
+static int
+token_parse(const char *token, size_t toklen, uint64_t now, int64_t ttl, unsigned char *raw,
+            size_t *rawlen, struct fernet_detail *d)
 {
-	unsigned char raw[FERNET_MAX_RAW];
-	unsigned char pt[FERNET_MAX_MSG + FERNET_BLOCK];
-	unsigned char mac[FERNET_MAC_LEN];
-	struct fernet_detail dummy;
-	size_t rawlen = 0, ctlen, i;
-	unsigned pad;
 	uint64_t ts;
-	int ret;
 
-	if (d == NULL)
-		d = &dummy;
 	d->why = FERNET_WHY_LENGTH;
 	d->key = 0;
 	d->timestamp = 0;
-
-	/* Cheap, public checks first: the token's shape says nothing about any key. */
 	if (toklen > FERNET_MAX_TOKEN)
 		return FERNET_EINVALID;
-	if (b64url_decode(token, toklen, raw, sizeof(raw), &rawlen) != 0) {
+	if (b64url_decode(token, toklen, raw, FERNET_MAX_RAW, rawlen) != 0) {
 		d->why = FERNET_WHY_BASE64;
 		return FERNET_EINVALID;
 	}
-	if (rawlen < 1 || raw[0] != FERNET_VERSION) {
+	if (*rawlen < 1 || raw[0] != FERNET_VERSION) {
 		d->why = FERNET_WHY_VERSION;
 		return FERNET_EINVALID;
 	}
-	if (rawlen < FERNET_MIN_RAW || (rawlen - FERNET_MIN_RAW) % FERNET_BLOCK != 0)
+	if (*rawlen < FERNET_MIN_RAW || (*rawlen - FERNET_MIN_RAW) % FERNET_BLOCK != 0)
 		return FERNET_EINVALID;
 	ts = get_be64(raw + 1);
 	d->timestamp = ts;
@@ -402,23 +500,38 @@ fernet_decrypt_detail(const struct fernet_key *keys, size_t n, const char *token
 			return FERNET_EINVALID;
 		}
 	}
+	return 0;
+}
 
-	/* The MAC, in constant time, before a single byte is decrypted (Fernet spec, step 5). */
-	for (i = 0; i < n; i++) {
-		if (mac_compute(keys[i].sign, raw, rawlen - FERNET_MAC_LEN, mac) != 0)
-			return FERNET_ECRYPTO;
-		/* Never NULL arguments here: wolfSSL_CRYPTO_memcmp calls NULL "equal". */
-		if (wolfSSL_CRYPTO_memcmp(mac, raw + rawlen - FERNET_MAC_LEN, FERNET_MAC_LEN) == 0)
-			break;
-	}
+/* 1 if the HMAC at the end of raw[0..rawlen) is fc's, 0 if not, or FERNET_ECRYPTO. */
+static int
+mac_matches(const struct fernet_ctx *fc, const unsigned char *raw, size_t rawlen)
+{
+	unsigned char mac[FERNET_MAC_LEN];
+	int same;
+
+	if (mac_compute(fc, raw, rawlen - FERNET_MAC_LEN, mac) != 0)
+		return FERNET_ECRYPTO;
+	/* Constant time. Never NULL arguments here: wolfSSL_CRYPTO_memcmp calls NULL "equal". */
+	same = wolfSSL_CRYPTO_memcmp(mac, raw + rawlen - FERNET_MAC_LEN, FERNET_MAC_LEN) == 0;
 	explicit_bzero(mac, sizeof(mac));
-	if (i == n) {
-		d->why = FERNET_WHY_MAC;
-		return FERNET_EINVALID;
-	}
+	return same;
+}
 
-	ctlen = rawlen - FERNET_HEAD_LEN - FERNET_MAC_LEN;
-	if (cbc_run(keys[i].enc, raw + 9, AES_DECRYPTION, pt, raw + FERNET_HEAD_LEN, ctlen) != 0) {
+/*
+ * Decrypt and unpad a token whose MAC fc has checked. The plaintext goes to out only when it
+ * is whole and fits; the scratch copy is wiped whatever happens. Sets d->why.
+ */
+static int
+token_open(const struct fernet_ctx *fc, const unsigned char *raw, size_t rawlen, void *out,
+           size_t cap, size_t *outlen, struct fernet_detail *d)
+{
+	unsigned char pt[FERNET_MAX_MSG + FERNET_BLOCK];
+	size_t ctlen = rawlen - FERNET_HEAD_LEN - FERNET_MAC_LEN;
+	unsigned pad;
+	int ret;
+
+	if (cbc_run(&fc->dec, raw + 9, AES_DECRYPTION, pt, raw + FERNET_HEAD_LEN, ctlen) != 0) {
 		explicit_bzero(pt, ctlen);
 		return FERNET_ECRYPTO;
 	}
@@ -429,7 +542,6 @@ fernet_decrypt_detail(const struct fernet_key *keys, size_t n, const char *token
 		return FERNET_EINVALID;
 	}
 	d->why = FERNET_WHY_OK;
-	d->key = i;
 	if (ctlen - pad > cap) {
 		ret = FERNET_ENOSPACE;
 	} else {
@@ -439,6 +551,84 @@ fernet_decrypt_detail(const struct fernet_key *keys, size_t n, const char *token
 		ret = 0;
 	}
 	explicit_bzero(pt, ctlen);
+	return ret;
+}
+
+int
+fernet_ctx_decrypt_detail(const struct fernet_ctx *fcs, size_t n, const char *token,
+                          size_t toklen, uint64_t now, int64_t ttl, void *out, size_t cap,
+                          size_t *outlen, struct fernet_detail *d)
+{
+	unsigned char raw[FERNET_MAX_RAW];
+	struct fernet_detail dummy;
+	size_t rawlen = 0, i;
+	int ret;
+
+	if (d == NULL)
+		d = &dummy;
+	/* Cheap, public checks first: the token's shape says nothing about any key. */
+	if ((ret = token_parse(token, toklen, now, ttl, raw, &rawlen, d)) != 0)
+		return ret;
+	/* The MAC, in constant time, before a single byte is decrypted (Fernet spec, step 5). */
+	for (i = 0; i < n; i++) {
+		if ((ret = mac_matches(&fcs[i], raw, rawlen)) != 0)
+			break;
+	}
+	if (ret < 0)
+		return ret;
+	if (i == n) {
+		d->why = FERNET_WHY_MAC;
+		return FERNET_EINVALID;
+	}
+	ret = token_open(&fcs[i], raw, rawlen, out, cap, outlen, d);
+	if (d->why == FERNET_WHY_OK)
+		d->key = i;
+	return ret;
+}
+
+int
+fernet_ctx_decrypt(const struct fernet_ctx *fc, const char *token, size_t toklen, uint64_t now,
+                   int64_t ttl, void *out, size_t cap, size_t *outlen)
+{
+	return fernet_ctx_decrypt_detail(fc, 1, token, toklen, now, ttl, out, cap, outlen, NULL);
+}
+
+/*
+ * The one-shot form: the same steps as fernet_ctx_decrypt_detail(), with each key prepared on
+ * the stack in turn (HMAC and the decryption schedule only) and wiped before the next.
+ */
+int
+fernet_decrypt_detail(const struct fernet_key *keys, size_t n, const char *token, size_t toklen,
+                      uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen,
+                      struct fernet_detail *d)
+{
+	unsigned char raw[FERNET_MAX_RAW];
+	struct fernet_detail dummy;
+	struct fernet_ctx fc;
+	size_t rawlen = 0, i;
+	int ret;
+
+	if (d == NULL)
+		d = &dummy;
+	if ((ret = token_parse(token, toklen, now, ttl, raw, &rawlen, d)) != 0)
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (ctx_setup(&fc, &keys[i], CTX_DEC) != 0)
+			return FERNET_ECRYPTO;
+		if ((ret = mac_matches(&fc, raw, rawlen)) != 0)
+			break;
+		fernet_ctx_free(&fc);
+	}
+	if (i == n) {
+		d->why = FERNET_WHY_MAC;
+		return FERNET_EINVALID;
+	}
+	if (ret > 0) {
+		ret = token_open(&fc, raw, rawlen, out, cap, outlen, d);
+		if (d->why == FERNET_WHY_OK)
+			d->key = i;
+	}
+	fernet_ctx_free(&fc);
 	return ret;
 }
 

@@ -156,9 +156,9 @@ answer(struct srv *s, struct conn *c, enum resp_id id, const char *why)
 
 		/* A fresh IV and timestamp per response, as Fernet requires. */
 		if (fernet_iv_next(&s->ivs, s->rng, iv) != 0 ||
-		    fernet_encrypt(&s->cfg->fkey, (uint64_t)wall_sec(), iv, s->cfg->message,
-				   s->cfg->message_len, c->out->data + c->out_len,
-				   BUF_SIZE - c->out_len, &tlen) < 0 ||
+		    fernet_ctx_encrypt(&s->cfg->fctx, (uint64_t)wall_sec(), iv, s->cfg->message,
+				       s->cfg->message_len, c->out->data + c->out_len,
+				       BUF_SIZE - c->out_len, &tlen) < 0 ||
 		    tlen != s->resp.body_len) {
 			conn_close(s, c, "cannot make a Fernet token");
 			return -1;

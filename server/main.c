@@ -235,6 +235,7 @@ load_secret_key(struct srv_config *cfg)
 	const char *text = getenv("SECRET_KEY");
 	char err[256];
 	size_t n = 0;
+	int rc;
 
 	if (text == NULL || *text == '\0') {
 		msg_error("SECRET_KEY is not set; make a key with: export SECRET_KEY=$(squirrel-pki "
@@ -246,8 +247,12 @@ load_secret_key(struct srv_config *cfg)
 		return -1;
 	}
 	/* Newest first: the first key encrypts; clients may still hold older ones. */
-	cfg->fkey = keys[0];
+	rc = fernet_ctx_init(&cfg->fctx, &keys[0]);
 	explicit_bzero(keys, sizeof(keys));
+	if (rc != 0) {
+		msg_error("SECRET_KEY: %s", fernet_strerror(rc));
+		return -1;
+	}
 	return 0;
 }
 
@@ -493,7 +498,7 @@ main(int argc, char **argv)
 		srv_tls_forget_password();
 		srv_tls_ticket_wipe();
 	}
-	explicit_bzero(&cfg.fkey, sizeof(cfg.fkey));
+	fernet_ctx_free(&cfg.fctx);
 	wolfSSL_Cleanup();
 	return rc;
 }

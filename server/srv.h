@@ -69,7 +69,7 @@ struct srv_config {
 	int defer_accept_s; /* 0: accept at once (see SRV_DEFER_ACCEPT_S) */
 	int workers;
 	const char *cert, *key, *key_password_file, *client_ca;
-	struct fernet_key fkey; /* the first key of SECRET_KEY: the one that encrypts */
+	struct fernet_ctx fctx; /* the first key of SECRET_KEY, prepared once: it encrypts */
 };
 
 struct conn;

@@ -15,6 +15,10 @@
  *      in our own encoder) can. Same invariants, plus: the plaintext never exceeds cap.
  *   3  a plaintext: encrypt, decrypt (same bytes back), then alter one character of the token
  *      (position and value from the input): it must no longer open.
+ *
+ * Everywhere, the prepared-key calls (fernet_ctx_*, one ctx for the whole run) give exactly what
+ * the one-shot calls give: return code, detail, bytes. And b64url_decode, which decides in one
+ * pass, refuses exactly what b64url_check refuses, with the same code.
  */
 #include <stdint.h>
 #include <string.h>
@@ -31,6 +35,7 @@
 /* The fernet/spec example key, so corpus tokens made by Python with it open. */
 static const char KEY_TEXT[] = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=";
 static struct fernet_key key;
+static struct fernet_ctx kctx;
 
 static int
 zeroed(const void *p, size_t n)
@@ -58,6 +63,21 @@ trimmed(const char **p, size_t *n)
 		(*n)--;
 }
 
+/* The one-pass decoder and the diagnosing check agree on every text. */
+static void
+decode_agrees(const char *text, size_t len)
+{
+	static unsigned char out[FERNET_MAX_TOKEN];
+	size_t declen = 0, outlen = 0;
+	int want = b64url_check(text, len, &declen, NULL);
+	int got = b64url_decode(text, len, out, sizeof(out), &outlen);
+
+	if (want == 0 && declen > sizeof(out))
+		want = B64URL_ENOSPACE;
+	FUZZ_CHECK(got == want);
+	FUZZ_CHECK(got != 0 || outlen == declen);
+}
+
 static void
 keys_text(const uint8_t *data, size_t size)
 {
@@ -67,6 +87,7 @@ keys_text(const uint8_t *data, size_t size)
 	size_t n = size, count = 0;
 	int rc;
 
+	decode_agrees(p, n);
 	memset(&k, 0xa5, sizeof(k));
 	rc = fernet_key_parse(p, n, &k);
 	FUZZ_CHECK(rc == 0 || rc == FERNET_EKEYEMPTY || rc == FERNET_EKEYBASE64 ||
@@ -129,24 +150,32 @@ check_opened(const char *token, size_t toklen, const unsigned char *pt, size_t p
 		ts = ts << 8 | raw[i];
 	FUZZ_CHECK(fernet_encrypt(&key, ts, raw + 9, pt, ptlen, again, sizeof(again), &againlen) == 0);
 	FUZZ_CHECK(againlen == toklen && memcmp(again, token, toklen) == 0);
+	FUZZ_CHECK(fernet_ctx_encrypt(&kctx, ts, raw + 9, pt, ptlen, again, sizeof(again),
+				      &againlen) == 0);
+	FUZZ_CHECK(againlen == toklen && memcmp(again, token, toklen) == 0);
 }
 
 static void
 open_token(const char *token, size_t toklen, int64_t ttl, size_t cap)
 {
-	static unsigned char out[FERNET_MAX_MSG + 64];
-	struct fernet_detail d;
-	size_t outlen = (size_t)-1;
-	int rc;
+	static unsigned char out[FERNET_MAX_MSG + 64], out2[FERNET_MAX_MSG + 64];
+	struct fernet_detail d, d2;
+	size_t outlen = (size_t)-1, outlen2 = (size_t)-1;
+	int rc, rc2;
 
 	FUZZ_CHECK(cap <= sizeof(out));
 	rc = fernet_decrypt_detail(&key, 1, token, toklen, NOW, ttl, out, cap, &outlen, &d);
 	FUZZ_CHECK(rc == 0 || rc == FERNET_EINVALID || rc == FERNET_ENOSPACE);
 	FUZZ_CHECK((rc == 0 || rc == FERNET_ENOSPACE) == (d.why == FERNET_WHY_OK));
+	rc2 = fernet_ctx_decrypt_detail(&kctx, 1, token, toklen, NOW, ttl, out2, cap, &outlen2, &d2);
+	FUZZ_CHECK(rc2 == rc && d2.why == d.why && d2.key == d.key &&
+		   d2.timestamp == d.timestamp);
 	if (rc == 0) {
 		FUZZ_CHECK(outlen <= cap);
+		FUZZ_CHECK(outlen2 == outlen && memcmp(out2, out, outlen) == 0);
 		check_opened(token, toklen, out, outlen);
 	}
+	decode_agrees(token, toklen);
 	if (d.why != FERNET_WHY_BASE64 && d.why != FERNET_WHY_LENGTH) {
 		size_t declen = 0;
 
@@ -184,7 +213,7 @@ forged(const uint8_t *data, size_t size)
 static void
 roundtrip(const uint8_t *data, size_t size)
 {
-	static char token[FERNET_MAX_TOKEN + 8];
+	static char token[FERNET_MAX_TOKEN + 8], token2[FERNET_MAX_TOKEN + 8];
 	static unsigned char out[FERNET_MAX_MSG];
 	static const unsigned char iv[16] = "0123456789abcdef";
 	struct fuzz_rng rng;
@@ -195,7 +224,12 @@ roundtrip(const uint8_t *data, size_t size)
 		return;
 	FUZZ_CHECK(fernet_encrypt(&key, NOW, iv, data, size, token, sizeof(token), &toklen) == 0);
 	FUZZ_CHECK(toklen == fernet_token_len(size));
+	FUZZ_CHECK(fernet_ctx_encrypt(&kctx, NOW, iv, data, size, token2, sizeof(token2), &outlen) ==
+		   0);
+	FUZZ_CHECK(outlen == toklen && memcmp(token2, token, toklen) == 0);
 	FUZZ_CHECK(fernet_decrypt(&key, token, toklen, NOW, 60, out, sizeof(out), &outlen) == 0);
+	FUZZ_CHECK(outlen == size && (size == 0 || memcmp(out, data, size) == 0));
+	FUZZ_CHECK(fernet_ctx_decrypt(&kctx, token, toklen, NOW, 60, out, sizeof(out), &outlen) == 0);
 	FUZZ_CHECK(outlen == size && (size == 0 || memcmp(out, data, size) == 0));
 	fuzz_rng_seed(&rng, data, size, 3);
 	at = (size_t)(fuzz_rng_next(&rng) % toklen);
@@ -206,6 +240,8 @@ roundtrip(const uint8_t *data, size_t size)
 	token[at] = now;
 	FUZZ_CHECK(fernet_decrypt(&key, token, toklen, NOW, 0, out, sizeof(out), &outlen) ==
 		   FERNET_EINVALID);
+	FUZZ_CHECK(fernet_ctx_decrypt(&kctx, token, toklen, NOW, 0, out, sizeof(out), &outlen) ==
+		   FERNET_EINVALID);
 }
 
 int
@@ -215,6 +251,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready) {
 		FUZZ_CHECK(fernet_key_parse(KEY_TEXT, sizeof(KEY_TEXT) - 1, &key) == 0);
+		/* Never freed: it lives as long as the process, as the server's does. */
+		FUZZ_CHECK(fernet_ctx_init(&kctx, &key) == 0);
 		ready = 1;
 	}
 	if (size < 1)

@@ -1,7 +1,8 @@
 /*
  * Fernet and strict URL-safe base64: the fernet/spec vectors (generate, verify, invalid),
  * tokens made by Python cryptography 38.0.4, tampering with every bit and every character,
- * strict base64, keys and SECRET_KEY lists, MultiFernet, TTL and clock skew, limits.
+ * strict base64, keys and SECRET_KEY lists, MultiFernet, TTL and clock skew, limits, and the
+ * same through prepared keys (struct fernet_ctx).
  *
  * Run from the repository root; SQUIRREL_VECTORS (default tests/vectors) holds
  * fernet/{generate,verify,invalid}.json.
@@ -1037,6 +1038,331 @@ test_iv_batches(void **state)
 	wc_FreeRng(&rng);
 }
 
+/* ---- prepared keys (struct fernet_ctx) ----------------------------------------------------- */
+
+static void
+ctx_from(const char *text, struct fernet_ctx *fc)
+{
+	struct fernet_key k;
+
+	key_from(text, &k);
+	assert_int_equal(fernet_ctx_init(fc, &k), 0);
+	explicit_bzero(&k, sizeof(k));
+}
+
+/* Every fernet/spec vector through the ctx calls. */
+static void
+test_ctx_spec(void **state)
+{
+	struct jcase cases[JCASES_MAX];
+	size_t n;
+
+	(void)state;
+	n = load_cases("generate.json", cases);
+	for (size_t i = 0; i < n; i++) {
+		struct fernet_ctx fc;
+		char tok[512];
+		size_t toklen = 0;
+
+		ctx_from(cases[i].secret, &fc);
+		assert_int_equal(fernet_ctx_encrypt(&fc, rfc3339(cases[i].now), cases[i].iv,
+		                                    cases[i].src, strlen(cases[i].src), tok,
+		                                    sizeof(tok), &toklen),
+		                 0);
+		assert_int_equal(toklen, strlen(cases[i].token));
+		assert_memory_equal(tok, cases[i].token, toklen);
+		fernet_ctx_free(&fc);
+	}
+	n = load_cases("verify.json", cases);
+	for (size_t i = 0; i < n; i++) {
+		struct fernet_ctx fc;
+		char out[64];
+		size_t outlen = 0;
+
+		ctx_from(cases[i].secret, &fc);
+		assert_int_equal(fernet_ctx_decrypt(&fc, cases[i].token, strlen(cases[i].token),
+		                                    rfc3339(cases[i].now), cases[i].ttl, out,
+		                                    sizeof(out), &outlen),
+		                 0);
+		assert_int_equal(outlen, strlen(cases[i].src));
+		assert_memory_equal(out, cases[i].src, outlen);
+		fernet_ctx_free(&fc);
+	}
+	/* Refused for the same reason as the one-shot call (test_spec_invalid checks which). */
+	n = load_cases("invalid.json", cases);
+	for (size_t i = 0; i < n; i++) {
+		struct fernet_detail d;
+		struct fernet_ctx fc;
+		char out[64];
+		size_t outlen = 0;
+		int why = -1;
+
+		ctx_from(cases[i].secret, &fc);
+		assert_int_equal(fernet_ctx_decrypt_detail(&fc, 1, cases[i].token,
+		                                           strlen(cases[i].token),
+		                                           rfc3339(cases[i].now), cases[i].ttl,
+		                                           out, sizeof(out), &outlen, &d),
+		                 FERNET_EINVALID);
+		assert_int_equal(fernet_ctx_decrypt(&fc, cases[i].token, strlen(cases[i].token),
+		                                    rfc3339(cases[i].now), cases[i].ttl, out,
+		                                    sizeof(out), &outlen),
+		                 FERNET_EINVALID);
+		fernet_ctx_free(&fc);
+		{
+			struct fernet_key k;
+
+			key_from(cases[i].secret, &k);
+			assert_int_equal(open_token(&k, cases[i].token, strlen(cases[i].token),
+			                            rfc3339(cases[i].now), cases[i].ttl, &why),
+			                 FERNET_EINVALID);
+		}
+		if (d.why != why)
+			fail_msg("'%s': ctx refused it as '%s', the one-shot call as '%s'",
+			         cases[i].desc, fernet_why_str(d.why), fernet_why_str(why));
+	}
+}
+
+/*
+ * One ctx for 1,000 tokens in a row, encrypt and decrypt interleaved: each token is exactly
+ * the one-shot call's, opens to its message with both, and the ctx's bytes never change.
+ * Each token works on a copy of the ctx's keyed HMAC (inner pad already hashed) and AES
+ * schedules; a copy that shared or consumed state would break a later token, or the ctx.
+ */
+static void
+test_ctx_many_tokens(void **state)
+{
+	static struct fernet_ctx fc, snapshot;
+	struct fernet_key k;
+	unsigned char msg[80], out[80], iv[16];
+	char tok[256], want[256];
+	size_t toklen = 0, wantlen = 0, outlen = 0;
+
+	(void)state;
+	key_from(REF_KEY, &k);
+	assert_int_equal(fernet_ctx_init(&fc, &k), 0);
+	/* The inner pad is hashed once, here, not by every token. */
+	assert_int_not_equal(fc.mac.innerHashKeyed, 0);
+	memcpy(&snapshot, &fc, sizeof(fc));
+	for (unsigned t = 0; t < 1000; t++) {
+		size_t len = t % sizeof(msg);
+		uint64_t now = REF_TIME + t;
+
+		for (size_t i = 0; i < len; i++)
+			msg[i] = (unsigned char)(t * 7 + i * 13);
+		for (size_t i = 0; i < sizeof(iv); i++)
+			iv[i] = (unsigned char)(t ^ (i * 29));
+		assert_int_equal(
+		    fernet_ctx_encrypt(&fc, now, iv, msg, len, tok, sizeof(tok), &toklen), 0);
+		assert_int_equal(fernet_encrypt(&k, now, iv, msg, len, want, sizeof(want), &wantlen),
+		                 0);
+		assert_int_equal(toklen, wantlen);
+		assert_memory_equal(tok, want, toklen);
+		assert_int_equal(
+		    fernet_ctx_decrypt(&fc, tok, toklen, now, 60, out, sizeof(out), &outlen), 0);
+		assert_int_equal(outlen, len);
+		if (len)
+			assert_memory_equal(out, msg, len);
+		assert_int_equal(fernet_decrypt(&k, tok, toklen, now, 60, out, sizeof(out), &outlen),
+		                 0);
+		/* A wrong MAC in between must not disturb the next token. */
+		if (t % 10 == 0) {
+			tok[toklen - 6] = tok[toklen - 6] == 'A' ? 'B' : 'A';
+			assert_int_equal(fernet_ctx_decrypt(&fc, tok, toklen, now, 0, out,
+			                                    sizeof(out), &outlen),
+			                 FERNET_EINVALID);
+		}
+	}
+	/* The reference's tokens, after all that. */
+	for (size_t i = 0; i < sizeof(ref_tokens) / sizeof(ref_tokens[0]); i++) {
+		const char *ref = ref_tokens[i].token;
+
+		ref_msg(msg, ref_tokens[i].len);
+		assert_int_equal(fernet_ctx_encrypt(&fc, REF_TIME, ref_iv, msg, ref_tokens[i].len,
+		                                    tok, sizeof(tok), &toklen),
+		                 0);
+		assert_int_equal(toklen, strlen(ref));
+		assert_memory_equal(tok, ref, toklen);
+		assert_int_equal(fernet_ctx_decrypt(&fc, ref, strlen(ref), REF_TIME, 0, out,
+		                                    sizeof(out), &outlen),
+		                 0);
+		assert_int_equal(outlen, ref_tokens[i].len);
+	}
+	assert_memory_equal(&fc, &snapshot, sizeof(fc));
+	fernet_ctx_free(&fc);
+	explicit_bzero(&snapshot, sizeof(snapshot));
+}
+
+/* Every bit of a token flipped, through the ctx: the same refusals as the one-shot call. */
+static void
+test_ctx_tamper(void **state)
+{
+	const char *ref = ref_tokens[6].token;
+	struct fernet_ctx fc;
+	unsigned char raw[256], out[64];
+	char tok[512];
+	size_t rawlen = 0, toklen = 0, outlen = 0;
+
+	(void)state;
+	ctx_from(REF_KEY, &fc);
+	assert_int_equal(b64url_decode(ref, strlen(ref), raw, sizeof(raw), &rawlen), 0);
+	for (size_t i = 0; i < rawlen; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			struct fernet_detail d;
+
+			raw[i] ^= (unsigned char)(1u << bit);
+			assert_int_equal(b64url_encode(raw, rawlen, tok, sizeof(tok), &toklen), 0);
+			assert_int_equal(fernet_ctx_decrypt_detail(&fc, 1, tok, toklen, REF_TIME, 0,
+			                                           out, sizeof(out), &outlen, &d),
+			                 FERNET_EINVALID);
+			assert_int_equal(d.why, i == 0 ? FERNET_WHY_VERSION : FERNET_WHY_MAC);
+			raw[i] ^= (unsigned char)(1u << bit);
+		}
+	}
+	fernet_ctx_free(&fc);
+}
+
+static void
+test_ctx_keys(void **state)
+{
+	struct fernet_key k1, k2, k3;
+	struct fernet_ctx fcs[3];
+	struct fernet_detail d;
+	char tok[256], out[64];
+	size_t toklen = 0, outlen = 0;
+
+	(void)state;
+	assert_int_equal(fernet_key_generate(&k1), 0);
+	assert_int_equal(fernet_key_generate(&k2), 0);
+	assert_int_equal(fernet_key_generate(&k3), 0);
+	assert_int_equal(fernet_ctx_init(&fcs[0], &k3), 0);
+	assert_int_equal(fernet_ctx_init(&fcs[1], &k1), 0);
+	assert_int_equal(fernet_ctx_init(&fcs[2], &k2), 0);
+	assert_int_equal(
+	    fernet_encrypt(&k1, 100, ref_iv, "fluffy tail", 11, tok, sizeof(tok), &toklen), 0);
+
+	/* Wrong key: refused for its MAC, and nothing of the plaintext in out. */
+	memset(out, '#', sizeof(out));
+	assert_int_equal(
+	    fernet_ctx_decrypt_detail(&fcs[0], 1, tok, toklen, 100, 0, out, sizeof(out), &outlen, &d),
+	    FERNET_EINVALID);
+	assert_int_equal(d.why, FERNET_WHY_MAC);
+	assert_int_equal(d.timestamp, 100);
+	assert_int_equal(out[0], '#');
+	assert_int_equal(fernet_ctx_decrypt(&fcs[2], tok, toklen, 100, 0, out, sizeof(out), &outlen),
+	                 FERNET_EINVALID);
+
+	/* MultiFernet: tried in order; d.key says which one opened it. */
+	assert_int_equal(
+	    fernet_ctx_decrypt_detail(fcs, 3, tok, toklen, 100, 60, out, sizeof(out), &outlen, &d), 0);
+	assert_int_equal(d.why, FERNET_WHY_OK);
+	assert_int_equal(d.key, 1);
+	assert_int_equal(outlen, 11);
+	assert_memory_equal(out, "fluffy tail", 11);
+	assert_int_equal(
+	    fernet_ctx_decrypt_detail(fcs, 0, tok, toklen, 100, 0, out, sizeof(out), &outlen, &d),
+	    FERNET_EINVALID);
+	assert_int_equal(d.why, FERNET_WHY_MAC);
+	assert_int_equal(fernet_ctx_decrypt_detail(fcs, 3, tok, toklen, 100, 0, out, 10, &outlen, NULL),
+	                 FERNET_ENOSPACE);
+
+	/* The ctx calls keep the one-shot calls' limits. */
+	assert_int_equal(fernet_ctx_encrypt(&fcs[0], 1, ref_iv, "x", FERNET_MAX_MSG + 1, tok,
+	                                    sizeof(tok), &toklen),
+	                 FERNET_ETOOLONG);
+	assert_int_equal(fernet_ctx_encrypt(&fcs[0], 1, ref_iv, "fluffy tail", 11, tok, 99, &toklen),
+	                 FERNET_ENOSPACE);
+	for (int i = 0; i < 3; i++)
+		fernet_ctx_free(&fcs[i]);
+}
+
+/* fernet_ctx_free leaves every byte zero; it is harmless on a zeroed or freed ctx. */
+static void
+test_ctx_free_wipes(void **state)
+{
+	static const struct fernet_ctx zero;
+	static struct fernet_ctx fc;
+	struct fernet_key k;
+	char tok[256];
+	size_t toklen = 0;
+
+	(void)state;
+	key_from(SPEC_KEY, &k);
+	assert_int_equal(fernet_ctx_init(&fc, &k), 0);
+	assert_memory_not_equal(&fc, &zero, sizeof(fc));
+	assert_int_equal(
+	    fernet_ctx_encrypt(&fc, 1, ref_iv, "fluffy tail", 11, tok, sizeof(tok), &toklen), 0);
+	fernet_ctx_free(&fc);
+	assert_memory_equal(&fc, &zero, sizeof(fc));
+	fernet_ctx_free(&fc);
+	assert_memory_equal(&fc, &zero, sizeof(fc));
+}
+
+/*
+ * b64url_decode decides in one pass and asks b64url_check only why it refused: its answer
+ * must be b64url_check's for every text, whatever character sits wherever.
+ */
+static void
+decode_agrees(const char *text, size_t len)
+{
+	unsigned char out[700];
+	size_t declen = 0, outlen = 0;
+	int want = b64url_check(text, len, &declen, NULL);
+	int got = b64url_decode(text, len, out, sizeof(out), &outlen);
+
+	if (got != want)
+		fail_msg("'%.*s': b64url_decode says %d, b64url_check %d", (int)len, text, got, want);
+	if (want == 0) {
+		assert_int_equal(outlen, declen);
+		if (declen > 0)
+			assert_int_equal(b64url_decode(text, len, out, declen - 1, &outlen),
+			                 B64URL_ENOSPACE);
+	} else {
+		/* An invalid text is invalid whatever the room. */
+		assert_int_equal(b64url_decode(text, len, out, 0, &outlen), want);
+	}
+}
+
+static void
+test_b64url_decode_refusals(void **state)
+{
+	static const char *const bases[] = {"Zm9vYmFy", "Zm9vYmE=", "Zm9vYg==", "Zg==", "-_8="};
+	static const char *const odd[] = {
+	    "=", "==", "===", "====", "Z===", "Zg=", "Zg===", "Zg==Zg==", "Zm=v", "Z=9v",
+	    "=m9v", "Zm9v=", "Zh==", "Zm9=", "Zm8=", "Zm+v", "Zm/v", "Zm9v\n", " Zm9", "A",
+	};
+	char text[900];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		decode_agrees(odd[i], strlen(odd[i]));
+	/* Every byte value at every position of texts with 0, 1 and 2 '='. */
+	for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
+		size_t len = strlen(bases[b]);
+
+		for (size_t at = 0; at < len; at++) {
+			for (unsigned ch = 0; ch < 256; ch++) {
+				memcpy(text, bases[b], len);
+				text[at] = (char)ch;
+				decode_agrees(text, len);
+			}
+		}
+	}
+	/* Past the first 256-character slice: a bad character in the second one. */
+	memset(text, 'A', 800);
+	decode_agrees(text, 800);
+	for (size_t at = 250; at < 800; at += 61) {
+		text[at] = '*';
+		decode_agrees(text, 800);
+		text[at] = '=';
+		decode_agrees(text, 800);
+		text[at] = 'A';
+	}
+	memcpy(text + 796, "AA==", 4);
+	decode_agrees(text, 800);
+	memcpy(text + 796, "AB==", 4);
+	decode_agrees(text, 800);
+}
+
 int
 main(void)
 {
@@ -1051,6 +1377,9 @@ main(void)
 	    cmocka_unit_test(test_keys_rotation),    cmocka_unit_test(test_key_generate_format),
 	    cmocka_unit_test(test_ttl_and_skew),     cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_strerror),
+	    cmocka_unit_test(test_ctx_spec),         cmocka_unit_test(test_ctx_many_tokens),
+	    cmocka_unit_test(test_ctx_tamper),       cmocka_unit_test(test_ctx_keys),
+	    cmocka_unit_test(test_ctx_free_wipes),   cmocka_unit_test(test_b64url_decode_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
