@@ -195,6 +195,13 @@ def run_tool(argv, timeout, env=None):
     return rc, out.decode(errors="replace"), err.decode(errors="replace"), time.monotonic() - t0
 
 
+def children_cpu_s():
+    """CPU seconds (user + system) of every child process reaped so far: around one run_tool
+    call, what that tool used."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def alternate(targets, rep):
     """Targets in order on even repetitions, reversed on odd ones, so that neither server always
     runs right after the other (or first after a pause)."""
@@ -581,7 +588,9 @@ class Bench:
             if tls_mode == "fresh":
                 env["BENCH_TLS_FRESH"] = "1"
         cpu0 = srv.cpu_us()
+        wrk0 = children_cpu_s()
         rc, out, err, wall = run_tool(argv, seconds + 20, env)
+        wrk_cpu = children_cpu_s() - wrk0
         cpu1 = srv.cpu_us()
         run = {"rc": rc, "wall_s": round(wall, 3)}
         m = re.search(r"(\d+) requests in", out)
@@ -595,7 +604,7 @@ class Bench:
         errors += int(non2xx.group(1)) if non2xx else 0
         run.update(requests=reqs, rps=float(r.group(1)), errors=errors,
                    cpu_us_per_req=(cpu1 - cpu0) / reqs if reqs else None,
-                   server_cores=(cpu1 - cpu0) / 1e6 / wall)
+                   server_cores=(cpu1 - cpu0) / 1e6 / wall, wrk_cores=wrk_cpu / wall)
         if count_path and os.path.exists(count_path):
             with open(count_path) as f:
                 counts = dict(line.split() for line in f if line.strip())
@@ -673,10 +682,13 @@ class Bench:
             # other tenants of the machine, not the server, set the rate.
             busy = [f"{who} {med(who, 'server_cores'):.2f}" for who in (name, peer_name)
                     if med(who, "server_cores") is not None]
+            # wrk near 1 core per thread: the load generator, not the server, set the rate.
+            busy += [f"wrk against {who} {med(who, 'wrk_cores'):.2f}" for who in (name, peer_name)
+                     if med(who, "wrk_cores") is not None]
             self.add(key + ".cpu", f"{key}. server CPU per request" + ("" if kind == "plain" else
                      f" [{self.flavor_words(flavor)}]"), "/proc utime+stime", "us",
                      med(name, "cpu_us_per_req"), peer_cpu, None,
-                     f"server busy (cores): {', '.join(busy)}" if busy else None)
+                     f"busy (cores): {', '.join(busy)}" if busy else None)
 
     def stime_rows(self):
         """openssl s_time, one sequential client: -new (full) and -reuse (resumed) handshakes."""
