@@ -44,6 +44,7 @@ struct tr_ops {
 	int (*pending)(const struct tr *t);
 	void (*shutdown)(struct tr *t);
 	void (*release)(struct tr *t);
+	void (*slim)(struct tr *t);
 };
 
 /* A plain transport over fd (owned from now on: tr_close() closes it). */
@@ -88,6 +89,17 @@ static inline void
 tr_shutdown(struct tr *t)
 {
 	t->ops->shutdown(t);
+}
+
+/*
+ * The connection is about to wait idle: give back memory it does not need while it waits
+ * (TLS: the pages of wolfSSL's session object that hold only zeros). Cheap enough to call
+ * once per connection; nothing changes for the caller.
+ */
+static inline void
+tr_slim(struct tr *t)
+{
+	t->ops->slim(t);
 }
 
 /* Free the session and close the socket. The tr may be initialised again afterwards. */

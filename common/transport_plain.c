@@ -71,8 +71,16 @@ plain_release(struct tr *t)
 	(void)t;
 }
 
+static void
+plain_slim(struct tr *t)
+{
+	/* A plain connection holds nothing beyond its slot while it waits. */
+	(void)t;
+}
+
 static const struct tr_ops plain_ops = {
 	plain_read, plain_write, plain_handshake, plain_pending, plain_shutdown, plain_release,
+	plain_slim,
 };
 
 void

@@ -6,9 +6,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -140,8 +144,59 @@ tls_release(struct tr *t)
 	t->ssl = NULL;
 }
 
+/* 1 if the page at p holds only zero bytes. */
+static int
+page_is_zero(const unsigned char *p, size_t page)
+{
+	const uint64_t *w = (const uint64_t *)(const void *)p;
+	uint64_t any = 0;
+
+	for (size_t i = 0; i < page / sizeof(*w); i++)
+		any |= w[i];
+	return any == 0;
+}
+
+/*
+ * wolfSSL 5.5.4 gives every WOLFSSL its own session object, allocated and zeroed at
+ * wolfSSL_new(): 37.5 KiB in Debian's build (SESSION_CERTS keeps room for a 9-certificate peer
+ * chain), which a server without client certificates leaves almost all zero. The pages of it
+ * that still hold only zeros go back to the kernel (MADV_DONTNEED on private anonymous memory:
+ * they read as zeros again, and a later write faults in a fresh page), so an idle connection
+ * keeps what it uses. Only for the version whose source this was read against: there,
+ * wolfSSL_get_session() on a server is that object, a block of its own from malloc().
+ */
+static void
+tls_slim(struct tr *t)
+{
+#if LIBWOLFSSL_VERSION_HEX >= 0x05005000 && LIBWOLFSSL_VERSION_HEX < 0x05006000
+	WOLFSSL_SESSION *sess;
+	uintptr_t lo, hi, run = 0;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (!t->server || wolfSSL_lib_version_hex() != LIBWOLFSSL_VERSION_HEX)
+		return;
+	sess = wolfSSL_get_session(t->ssl);
+	if (sess == NULL)
+		return;
+	lo = ((uintptr_t)sess + page - 1) & ~(uintptr_t)(page - 1);
+	hi = ((uintptr_t)sess + malloc_usable_size(sess)) & ~(uintptr_t)(page - 1);
+	for (uintptr_t p = lo; p <= hi; p += page) {
+		if (p < hi && page_is_zero((const unsigned char *)p, page)) {
+			if (run == 0)
+				run = p;
+			continue;
+		}
+		if (run != 0)
+			madvise((void *)run, p - run, MADV_DONTNEED);
+		run = 0;
+	}
+#else
+	(void)t;
+#endif
+}
+
 static const struct tr_ops tls_ops = {
-	tls_read, tls_write, tls_handshake, tls_pending, tls_shutdown, tls_release,
+	tls_read, tls_write, tls_handshake, tls_pending, tls_shutdown, tls_release, tls_slim,
 };
 
 static int
