@@ -17,8 +17,8 @@ SECRET = b"fluffy tail"
 
 
 def segments(pcap_path):
-    """(source port, TCP flags, payload bytes) of every packet in a classic pcap file
-    (Ethernet or Linux cooked)."""
+    """(source port, destination port, TCP flags, payload bytes) of every packet in a classic
+    pcap file (Ethernet or Linux cooked)."""
     with open(pcap_path, "rb") as f:
         data = f.read()
     if len(data) < 24:
@@ -45,13 +45,14 @@ def segments(pcap_path):
             continue
         if proto != 6 or len(l4) < 20:
             continue
-        out.append((struct.unpack(">H", l4[0:2])[0], l4[13], l4[(l4[12] >> 4) * 4:]))
+        sport, dport = struct.unpack(">HH", l4[0:4])
+        out.append((sport, dport, l4[13], l4[(l4[12] >> 4) * 4:]))
     return out
 
 
 def payloads(pcap_path):
     """TCP payload bytes of every packet in a classic pcap file."""
-    return [data for _, _, data in segments(pcap_path)]
+    return [data for _, _, _, data in segments(pcap_path)]
 
 
 @pytest.fixture
@@ -142,7 +143,12 @@ def test_closing_answer_carries_the_fin(start_server, capture):
                        text=True, timeout=20)
     assert r.stdout == SECRET.decode(), r.stderr
     stop(p)
-    ours = [(flags, data) for sport, flags, data in segments(pcap) if sport == s.port]
+    segs = segments(pcap)
+    # curl's connection (the port probe that start_server made may show up too).
+    client = [dport for sport, dport, _, data in segs if sport == s.port and SECRET in data]
+    assert len(client) == 1, segs
+    ours = [(flags, data) for sport, dport, flags, data in segs
+            if sport == s.port and dport == client[0]]
     answer = [flags for flags, data in ours if SECRET in data]
     assert len(answer) == 1 and answer[0] & TCP_FIN, ours
     # No second FIN on its own.
