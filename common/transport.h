@@ -92,9 +92,9 @@ tr_shutdown(struct tr *t)
 }
 
 /*
- * The connection is about to wait idle: give back memory it does not need while it waits
- * (TLS: the pages of wolfSSL's session object that hold only zeros). Cheap enough to call
- * once per connection; nothing changes for the caller.
+ * The connection waits (for a request, say): give back memory it does not need meanwhile
+ * (TLS: the pages of wolfSSL's session object that hold only zeros). A few microseconds, once
+ * per connection that lives long enough; nothing changes for the caller.
  */
 static inline void
 tr_slim(struct tr *t)

@@ -372,12 +372,6 @@ step_read_head(struct srv *s, struct conn *c)
 		}
 		if (n == TR_WANT_READ || n == TR_WANT_WRITE) {
 			release_buffers(s, c);
-			if (!c->slimmed) {
-				/* The first wait after the handshake: it may be long (idle,
-				 * slowloris). The handshake is over, so once is enough. */
-				tr_slim(&c->t);
-				c->slimmed = 1;
-			}
 			return n == TR_WANT_READ ? POLLIN : POLLOUT;
 		}
 		return close_failed(s, c, "read failed");

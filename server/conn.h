@@ -40,7 +40,7 @@ struct conn {
 	uint8_t drained;      /* the last read emptied the socket: wait for POLLIN, don't read */
 	uint8_t linger;       /* the answer closes on an error: the peer may still be sending */
 	uint8_t nodelay;      /* TCP_NODELAY is set (on the first keep-alive wait) */
-	uint8_t slimmed;      /* tr_slim() has run (at the first wait for a request) */
+	uint8_t slimmed;      /* tr_slim() has run (a sweep found it waiting for a request) */
 	int64_t deadline_ms;
 	int64_t req_start_us; /* when the current request's first byte arrived */
 	struct buf *in, *out; /* borrowed from the pool while needed */

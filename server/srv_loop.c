@@ -266,11 +266,19 @@ sweep(struct srv *s)
 	for (int i = 0; i < s->high; i++) {
 		struct conn *c = &s->conns[i];
 
-		if (s->pfd[1 + i].fd >= 0 && c->deadline_ms <= s->now_ms) {
+		if (s->pfd[1 + i].fd < 0)
+			continue;
+		if (c->deadline_ms <= s->now_ms) {
 			int was = c->pending;
 
 			c->pending = 0;
 			set_events(s, i, conn_expire(s, c), was);
+		} else if (c->state == CONN_READ_HEAD && !c->slimmed) {
+			/* Waiting for a request, handshake done: it may wait long (idle, slowloris).
+			 * Here, not at every wait, so a connection that lives a millisecond never
+			 * pays for it. */
+			tr_slim(&c->t);
+			c->slimmed = 1;
 		}
 	}
 }
