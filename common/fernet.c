@@ -554,6 +554,29 @@ token_open(const struct fernet_ctx *fc, const unsigned char *raw, size_t rawlen,
 	return ret;
 }
 
+/*
+ * The end of both decrypt forms, once the MAC loop has run: matched is what mac_matches()
+ * said for key i (1 match, 0 none, < 0 a wolfCrypt failure); fc is key i's ctx, NULL when
+ * no key matched (i is then the number of keys).
+ */
+static int
+open_matched(const struct fernet_ctx *fc, size_t i, int matched, const unsigned char *raw,
+             size_t rawlen, void *out, size_t cap, size_t *outlen, struct fernet_detail *d)
+{
+	int ret;
+
+	if (matched < 0)
+		return matched;
+	if (fc == NULL || matched == 0) {
+		d->why = FERNET_WHY_MAC;
+		return FERNET_EINVALID;
+	}
+	ret = token_open(fc, raw, rawlen, out, cap, outlen, d);
+	if (d->why == FERNET_WHY_OK)
+		d->key = i;
+	return ret;
+}
+
 int
 fernet_ctx_decrypt_detail(const struct fernet_ctx *fcs, size_t n, const char *token,
                           size_t toklen, uint64_t now, int64_t ttl, void *out, size_t cap,
@@ -574,16 +597,7 @@ fernet_ctx_decrypt_detail(const struct fernet_ctx *fcs, size_t n, const char *to
 		if ((ret = mac_matches(&fcs[i], raw, rawlen)) != 0)
 			break;
 	}
-	if (ret < 0)
-		return ret;
-	if (i == n) {
-		d->why = FERNET_WHY_MAC;
-		return FERNET_EINVALID;
-	}
-	ret = token_open(&fcs[i], raw, rawlen, out, cap, outlen, d);
-	if (d->why == FERNET_WHY_OK)
-		d->key = i;
-	return ret;
+	return open_matched(i < n ? &fcs[i] : NULL, i, ret, raw, rawlen, out, cap, outlen, d);
 }
 
 int
@@ -619,15 +633,9 @@ fernet_decrypt_detail(const struct fernet_key *keys, size_t n, const char *token
 			break;
 		fernet_ctx_free(&fc);
 	}
-	if (i == n) {
-		d->why = FERNET_WHY_MAC;
-		return FERNET_EINVALID;
-	}
-	if (ret > 0) {
-		ret = token_open(&fc, raw, rawlen, out, cap, outlen, d);
-		if (d->why == FERNET_WHY_OK)
-			d->key = i;
-	}
+	if (i == n)
+		return open_matched(NULL, i, 0, raw, rawlen, out, cap, outlen, d);
+	ret = open_matched(&fc, i, ret, raw, rawlen, out, cap, outlen, d);
 	fernet_ctx_free(&fc);
 	return ret;
 }
