@@ -555,35 +555,19 @@ token_open(const struct fernet_ctx *fc, const unsigned char *raw, size_t rawlen,
 }
 
 /*
- * The end of both decrypt forms, once the MAC loop has run: matched is what mac_matches()
- * said for key i (1 match, 0 none, < 0 a wolfCrypt failure); fc is key i's ctx, NULL when
- * no key matched (i is then the number of keys).
+ * Both decrypt forms: keys come prepared (fcs, the ctx calls) or raw (keys, the one-shot calls,
+ * each prepared on the stack in turn, HMAC and decryption schedule only, and wiped before the
+ * next). Exactly one of fcs and keys is non-NULL.
  */
 static int
-open_matched(const struct fernet_ctx *fc, size_t i, int matched, const unsigned char *raw,
-             size_t rawlen, void *out, size_t cap, size_t *outlen, struct fernet_detail *d)
-{
-	int ret;
-
-	if (matched < 0)
-		return matched;
-	if (fc == NULL || matched == 0) {
-		d->why = FERNET_WHY_MAC;
-		return FERNET_EINVALID;
-	}
-	ret = token_open(fc, raw, rawlen, out, cap, outlen, d);
-	if (d->why == FERNET_WHY_OK)
-		d->key = i;
-	return ret;
-}
-
-int
-fernet_ctx_decrypt_detail(const struct fernet_ctx *fcs, size_t n, const char *token,
-                          size_t toklen, uint64_t now, int64_t ttl, void *out, size_t cap,
-                          size_t *outlen, struct fernet_detail *d)
+decrypt_detail(const struct fernet_ctx *fcs, const struct fernet_key *keys, size_t n,
+               const char *token, size_t toklen, uint64_t now, int64_t ttl, void *out, size_t cap,
+               size_t *outlen, struct fernet_detail *d)
 {
 	unsigned char raw[FERNET_MAX_RAW];
 	struct fernet_detail dummy;
+	struct fernet_ctx own;
+	const struct fernet_ctx *fc = NULL;
 	size_t rawlen = 0, i;
 	int ret;
 
@@ -594,50 +578,52 @@ fernet_ctx_decrypt_detail(const struct fernet_ctx *fcs, size_t n, const char *to
 		return ret;
 	/* The MAC, in constant time, before a single byte is decrypted (Fernet spec, step 5). */
 	for (i = 0; i < n; i++) {
-		if ((ret = mac_matches(&fcs[i], raw, rawlen)) != 0)
+		if (fcs != NULL)
+			fc = &fcs[i];
+		else if (ctx_setup(&own, &keys[i], CTX_DEC) == 0)
+			fc = &own;
+		else
+			return FERNET_ECRYPTO;
+		if ((ret = mac_matches(fc, raw, rawlen)) != 0)
 			break;
+		if (fc == &own)
+			fernet_ctx_free(&own);
 	}
-	return open_matched(i < n ? &fcs[i] : NULL, i, ret, raw, rawlen, out, cap, outlen, d);
+	if (i == n) {
+		d->why = FERNET_WHY_MAC;
+		return FERNET_EINVALID;
+	}
+	if (ret > 0) {
+		ret = token_open(fc, raw, rawlen, out, cap, outlen, d);
+		if (d->why == FERNET_WHY_OK)
+			d->key = i;
+	}
+	if (fc == &own)
+		fernet_ctx_free(&own);
+	return ret;
+}
+
+int
+fernet_ctx_decrypt_detail(const struct fernet_ctx *fcs, size_t n, const char *token,
+                          size_t toklen, uint64_t now, int64_t ttl, void *out, size_t cap,
+                          size_t *outlen, struct fernet_detail *d)
+{
+	return decrypt_detail(fcs, NULL, n, token, toklen, now, ttl, out, cap, outlen, d);
 }
 
 int
 fernet_ctx_decrypt(const struct fernet_ctx *fc, const char *token, size_t toklen, uint64_t now,
                    int64_t ttl, void *out, size_t cap, size_t *outlen)
 {
-	return fernet_ctx_decrypt_detail(fc, 1, token, toklen, now, ttl, out, cap, outlen, NULL);
+	return decrypt_detail(fc, NULL, 1, token, toklen, now, ttl, out, cap, outlen, NULL);
 }
 
-/*
- * The one-shot form: the same steps as fernet_ctx_decrypt_detail(), with each key prepared on
- * the stack in turn (HMAC and the decryption schedule only) and wiped before the next.
- */
 int
 fernet_decrypt_detail(const struct fernet_key *keys, size_t n, const char *token, size_t toklen,
                       uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen,
                       struct fernet_detail *d)
 {
-	unsigned char raw[FERNET_MAX_RAW];
-	struct fernet_detail dummy;
-	struct fernet_ctx fc;
-	size_t rawlen = 0, i;
-	int ret;
-
-	if (d == NULL)
-		d = &dummy;
-	if ((ret = token_parse(token, toklen, now, ttl, raw, &rawlen, d)) != 0)
-		return ret;
-	for (i = 0; i < n; i++) {
-		if (ctx_setup(&fc, &keys[i], CTX_DEC) != 0)
-			return FERNET_ECRYPTO;
-		if ((ret = mac_matches(&fc, raw, rawlen)) != 0)
-			break;
-		fernet_ctx_free(&fc);
-	}
-	if (i == n)
-		return open_matched(NULL, i, 0, raw, rawlen, out, cap, outlen, d);
-	ret = open_matched(&fc, i, ret, raw, rawlen, out, cap, outlen, d);
-	fernet_ctx_free(&fc);
-	return ret;
+	return decrypt_detail(NULL, keys, n, token, toklen, now, ttl, out, cap, outlen, d);
 }
 
 int
