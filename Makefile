@@ -132,7 +132,7 @@ bench: $(PROGRAMS) $(BENCHES)
 	@sh .ci/deps bench
 	SQUIRREL_BIN=$(abspath $(BIN)) BENCH_BIN=$(abspath $(BUILD)/bench) \
 		$(PYTHON) tests/bench/bench.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY)) \
-		$(if $(WORKERS),--workers $(WORKERS))
+		$(if $(WORKERS),--workers $(WORKERS)) $(if $(REPS),--reps $(REPS)) $(BENCH_ARGS)
 
 # Both wolfSSL builds side by side in one run: Debian's, and the one with x86-64 assembly.
 bench-both:

@@ -41,7 +41,7 @@ ROWS = ["a", "b", "c", "d", "ec", "e", "s", "idle", "client", "fernet", "crypto"
 TICK_US = 1e6 / os.sysconf("SC_CLK_TCK")
 NOFILE = 65536          # for the servers and for us: 10,000 idle connections plus headroom
 WRK_CONNS = 50          # issue 8: wrk -t1 -c50
-REPS = 3                # interleaved repetitions; the table shows medians
+REPS = 3                # interleaved repetitions (--reps); the table shows medians
 BAD_RUN = 0.01          # a run with more than 1% errors or non-2xx answers is not counted
 # Our server's timeouts set to nginx's defaults (client_header_timeout 60 s, which also bounds nginx's
 # TLS handshake, and the keepalive_timeout written in its config below), so that neither server drops
@@ -172,14 +172,25 @@ def raise_nofile():
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def run_tool(argv, timeout, env=None):
-    """Run a load tool to completion in its own process group, killed at `timeout`.
-    Returns (exit status or None on timeout, stdout, stderr, wall seconds)."""
+def pinned(cpus, also=None):
+    """A preexec_fn: run `also`, then keep the child (and what it forks) on `cpus` if given."""
+    def preexec():
+        if also:
+            also()
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+    return preexec
+
+
+def run_tool(argv, timeout, env=None, cpus=None):
+    """Run a load tool to completion in its own process group, killed at `timeout`, on `cpus`
+    if given. Returns (exit status or None on timeout, stdout, stderr, wall seconds)."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=full_env, start_new_session=True)
+                            stderr=subprocess.PIPE, env=full_env, start_new_session=True,
+                            preexec_fn=pinned(cpus))
     REAPER.add(proc, False)
     try:
         out, err = proc.communicate(timeout=timeout)
@@ -274,7 +285,8 @@ class Server:
         logf = open(self.log_path, "wb")
         try:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
-                                         preexec_fn=raise_nofile, start_new_session=True)
+                                         preexec_fn=pinned(ctx.server_cpus, raise_nofile),
+                                         start_new_session=True)
         except OSError as e:
             self.error = f"cannot run {argv[0]}: {e.strerror}"
             return False
@@ -443,6 +455,7 @@ class Bench:
         self.alt_flavor = self.read_flavor(self.alt_bin) if self.alt_bin else None
         self.meta = {}
         self.shim = None
+        self.load_cpus = self.server_cpus = None  # plan_pinning() sets them
         self.helps = {}
 
     @staticmethod
@@ -514,6 +527,25 @@ class Bench:
                 self.notes.append(f"squirrel-server has no --workers yet: both servers ran 1 worker "
                                   f"instead of {want}")
         self.meta["workers"] = self.workers
+
+    def plan_pinning(self):
+        """Load generator and servers on CPUs of their own, when there are enough for both.
+        Unpinned on a 2-core machine, the scheduler now and then puts wrk and the server on one
+        core or moves them, and a run's rate moves by 20% with it; pinned, both servers meet
+        the same placement and the repetitions agree."""
+        self.load_cpus = self.server_cpus = None
+        cpus = sorted(os.sched_getaffinity(0))
+        want = self.args.wrk_threads + self.workers
+        if self.args.no_pin:
+            self.meta["pinning"] = "off (--no-pin)"
+        elif len(cpus) < want:
+            self.meta["pinning"] = (f"off: {len(cpus)} CPUs for {self.args.wrk_threads} wrk threads "
+                                    f"and {self.workers} workers")
+        else:
+            self.load_cpus = set(cpus[:self.args.wrk_threads])
+            self.server_cpus = set(cpus[self.args.wrk_threads:want])
+            self.meta["pinning"] = (f"wrk and s_time on CPU {','.join(map(str, sorted(self.load_cpus)))}, "
+                                    f"servers on CPU {','.join(map(str, sorted(self.server_cpus)))}")
 
     def build_shim(self):
         src = os.path.join(self.tmp, "tlscount.c")
@@ -589,7 +621,7 @@ class Bench:
                 env["BENCH_TLS_FRESH"] = "1"
         cpu0 = srv.cpu_us()
         wrk0 = children_cpu_s()
-        rc, out, err, wall = run_tool(argv, seconds + 20, env)
+        rc, out, err, wall = run_tool(argv, seconds + 20, env, self.load_cpus)
         wrk_cpu = children_cpu_s() - wrk0
         cpu1 = srv.cpu_us()
         run = {"rc": rc, "wall_s": round(wall, 3)}
@@ -615,7 +647,7 @@ class Bench:
         return run
 
     def load_row(self, key, title, kind, close, tls_mode, goal, goal_needs_source=False):
-        """One wrk row: interleaved targets, REPS runs each, medians; plus its CPU-per-request row."""
+        """One wrk row: interleaved targets, --reps runs each, medians; plus its CPU-per-request row."""
         targets = []
         for name, role in self.targets(kind, with_alt=kind != "plain"):
             srv = self.server(role)
@@ -635,11 +667,11 @@ class Bench:
         if self.warmup:
             for n, srv in live:
                 self.wrk_once(srv, 1, close, tls_mode)
-        for rep in range(REPS):
+        for rep in range(self.args.reps):
             for n, srv in alternate(live, rep):
                 run = self.wrk_once(srv, self.secs, close, tls_mode)
                 runs[n].append(run)
-                log(f"  {n} {rep + 1}/{REPS}: {run.get('rps', 0):,.0f} req/s"
+                log(f"  {n} {rep + 1}/{self.args.reps}: {run.get('rps', 0):,.0f} req/s"
                     + (f" ({run['error']})" if "error" in run else ""))
         self.raw[key] = runs
 
@@ -664,6 +696,11 @@ class Bench:
             flavor = self.alt_flavor if name == "squirrel-alt" else self.flavor
             label = title if kind == "plain" else f"{title} [{self.flavor_words(flavor)}]"
             notes = [x for x in (na(name, role, srv), na(peer_name, peer_role, peer_srv)) if x]
+            # The range beside the median: on a shared 2-core machine one run can move 20%.
+            spread = [f"{who} {min(v):,.0f} to {max(v):,.0f}" for who in (name, peer_name)
+                      for v in [[r["rps"] for r in runs[who] if "error" not in r]] if len(v) > 1]
+            if spread:
+                notes.append("runs (req/s): " + ", ".join(spread))
             if tls_mode and srv is not None:
                 full = sum(r.get("handshakes_full", 0) for r in runs[name])
                 resumed = sum(r.get("handshakes_resumed", 0) for r in runs[name])
@@ -698,13 +735,13 @@ class Bench:
             targets = [(n, r, self.server(r)) for n, r in self.targets("rsa", with_alt=True)]
             runs = {n: [] for n, _, _ in targets}
             log(f"row {key}: {title} (openssl s_time {mode} -time {secs})")
-            for rep in range(REPS):
+            for rep in range(self.args.reps):
                 for name, role, srv in alternate(targets, rep):
                     if srv is None:
                         continue
                     argv = ["openssl", "s_time", "-connect", f"127.0.0.1:{srv.port}", "-www", "/",
                             "-time", str(secs), mode]
-                    rc, out, err, wall = run_tool(argv, secs + 30)
+                    rc, out, err, wall = run_tool(argv, secs + 30, cpus=self.load_cpus)
                     m = re.search(r"(\d+) connections in [\d.]+s;", out)
                     run = {"rc": rc, "wall_s": round(wall, 3)}
                     if rc != 0 or not m:
@@ -715,7 +752,7 @@ class Bench:
                         run.update(connections=int(m.group(1)), rate=int(m.group(1)) / wall,
                                    resumed=marks.count("r"), marked=len(marks))
                     runs[name].append(run)
-                    log(f"  {name} {rep + 1}/{REPS}: {run.get('rate', 0):,.0f} conn/s"
+                    log(f"  {name} {rep + 1}/{self.args.reps}: {run.get('rate', 0):,.0f} conn/s"
                         + (f" ({run['error']})" if "error" in run else ""))
             self.raw[key] = runs
             peer = [r["rate"] for r in runs["nginx"] if "rate" in r]
@@ -1074,7 +1111,7 @@ class Bench:
             f"- command: `{m['command']}` ({m['mode']} mode, {m['elapsed_s']:.0f} s)",
             f"- machine: {m['cpu']}, {m['cpus']} CPUs, Linux {m['kernel']}, load average "
             f"{m['load_start']} at start, {m['load_end']} at the end",
-            f"- workers: {m['workers']} per server; "
+            f"- workers: {m['workers']} per server; pinning: {m.get('pinning', '?')}; "
             + ("squirrel programs: not used (--nginx-vs-nginx)" if self.args.nginx_vs_nginx else
                f"squirrel programs: {m['squirrel_bin']} ({self.flavor_words(self.flavor)})"
                + (f"; also {m['squirrel_bin_alt']} ({self.flavor_words(self.alt_flavor)})"
@@ -1106,7 +1143,7 @@ class Bench:
             lines += ["", "Notes:", ""] + notes
         lines += ["", "Peer: nginx for the server rows, curl for the client rows, Python `cryptography` "
                   "for Fernet, OpenSSL for crypto. ratio = squirrel / peer. Medians of "
-                  f"{REPS} interleaved runs for wrk and s_time rows."]
+                  f"{self.args.reps} interleaved runs for wrk and s_time rows."]
         return "\n".join(lines) + "\n"
 
     def collect_meta(self, t0):
@@ -1152,6 +1189,11 @@ def main():
     ap.add_argument("--workers", type=int, default=1, help="worker processes per server (default 1)")
     ap.add_argument("--wrk-threads", type=int, default=1,
                     help="wrk threads (default 1, as issue 8's figures)")
+    ap.add_argument("--reps", type=int, default=REPS,
+                    help=f"interleaved runs per wrk and s_time row (default {REPS}); more runs, "
+                         "steadier medians on a noisy machine")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="let the scheduler place wrk and the servers (default: CPUs of their own)")
     ap.add_argument("--out", default=os.path.join(REPO, "build", "bench-results.md"),
                     help="Markdown table (the JSON goes beside it)")
     ap.add_argument("--nginx-vs-nginx", action="store_true",
@@ -1161,8 +1203,10 @@ def main():
     only = [x.strip() for x in args.only.split(",") if x.strip()] or \
         [r for r in ROWS if not (args.quick and r == "s")]
     unknown = [x for x in only if x not in ROWS]
-    if unknown or args.workers < 1:
-        ap.error(f"unknown rows {unknown}; choose from {','.join(ROWS)}" if unknown else "--workers >= 1")
+    if unknown:
+        ap.error(f"unknown rows {unknown}; choose from {','.join(ROWS)}")
+    if args.workers < 1 or args.reps < 1 or args.wrk_threads < 1:
+        ap.error("--workers, --reps and --wrk-threads take a number >= 1")
     missing = [t for t in ("nginx", "wrk", "openssl", "curl", "hyperfine", "cc") if shutil.which(t) is None]
     if missing:
         print(f"bench: missing tools: {' '.join(missing)}; run: sh .ci/deps bench", file=sys.stderr)
@@ -1185,6 +1229,7 @@ def main():
         bench.meta["load_start"] = "%.2f %.2f %.2f" % os.getloadavg()
         bench.make_certs()
         bench.detect_workers()
+        bench.plan_pinning()
         if any(k in only for k in ("c", "d", "ec", "e")):
             bench.build_shim()
         if "a" in only:
