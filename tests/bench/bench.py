@@ -539,8 +539,8 @@ class Bench:
         if self.args.no_pin:
             self.meta["pinning"] = "off (--no-pin)"
         elif len(cpus) < want:
-            self.meta["pinning"] = (f"off: {len(cpus)} CPUs for {self.args.wrk_threads} wrk threads "
-                                    f"and {self.workers} workers")
+            self.meta["pinning"] = (f"off: {len(cpus)} CPUs for {self.args.wrk_threads} wrk "
+                                    f"thread(s) and {self.workers} worker(s)")
         else:
             self.load_cpus = set(cpus[:self.args.wrk_threads])
             self.server_cpus = set(cpus[self.args.wrk_threads:want])
