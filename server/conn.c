@@ -88,6 +88,25 @@ close_failed(struct srv *s, struct conn *c, const char *what)
 	return 0;
 }
 
+/*
+ * c must be dealt with `ms` from now. The loop sleeps until the earliest deadline rather than
+ * ticking, so 10,000 idle connections cost no CPU; but it sweeps at most once a tick, so a
+ * flood of short deadlines costs no more than before. A TLS connection that waits for a
+ * request gets a sweep within a tick, which hands its session's zero pages back (tr_slim).
+ */
+static void
+arm(struct srv *s, struct conn *c, int64_t ms)
+{
+	int64_t wake = s->now_ms + ms;
+
+	c->deadline_ms = wake;
+	if (c->state == CONN_READ_HEAD && c->t.ssl != NULL && !c->slimmed)
+		wake = s->now_ms + SRV_TICK_MS;
+	if (wake < s->next_sweep_ms)
+		s->next_sweep_ms = wake > s->last_sweep_ms + SRV_TICK_MS ? wake
+								 : s->last_sweep_ms + SRV_TICK_MS;
+}
+
 int
 conn_open(struct srv *s, struct conn *c, int fd, const struct sockaddr *peer, int tls)
 {
@@ -103,11 +122,11 @@ conn_open(struct srv *s, struct conn *c, int fd, const struct sockaddr *peer, in
 			return -1;
 		}
 		c->state = CONN_HANDSHAKE;
-		c->deadline_ms = s->now_ms + s->cfg->handshake_ms;
+		arm(s, c, s->cfg->handshake_ms);
 	} else {
 		tr_plain_init(&c->t, fd);
 		c->state = CONN_READ_HEAD;
-		c->deadline_ms = s->now_ms + s->cfg->header_ms;
+		arm(s, c, s->cfg->header_ms);
 	}
 	http_request_init(&c->req);
 	return 0;
@@ -226,7 +245,7 @@ start_linger(struct srv *s, struct conn *c)
 	c->out_off = c->out_len = 0;
 	release_buffers(s, c);
 	c->state = CONN_LINGER;
-	c->deadline_ms = s->now_ms + SRV_LINGER_MS;
+	arm(s, c, SRV_LINGER_MS);
 	return STEP_AGAIN;
 }
 
@@ -262,7 +281,7 @@ step_handshake(struct srv *s, struct conn *c)
 		return start_linger(s, c);
 	}
 	c->state = CONN_READ_HEAD;
-	c->deadline_ms = s->now_ms + s->cfg->header_ms;
+	arm(s, c, s->cfg->header_ms);
 	return STEP_AGAIN;
 }
 
@@ -359,7 +378,7 @@ step_read_head(struct srv *s, struct conn *c)
 					/* The first byte after an idle wait starts the head deadline;
 					 * later bytes never extend it. */
 					c->idle = 0;
-					c->deadline_ms = s->now_ms + s->cfg->header_ms;
+					arm(s, c, s->cfg->header_ms);
 				}
 			}
 			c->in_len += (uint32_t)n;
@@ -446,12 +465,12 @@ step_write(struct srv *s, struct conn *c)
 
 		if (n > 0) {
 			c->out_off += (uint32_t)n;
-			c->deadline_ms = s->now_ms + SRV_WRITE_MS;
+			arm(s, c, SRV_WRITE_MS);
 			continue;
 		}
 		if (n == TR_WANT_WRITE || n == TR_WANT_READ) {
 			if (c->deadline_ms > s->now_ms + SRV_WRITE_MS)
-				c->deadline_ms = s->now_ms + SRV_WRITE_MS;
+				arm(s, c, SRV_WRITE_MS);
 			return n == TR_WANT_WRITE ? POLLOUT : POLLIN;
 		}
 		return close_failed(s, c, "write failed");
@@ -470,7 +489,7 @@ step_write(struct srv *s, struct conn *c)
 	}
 	if (c->body_left || c->body_chunked) {
 		c->state = CONN_READ_BODY;
-		c->deadline_ms = s->now_ms + s->cfg->header_ms;
+		arm(s, c, s->cfg->header_ms);
 		return STEP_AGAIN;
 	}
 	if (s->stopping && c->in_off == c->in_len) {
@@ -480,11 +499,11 @@ step_write(struct srv *s, struct conn *c)
 	http_request_init(&c->req);
 	c->state = CONN_READ_HEAD;
 	if (c->in_off < c->in_len) {
-		c->deadline_ms = s->now_ms + s->cfg->header_ms;
+		arm(s, c, s->cfg->header_ms);
 		mark_request_start(s, c);
 	} else {
 		c->idle = 1;
-		c->deadline_ms = s->now_ms + s->cfg->idle_ms;
+		arm(s, c, s->cfg->idle_ms);
 	}
 	if (!c->nodelay) {
 		/* Kept alive: from now on a response may follow one not yet acknowledged, which
@@ -574,7 +593,7 @@ conn_expire(struct srv *s, struct conn *c)
 		if (answer(s, c, RESP_408, "request head not complete in time") < 0)
 			return 0;
 		c->state = CONN_WRITE;
-		c->deadline_ms = s->now_ms + SRV_WRITE_MS;
+		arm(s, c, SRV_WRITE_MS);
 		return conn_step(s, c);
 	case CONN_READ_BODY:
 		conn_close(s, c, "closed: request body not complete in time");

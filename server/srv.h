@@ -39,7 +39,8 @@
 #define SRV_LINGER_MS 2000
 /* SIGTERM/SIGINT: in-flight responses get this long to finish. */
 #define SRV_STOP_MS 5000
-/* Deadlines are checked this often: an O(connections) sweep, bounded in cost. */
+/* Deadlines are checked at most this often: an O(connections) sweep, bounded in cost. The
+ * loop sleeps until the earliest deadline, so idle connections cost nothing between. */
 #define SRV_TICK_MS 250
 /* After accept() fails for want of descriptors, wait this long before trying again,
  * instead of spinning on a listener that stays readable. */
@@ -92,7 +93,8 @@ struct srv {
 	int npending;       /* slots whose transport holds bytes poll() cannot see */
 	struct pollfd *pfd; /* [0] listener, [1 + i] slot i */
 	int64_t now_ms;     /* monotonic clock, read once per loop */
-	int64_t next_sweep_ms;
+	int64_t next_sweep_ms;  /* the earliest deadline, or a tick after the last sweep */
+	int64_t last_sweep_ms;
 	int64_t accept_resume_ms; /* accept paused until then (EMFILE), 0 if not */
 	int stopping;
 	int64_t stop_deadline_ms;

@@ -222,7 +222,7 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 		}
 	alog_init(&s->log, STDERR_FILENO, cfg->quiet);
 	s->now_ms = clock_ms();
-	s->next_sweep_ms = s->now_ms + SRV_TICK_MS;
+	s->next_sweep_ms = INT64_MAX; /* nothing to sweep until a connection is armed */
 	return 0;
 }
 
@@ -259,10 +259,16 @@ accept_all(struct srv *s)
 	}
 }
 
+/*
+ * Expire what is due and slim what waits; then sleep until the earliest deadline left, but
+ * no sooner than a tick: the sweep is O(connections), so it runs at most once a tick however
+ * many deadlines fall in between (conn.c's arm() keeps to the same rule).
+ */
 static void
 sweep(struct srv *s)
 {
-	s->next_sweep_ms = s->now_ms + SRV_TICK_MS;
+	s->last_sweep_ms = s->now_ms;
+	s->next_sweep_ms = INT64_MAX;
 	for (int i = 0; i < s->high; i++) {
 		struct conn *c = &s->conns[i];
 
@@ -273,6 +279,8 @@ sweep(struct srv *s)
 
 			c->pending = 0;
 			set_events(s, i, conn_expire(s, c), was);
+			if (s->pfd[1 + i].fd < 0)
+				continue;
 		} else if (c->state == CONN_READ_HEAD && !c->slimmed) {
 			/* Waiting for a request, handshake done: it may wait long (idle, slowloris).
 			 * Here, not at every wait, so a connection that lives a millisecond never
@@ -280,7 +288,11 @@ sweep(struct srv *s)
 			tr_slim(&c->t);
 			c->slimmed = 1;
 		}
+		if (c->deadline_ms < s->next_sweep_ms)
+			s->next_sweep_ms = c->deadline_ms;
 	}
+	if (s->next_sweep_ms < s->now_ms + SRV_TICK_MS)
+		s->next_sweep_ms = s->now_ms + SRV_TICK_MS;
 }
 
 /*
@@ -366,20 +378,25 @@ fit_descriptor_limit(struct srv *s)
 		   "connections moved to fit the lowered descriptor limit");
 }
 
+/* How long poll() may sleep: until the next sweep, accept retry or stop deadline. */
 static int
 poll_timeout(struct srv *s)
 {
-	int64_t t = -1;
+	int64_t at = INT64_MAX;
 
 	if (s->npending > 0)
 		return 0;
 	if (s->nactive > 0)
-		t = s->next_sweep_ms - s->now_ms;
-	if (s->accept_resume_ms && (t < 0 || s->accept_resume_ms - s->now_ms < t))
-		t = s->accept_resume_ms - s->now_ms;
-	if (s->stopping && (t < 0 || s->stop_deadline_ms - s->now_ms < t))
-		t = s->stop_deadline_ms - s->now_ms;
-	return t < 0 ? (t == -1 ? -1 : 0) : (int)t;
+		at = s->next_sweep_ms;
+	if (s->accept_resume_ms && s->accept_resume_ms < at)
+		at = s->accept_resume_ms;
+	if (s->stopping && s->stop_deadline_ms < at)
+		at = s->stop_deadline_ms;
+	if (at == INT64_MAX)
+		return -1;
+	if (at <= s->now_ms)
+		return 0;
+	return at - s->now_ms > INT_MAX ? INT_MAX : (int)(at - s->now_ms);
 }
 
 int
