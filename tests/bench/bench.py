@@ -813,6 +813,12 @@ class Bench:
             res["held"] = held
             res["rss_delta_kib"] = srv.status_kib("VmRSS") - base_rss
             res["kib_per_conn"] = res["rss_delta_kib"] / held if held > 0 else None
+            # What the held connections cost while nothing happens: a server that polls or sweeps
+            # them on a timer shows here.
+            quiet = 1.0 if self.quick else 2.0
+            cpu0 = srv.cpu_us()
+            time.sleep(quiet)
+            res["idle_cpu_ms_per_s"] = (srv.cpu_us() - cpu0) / 1000 / quiet
             times = []
             for _ in range(5):
                 try:
@@ -912,6 +918,8 @@ class Bench:
                          a.get("kib_per_conn"), p.get("kib_per_conn"),
                          ("ours<=", goal_kib, f"<= {goal_kib} KiB"),
                          f"squirrel-alt: {a['error']}" if "error" in a else None)
+            self.add("idle", f"server CPU while {n:,} idle {'TLS ' if tls else ''}connections wait",
+                     "/proc utime+stime", "ms/s", o.get("idle_cpu_ms_per_s"), p.get("idle_cpu_ms_per_s"))
             self.add("idle", f"one {'TLS ' if tls else ''}request while {n:,} are held",
                      "python, median of 5", "ms", o.get("request_ms_median"), p.get("request_ms_median"),
                      ("ours<", 50, "< 50 ms"))
