@@ -4,6 +4,7 @@
  * from the connection's state and never stored twice.
  */
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <netdb.h>
