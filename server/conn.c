@@ -100,7 +100,7 @@ arm(struct srv *s, struct conn *c, int64_t ms)
 	int64_t wake = s->now_ms + ms;
 
 	c->deadline_ms = wake;
-	if (c->state == CONN_READ_HEAD && c->t.ssl != NULL && !c->slimmed)
+	if (conn_wants_slim(c))
 		wake = s->now_ms + SRV_TICK_MS;
 	if (wake < s->next_sweep_ms)
 		s->next_sweep_ms = wake > s->last_sweep_ms + SRV_TICK_MS ? wake

@@ -40,7 +40,7 @@ struct conn {
 	uint8_t drained;      /* the last read emptied the socket: wait for POLLIN, don't read */
 	uint8_t linger;       /* the answer closes on an error: the peer may still be sending */
 	uint8_t nodelay;      /* TCP_NODELAY is set (on the first keep-alive wait) */
-	uint8_t slimmed;      /* tr_slim() has run (a sweep found it waiting for a request) */
+	uint8_t slimmed;      /* tr_slim() has run (see conn_wants_slim) */
 	int64_t deadline_ms;
 	int64_t req_start_us; /* when the current request's first byte arrived */
 	struct buf *in, *out; /* borrowed from the pool while needed */
@@ -74,5 +74,13 @@ void conn_close(struct srv *s, struct conn *c, const char *reason);
 
 /* Idle between requests, holding nothing: safe to close when the server stops. */
 int conn_is_idle(const struct conn *c);
+
+/* A TLS connection waiting for a request whose session memory has not been slimmed yet: the
+ * next deadline sweep calls tr_slim() on it, and arm() makes that sweep come within a tick. */
+static inline int
+conn_wants_slim(const struct conn *c)
+{
+	return c->state == CONN_READ_HEAD && c->t.ssl != NULL && !c->slimmed;
+}
 
 #endif

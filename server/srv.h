@@ -94,7 +94,7 @@ struct srv {
 	struct pollfd *pfd; /* [0] listener, [1 + i] slot i */
 	int64_t now_ms;     /* monotonic clock, read once per loop */
 	int64_t next_sweep_ms;  /* the earliest deadline, or a tick after the last sweep */
-	int64_t last_sweep_ms;
+	int64_t last_sweep_ms;  /* the next sweep comes no sooner than a tick after this */
 	int64_t accept_resume_ms; /* accept paused until then (EMFILE), 0 if not */
 	int stopping;
 	int64_t stop_deadline_ms;

@@ -282,7 +282,7 @@ sweep(struct srv *s)
 			set_events(s, i, conn_expire(s, c), was);
 			if (s->pfd[1 + i].fd < 0)
 				continue;
-		} else if (c->state == CONN_READ_HEAD && !c->slimmed) {
+		} else if (conn_wants_slim(c)) {
 			/* Waiting for a request, handshake done: it may wait long (idle, slowloris).
 			 * Here, not at every wait, so a connection that lives a millisecond never
 			 * pays for it. */
