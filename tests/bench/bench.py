@@ -529,11 +529,9 @@ class Bench:
         self.meta["workers"] = self.workers
 
     def plan_pinning(self):
-        """Load generator and servers on CPUs of their own, when there are enough for both.
-        Unpinned on a 2-core machine, the scheduler now and then puts wrk and the server on one
-        core or moves them, and a run's rate moves by 20% with it; pinned, both servers meet
-        the same placement and the repetitions agree."""
-        self.load_cpus = self.server_cpus = None
+        """Load generator and servers on CPUs of their own, when there are enough for both, so
+        that both servers meet the same placement and the scheduler's choices are out of the
+        comparison. (It does not make runs steadier here: docs/benchmarks.md, "Pinning".)"""
         cpus = sorted(os.sched_getaffinity(0))
         want = self.args.wrk_threads + self.workers
         if self.args.no_pin:
@@ -697,8 +695,11 @@ class Bench:
             label = title if kind == "plain" else f"{title} [{self.flavor_words(flavor)}]"
             notes = [x for x in (na(name, role, srv), na(peer_name, peer_role, peer_srv)) if x]
             # The range beside the median: on a shared 2-core machine one run can move 20%.
-            spread = [f"{who} {min(v):,.0f} to {max(v):,.0f}" for who in (name, peer_name)
-                      for v in [[r["rps"] for r in runs[who] if "error" not in r]] if len(v) > 1]
+            spread = []
+            for who in (name, peer_name):
+                rates = [r["rps"] for r in runs[who] if "error" not in r]
+                if len(rates) > 1:
+                    spread.append(f"{who} {min(rates):,.0f} to {max(rates):,.0f}")
             if spread:
                 notes.append("runs (req/s): " + ", ".join(spread))
             if tls_mode and srv is not None:
