@@ -67,10 +67,19 @@ srv_listen(const char *hostport, int reuseport, int defer_s, char *err, size_t e
 		if (ai->ai_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
-			/* An optimisation only: a kernel without it accepts as before. */
+			int zero = 0;
+
+			/* Optimisations only: a kernel without them accepts as before. */
 			if (defer_s > 0)
 				setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s,
 					   sizeof(defer_s));
+			/* A new connection starts in quick-ACK mode, so its first request gets a
+			 * bare ACK of its own, although our answer (or ServerHello) follows within
+			 * microseconds and carries the ACK anyway. Accepted sockets inherit this
+			 * from the listener (Linux): one packet less per connection, which the
+			 * client's CPU pays for on loopback. The delayed-ACK timer still acks a
+			 * request we are slow to answer, and leaves this mode when it fires. */
+			setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
 			break;
 		}
 		e = errno;
