@@ -22,6 +22,7 @@
 
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/aes.h>
+#include <wolfssl/wolfcrypt/coding.h>
 #include <wolfssl/wolfcrypt/hmac.h>
 
 #include "b64url.h"
@@ -713,6 +714,48 @@ test_b64url(void **state)
 	assert_string_equal(b64url_strerror(-100), "unknown error");
 }
 
+/*
+ * wolfCrypt's base64, with the alphabet swapped, as an independent reference, both ways:
+ * pseudo-random bytes of every length from 0 to 300 (every padding class, across the
+ * 16-character blocks).
+ */
+static void
+test_b64url_matches_wolfcrypt(void **state)
+{
+	unsigned char bin[300], back[300], ref[300];
+	char text[B64URL_ENCODED_LEN(300) + 1];
+	unsigned char std[sizeof(text)];
+	uint32_t x = 12345;
+	size_t n = 0, m = 0;
+
+	(void)state;
+	for (size_t len = 0; len <= sizeof(bin); len++) {
+		word32 got = (word32)B64URL_ENCODED_LEN(len), reflen = sizeof(ref);
+
+		for (size_t i = 0; i < len; i++) {
+			x = x * 1103515245u + 12345u;
+			bin[i] = (unsigned char)(len < 256 && i == len / 2 ? len : x >> 24);
+		}
+		assert_int_equal(b64url_encode(bin, len, text, sizeof(text), &n), 0);
+		if (len == 0)
+			continue;
+		assert_int_equal(Base64_Encode_NoNl(bin, (word32)len, std, &got), 0);
+		assert_int_equal(got, n);
+		for (size_t i = 0; i < n; i++) {
+			unsigned char want = std[i] == '+' ? '-' : std[i] == '/' ? '_' : std[i];
+
+			if ((unsigned char)text[i] != want)
+				fail_msg("length %zu, character %zu: '%c', wolfCrypt '%c'", len, i, text[i], want);
+		}
+		assert_int_equal(b64url_decode(text, n, back, sizeof(back), &m), 0);
+		assert_int_equal(Base64_Decode(std, got, ref, &reflen), 0);
+		assert_int_equal(m, len);
+		assert_int_equal(reflen, len);
+		assert_memory_equal(back, bin, len);
+		assert_memory_equal(ref, bin, len);
+	}
+}
+
 /* ---- keys ---------------------------------------------------------------------------------- */
 
 static void
@@ -1373,6 +1416,7 @@ main(void)
 	    cmocka_unit_test(test_tamper_every_bit), cmocka_unit_test(test_tamper_every_char),
 	    cmocka_unit_test(test_padding),          cmocka_unit_test(test_strict_token_base64),
 	    cmocka_unit_test(test_guard_page),       cmocka_unit_test(test_b64url),
+	    cmocka_unit_test(test_b64url_matches_wolfcrypt),
 	    cmocka_unit_test(test_key_parse),        cmocka_unit_test(test_keys_parse_messages),
 	    cmocka_unit_test(test_keys_rotation),    cmocka_unit_test(test_key_generate_format),
 	    cmocka_unit_test(test_ttl_and_skew),     cmocka_unit_test(test_limits),
