@@ -567,7 +567,10 @@ conn_step(struct srv *s, struct conn *c)
 			return 0;
 		}
 	} while (r == STEP_AGAIN);
-	c->pending = r != 0 && tr_pending(&c->t);
+	/* Held bytes matter only to a connection that waits to read: one that waits to write
+	 * (its peer reads nothing while pipelining requests) must sleep in poll(), not be stepped
+	 * again at once, which spun the loop at full CPU for as long as the peer liked. */
+	c->pending = r == POLLIN && tr_pending(&c->t);
 	return (short)r;
 }
 
