@@ -35,6 +35,7 @@ struct tr {
 	unsigned char server;
 	unsigned char peeked; /* server: the first byte was checked for a TLS record */
 	unsigned char last;   /* plain: what is written now is followed by a close (see plain_write) */
+	unsigned char drained; /* TLS server: the socket was empty at our last read (see tls_recv) */
 };
 
 struct tr_ops {

@@ -25,6 +25,74 @@
 /* The first byte of every TLS handshake record (RFC 8446 §5.1, ContentType handshake). */
 #define TLS_HANDSHAKE_RECORD 0x16
 
+/*
+ * Server reads go through here, not through wolfSSL's own recv(): wolfSSL asks for exactly
+ * what it needs, a 5-byte record header and then the record, and asks once more to learn that
+ * nothing else has come, so a request cost three system calls. Here one recv() fills a
+ * buffer that the whole process shares (a server process is one thread), lent to one
+ * connection until wolfSSL has taken its bytes; whatever remains counts in tls_pending(), so
+ * the server steps that connection again without waiting for poll(). A connection that finds
+ * the buffer lent to another reads exactly what wolfSSL asks, as before. And when the last
+ * recv() came back short, the socket was empty then: the next ask gets "would block" without
+ * a system call, and poll() (level-triggered) says when more arrives. A request: one recv().
+ */
+static struct {
+	unsigned char data[16 * 1024 + 512]; /* a whole TLS record and the next header */
+	size_t off, len;
+	const struct tr *owner; /* NULL: nothing held */
+} ahead;
+
+/* Copy up to sz held bytes to buf (the caller owns them). */
+static int
+ahead_take(char *buf, int sz)
+{
+	size_t n = ahead.len - ahead.off < (size_t)sz ? ahead.len - ahead.off : (size_t)sz;
+
+	memcpy(buf, ahead.data + ahead.off, n);
+	ahead.off += n;
+	if (ahead.off == ahead.len)
+		ahead.owner = NULL;
+	return (int)n;
+}
+
+static int
+tls_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct tr *t = ctx;
+	int lend = ahead.owner == NULL && (size_t)sz < sizeof(ahead.data);
+	ssize_t n;
+
+	(void)ssl;
+	if (ahead.owner == t)
+		return ahead_take(buf, sz);
+	if (t->drained) {
+		t->drained = 0;
+		return WOLFSSL_CBIO_ERR_WANT_READ;
+	}
+	do
+		n = lend ? recv(t->fd, ahead.data, sizeof(ahead.data), 0) : recv(t->fd, buf, (size_t)sz, 0);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		t->drained = (size_t)n < (lend ? sizeof(ahead.data) : (size_t)sz);
+		if (!lend)
+			return (int)n;
+		ahead.owner = t;
+		ahead.off = 0;
+		ahead.len = (size_t)n;
+		return ahead_take(buf, sz);
+	}
+	if (n == 0)
+		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	/* As wolfSSL's own callback; errno stays for tls_result() to report. */
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return WOLFSSL_CBIO_ERR_WANT_READ;
+	if (errno == ECONNRESET)
+		return WOLFSSL_CBIO_ERR_CONN_RST;
+	if (errno == EPIPE || errno == ECONNABORTED)
+		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	return WOLFSSL_CBIO_ERR_GENERAL;
+}
+
 /* Map a failed wolfSSL call. eof_ok: an orderly end is 0 (reads), not an error. */
 static ssize_t
 tls_result(struct tr *t, int ret, int eof_ok)
@@ -124,8 +192,8 @@ tls_handshake(struct tr *t)
 static int
 tls_pending(const struct tr *t)
 {
-	/* Decrypted bytes, or whole records wolfSSL read ahead: neither wakes poll(). */
-	return wolfSSL_pending(t->ssl) > 0 || wolfSSL_has_pending(t->ssl);
+	/* Decrypted bytes, whole records wolfSSL holds, bytes we read ahead: none wakes poll(). */
+	return ahead.owner == t || wolfSSL_pending(t->ssl) > 0 || wolfSSL_has_pending(t->ssl);
 }
 
 static void
@@ -142,6 +210,9 @@ tls_release(struct tr *t)
 	if (t->ssl)
 		wolfSSL_free(t->ssl);
 	t->ssl = NULL;
+	/* What this connection's peer sent dies with it, never reaching the next one here. */
+	if (ahead.owner == t)
+		ahead.owner = NULL;
 }
 
 /* 1 if the page at p holds only zero bytes. */
@@ -226,11 +297,17 @@ tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const cha
 		if (wolfSSL_check_domain_name(ssl, host) != WOLFSSL_SUCCESS)
 			goto fail;
 	}
+	if (ahead.owner == t) /* never: release() took it back; but never another's bytes */
+		ahead.owner = NULL;
 	memset(t, 0, sizeof(*t));
 	t->ops = &tls_ops;
 	t->ssl = ssl;
 	t->fd = fd;
 	t->server = server != 0;
+	if (server) {
+		wolfSSL_SSLSetIORecv(ssl, tls_recv);
+		wolfSSL_SetIOReadCtx(ssl, t);
+	}
 	return 0;
 fail:
 	wolfSSL_free(ssl);

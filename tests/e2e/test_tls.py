@@ -2,6 +2,7 @@
 and openssl s_client; our client against our server and against openssl s_server; every
 verification failure in the words users know."""
 import os
+import re
 import shutil
 import signal
 import socket
@@ -125,6 +126,65 @@ def test_large_heads_over_tls(tls_server, pki):
         big = s.get(https(tls_server), headers={"X-Fill": "f" * 17000}, verify=pki.ca_cert,
                     timeout=5)
         assert big.status_code == 431
+
+
+class TlsPipe:
+    """A TLS connection driven through memory BIOs, so that several records can leave in one
+    send(), as a pipelining client's do when the network bunches them."""
+
+    def __init__(self, port, ctx):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self.inc, self.out, server_hostname="localhost")
+        while True:
+            try:
+                self.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.sock.sendall(self.out.read())
+                self.inc.write(self.sock.recv(65536))
+        self.sock.sendall(self.out.read())
+
+    def send_records(self, records):
+        for r in records:
+            self.obj.write(r)  # one TLS record each
+        self.sock.sendall(self.out.read())
+
+    def read_to_close(self):
+        data = b""
+        while True:
+            try:
+                chunk = self.obj.read(65536)
+                if not chunk:
+                    break
+                data += chunk
+            except ssl.SSLWantReadError:
+                got = self.sock.recv(65536)
+                if not got:
+                    break
+                self.inc.write(got)
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                break
+        self.sock.close()
+        return data
+
+
+def test_pipelined_records_on_many_connections(tls_server, pki):
+    """Eight sessions, each sending its own sequence of requests as one record per request,
+    all records of a session in one send(), sessions interleaved. The server reads a
+    connection's records ahead in one buffer it shares between connections: every session
+    must get exactly its own answers, in order."""
+    ctx = ssl.create_default_context(cafile=pki.ca_cert)
+    reqs = {200: b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 404: b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n",
+            405: b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n"}
+    last = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    plans = [[(200, 404, 405)[(i * 7 + k * (i + 1)) % 3] for k in range(3 + i)] for i in range(8)]
+    pipes = [TlsPipe(tls_server.port, ctx) for _ in plans]
+    for pipe, plan in zip(pipes, plans):
+        pipe.send_records([reqs[code] for code in plan] + [last])
+    for pipe, plan in zip(pipes, plans):
+        got = [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", pipe.read_to_close())]
+        assert got == plan + [200]
 
 
 def s_client(port, *args, input=b"Q\n"):
