@@ -184,8 +184,12 @@ tls_handshake(struct tr *t)
 	}
 	errno = 0;
 	ret = t->server ? wolfSSL_accept(t->ssl) : wolfSSL_connect(t->ssl);
-	if (ret == WOLFSSL_SUCCESS)
+	if (ret == WOLFSSL_SUCCESS) {
+		/* The client sends its request right behind its Finished, so it has often come
+		 * since that short read: look, rather than wait a whole poll() round for it. */
+		t->drained = 0;
 		return 1;
+	}
 	return (int)tls_result(t, ret, 0);
 }
 
