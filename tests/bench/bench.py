@@ -265,6 +265,7 @@ class Server:
 
     def __init__(self, role, label, tls, port, log_path):
         self.role, self.label, self.tls, self.port, self.log_path = role, label, tls, port, log_path
+        self.env = None  # extra environment variables, or None
         self.proc = None
         self.error = None
         self.tls_info = None
@@ -286,7 +287,8 @@ class Server:
         try:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
                                          preexec_fn=pinned(ctx.server_cpus, raise_nofile),
-                                         start_new_session=True)
+                                         start_new_session=True,
+                                         env=dict(os.environ, **self.env) if self.env else None)
         except OSError as e:
             self.error = f"cannot run {argv[0]}: {e.strerror}"
             return False
@@ -569,6 +571,7 @@ class Bench:
         log_path = os.path.join(self.tmp, f"{role}.log")
         if who == "nginx" or self.args.nginx_vs_nginx:
             srv = Nginx(role, "nginx", tls, port, log_path, self.tmp, cert, key, self.workers)
+            srv.env = self.peer_env()
         else:
             bin_dir = self.alt_bin if who == "alt" else self.bin
             extra = self.our_extra_args(bin_dir)
@@ -584,6 +587,11 @@ class Bench:
         if srv.tls_info:
             self.meta.setdefault("tls", {})[role] = {"version": srv.tls_info[0], "cipher": srv.tls_info[1]}
         return srv
+
+    def peer_env(self):
+        """The environment that --peer-ia32cap gives nginx and `openssl speed` (not wrk, not
+        s_time: the clients stay as they are), or None."""
+        return {"OPENSSL_ia32cap": self.args.peer_ia32cap} if self.args.peer_ia32cap else None
 
     def why(self, role):
         srv = self.servers.get(role)
@@ -1038,7 +1046,8 @@ class Bench:
                  r"\+F:\d+:AES-128-GCM:([\d.]+)", 1e-6),
                 ("aes128gcm_16k_mb_per_s", ["-evp", "aes-128-gcm", "-bytes", "16384"],
                  r"\+F:\d+:AES-128-GCM:([\d.]+)", 1e-6)):
-            rc, text, _, _ = run_tool(["openssl", "speed", "-elapsed", "-mr", "-seconds", "1", *args], 120)
+            rc, text, _, _ = run_tool(["openssl", "speed", "-elapsed", "-mr", "-seconds", "1", *args], 120,
+                                      env=self.peer_env())
             m = re.search(pattern, text)
             if rc == 0 and m:
                 out[k] = float(m.group(1)) * scale
@@ -1134,6 +1143,10 @@ class Bench:
         if m.get("tls"):
             lines.append("- TLS negotiated with Python's client: " + ", ".join(
                 f"{role} {v['version']} {v['cipher']}" for role, v in sorted(m["tls"].items())))
+        if self.args.peer_ia32cap:
+            lines.append(f"- **the peers' OpenSSL ran with `OPENSSL_ia32cap={self.args.peer_ia32cap}`** "
+                         "(nginx and `openssl speed` only; wrk and s_time unchanged): a control "
+                         "run, not the comparison issue 8 asks for")
         if self.args.nginx_vs_nginx:
             lines.append("- **sanity check: the 'squirrel' column is a second nginx with the same "
                          "configuration; ratios should be close to 1.0**")
@@ -1144,6 +1157,8 @@ class Bench:
             g = row["goal"]
             ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else "-"
             mark = {True: "PASS", False: "FAIL", None: "-" if g is None or g[0] == "info" else "n/a"}[row["pass"]]
+            if self.args.peer_ia32cap and row["pass"] is not None:
+                mark += " (control)"  # against a handicapped peer: not a verdict on the goal
             lines.append(f"| {row['metric']} | {row['tool']} | {self.fmt(row['squirrel'], row['unit'])} | "
                          f"{self.fmt(row['peer'], row['unit'])} | {ratio} | {g[2] if g else '-'} | {mark} |")
         notes = [f"- {row['metric']}: {row['note']}" for row in self.rows if row["note"]] + \
@@ -1205,6 +1220,9 @@ def main():
                     help="let the scheduler place wrk and the servers (default: CPUs of their own)")
     ap.add_argument("--out", default=os.path.join(REPO, "build", "bench-results.md"),
                     help="Markdown table (the JSON goes beside it)")
+    ap.add_argument("--peer-ia32cap", default="", metavar="MASK",
+                    help="OPENSSL_ia32cap for nginx and openssl speed, e.g. ':~0x200000' to turn off "
+                         "OpenSSL's AVX-512 IFMA RSA, which no wolfSSL build has (a control run)")
     ap.add_argument("--nginx-vs-nginx", action="store_true",
                     help="sanity check: a second nginx (and curl) in the squirrel column")
     args = ap.parse_args()
