@@ -133,22 +133,29 @@ def test_tls_shows_only_records(start_server, capture, pki):
 TCP_FIN = 0x01
 
 
-def test_closing_answer_carries_the_fin(start_server, capture):
-    """A Connection: close answer and the server's FIN travel in one segment (MSG_MORE before
-    the close): one packet fewer for both ends of a connection-per-request client."""
+def one_shot_answers(start_server, capture, n):
+    """n curl requests with Connection: close, each on its own connection, under capture.
+    Returns, per connection, the server's segments to it in order: (TCP flags, payload)."""
     start, stop = capture
     s = start_server()
     p, pcap = start(s.port)
-    r = subprocess.run(["curl", "-sS", "-H", "Connection: close", s.url], capture_output=True,
-                       text=True, timeout=20)
-    assert r.stdout == SECRET.decode(), r.stderr
+    for _ in range(n):
+        r = subprocess.run(["curl", "-sS", "-H", "Connection: close", s.url], capture_output=True,
+                           text=True, timeout=20)
+        assert r.stdout == SECRET.decode(), r.stderr
     stop(p)
     segs = segments(pcap)
-    # curl's connection (the port probe that start_server made may show up too).
-    client = [dport for sport, dport, _, data in segs if sport == s.port and SECRET in data]
-    assert len(client) == 1, segs
-    ours = [(flags, data) for sport, dport, flags, data in segs
-            if sport == s.port and dport == client[0]]
+    # curl's connections (the port probe that start_server made may show up too).
+    clients = [dport for sport, dport, _, data in segs if sport == s.port and SECRET in data]
+    assert len(clients) == n, segs
+    return [[(flags, data) for sport, dport, flags, data in segs if sport == s.port and dport == c]
+            for c in clients]
+
+
+def test_closing_answer_carries_the_fin(start_server, capture):
+    """A Connection: close answer and the server's FIN travel in one segment (MSG_MORE before
+    the close): one packet fewer for both ends of a connection-per-request client."""
+    (ours,) = one_shot_answers(start_server, capture, 1)
     answer = [flags for flags, data in ours if SECRET in data]
     assert len(answer) == 1 and answer[0] & TCP_FIN, ours
     # No second FIN on its own.
@@ -164,20 +171,8 @@ def test_request_gets_no_bare_ack(start_server, capture):
     ACK of its own. (Seen without it: one such ACK on every connection, always.) A server
     slower than the delayed-ACK timer (40 ms) still sends one, so a few may show on a busy
     machine; the old behaviour shows on all of them."""
-    start, stop = capture
-    s = start_server()
-    p, pcap = start(s.port)
-    for _ in range(5):
-        r = subprocess.run(["curl", "-sS", "-H", "Connection: close", s.url], capture_output=True,
-                           text=True, timeout=20)
-        assert r.stdout == SECRET.decode(), r.stderr
-    stop(p)
-    segs = segments(pcap)
-    clients = [dport for sport, dport, _, data in segs if sport == s.port and SECRET in data]
-    assert len(clients) == 5, segs
     acked_bare = 0
-    for port in clients:
-        ours = [(flags, data) for sport, dport, flags, data in segs if sport == s.port and dport == port]
+    for ours in one_shot_answers(start_server, capture, 5):
         answer = next(i for i, (_, data) in enumerate(ours) if SECRET in data)
         acked_bare += any(flags == TCP_ACK and not data for flags, data in ours[:answer])
     assert acked_bare <= 2, f"{acked_bare} of 5 requests got a bare ACK before their answer"
