@@ -27,8 +27,8 @@
 
 /*
  * Server reads go through here, not through wolfSSL's own recv(): wolfSSL asks for exactly
- * what it needs, a 5-byte record header and then the record, and asks once more to learn that
- * nothing else has come, so a request cost three system calls. Here one recv() fills a
+ * what it needs, a 5-byte record header and then the record, and the server's next read found
+ * the socket empty, so a request cost three system calls. Here one recv() fills a
  * buffer that the whole process shares (a server process is one thread), lent to one
  * connection until wolfSSL has taken its bytes; whatever remains counts in tls_pending(), so
  * the server steps that connection again without waiting for poll(). A connection that finds
@@ -301,7 +301,9 @@ tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const cha
 		if (wolfSSL_check_domain_name(ssl, host) != WOLFSSL_SUCCESS)
 			goto fail;
 	}
-	if (ahead.owner == t) /* never: release() took it back; but never another's bytes */
+	/* release() has taken it back already; this only makes sure that a new session in this
+	 * slot can never be handed an old one's bytes. */
+	if (ahead.owner == t)
 		ahead.owner = NULL;
 	memset(t, 0, sizeof(*t));
 	t->ops = &tls_ops;
