@@ -35,7 +35,7 @@ struct tr {
 	unsigned char server;
 	unsigned char peeked; /* server: the first byte was checked for a TLS record */
 	unsigned char last;   /* plain: what is written now is followed by a close (see plain_write) */
-	unsigned char drained; /* TLS server: the socket was empty at our last read (see tls_recv) */
+	unsigned char drained; /* server: the socket was empty at our last read (see tr_read) */
 };
 
 struct tr_ops {
@@ -59,6 +59,12 @@ void tr_plain_init(struct tr *t, int fd);
  */
 int tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const char *host);
 
+/*
+ * On a server (t->server), a read that came back short means the socket was empty then: the
+ * next read answers TR_WANT_READ without a system call, once, and poll() (level-triggered)
+ * says when more has come. That saves the read that would only return EAGAIN after every
+ * request. (The client never sets server: it reads until its deadline.)
+ */
 static inline ssize_t
 tr_read(struct tr *t, void *buf, size_t len)
 {

@@ -8,13 +8,19 @@
 static ssize_t
 plain_read(struct tr *t, void *buf, size_t len)
 {
+	if (t->drained) {
+		t->drained = 0;
+		return TR_WANT_READ;
+	}
 	for (;;) {
 		/* recv, not read: a socket needs none of read()'s file layer (permission hook,
 		 * fsnotify), about 1% of a keep-alive request's kernel time. */
 		ssize_t n = recv(t->fd, buf, len, 0);
 
-		if (n >= 0)
+		if (n >= 0) {
+			t->drained = t->server && n > 0 && (size_t)n < len;
 			return n;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -108,7 +114,9 @@ tr_unread(struct tr *t)
 {
 	char b;
 
-	return tr_pending(t) || recv(t->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+	/* Drained: nothing was there at the last read, and a look now costs a system call for
+	 * the rare peer that sends after its request (a connection-per-request client). */
+	return tr_pending(t) || (!t->drained && recv(t->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0);
 }
 
 void

@@ -32,9 +32,8 @@
  * buffer that the whole process shares (a server process is one thread), lent to one
  * connection until wolfSSL has taken its bytes; whatever remains counts in tls_pending(), so
  * the server steps that connection again without waiting for poll(). A connection that finds
- * the buffer lent to another reads exactly what wolfSSL asks, as before. And when the last
- * recv() came back short, the socket was empty then: the next ask gets "would block" without
- * a system call, and poll() (level-triggered) says when more arrives. A request: one recv().
+ * the buffer lent to another reads exactly what wolfSSL asks, as before. A short recv() sets
+ * t->drained, as plain_read() does (see tr_read in transport.h). A request: one recv().
  */
 static struct {
 	unsigned char data[16 * 1024 + 512]; /* a whole TLS record and the next header */
@@ -59,7 +58,7 @@ static int
 tls_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
 	struct tr *t = ctx;
-	int lend = ahead.owner == NULL && (size_t)sz < sizeof(ahead.data);
+	int lend;
 	ssize_t n;
 
 	(void)ssl;
@@ -69,6 +68,7 @@ tls_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 		t->drained = 0;
 		return WOLFSSL_CBIO_ERR_WANT_READ;
 	}
+	lend = ahead.owner == NULL && (size_t)sz < sizeof(ahead.data);
 	do
 		n = lend ? recv(t->fd, ahead.data, sizeof(ahead.data), 0) : recv(t->fd, buf, (size_t)sz, 0);
 	while (n < 0 && errno == EINTR);

@@ -125,6 +125,7 @@ conn_open(struct srv *s, struct conn *c, int fd, const struct sockaddr *peer, in
 		arm(s, c, s->cfg->handshake_ms);
 	} else {
 		tr_plain_init(&c->t, fd);
+		c->t.server = 1;
 		c->state = CONN_READ_HEAD;
 		arm(s, c, s->cfg->header_ms);
 	}
@@ -342,13 +343,6 @@ step_read_head(struct srv *s, struct conn *c)
 			c->state = CONN_WRITE;
 			return STEP_AGAIN;
 		}
-		if (c->in_off == c->in_len && c->drained) {
-			/* The socket was empty at our last read and poll() will say when it is
-			 * not: a read now would only return EAGAIN (one system call per request). */
-			c->drained = 0;
-			release_buffers(s, c);
-			return POLLIN;
-		}
 		if (c->in_off == c->in_len) {
 			c->in_off = c->in_len = 0;
 		} else if (c->in_len == c->in->cap) {
@@ -370,8 +364,6 @@ step_read_head(struct srv *s, struct conn *c)
 		ssize_t n = tr_read(&c->t, c->in->data + c->in_len, room);
 
 		if (n > 0) {
-			/* Plain sockets only: TLS may hold decrypted bytes back (tr_pending). */
-			c->drained = (size_t)n < room && c->t.ssl == NULL;
 			if (c->in_len == c->in_off) {
 				mark_request_start(s, c);
 				if (c->idle) {
@@ -480,7 +472,7 @@ step_write(struct srv *s, struct conn *c)
 		/* As nginx: linger only when the peer may still be sending (an error answer, or
 		 * bytes waiting); otherwise close now, which saves four system calls per
 		 * connection-per-request client. */
-		if (c->linger || c->in_off != c->in_len || (!c->drained && tr_unread(&c->t)))
+		if (c->linger || c->in_off != c->in_len || tr_unread(&c->t))
 			return start_linger(s, c);
 		if (c->t.ssl != NULL)
 			tr_shutdown(&c->t);

@@ -37,7 +37,6 @@ struct conn {
 	uint8_t pending;     /* the transport holds bytes poll() cannot see */
 	uint8_t idle;        /* between requests: the deadline is the idle timeout */
 	uint8_t body_chunked; /* discarding a chunked body */
-	uint8_t drained;      /* the last read emptied the socket: wait for POLLIN, don't read */
 	uint8_t linger;       /* the answer closes on an error: the peer may still be sending */
 	uint8_t nodelay;      /* TCP_NODELAY is set (on the first keep-alive wait) */
 	uint8_t slimmed;      /* tr_slim() has run (see conn_wants_slim) */
