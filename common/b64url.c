@@ -139,6 +139,25 @@ decode_refused(const char *in, size_t len)
 	return ret != 0 ? ret : B64URL_ENOSPACE;
 }
 
+/* Four 6-bit values into three bytes. */
+static void
+group_pack(const uint8_t v[4], unsigned char out[3])
+{
+	out[0] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+	out[1] = (unsigned char)(v[1] << 4 | v[2] >> 2);
+	out[2] = (unsigned char)(v[2] << 6 | v[3]);
+}
+
+/* Three bytes into four 6-bit values. */
+static void
+group_split(const unsigned char in[3], uint8_t v[4])
+{
+	v[0] = (uint8_t)(in[0] >> 2);
+	v[1] = (uint8_t)((in[0] & 0x03) << 4 | in[1] >> 4);
+	v[2] = (uint8_t)((in[1] & 0x0f) << 2 | in[2] >> 6);
+	v[3] = (uint8_t)(in[2] & 0x3f);
+}
+
 /* 1 if every lane of m is 0xff. */
 static int
 lanes_all(lanes m)
@@ -161,6 +180,7 @@ b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap, size_t
 	size_t npad = pad_count(in, len), ndata = len - npad, o = 0;
 	lanes c, data, ok;
 	uint8_t v[LANES];
+	unsigned char last[3];
 	unsigned unused = 0;
 	int ret = 0;
 
@@ -175,19 +195,15 @@ b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap, size_t
 		c = lanes_decode(c, &data);
 		ok &= data;
 		memcpy(v, &c, sizeof(v));
-		for (; j + 4 <= n; j += 4, o += 3) {
-			out[o] = (unsigned char)(v[j] << 2 | v[j + 1] >> 4);
-			out[o + 1] = (unsigned char)(v[j + 1] << 4 | v[j + 2] >> 2);
-			out[o + 2] = (unsigned char)(v[j + 2] << 6 | v[j + 3]);
-		}
-		/* The last group: 2 or 3 characters, whose unused low bits must be zero. */
-		if (n - j == 2) {
-			out[o++] = (unsigned char)(v[j] << 2 | v[j + 1] >> 4);
-			unused = v[j + 1] & 0x0f;
-		} else if (n - j == 3) {
-			out[o++] = (unsigned char)(v[j] << 2 | v[j + 1] >> 4);
-			out[o++] = (unsigned char)(v[j + 1] << 4 | v[j + 2] >> 2);
-			unused = v[j + 2] & 0x03;
+		for (; j + 4 <= n; j += 4, o += 3)
+			group_pack(v + j, out + o);
+		/* The last group: 2 or 3 characters (the 'A' filler after them decodes to 0), whose
+		 * unused low bits must be zero. */
+		if (n - j >= 2) {
+			group_pack(v + j, last);
+			memcpy(out + o, last, n - j - 1);
+			o += n - j - 1;
+			unused = n - j == 2 ? v[j + 1] & 0x0f : v[j + 2] & 0x03;
 		}
 	}
 	if (!lanes_all(ok) || unused != 0)
@@ -196,6 +212,7 @@ b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap, size_t
 		*outlen = o;
 	explicit_bzero(v, sizeof(v));
 	explicit_bzero(&c, sizeof(c));
+	explicit_bzero(last, sizeof(last));
 	return ret;
 }
 
@@ -205,6 +222,7 @@ b64url_encode(const void *in, size_t len, char *out, size_t cap, size_t *outlen)
 	const unsigned char *p = in;
 	size_t o = 0;
 	uint8_t v[LANES];
+	unsigned char tail[3];
 	lanes c;
 
 	if (len / 3 >= SIZE_MAX / 4 - 1 || B64URL_ENCODED_LEN(len) > cap)
@@ -212,21 +230,15 @@ b64url_encode(const void *in, size_t len, char *out, size_t cap, size_t *outlen)
 	/* 12 bytes make the 16 values of one block; a short last block ends in a partial group. */
 	for (size_t i = 0; i < len; i += LANES / 4 * 3) {
 		size_t take = len - i < LANES / 4 * 3 ? len - i : LANES / 4 * 3, j = 0, n = 0;
-		uint32_t w;
 
-		for (; j + 3 <= take; j += 3, n += 4) {
-			w = (uint32_t)p[i + j] << 16 | (uint32_t)p[i + j + 1] << 8 | p[i + j + 2];
-			v[n] = (uint8_t)(w >> 18);
-			v[n + 1] = (uint8_t)(w >> 12 & 63);
-			v[n + 2] = (uint8_t)(w >> 6 & 63);
-			v[n + 3] = (uint8_t)(w & 63);
-		}
+		for (; j + 3 <= take; j += 3, n += 4)
+			group_split(p + i + j, v + n);
 		if (take - j > 0) {
-			w = (uint32_t)p[i + j] << 16 | (take - j == 2 ? (uint32_t)p[i + j + 1] << 8 : 0);
-			v[n++] = (uint8_t)(w >> 18);
-			v[n++] = (uint8_t)(w >> 12 & 63);
-			if (take - j == 2)
-				v[n++] = (uint8_t)(w >> 6 & 63);
+			/* 1 or 2 bytes left: 2 or 3 characters, the missing bits zero. */
+			memset(tail, 0, sizeof(tail));
+			memcpy(tail, p + i + j, take - j);
+			group_split(tail, v + n);
+			n += take - j + 1;
 		}
 		memset(v + n, 0, sizeof(v) - n);
 		memcpy(&c, v, sizeof(c));
@@ -238,6 +250,7 @@ b64url_encode(const void *in, size_t len, char *out, size_t cap, size_t *outlen)
 		out[o++] = '=';
 	explicit_bzero(v, sizeof(v));
 	explicit_bzero(&c, sizeof(c));
+	explicit_bzero(tail, sizeof(tail));
 	*outlen = o;
 	return 0;
 }
