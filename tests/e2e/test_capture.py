@@ -2,8 +2,10 @@
 plain -> the secret; fernet -> a token and no secret; tls -> TLS records and no secret.
 A real capture with tcpdump on loopback (root in CI); skipped, with the reason, where it
 cannot capture."""
+import os
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import time
@@ -165,12 +167,29 @@ def test_closing_answer_carries_the_fin(start_server, capture):
 TCP_ACK = 0x10
 
 
+def kernel_inherits_quickack_off():
+    """Whether a socket accepted from a listener with TCP_QUICKACK 0 starts out of quick-ACK
+    mode (Linux 6.18 here: yes). The server relies on that; where the kernel does not do it,
+    the server works as before and this saving is simply absent."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)
+        with socket.create_connection(listener.getsockname(), timeout=5):
+            accepted, _ = listener.accept()
+            with accepted:
+                return accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 0
+
+
 def test_request_gets_no_bare_ack(start_server, capture):
     """The listener turns quick-ACK mode off, and accepted sockets inherit that: a new
     connection's first request is acknowledged by the answer that follows it, not by a bare
     ACK of its own. (Seen without it: one such ACK on every connection, always.) A server
     slower than the delayed-ACK timer (40 ms) still sends one, so a few may show on a busy
     machine; the old behaviour shows on all of them."""
+    if not kernel_inherits_quickack_off():
+        pytest.skip(f"kernel {os.uname().release} does not pass TCP_QUICKACK 0 from a listener "
+                    "to accepted sockets: nothing to test")
     acked_bare = 0
     for ours in one_shot_answers(start_server, capture, 5):
         answer = next(i for i, (_, data) in enumerate(ours) if SECRET in data)
