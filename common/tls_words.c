@@ -25,6 +25,8 @@ tlsw_verify_text(int code)
 		return "unsupported critical extension in certificate";
 	case ASN_NAME_INVALID_E:
 		return "permitted subtree violation";
+	case NOT_CA_ERROR:
+		return "invalid CA certificate";
 	case ASN_PATHLEN_SIZE_E:
 	case ASN_PATHLEN_INV_E:
 		return "path length constraint exceeded";

@@ -773,6 +773,9 @@ verify_hint(int code)
 		return "check the clock, or its --not-before";
 	if (strcmp(text, "self-signed certificate") == 0)
 		return "a self-signed certificate is trusted only when it is itself in --ca";
+	if (strcmp(text, "invalid CA certificate") == 0)
+		return "a certificate in it signs another but is no CA: it lacks basicConstraints "
+		       "CA:TRUE or keyUsage keyCertSign";
 	if (strcmp(text, "certificate signature failure") == 0)
 		return "it was altered, or another key signed it";
 	return NULL;

@@ -32,6 +32,20 @@ same_name(const struct pki_der *a, const struct pki_der *b)
 }
 
 /*
+ * Whether a certificate from the chain file may sign the one below it: basicConstraints
+ * CA:TRUE, and keyCertSign if it has a keyUsage. This is what wolfSSL asks of the chain a
+ * server sends (our client), while its certificate manager trusts whatever it is handed as a
+ * CA: without this check a server's own certificate could issue one for any name, and verify
+ * would say OK. Anchors from --ca are trusted as they are, as the client trusts its --cacert
+ * (the tutorial's CA has no extensions at all).
+ */
+static int
+may_issue(const struct pki_x509 *x)
+{
+	return x->ext.bc && x->ext.bc_ca && (!x->ext.ku || (x->ext.ku_bits & PKI_KU_KEY_CERT_SIGN));
+}
+
+/*
  * What OpenSSL's X509_V_FLAG_X509_STRICT (Python's VERIFY_X509_STRICT) and RFC 5280 demand of
  * a CA certificate, beyond what wolfSSL checks.
  */
@@ -193,7 +207,7 @@ pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, siz
 		return pki_fail(PKI_EBADCERT, err, errlen, "%s (expected PEM 'CERTIFICATE' or DER)",
 		                pki_strerror(rc < 0 ? rc : PKI_EBADCERT));
 	}
-	/* Intermediates from the top down, each trusted only once it verifies. */
+	/* Intermediates from the top down, each trusted only once it verifies and may issue. */
 	for (size_t i = n; r->wolfssl_code == 0 && i-- > 1;) {
 		rc = cm_verify(cm, chain[i], chainlen[i]);
 		if (rc != 0) {
@@ -201,10 +215,14 @@ pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, siz
 			r->ca_problem = 1;
 			break;
 		}
+		if (pki_x509_parse(chain[i], chainlen[i], &tmp, NULL, 0) != 0 || !may_issue(&tmp)) {
+			/* The chain file's fault, not the CA's. */
+			r->wolfssl_code = NOT_CA_ERROR;
+			break;
+		}
 		wolfSSL_CertManagerLoadCABuffer(cm, chain[i], (long)chainlen[i],
 		                                WOLFSSL_FILETYPE_ASN1);
-		if (!have_issuer && pki_x509_parse(chain[i], chainlen[i], &tmp, NULL, 0) == 0 &&
-		    same_name(&tmp.subject, &leaf.issuer)) {
+		if (!have_issuer && same_name(&tmp.subject, &leaf.issuer)) {
 			issuer = tmp;
 			have_issuer = 1;
 		}

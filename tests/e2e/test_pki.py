@@ -657,6 +657,50 @@ def test_verify_failures_use_the_clients_words(tutorial, ec_chain, tmp_path):
     ok("verify", "--ca", tutorial / "ca-public-key.pem", tmp_path / "chain.pem")
 
 
+def test_verify_trusts_intermediates_only_if_they_are_cas(ec_chain, tmp_path):
+    """A chain file's intermediates must say CA:TRUE (and keyCertSign): otherwise anyone with a
+    server certificate could issue one for any name. Our client (wolfSSL), curl and OpenSSL
+    refuse such a chain; verify said OK before it checked."""
+    d = ec_chain
+
+    def issue(name, ca_cert, ca_key, ca_pw, ext):
+        ok("key", "--out", tmp_path / f"{name}.key", "--type", "ec-p256", "--no-password")
+        openssl("req", "-new", "-key", tmp_path / f"{name}.key", "-subj", f"/CN={name}",
+                "-out", tmp_path / f"{name}.csr")
+        (tmp_path / f"{name}.ext").write_text(ext)
+        openssl("x509", "-req", "-in", tmp_path / f"{name}.csr", "-CA", ca_cert, "-CAkey",
+                ca_key, "-passin", f"file:{ca_pw}", "-set_serial", "7", "-days", "2",
+                "-extfile", tmp_path / f"{name}.ext", "-out", tmp_path / f"{name}.pem")
+        return tmp_path / f"{name}.pem"
+
+    leaf_ext = "subjectAltName=DNS:bank.example\nbasicConstraints=CA:FALSE\n"
+    # The server's certificate (CA:FALSE) signs one for another name.
+    forged = issue("forged", d / "server-public-key.pem", d / "server-private-key.pem",
+                   d / "server.pw", leaf_ext)
+    chain = tmp_path / "forged-chain.pem"
+    chain.write_bytes(forged.read_bytes() + (d / "server-public-key.pem").read_bytes())
+    r = fails(VERIFY, "verify", "--ca", d / "ca-public-key.pem", "--host", "bank.example", chain)
+    assert f"{chain}: certificate verify failed: invalid CA certificate" in r.stderr
+    assert "lacks basicConstraints CA:TRUE" in r.stderr
+    r = openssl("verify", "-CAfile", d / "ca-public-key.pem", "-untrusted",
+                d / "server-public-key.pem", forged, check=False)
+    assert r.returncode != 0 and "invalid CA certificate" in r.stdout + r.stderr
+    # A real intermediate CA passes, as with OpenSSL.
+    mid = issue("mid", d / "ca-public-key.pem", d / "ca-private-key.pem", d / "ca.pw",
+                "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
+    leaf = issue("leaf", mid, tmp_path / "mid.key", d / "ca.pw", leaf_ext)
+    chain.write_bytes(leaf.read_bytes() + mid.read_bytes())
+    ok("verify", "--ca", d / "ca-public-key.pem", "--host", "bank.example", chain)
+    openssl("verify", "-CAfile", d / "ca-public-key.pem", "-untrusted", mid, leaf)
+    # An intermediate that is a CA but may not sign certificates.
+    mid = issue("mid2", d / "ca-public-key.pem", d / "ca-private-key.pem", d / "ca.pw",
+                "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature\n")
+    leaf = issue("leaf2", mid, tmp_path / "mid2.key", d / "ca.pw", leaf_ext)
+    chain.write_bytes(leaf.read_bytes() + mid.read_bytes())
+    r = fails(VERIFY, "verify", "--ca", d / "ca-public-key.pem", chain)
+    assert "invalid CA certificate" in r.stderr
+
+
 def test_client_certificate(ec_chain, tmp_path):
     d = ec_chain
     ok("key", "--out", tmp_path / "c.key", "--type", "ec-p256", "--no-password")
