@@ -76,6 +76,20 @@ int cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX 
  */
 int cli_tls_ctx(const struct cli_opts *o, struct WOLFSSL_CTX **out, char *err, size_t errlen);
 
+/* What a TLS session's certificate must name; mismatch is set when it did not. */
+struct cli_host_check {
+	const char *host;
+	int mismatch;
+};
+
+/*
+ * Check the server certificate of ssl against hc->host during the handshake (see
+ * pki_cert_names_host: IP literals against IP entries, names against DNS entries, never the
+ * CN). A context from cli_tls_ctx refuses every certificate of a session without this.
+ */
+struct WOLFSSL;
+void cli_tls_expect_host(struct WOLFSSL *ssl, struct cli_host_check *hc);
+
 /* Which CA file to trust, as requests and curl choose: --cacert, then SSL_CERT_FILE,
  * REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, then the system store. Sets o->cacert(_from). */
 void cli_pick_cafile(struct cli_opts *o);

@@ -134,8 +134,8 @@ refused_cert(struct tr *t, char *err, size_t errlen)
 }
 
 static int
-handshake(const struct cli_opts *o, const struct url *u, struct tr *t, int64_t deadline, char *err,
-	  size_t errlen)
+handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_check *hc,
+	  struct tr *t, int64_t deadline, char *err, size_t errlen)
 {
 	char detail[200];
 	int r;
@@ -150,10 +150,10 @@ handshake(const struct cli_opts *o, const struct url *u, struct tr *t, int64_t d
 		snprintf(err, errlen, "timed out during the TLS handshake with %s:%s", u->host, u->port);
 		return CLI_TIMEOUT;
 	}
-	if (tr_err_is_verify(t)) {
+	if (hc->mismatch || tr_err_is_verify(t)) {
 		const char *words = tr_errstr(t, detail, sizeof(detail));
 
-		if (strcmp(words, "hostname mismatch") == 0)
+		if (hc->mismatch)
 			snprintf(err, errlen,
 				 "certificate verify failed: certificate is not valid for '%s' (its "
 				 "names do not include it; see squirrel-pki show)",
@@ -360,6 +360,7 @@ cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx
 {
 	int64_t deadline = clock_ms() + o->timeout_ms;
 	char req[URL_PATH_MAX + sizeof(u->authority) + 128];
+	struct cli_host_check hc = {u->host, 0};
 	struct tr t;
 	int fd = -1, rc, n;
 
@@ -373,7 +374,8 @@ cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx
 			snprintf(err, errlen, "cannot start a TLS session");
 			return CLI_FAIL;
 		}
-		rc = handshake(o, u, &t, deadline, err, errlen);
+		cli_tls_expect_host(t.ssl, &hc);
+		rc = handshake(o, u, &hc, &t, deadline, err, errlen);
 		if (rc == CLI_OK && o->on_handshake)
 			o->on_handshake(&t);
 	} else {

@@ -5,6 +5,7 @@
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/error-ssl.h>
 
 #include "cli.h"
 #include "fs.h"
@@ -123,6 +124,39 @@ load_identity(WOLFSSL_CTX *ctx, const struct cli_opts *o, char *err, size_t errl
 	return rc;
 }
 
+/*
+ * wolfSSL's own name check (wolfSSL_check_domain_name) compares text: it misses "::1" against
+ * an IP entry it writes out in full, matches an address literal against DNS entries, and falls
+ * back to the CN. So the leaf's names are checked here, once its chain has verified.
+ */
+static int
+verify_host(int preverify, WOLFSSL_X509_STORE_CTX *store)
+{
+	struct cli_host_check *hc = store->userCtx;
+	const unsigned char *der;
+	int len = 0;
+
+	if (!preverify)
+		return 0;
+	if (wolfSSL_X509_STORE_CTX_get_error_depth(store) != 0)
+		return 1;
+	if (hc == NULL || hc->host == NULL)
+		return 0; /* never unchecked: a session without cli_tls_expect_host fails */
+	der = wolfSSL_X509_get_der(wolfSSL_X509_STORE_CTX_get_current_cert(store), &len);
+	if (der != NULL && len > 0 && pki_cert_names_host(der, (size_t)len, hc->host) == 1)
+		return 1;
+	hc->mismatch = 1;
+	wolfSSL_X509_STORE_CTX_set_error(store, DOMAIN_NAME_MISMATCH);
+	return 0;
+}
+
+void
+cli_tls_expect_host(WOLFSSL *ssl, struct cli_host_check *hc)
+{
+	hc->mismatch = 0;
+	wolfSSL_SetCertCbCtx(ssl, hc);
+}
+
 int
 cli_tls_ctx(const struct cli_opts *o, WOLFSSL_CTX **out, char *err, size_t errlen)
 {
@@ -145,7 +179,10 @@ cli_tls_ctx(const struct cli_opts *o, WOLFSSL_CTX **out, char *err, size_t errle
 		wolfSSL_CTX_free(ctx);
 		return rc;
 	}
-	wolfSSL_CTX_set_verify(ctx, o->insecure ? WOLFSSL_VERIFY_NONE : WOLFSSL_VERIFY_PEER, NULL);
+	if (o->insecure)
+		wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, NULL);
+	else
+		wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, verify_host);
 	*out = ctx;
 	return CLI_OK;
 }

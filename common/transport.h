@@ -54,7 +54,8 @@ void tr_plain_init(struct tr *t, int fd);
 /*
  * A TLS transport over fd with a new session from ctx. server != 0: accept, and answer
  * TR_NOT_TLS from tr_handshake when the peer speaks something else first. Client: host is
- * sent as SNI and checked against the certificate (DNS name or IP address) unless NULL.
+ * sent as SNI unless NULL or an address literal. Whether the certificate names the host is
+ * the caller's to check (squirrel-client: cli_tls_expect_host, in a verify callback).
  * Returns 0, or TR_ERROR (fd is then still the caller's).
  */
 int tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const char *host);

@@ -297,9 +297,6 @@ tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const cha
 		    wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host)) !=
 			    WOLFSSL_SUCCESS)
 			goto fail;
-		/* wolfSSL checks no host name unless told to (WOLFSSL-NOTES). */
-		if (wolfSSL_check_domain_name(ssl, host) != WOLFSSL_SUCCESS)
-			goto fail;
 	}
 	/* release() has taken it back already; this only makes sure that a new session in this
 	 * slot can never be handed an old one's bytes. */

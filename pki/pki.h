@@ -281,4 +281,12 @@ int pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert,
                const struct pki_verify_opts *opts, struct pki_verify_result *r, char *err,
                size_t errlen);
 
+/*
+ * Whether the certificate (DER) is for host: an IP address literal must equal one of its
+ * subjectAltName IP addresses (byte for byte, so "::1" and its long form are one), any other
+ * host one of its DNS names (a "*." name stands for exactly one label). The CN is never used,
+ * as curl, Python and browsers do not use it. Returns 1 or 0 (also for a malformed DER).
+ */
+int pki_cert_names_host(const unsigned char *der, size_t len, const char *host);
+
 #endif

@@ -254,3 +254,12 @@ pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, siz
 	}
 	return r->wolfssl_code != 0 || r->host_mismatch || r->ndefects > 0 ? PKI_EVERIFY : 0;
 }
+
+int
+pki_cert_names_host(const unsigned char *der, size_t len, const char *host)
+{
+	struct pki_x509 x;
+
+	return pki_x509_parse(der, len, &x, NULL, 0) == 0 && x.ext.san &&
+	       pki_san_match(&x.ext.san_names, host);
+}

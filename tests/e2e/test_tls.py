@@ -96,6 +96,53 @@ def test_hostname_mismatch(start_server, pki):
     assert "certificate is not valid for 'localhost'" in r.stderr
 
 
+def test_ipv6_address_san(start_server, pki):
+    """"::1" matches the certificate's IP entry ::1 by value (wolfSSL's own check compared
+    text with its written-out form and refused it), as curl and Python do."""
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError as e:
+        pytest.skip(f"no IPv6 loopback here: {e}")
+    s = start_server("--mode", "tls", "--cert", pki.server_cert, "--key", pki.server_key,
+                     host="[::1]")
+    r = run("squirrel-client", "--raw", "--cacert", pki.ca_cert, https(s, "[::1]"))
+    assert (r.returncode, r.stdout) == (0, SECRET), r.stderr
+    r = run("squirrel-client", "--raw", "--cacert", pki.ca_cert, https(s, "[0:0:0:0:0:0:0:1]"))
+    assert (r.returncode, r.stdout) == (0, SECRET), r.stderr
+
+
+def openssl_leaf(pki, tmp_path, name, subj, ext):
+    """A leaf from the test CA made by OpenSSL, for names squirrel-pki would not write."""
+    key, csr, cert = (str(tmp_path / f"{name}.{x}") for x in ("key", "csr", "pem"))
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+                    "-subj", subj], check=True, capture_output=True)
+    (tmp_path / f"{name}.ext").write_text(ext)
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", pki.ca_cert, "-CAkey", pki.ca_key,
+                    "-set_serial", "9", "-days", "2", "-extfile", str(tmp_path / f"{name}.ext"),
+                    "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
+def test_names_match_only_their_own_kind(pki, tmp_path, procs):
+    """An address in the URL matches IP entries only, a name DNS entries only, and the CN
+    never: as curl, Python and browsers (wolfSSL's own check accepted both cases below)."""
+    need("openssl")
+    need("curl")
+    cert, key = openssl_leaf(pki, tmp_path, "dnsip", "/CN=dnsip",
+                             "subjectAltName=DNS:127.0.0.1\n")
+    url = serve_openssl(procs, cert, key, tmp_path).replace("localhost", "127.0.0.1")
+    r = run("squirrel-client", "--cacert", pki.ca_cert, url)
+    assert r.returncode == 60 and "certificate is not valid for '127.0.0.1'" in r.stderr, r.stderr
+    c = subprocess.run(["curl", "-sS", "--cacert", pki.ca_cert, url], capture_output=True,
+                       text=True, timeout=20)
+    assert c.returncode == 60, c.stderr
+    cert, key = openssl_leaf(pki, tmp_path, "cnonly", "/CN=localhost",
+                             "basicConstraints=CA:FALSE\n")
+    r = run("squirrel-client", "--cacert", pki.ca_cert, serve_openssl(procs, cert, key, tmp_path))
+    assert r.returncode == 60 and "certificate is not valid for 'localhost'" in r.stderr, r.stderr
+
+
 def test_curl_and_requests_and_python_strict(tls_server, pki):
     need("curl")
     r = subprocess.run(["curl", "-sS", "--cacert", pki.ca_cert, https(tls_server)],
