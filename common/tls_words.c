@@ -25,6 +25,10 @@ tlsw_verify_text(int code)
 		return "unsupported critical extension in certificate";
 	case ASN_NAME_INVALID_E:
 		return "permitted subtree violation";
+	case EXTKEYUSE_AUTH_E:
+	case KEYUSE_SIGNATURE_E:
+	case KEYUSE_ENCIPHER_E:
+		return "unsuitable certificate purpose";
 	case NOT_CA_ERROR:
 		return "invalid CA certificate";
 	case ASN_PATHLEN_SIZE_E:

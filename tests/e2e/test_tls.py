@@ -313,10 +313,26 @@ def test_expired_and_not_yet_valid(pki, tmp_path, procs):
     need("openssl")
     cert, key = pki.leaf("expired", days=1, not_before="-3d")
     r = run("squirrel-client", "--cacert", pki.ca_cert, serve_openssl(procs, cert, key, tmp_path))
-    assert r.returncode == 60 and "certificate has expired" in r.stderr, r.stderr
+    assert r.returncode == 60 and "certificate has expired (the server needs a new" in r.stderr
     cert, key = pki.leaf("future", days=1, not_before="+3d")
     r = run("squirrel-client", "--cacert", pki.ca_cert, serve_openssl(procs, cert, key, tmp_path))
-    assert r.returncode == 60 and "certificate is not yet valid" in r.stderr, r.stderr
+    assert r.returncode == 60 and "certificate is not yet valid (check this" in r.stderr
+
+
+def test_client_certificate_served_as_a_server_one(pki, tmp_path, procs):
+    """A certificate issued with --client has extendedKeyUsage clientAuth only: refused as
+    curl refuses it (60, "unsuitable certificate purpose"), saying where it came from."""
+    need("openssl")
+    need("curl")
+    cert, key = pki.leaf("alice", client=True)
+    url = serve_openssl(procs, cert, key, tmp_path)
+    r = run("squirrel-client", "--cacert", pki.ca_cert, url)
+    assert r.returncode == 60, r.stderr
+    assert "certificate verify failed: unsuitable certificate purpose" in r.stderr
+    assert "squirrel-pki sign --client" in r.stderr and len(r.stderr.splitlines()) == 1
+    c = subprocess.run(["curl", "-sS", "--cacert", pki.ca_cert, url], capture_output=True,
+                       text=True, timeout=20)
+    assert c.returncode == 60 and "unsuitable certificate purpose" in c.stderr, c.stderr
 
 
 def test_self_signed_leaf(tmp_path, procs):
