@@ -1,7 +1,8 @@
 /*
  * Chunked transfer coding (RFC 9112 §7.1), decoded in place. A strict decoder: a chunk size
- * that is not hex, too long, or not ended by CRLF is refused, because a decoder that guesses
- * differently from a proxy in front of it is how chunked smuggling works.
+ * that is not hex, too long, or followed by anything but optional whitespace and then ';' or
+ * CRLF is refused ("5 6" is not 5), and so is a trailer line that is not "name:", because a
+ * decoder that guesses differently from a proxy in front of it is how chunked smuggling works.
  */
 #include <string.h>
 
@@ -9,13 +10,15 @@
 
 enum {
 	CH_SIZE,        /* hex digits of the chunk size */
-	CH_EXT,         /* chunk extension, skipped up to CR */
+	CH_SIZE_WS,     /* whitespace after them (BWS): only ';' or CR may follow */
+	CH_EXT,         /* chunk extension after its ';', skipped up to CR */
 	CH_SIZE_LF,     /* the LF after the size line's CR */
 	CH_DATA,        /* chunk data */
 	CH_DATA_CR,     /* the CRLF after chunk data */
 	CH_DATA_LF,
 	CH_TRAILER,     /* start of a trailer line, or the final CRLF */
-	CH_TRAILER_TXT, /* inside a trailer field line */
+	CH_TRAILER_NAME, /* a trailer field's name, up to its ':' */
+	CH_TRAILER_TXT, /* a trailer field's value */
 	CH_TRAILER_LF,  /* the LF ending a trailer line */
 	CH_END_LF,      /* the LF ending the chunked body */
 	CH_DONE,
@@ -55,13 +58,23 @@ http_chunked_decode(struct http_chunked *d, char *buf, size_t *len)
 				if (++d->digits > CH_MAX_DIGITS)
 					return HTTP_INVALID;
 				d->remaining = d->remaining * 16 + (uint64_t)hexval(c);
-			} else if (d->digits > 0 && (c == ';' || c == ' ' || c == '\t')) {
+			} else if (d->digits > 0 && c == ';') {
 				d->state = CH_EXT;
+			} else if (d->digits > 0 && (c == ' ' || c == '\t')) {
+				d->state = CH_SIZE_WS;
 			} else if (d->digits > 0 && c == '\r') {
 				d->state = CH_SIZE_LF;
 			} else {
 				return HTTP_INVALID;
 			}
+			break;
+		case CH_SIZE_WS:
+			if (c == ';')
+				d->state = CH_EXT;
+			else if (c == '\r')
+				d->state = CH_SIZE_LF;
+			else if (c != ' ' && c != '\t')
+				return HTTP_INVALID;
 			break;
 		case CH_EXT:
 			if (c == '\r')
@@ -98,6 +111,7 @@ http_chunked_decode(struct http_chunked *d, char *buf, size_t *len)
 		case CH_DATA_LF:
 			if (c != '\n')
 				return HTTP_INVALID;
+			d->line = 0;
 			d->state = CH_SIZE;
 			i++;
 			continue;
@@ -106,8 +120,15 @@ http_chunked_decode(struct http_chunked *d, char *buf, size_t *len)
 				d->state = CH_END_LF;
 				break;
 			}
-			d->state = CH_TRAILER_TXT;
+			d->state = CH_TRAILER_NAME;
 			/* FALLTHROUGH */
+		case CH_TRAILER_NAME:
+			/* No whitespace first (obs-fold) or before the colon, and a name. */
+			if (c == ':' && d->line > 0)
+				d->state = CH_TRAILER_TXT;
+			else if (!HTTP_IS(c, HC_TCHAR))
+				return HTTP_INVALID;
+			break;
 		case CH_TRAILER_TXT:
 			if (c == '\r')
 				d->state = CH_TRAILER_LF;

@@ -4,10 +4,10 @@
  * body in one buffer, no state machine, no in-place tricks. Header-only (tests/fuzz only).
  *
  *   chunked-body = *chunk last-chunk trailer-section CRLF
- *   chunk        = 1*15HEXDIG [ ( ";" / SP / HTAB ) *(any byte but CTL, HTAB allowed) ] CRLF
+ *   chunk        = 1*15HEXDIG *( SP / HTAB ) [ ";" *(any byte but CTL, HTAB allowed) ] CRLF
  *                  chunk-data CRLF
- *   last-chunk   = 1*15("0") [ extension ] CRLF
- *   trailer line = 1*(any byte but CR and CTL, HTAB allowed) CRLF
+ *   last-chunk   = 1*15("0") *( SP / HTAB ) [ extension ] CRLF
+ *   trailer line = 1*tchar ":" *(any byte but CR and CTL, HTAB allowed) CRLF
  *
  * Where the decoder's bounds on line and trailer lengths could decide (a size line near
  * HTTP_MAX_CHUNK_LINE, trailers near HTTP_MAX_HEAD), the reference answers REF_UNSURE and the
@@ -34,6 +34,13 @@ ref_hex(unsigned char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+static int
+ref_tchar(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 static int
@@ -70,7 +77,14 @@ chunk_ref_decode(const unsigned char *in, size_t n, unsigned char *out, size_t *
 			return REF_PARTIAL;
 		if (digits == 0)
 			return REF_INVALID;
-		if (in[pos] == ';' || in[pos] == ' ' || in[pos] == '\t') {
+		while (pos < n && (in[pos] == ' ' || in[pos] == '\t')) {
+			pos++;
+			if (pos - line > HTTP_MAX_CHUNK_LINE - 8)
+				return REF_UNSURE;
+		}
+		if (pos == n)
+			return REF_PARTIAL;
+		if (in[pos] == ';') {
 			pos++;
 			while (pos < n && in[pos] != '\r') {
 				if (ref_ctl(in[pos]))
@@ -120,6 +134,19 @@ chunk_ref_decode(const unsigned char *in, size_t n, unsigned char *out, size_t *
 			if (in[pos] != '\n')
 				return REF_INVALID;
 			return (long)(pos + 1);
+		}
+		{
+			size_t name = pos;
+
+			while (pos < n && ref_tchar(in[pos])) {
+				pos++;
+				if (pos - trailer_start > HTTP_MAX_HEAD - 64)
+					return REF_UNSURE;
+			}
+			if (pos == n)
+				return REF_PARTIAL;
+			if (pos == name || in[pos] != ':')
+				return REF_INVALID;
 		}
 		while (pos < n && in[pos] != '\r') {
 			if (ref_ctl(in[pos]))

@@ -21,6 +21,14 @@ struct ccase {
 	size_t after;     /* bytes that follow the body */
 };
 
+/* An extension that fills a size line to HTTP_MAX_CHUNK_LINE with "1;" and CR: the limit
+ * holds for every size line, not only the first. */
+#define LONG_EXT_10 "xxxxxxxxxx"
+#define LONG_EXT_100 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 \
+	LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10
+#define LONG_EXT_1000 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 \
+	LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100
+#define LONG_EXT LONG_EXT_1000 LONG_EXT_10 LONG_EXT_10 "x" /* 1021 bytes */
 static const struct ccase cases[] = {
 	{"one chunk", "5\r\nhello\r\n0\r\n\r\n", "hello", 0},
 	{"two chunks", "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", "hello world", 0},
@@ -29,6 +37,9 @@ static const struct ccase cases[] = {
 	{"leading zeros", "0005\r\nhello\r\n000\r\n\r\n", "hello", 0},
 	{"extension", "5;name=value;x=\"q\"\r\nhello\r\n0;end\r\n\r\n", "hello", 0},
 	{"extension after space", "5 ;a\r\nhello\r\n0\r\n\r\n", "hello", 0},
+	{"whitespace before CRLF", "5 \t\r\nhello\r\n0 \r\n\r\n", "hello", 0},
+	{"longest size line twice",
+	 "1;" LONG_EXT "\r\na\r\n1;" LONG_EXT "\r\nb\r\n0\r\n\r\n", "ab", 0},
 	{"trailers", "5\r\nhello\r\n0\r\nX-Sum: 1\r\nX-Other: two\r\n\r\n", "hello", 0},
 	{"empty body", "0\r\n\r\n", "", 0},
 	{"next request follows", "3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\n", "abc", 16},
@@ -48,6 +59,14 @@ static const struct ccase cases[] = {
 	{"control byte in extension", "5;a\x01\r\nhello\r\n0\r\n\r\n", NULL, 0},
 	{"control byte in trailer", "0\r\nX: \x01\r\n\r\n", NULL, 0},
 	{"bare LF ending trailers", "0\r\n\n", NULL, 0},
+	/* After the size only whitespace then ';' or CRLF: "5 6" is not 5 (a proxy may read 56). */
+	{"second number after space", "5 6\r\nhello\r\n0\r\n\r\n", NULL, 0},
+	{"text after space", "5 xyz\r\nhello\r\n0\r\n\r\n", NULL, 0},
+	{"trailer without colon", "0\r\nnot a field\r\n\r\n", NULL, 0},
+	{"trailer folded (obs-fold)", "0\r\nX: 1\r\n folded\r\n\r\n", NULL, 0},
+	{"size line a byte too long", "1;x" LONG_EXT "\r\na\r\n0\r\n\r\n", NULL, 0},
+	{"trailer with empty name", "0\r\n: v\r\n\r\n", NULL, 0},
+	{"trailer space before colon", "0\r\nX : v\r\n\r\n", NULL, 0},
 };
 
 static size_t
