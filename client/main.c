@@ -201,12 +201,18 @@ decrypt(const struct fernet_key *keys, size_t nkeys, long ttl, const char *body,
 	char *out, size_t cap, size_t *outlen)
 {
 	struct fernet_detail d;
+	int rc;
 
 	trim(&body, &len);
-	if (fernet_decrypt_detail(keys, nkeys, body, len, (uint64_t)time(NULL), ttl, out, cap,
-				  outlen, &d) == 0)
+	rc = fernet_decrypt_detail(keys, nkeys, body, len, (uint64_t)time(NULL), ttl, out, cap,
+				   outlen, &d);
+	if (rc == 0)
 		return 0;
-	if (d.why == FERNET_WHY_EXPIRED)
+	if (rc == FERNET_ENOSPACE || (d.why == FERNET_WHY_LENGTH && len > FERNET_MAX_TOKEN))
+		msg_error("invalid token: it is longer than the %d-character tokens squirrel-client "
+			  "opens (messages up to %d bytes)",
+			  FERNET_MAX_TOKEN, FERNET_MAX_OPEN);
+	else if (d.why == FERNET_WHY_EXPIRED)
 		msg_error("invalid token: the token is older than --ttl %ld seconds", ttl);
 	else if (d.why == FERNET_WHY_FUTURE)
 		msg_error("invalid token: the token is dated in the future (are the clocks set?)");
@@ -221,7 +227,7 @@ main(int argc, char **argv)
 {
 	struct args a = {.o = {.timeout_ms = CLI_DEFAULT_TIMEOUT_MS}};
 	struct fernet_key keys[FERNET_MAX_KEYS];
-	char err[1024], plain[FERNET_MAX_MSG + 1];
+	char err[1024], plain[FERNET_MAX_OPEN + 1];
 	const char *why, *body, *secret_key;
 	size_t nkeys = 0, body_len;
 	struct cli_result res;

@@ -37,10 +37,16 @@
 #define FERNET_MAX_KEYS 8
 
 /*
- * Largest plaintext we encrypt or accept. The secret is a short message; 4 KiB makes a
- * 5,560-byte token, which fits one response buffer and keeps decrypt's scratch on the stack.
+ * Largest plaintext we encrypt. The secret is a short message; 4 KiB makes a 5,560-byte token,
+ * which fits one response buffer and keeps decrypt's scratch on the stack.
  */
 #define FERNET_MAX_MSG 4096
+/*
+ * Largest plaintext a token we accept can hold: tokens are accepted up to the length of one
+ * for FERNET_MAX_MSG, and padding lets that length carry up to 15 bytes more. Size buffers
+ * for fernet_decrypt with this, or a valid token from another encoder is FERNET_ENOSPACE.
+ */
+#define FERNET_MAX_OPEN (FERNET_MAX_MSG + FERNET_BLOCK - 1)
 
 /* Tokens from the reference are at most 60 s ahead of our clock when a TTL is checked. */
 #define FERNET_MAX_CLOCK_SKEW 60

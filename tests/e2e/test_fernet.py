@@ -165,6 +165,31 @@ def test_our_client_decrypts_python_tokens(key, chunked):
         srv.shutdown()
 
 
+@pytest.mark.parametrize("size", [4096, 4100, 4111])
+def test_longest_messages_from_python(key, size):
+    """A token's length allows up to 15 bytes of message beyond our own 4096-byte limit
+    (padding): Python's tokens for them open, not "wrong key" as they did."""
+    msg = bytes(97 + i % 26 for i in range(size))
+    srv = python_server(Fernet(key.encode()).encrypt(msg))
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/"
+        r = run("squirrel-client", "--raw", url, env={"SECRET_KEY": key})
+        assert (r.returncode, r.stdout) == (0, msg.decode()), r.stderr
+    finally:
+        srv.shutdown()
+
+
+def test_too_long_token_says_so(key):
+    srv = python_server(Fernet(key.encode()).encrypt(b"x" * 4112))
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/"
+        r = run("squirrel-client", url, env={"SECRET_KEY": key})
+        assert r.returncode == 100 and "longer than the 5560-character tokens" in r.stderr
+        assert "wrong key" not in r.stderr
+    finally:
+        srv.shutdown()
+
+
 def test_ttl(key):
     old = Fernet(key.encode()).encrypt_at_time(SECRET.encode(), int(time.time()) - 3600)
     srv = python_server(old)
