@@ -7,10 +7,12 @@ Keys are made in tmp_path; mostly EC P-256, a few RSA-2048 (slow on Debian's wol
 import os
 import pty
 import select
+import signal
 import socket
 import ssl
 import stat
 import subprocess
+import termios
 import threading
 import time
 
@@ -20,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from conftest import need, prog, run
+from conftest import WRAP, need, prog, run
 
 # Exit codes (pki/cmd.h, squirrel-pki(1)).
 OK, USAGE, EXISTS, READ, PASSWORD, INPUT, MISMATCH, VERIFY = 0, 2, 3, 4, 6, 7, 8, 9
@@ -506,6 +508,42 @@ def test_password_prompt_twice_without_echo(tmp_path):
                               [(f"Password for {key}: ", "tty-secret-1")])
     assert code == OK, shown
     assert "tty-secret-1" not in shown
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_signal_at_prompt_restores_echo(tmp_path, sig):
+    """Ctrl-C (or SIGTERM, SIGHUP) at a password prompt: the terminal gets its echo back, and
+    the program still dies by that signal, as OpenSSL's prompt leaves it."""
+    master, slave = os.openpty()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(master)
+            os.login_tty(slave)
+            argv = prog("squirrel-pki") + ["key", "--out", str(tmp_path / "k.pem")]
+            os.execvp(argv[0], argv)
+        finally:
+            os._exit(127)
+    try:
+        seen = b""
+        deadline = time.monotonic() + (600 if WRAP else 60)
+        while NEW_KEY.encode() not in seen and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                seen += os.read(master, 4096)
+        assert NEW_KEY.encode() in seen, seen
+        assert not termios.tcgetattr(slave)[3] & termios.ECHO  # asking, echo off
+        if sig == signal.SIGINT:
+            os.write(master, b"\x03")  # Ctrl-C, through the terminal's line discipline
+        else:
+            os.kill(pid, sig)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == sig, status
+        assert termios.tcgetattr(slave)[3] & termios.ECHO, "echo left off"
+        assert not (tmp_path / "k.pem").exists()
+    finally:
+        os.close(master)
+        os.close(slave)
 
 
 def test_password_errors(tutorial, tmp_path):
