@@ -20,8 +20,14 @@
 #include "http.h"
 #include "transport.h"
 
-/* Head and body, with room for the largest head the parser accepts. */
-static char rbuf[HTTP_MAX_HEAD + CLI_MAX_BODY + 1];
+/*
+ * One response: its head (the parser refuses one over HTTP_MAX_HEAD; interim 1xx heads are
+ * dropped as they are passed), its body (at most CLI_MAX_BODY, however it is framed), and
+ * READ_SLACK more, so that a body at the limit still has room to read what ends it (the last
+ * chunk and trailers, or the close) or to show that it goes past the limit.
+ */
+#define READ_SLACK 4096
+static char rbuf[HTTP_MAX_HEAD + CLI_MAX_BODY + READ_SLACK + 1];
 
 /* Give the socket what is left of the budget; 0 when nothing is left. */
 static int
@@ -231,6 +237,15 @@ send_all(struct tr *t, const char *p, size_t n, int64_t deadline, char *err, siz
 	return CLI_OK;
 }
 
+static int
+body_too_large(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "the response body is too large (over the limit of %d bytes; a "
+			      "secret is short: is the URL a squirrel-server's?)",
+		 CLI_MAX_BODY);
+	return CLI_WEIRD;
+}
+
 /* Read more into rbuf[*len, cap). CLI_OK with *got = 0 at an orderly end. */
 static int
 recv_more(struct tr *t, size_t *len, size_t cap, int64_t deadline, size_t *got, char *err,
@@ -239,11 +254,9 @@ recv_more(struct tr *t, size_t *len, size_t cap, int64_t deadline, size_t *got, 
 	char detail[200];
 	ssize_t n;
 
-	if (*len >= cap) {
-		snprintf(err, errlen, "the response is too large (the limit is %d bytes of body)",
-			 CLI_MAX_BODY);
-		return CLI_WEIRD;
-	}
+	/* Not reached: the callers stop at CLI_MAX_BODY, and rbuf has room past it. */
+	if (*len >= cap)
+		return body_too_large(err, errlen);
 	n = arm(t->fd, deadline) ? tr_read(t, rbuf + *len, cap - *len) : TR_WANT_READ;
 	if (n >= 0) {
 		*got = (size_t)n;
@@ -266,16 +279,19 @@ read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct c
 {
 	const size_t cap = sizeof(rbuf) - 1;
 	struct http_response hr;
-	size_t len = 0, start = 0, got, body;
-	int r, rc;
+	size_t len = 0, got, body;
+	int r, rc, interim = 0;
 
 	http_response_init(&hr);
 	for (;;) {
-		r = len > start ? http_parse_response(rbuf + start, len - start, 0, &hr) : HTTP_PARTIAL;
+		r = len > 0 ? http_parse_response(rbuf, len, 0, &hr) : HTTP_PARTIAL;
 		if (r > 0 && hr.status / 100 == 1 && hr.status != 101) {
-			/* Interim responses (100 Continue) precede the real one. */
-			start += (size_t)r;
+			/* Interim responses (100 Continue) precede the real one. Dropped, so that
+			 * the real head starts at rbuf and its body has all the room it may use. */
+			len -= (size_t)r;
+			memmove(rbuf, rbuf + r, len);
 			http_response_init(&hr);
+			interim = 1;
 			continue;
 		}
 		if (r > 0)
@@ -288,7 +304,7 @@ read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct c
 		if (rc != CLI_OK)
 			return rc;
 		if (got == 0) {
-			if (len == 0) {
+			if (len == 0 && !interim) {
 				snprintf(err, errlen, "empty reply: the server closed the connection "
 						      "without answering");
 				return CLI_EMPTY;
@@ -303,7 +319,7 @@ read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct c
 	res->status = hr.status;
 	res->reason = hr.reason;
 	res->reason_len = hr.reason_len;
-	body = start + (size_t)r;
+	body = (size_t)r;
 	switch (hr.framing) {
 	case HTTP_BODY_NONE:
 		len = body;
@@ -341,6 +357,9 @@ read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct c
 				return CLI_WEIRD;
 			}
 			done += n;
+			/* The limit is on the decoded body, whatever the chunks' framing costs. */
+			if (done - body > CLI_MAX_BODY)
+				return body_too_large(err, errlen);
 			if (left >= 0)
 				break;
 			len = done;
@@ -358,11 +377,16 @@ read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct c
 		break;
 	}
 	case HTTP_BODY_CLOSE:
-		do {
+		/* Exactly the limit is taken when the close follows it; a byte more is refused. */
+		for (;;) {
+			if (len - body > CLI_MAX_BODY)
+				return body_too_large(err, errlen);
 			rc = recv_more(t, &len, cap, deadline, &got, err, errlen);
 			if (rc != CLI_OK)
 				return rc;
-		} while (got > 0);
+			if (got == 0)
+				break;
+		}
 		break;
 	}
 	rbuf[len] = '\0';

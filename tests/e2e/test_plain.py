@@ -5,6 +5,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -402,3 +403,57 @@ def test_access_log_line_and_quiet(start_server):
     requests.get(q.url, timeout=5)
     time.sleep(0.2)
     assert '"GET /"' not in q.log_text()
+
+
+# ---- our client against a small Python server ----------------------------------------
+
+CLI_MAX_BODY = 1024 * 1024  # client/cli.h, squirrel-client(1)
+
+
+def one_answer(data):
+    """A loopback server that answers one request with data and closes; returns its URL."""
+    srv = socket.create_server(("127.0.0.1", 0))
+    srv.settimeout(60)
+
+    def serve():
+        with srv:
+            c, _ = srv.accept()
+            with c:
+                req = b""
+                while b"\r\n\r\n" not in req:
+                    got = c.recv(4096)
+                    if not got:
+                        return
+                    req += got
+                try:
+                    c.sendall(data)
+                except OSError:
+                    pass  # the client stopped reading: it refused the body
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{srv.getsockname()[1]}/"
+
+
+def framed(framing, body, head=b"HTTP/1.1 200 OK\r\n"):
+    if framing == "length":
+        return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    if framing == "chunked":
+        step = 65536
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + step]), body[i:i + step])
+                          for i in range(0, len(body), step))
+        return head + b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+    return head + b"Connection: close\r\n\r\n" + body
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
+def test_client_body_limit(framing):
+    """The 1 MiB limit holds for the body itself, however it is framed: exactly the limit is
+    taken, one byte more is refused with exit 8 and one line."""
+    r = run("squirrel-client", "--raw", one_answer(framed(framing, b"z" * CLI_MAX_BODY)))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "z" * CLI_MAX_BODY
+    r = run("squirrel-client", "--raw", one_answer(framed(framing, b"z" * (CLI_MAX_BODY + 1))))
+    assert r.returncode == 8, r.stderr
+    assert r.stdout == ""
+    assert len(r.stderr.splitlines()) == 1
+    assert r.stderr.startswith("squirrel-client: error: the response body is too large")
