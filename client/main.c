@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -121,25 +122,64 @@ parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* Printable for a terminal: the secret is text, but a hostile server's bytes may not be. */
+/*
+ * Bytes a server chose, made harmless for a terminal: each control byte and DEL becomes \xNN,
+ * so that it cannot move the cursor, recolour or retitle the terminal, or forge a line of
+ * ours; the bytes in keep (NULL: none) pass as they are. Fills out (cap bytes, NUL-terminated)
+ * with as much of p[0..n) as fits whole, and returns how many bytes of p that was.
+ */
+static size_t
+escape(char *out, size_t cap, const char *p, size_t n, const char *keep)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		int as_is = (c >= 0x20 && c != 0x7f) ||
+			    (c != '\0' && keep != NULL && strchr(keep, c) != NULL);
+
+		if (o + (as_is ? 1 : 4) >= cap)
+			break;
+		if (as_is)
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+	}
+	if (cap > 0)
+		out[o] = '\0';
+	return i;
+}
+
+static void
+write_escaped(FILE *f, const char *p, size_t n, const char *keep)
+{
+	char piece[4096];
+
+	while (n > 0) {
+		size_t took = escape(piece, sizeof(piece), p, n, keep);
+
+		fputs(piece, f);
+		p += took;
+		n -= took;
+	}
+}
+
+/* A message head, each line after prefix, its CRLF ending as a newline. */
 static void
 print_line(FILE *f, const char *prefix, const char *p, size_t n)
 {
-	fputs(prefix, f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t line = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		size_t text = nl != NULL ? line - 1 : n;
 
-		if (c == '\r')
-			continue;
-		if (c == '\n') {
-			fputc('\n', f);
-			if (i + 1 < n)
-				fputs(prefix, f);
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\x%02x", c);
-		} else {
-			fputc(c, f);
-		}
+		if (text > 0 && p[text - 1] == '\r')
+			text--;
+		fputs(prefix, f);
+		write_escaped(f, p, text, NULL);
+		fputc('\n', f);
+		p += line;
+		n -= line;
 	}
 }
 
@@ -286,15 +326,18 @@ main(int argc, char **argv)
 	body = res.body;
 	body_len = res.body_len;
 	if (res.status / 100 != 2) {
+		/* The reason and the body's first line, escaped: the server chose them. */
+		char reason[4 * 200 + 1], line[4 * 200 + 1];
 		const char *p = body;
-		size_t n = body_len;
+		size_t n = body_len, first = 0;
 
 		trim(&p, &n);
-		n = strcspn(p, "\r\n") < n ? strcspn(p, "\r\n") : n;
-		if (n > 200)
-			n = 200;
-		msg_error("the server answered %d %.*s%s%.*s", res.status, (int)res.reason_len,
-			  res.reason, n ? ": " : "", (int)n, p);
+		while (first < n && first < 200 && p[first] != '\r' && p[first] != '\n')
+			first++;
+		escape(reason, sizeof(reason), res.reason, res.reason_len, NULL);
+		escape(line, sizeof(line), p, first, NULL);
+		msg_error("the server answered %d %s%s%s", res.status, reason, first ? ": " : "",
+			  line);
 		rc = CLI_HTTP;
 		goto out;
 	}
@@ -306,10 +349,16 @@ main(int argc, char **argv)
 		}
 		body = plain;
 	}
-	if (a.raw)
-		fwrite(body, 1, body_len, stdout);
+	/* On a terminal the body is escaped, as the server chose its bytes (curl refuses binary
+	 * output there); --raw, pipes and files get the bytes as they came. */
+	if (!a.raw)
+		fputs("The secret message is: ", stdout);
+	if (!a.raw && isatty(STDOUT_FILENO))
+		write_escaped(stdout, body, body_len, "\n\t");
 	else
-		printf("The secret message is: %.*s\n", (int)body_len, body);
+		fwrite(body, 1, body_len, stdout);
+	if (!a.raw)
+		fputc('\n', stdout);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		msg_error("cannot write the secret to standard output: %s", strerror(errno));
 		rc = CLI_FAIL;

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import need, run
+from conftest import need, prog, run
 
 SECRET = "fluffy tail"
 
@@ -457,3 +457,59 @@ def test_client_body_limit(framing):
     assert r.stdout == ""
     assert len(r.stderr.splitlines()) == 1
     assert r.stderr.startswith("squirrel-client: error: the response body is too large")
+
+
+def test_client_escapes_the_servers_bytes_in_error_lines():
+    """The reason and the body's first line go into our one error line escaped, as -v shows
+    heads: a server cannot retitle or recolour the terminal, or add lines of its own."""
+    body = b"\x1b]0;owned\x07 oops\x7f\x00!\r\nsecond line\n"
+    url = one_answer(b"HTTP/1.1 500 Bad\tNews\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    r = run("squirrel-client", url)
+    assert r.returncode == 22
+    assert r.stderr == ("squirrel-client: error: the server answered 500 Bad\\x09News: "
+                        "\\x1b]0;owned\\x07 oops\\x7f\\x00!\n")
+
+
+BINARY = b"a\x1b[31mred\x07\tb\nc\x7f\x00d"
+
+
+def test_client_body_unchanged_when_not_a_terminal():
+    r = subprocess.run(prog("squirrel-client") + [one_answer(framed("length", BINARY))],
+                       capture_output=True, timeout=60)
+    assert (r.returncode, r.stdout) == (0, b"The secret message is: " + BINARY + b"\n")
+    r = subprocess.run(prog("squirrel-client") + ["--raw", one_answer(framed("close", BINARY))],
+                       capture_output=True, timeout=60)
+    assert (r.returncode, r.stdout) == (0, BINARY)
+
+
+def on_a_terminal(*args):
+    """Run squirrel-client with a pseudo-terminal as standard output; returns (exit code,
+    what the terminal received, with its CRLF line ends as LF)."""
+    master, slave = os.openpty()
+    try:
+        p = subprocess.Popen(prog("squirrel-client") + list(args), stdout=slave,
+                             stderr=subprocess.PIPE)
+    finally:
+        os.close(slave)
+    out = b""
+    try:
+        while True:
+            got = os.read(master, 65536)  # EIO once the client has closed the terminal
+            if not got:
+                break
+            out += got
+    except OSError:
+        pass
+    finally:
+        os.close(master)
+    p.communicate(timeout=60)
+    return p.returncode, out.replace(b"\r\n", b"\n")
+
+
+def test_client_escapes_the_body_on_a_terminal():
+    """On a terminal the body's control bytes (but newline and tab) are escaped; --raw is
+    for scripts and writes them as they came, even there."""
+    code, out = on_a_terminal(one_answer(framed("chunked", BINARY)))
+    assert (code, out) == (0, b"The secret message is: a\\x1b[31mred\\x07\tb\nc\\x7f\\x00d\n")
+    code, out = on_a_terminal("--raw", one_answer(framed("chunked", BINARY)))
+    assert (code, out) == (0, BINARY)
