@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "msg.h"
 #include "pass.h"
 
 const char *
@@ -21,13 +22,16 @@ pass_strerror(int code)
 	return "unknown password error";
 }
 
-/* Cut at the first line end; the result must be non-empty and fit. */
+/*
+ * Cut at the first '\n'; the result must be non-empty and fit. A '\r' before it stays: OpenSSL
+ * 3's -passin file: cuts at '\n' alone, and a key made here must open there with the same file.
+ */
 static int
 take_line(char *buf, size_t n, size_t cap)
 {
 	size_t i = 0;
 
-	while (i < n && buf[i] != '\n' && buf[i] != '\r')
+	while (i < n && buf[i] != '\n')
 		i++;
 	if (i > PASS_MAX || i >= cap) {
 		explicit_bzero(buf, n);
@@ -58,10 +62,18 @@ pass_read_file(const char *path, char *buf, size_t cap)
 		return PASS_EREAD;
 	}
 	rc = take_line(tmp, n, sizeof(tmp));
-	if (rc == 0 && strlen(tmp) >= cap)
+	n = rc == 0 ? strlen(tmp) : 0;
+	if (rc == 0 && n >= cap)
 		rc = PASS_ETOOLONG;
-	if (rc == 0)
-		memcpy(buf, tmp, strlen(tmp) + 1);
+	if (rc == 0) {
+		memcpy(buf, tmp, n + 1);
+		/* As OpenSSL keeps it, but rarely meant: say so, lest "wrong password" baffle. */
+		if (tmp[n - 1] == '\r')
+			msg_warn(
+			    "%s: the password ends in a carriage return (a Windows line end); it "
+			    "is part of the password, as OpenSSL reads it",
+			    path);
+	}
 	explicit_bzero(tmp, sizeof(tmp));
 	return rc;
 }

@@ -29,8 +29,9 @@ enum pass_error {
 const char *pass_strerror(int code);
 
 /*
- * Read the first line of path into buf (cap bytes, NUL-terminated), without its line end.
- * Returns 0, PASS_EREAD (errno set), PASS_EEMPTY or PASS_ETOOLONG.
+ * Read the first line of path into buf (cap bytes, NUL-terminated), without its '\n'. A '\r'
+ * before the '\n' is kept, as OpenSSL's -passin file: keeps it; then a warning naming path
+ * goes to stderr (msg_warn). Returns 0, PASS_EREAD (errno set), PASS_EEMPTY or PASS_ETOOLONG.
  */
 int pass_read_file(const char *path, char *buf, size_t cap);
 

@@ -567,6 +567,29 @@ def test_password_errors(tutorial, tmp_path):
                    check=False).returncode == 0
 
 
+def test_crlf_password_file_reads_as_openssl_reads_it(tmp_path):
+    """OpenSSL 3's -passin file: cuts at '\\n' alone, so a '\\r' before it is part of the
+    password. A key made with such a file opens in OpenSSL with the same file, and with a
+    warning here, since it is rarely meant."""
+    need("openssl")
+    crlf = tmp_path / "crlf.pw"
+    crlf.write_bytes(b"abc\r\n")
+    key = tmp_path / "k.pem"
+    r = ok("key", "--out", key, "--type", "ec-p256", "--password-file", crlf)
+    assert r.stderr == (f"squirrel-pki: warning: {crlf}: the password ends in a carriage return "
+                        "(a Windows line end); it is part of the password, as OpenSSL reads "
+                        "it\n")
+    assert openssl("pkey", "-in", key, "-passin", f"file:{crlf}", "-noout",
+                   check=False).returncode == 0
+    assert openssl("pkey", "-in", key, "-passin", "pass:abc", "-noout",
+                   check=False).returncode != 0
+    # Reading the key takes the same password from the same file, and not without the '\r'.
+    ok("csr", "--key", key, "--password-file", crlf, "--out", tmp_path / "c.csr", "--cn",
+       "x.test", "--san", "x.test")
+    fails(PASSWORD, "csr", "--key", key, "--password-file", pwfile(tmp_path / "lf.pw", "abc"),
+          "--out", tmp_path / "d.csr", "--cn", "x.test", "--san", "x.test")
+
+
 # ---- garbage in, one clear line out ---------------------------------------------------
 
 def test_garbage_inputs(tutorial, tmp_path):
