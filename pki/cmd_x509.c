@@ -706,6 +706,24 @@ cmd_sign(int argc, char **argv)
 
 /* ---- show ------------------------------------------------------------------------------ */
 
+/*
+ * Whether all that was printed reached standard output (a full disk, a closed pipe); says so
+ * when not. A description or an "OK" lost on the way must not pass for one that arrived.
+ */
+static int
+stdout_written(const char *cmd)
+{
+	if (fflush(stdout) != 0) {
+		msg_error("%s: cannot write to standard output: %s", cmd, strerror(errno));
+		return 0;
+	}
+	if (ferror(stdout)) {
+		msg_error("%s: cannot write to standard output", cmd);
+		return 0;
+	}
+	return 1;
+}
+
 int
 cmd_show(int argc, char **argv)
 {
@@ -753,6 +771,8 @@ cmd_show(int argc, char **argv)
 	}
 	explicit_bzero(password, sizeof(password));
 	explicit_bzero(out, sizeof(out));
+	if (!stdout_written(argv[0]) && worst == PKI_EXIT_OK)
+		worst = PKI_EXIT_WRITE;
 	return worst;
 }
 
@@ -839,5 +859,5 @@ cmd_verify(int argc, char **argv)
 	pki_time_format(r.not_after, until, sizeof(until));
 	printf("%s: OK%s (valid until %s UTC; names: %s)\n", path, o.strict ? ", strict" : "",
 	       until, r.names);
-	return PKI_EXIT_OK;
+	return stdout_written(argv[0]) ? PKI_EXIT_OK : PKI_EXIT_WRITE;
 }

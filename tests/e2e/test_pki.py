@@ -25,7 +25,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from conftest import WRAP, need, prog, run
 
 # Exit codes (pki/cmd.h, squirrel-pki(1)).
-OK, USAGE, EXISTS, READ, PASSWORD, INPUT, MISMATCH, VERIFY = 0, 2, 3, 4, 6, 7, 8, 9
+OK, USAGE, EXISTS, READ, WRITE, PASSWORD, INPUT, MISMATCH, VERIFY = 0, 2, 3, 4, 5, 6, 7, 8, 9
 
 CA_PW = "secret_password"
 SERVER_PW = "serverpassword"
@@ -588,6 +588,20 @@ def test_crlf_password_file_reads_as_openssl_reads_it(tmp_path):
        "x.test", "--san", "x.test")
     fails(PASSWORD, "csr", "--key", key, "--password-file", pwfile(tmp_path / "lf.pw", "abc"),
           "--out", tmp_path / "d.csr", "--cn", "x.test", "--san", "x.test")
+
+
+@pytest.mark.parametrize("sub", ["show", "verify"])
+def test_show_and_verify_exit_5_when_stdout_cannot_be_written(tutorial, sub):
+    """What they print is their product: lost on a full disk, it must not look like success."""
+    args = [tutorial / "server-public-key.pem"]
+    if sub == "verify":
+        args = ["--ca", tutorial / "ca-public-key.pem"] + args
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(prog("squirrel-pki") + [sub] + [str(a) for a in args], stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == WRITE, r.stderr
+    assert r.stderr == (f"squirrel-pki: error: {sub}: cannot write to standard output: "
+                        "No space left on device\n")
 
 
 # ---- garbage in, one clear line out ---------------------------------------------------
