@@ -731,7 +731,7 @@ cmd_show(int argc, char **argv)
 	char password[PASS_MAX + 1], err[256];
 	const char *pw = NULL;
 	struct opts o;
-	int rc, worst = PKI_EXIT_OK;
+	int rc, first = PKI_EXIT_OK; /* the exit code of the first file that failed */
 
 	if ((rc = parse(argc, argv, "p", usage_show, &o)) >= 0)
 		return rc;
@@ -748,7 +748,7 @@ cmd_show(int argc, char **argv)
 		size_t len = 0;
 
 		if ((rc = read_input(path, in_a, &len)) >= 0) {
-			worst = rc;
+			first = first != PKI_EXIT_OK ? first : rc;
 			continue;
 		}
 		rc = pki_describe(in_a, len, pw, time(NULL), out, sizeof(out), err, sizeof(err));
@@ -759,21 +759,24 @@ cmd_show(int argc, char **argv)
 		}
 		if (rc == PKI_EPASSWORD) {
 			msg_error("%s: wrong password (check %s)", path, o.password_file);
-			worst = PKI_EXIT_PASSWORD;
+			rc = PKI_EXIT_PASSWORD;
 		} else if (rc == PKI_EUNKNOWN) {
 			msg_error("%s: not a certificate, CSR or private key (PEM or DER)", path);
-			worst = PKI_EXIT_INPUT;
+			rc = PKI_EXIT_INPUT;
 		} else {
 			msg_error("%s: %s", path, err);
-			worst = rc == PKI_ESPACE || rc == PKI_EINTERNAL ? PKI_EXIT_FAIL
-			                                                : PKI_EXIT_INPUT;
+			rc = rc == PKI_ESPACE || rc == PKI_EINTERNAL ? PKI_EXIT_FAIL
+			                                             : PKI_EXIT_INPUT;
 		}
+		/* Every file gets its line, and the exit code is the first failure's, as a
+		 * script reading the messages in order would expect. */
+		first = first != PKI_EXIT_OK ? first : rc;
 	}
 	explicit_bzero(password, sizeof(password));
 	explicit_bzero(out, sizeof(out));
-	if (!stdout_written(argv[0]) && worst == PKI_EXIT_OK)
-		worst = PKI_EXIT_WRITE;
-	return worst;
+	if (!stdout_written(argv[0]) && first == PKI_EXIT_OK)
+		first = PKI_EXIT_WRITE;
+	return first;
 }
 
 /* ---- verify ---------------------------------------------------------------------------- */

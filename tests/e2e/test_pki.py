@@ -604,6 +604,18 @@ def test_show_and_verify_exit_5_when_stdout_cannot_be_written(tutorial, sub):
                         "No space left on device\n")
 
 
+def test_show_exits_with_the_first_failure(tutorial, tmp_path):
+    """Several files: each failure gets its line, the good ones are still shown, and the exit
+    code is the first failure's, not the last one's."""
+    good, missing = tutorial / "server-public-key.pem", tmp_path / "missing.pem"
+    (tmp_path / "garbage.pem").write_text("not a certificate\n")
+    garbage = tmp_path / "garbage.pem"
+    r = fails(READ, "show", missing, garbage, good)
+    assert len(r.stderr.splitlines()) == 2 and r.stdout.startswith(f"{good}: ")
+    r = fails(INPUT, "show", garbage, good, missing)
+    assert len(r.stderr.splitlines()) == 2 and r.stdout.startswith(f"{good}: ")
+
+
 # ---- garbage in, one clear line out ---------------------------------------------------
 
 def test_garbage_inputs(tutorial, tmp_path):
