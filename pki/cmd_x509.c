@@ -606,10 +606,15 @@ cmd_csr(int argc, char **argv)
 	}
 	if ((rc = write_output(o.out, pem, pemlen, FS_MODE_PUBLIC, o.force)) >= 0)
 		return rc;
-	if (o.nsan == 0)
+	if (o.nsan == 0 && pki_cn_is_host(o.name.cn))
 		msg_warn("%s: no --san given, so the CSR names no host; sign will put its CN '%s' "
 		         "in the certificate's subjectAltName",
 		         o.out, o.name.cn);
+	else if (o.nsan == 0)
+		msg_warn(
+		    "%s: no --san given and the CN '%s' is not a host name, so sign will refuse "
+		    "this CSR (make it again with --san NAME)",
+		    o.out, o.name.cn);
 	printf("%s: certificate signing request for '%s' with %zu subjectAltName entr%s\n", o.out,
 	       o.name.cn, o.nsan, o.nsan == 1 ? "y" : "ies");
 	return PKI_EXIT_OK;

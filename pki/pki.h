@@ -182,6 +182,12 @@ int pki_csr_create(const unsigned char *key, size_t keylen, const struct pki_nam
                    const char *const *sans, size_t nsans, char *pem, size_t cap, size_t *pemlen,
                    char *err, size_t errlen);
 
+/*
+ * 1 if cn can name a host: a DNS name, an IPv4 or an IPv6 address. pki_csr_sign() makes such
+ * a CN the subjectAltName of a CSR that has none, and refuses the CSR (PKI_ESAN) otherwise.
+ */
+int pki_cn_is_host(const char *cn);
+
 /* A CSR (PEM "CERTIFICATE REQUEST" / "NEW CERTIFICATE REQUEST", or DER) as DER.
  * Returns 0, PKI_EBADCSR or PKI_ESPACE. The signature is not checked here. */
 int pki_csr_decode(const unsigned char *in, size_t len, unsigned char *der, size_t cap,

@@ -452,24 +452,34 @@ pki_ca_create(const unsigned char *key, size_t keylen, const struct pki_name *na
 	return tbs_end_sign(&w, rc, &k, &rng, pem, cap, pemlen, err, errlen);
 }
 
+int
+pki_cn_is_host(const char *cn)
+{
+	unsigned char ip[16];
+
+	return inet_pton(AF_INET, cn, ip) == 1 || inet_pton(AF_INET6, cn, ip) == 1 ||
+	       pki_dns_name_ok(cn, strlen(cn));
+}
+
 /* The SAN for a CSR that has none: its CN as a DNS name or an IP address. */
 static int
 san_from_cn(const char *cn, struct pki_der_w *w, char *err, size_t errlen)
 {
 	unsigned char ip[16];
 
+	/* The one test, shared with csr's warning: what csr promises, sign does. */
+	if (!pki_cn_is_host(cn))
+		return pki_fail(PKI_ESAN, err, errlen,
+		                "the CSR has no subjectAltName and its CN '%s' is not a host name "
+		                "(make the CSR again with --san NAME)",
+		                cn);
 	pki_der_begin(w, PKI_DER_SEQ);
 	if (inet_pton(AF_INET, cn, ip) == 1)
 		pki_der_put(w, PKI_DER_CTXP(7), ip, 4);
 	else if (inet_pton(AF_INET6, cn, ip) == 1)
 		pki_der_put(w, PKI_DER_CTXP(7), ip, 16);
-	else if (pki_dns_name_ok(cn, strlen(cn)))
-		pki_der_put(w, PKI_DER_CTXP(2), cn, strlen(cn));
 	else
-		return pki_fail(PKI_ESAN, err, errlen,
-		                "the CSR has no subjectAltName and its CN '%s' is not a host name "
-		                "(make the CSR again with --san NAME)",
-		                cn);
+		pki_der_put(w, PKI_DER_CTXP(2), cn, strlen(cn));
 	pki_der_end(w);
 	return 0;
 }

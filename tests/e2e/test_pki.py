@@ -371,6 +371,29 @@ def test_csr_without_san_gets_its_cn(tmp_path):
     assert san.get_values_for_type(x509.DNSName) == ["my-site.com"]
 
 
+@pytest.mark.parametrize("cn,signs", [("My Site", False), ("my-site.com", True),
+                                      ("127.0.0.1", True)])
+def test_csr_without_san_warns_what_sign_will_do(tmp_path, cn, signs):
+    """csr's warning about a CSR without --san tells what sign then does: use a CN that
+    names a host, refuse one that does not."""
+    ok("key", "--out", tmp_path / "ca.key", "--type", "ec-p256", "--no-password")
+    ok("ca", "--key", tmp_path / "ca.key", "--out", tmp_path / "ca.pem", "--cn", "Warn CA")
+    ok("key", "--out", tmp_path / "k.pem", "--type", "ec-p256", "--no-password")
+    r = ok("csr", "--key", tmp_path / "k.pem", "--out", tmp_path / "c.csr", "--cn", cn)
+    sign = pki_run("sign", "--csr", tmp_path / "c.csr", "--ca-cert", tmp_path / "ca.pem",
+                   "--ca-key", tmp_path / "ca.key", "--out", tmp_path / "c.pem")
+    if signs:
+        assert (f"sign will put its CN '{cn}' in the certificate's subjectAltName"
+                in r.stderr), r.stderr
+        assert sign.returncode == OK, sign.stderr
+    else:
+        assert r.stderr == (f"squirrel-pki: warning: {tmp_path / 'c.csr'}: no --san given "
+                            f"and the CN '{cn}' is not a host name, so sign will refuse this "
+                            "CSR (make it again with --san NAME)\n")
+        assert sign.returncode == INPUT
+        assert f"its CN '{cn}' is not a host name" in sign.stderr
+
+
 def test_legacy_key_wrong_passwords_are_refused(tmp_path):
     """wolfSSL 'decrypts' a legacy PEM key under any password; we must not."""
     k = ec.generate_private_key(ec.SECP256R1())
