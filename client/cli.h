@@ -37,6 +37,10 @@ enum cli_exit {
 /* CA bundles: the system one is about 220 KB. */
 #define CLI_MAX_CAFILE (4 * 1024 * 1024)
 #define CLI_DEFAULT_TIMEOUT_MS 10000
+/* --timeout: a day, so that timeout_ms stays far inside an int. */
+#define CLI_MAX_TIMEOUT_S 86400
+/* --ttl: a year (and a leap day) is already far longer than a token should live. */
+#define CLI_MAX_TTL_S (86400L * 366)
 #define CLI_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 
 struct tr;

@@ -25,7 +25,7 @@ static const char usage_text[] =
 	"\n"
 	"Fetches the secret from URL, else from $SECRET_URL, and prints it.\n"
 	"  --raw                print the body alone (for scripts)\n"
-	"  --timeout SECONDS    limit for the whole fetch (default 10)\n"
+	"  --timeout SECONDS    limit for the whole fetch (default 10, at most 86400)\n"
 	"  --fernet             the body is a Fernet token: decrypt it with $SECRET_KEY\n"
 	"                       (on by itself when SECRET_KEY is set)\n"
 	"  --ttl SECONDS        refuse tokens older than this\n"
@@ -70,11 +70,6 @@ struct args {
 	long ttl;
 };
 
-static int
-parse_seconds(const char *opt, const char *v, long *out)
-{
-	return opt_number(opt, v, 1, 86400L * 366, out);
-}
 
 static int
 parse_args(int argc, char **argv, struct args *a)
@@ -87,13 +82,13 @@ parse_args(int argc, char **argv, struct args *a)
 		switch (ch) {
 		case OPT_RAW: a->raw = 1; break;
 		case OPT_TIMEOUT:
-			if (parse_seconds("--timeout", optarg, &secs) < 0)
+			if (opt_number("--timeout", optarg, 1, CLI_MAX_TIMEOUT_S, &secs) < 0)
 				return -1;
-			a->o.timeout_ms = (int)(secs > 86400 ? 86400000 : secs * 1000);
+			a->o.timeout_ms = (int)(secs * 1000);
 			break;
 		case OPT_FERNET: a->fernet = 1; break;
 		case OPT_TTL:
-			if (parse_seconds("--ttl", optarg, &a->ttl) < 0)
+			if (opt_number("--ttl", optarg, 1, CLI_MAX_TTL_S, &a->ttl) < 0)
 				return -1;
 			break;
 		case OPT_CACERT: a->o.cacert = optarg; break;

@@ -513,3 +513,14 @@ def test_client_escapes_the_body_on_a_terminal():
     assert (code, out) == (0, b"The secret message is: a\\x1b[31mred\\x07\tb\nc\\x7f\\x00d\n")
     code, out = on_a_terminal("--raw", one_answer(framed("chunked", BINARY)))
     assert (code, out) == (0, BINARY)
+
+
+def test_client_timeout_range_is_what_it_honours(server):
+    """--timeout is honoured up to a day; more is refused, never silently cut to a day."""
+    r = run("squirrel-client", "--raw", "--timeout", "86400", server.url)
+    assert (r.returncode, r.stdout) == (0, SECRET), r.stderr
+    for bad in ("86401", "31622400", "0"):
+        r = run("squirrel-client", "--timeout", bad, server.url)
+        assert r.returncode == 2
+        assert r.stderr == ("squirrel-client: error: --timeout: expected a whole number from 1 "
+                            f"to 86400, got '{bad}'\n")
