@@ -236,10 +236,11 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 	return 0;
 }
 
+/* Take up to SRV_ACCEPT_BATCH new connections and step each at once (srv.h says why so few). */
 static void
-accept_all(struct srv *s)
+accept_batch(struct srv *s)
 {
-	while (s->nfree > 0) {
+	for (int taken = 0; s->nfree > 0 && taken < SRV_ACCEPT_BATCH; taken++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		int fd, i;
@@ -463,7 +464,7 @@ srv_loop(struct srv *s)
 		resp_tick(&s->resp, (int64_t)time(NULL));
 		if (n > 0 && s->pfd[0].fd >= 0 && (s->pfd[0].revents & POLLIN)) {
 			n--;
-			accept_all(s);
+			accept_batch(s);
 		}
 		/* Stop once every ready slot is served, unless TLS holds bytes somewhere: the
 		 * scan costs what poll() reported, not the number of connections. */

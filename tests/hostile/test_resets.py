@@ -9,6 +9,7 @@ connections held must return to the system: SRV_TRIM_BURST);
 nothing leaked (the descriptor count in /proc/PID/fd returns to its start value); good
 clients keep being served meanwhile.
 """
+import select
 import socket
 import ssl
 import threading
@@ -247,3 +248,47 @@ def test_full_buffer_is_answered_not_dropped(start_server, figures):
     figures.add(f"{len(payload)}-byte request (8000 bytes of empty lines first): answer "
                 f"{data[:40]!r}")
     assert data.startswith(b"HTTP/1.1 "), data[:200]
+
+
+FLOOD = 400
+
+
+def test_handshake_flood_does_not_stall_open_connections(start_server, pki, figures):
+    """400 ClientHellos queued at once with an RSA-2048 key (about 2 ms of signing each with
+    Debian's wolfSSL): a keep-alive client already connected is answered within the first few
+    accept batches (SRV_ACCEPT_BATCH), not after the whole flood. Counted, not timed: when
+    its answer arrives, fewer than half of the flood may have their ServerHello. (Accepting
+    until the backlog was empty: all 400 had theirs first.)"""
+    raise_nofile(FLOOD + 256)
+    cert, key = pki.leaf("flood", key_type="rsa2048")
+    server = start_server("--mode", "tls", "--cert", cert, "--key", key, "--max-conns", "1000")
+    ctx = ssl.create_default_context(cafile=pki.ca_cert)
+    kept = ctx.wrap_socket(connect(server.port), server_hostname="localhost")
+    request = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    kept.sendall(request)
+    assert b"fluffy tail" in kept.recv(4096)
+    hello = client_hello()
+    flood = [connect(server.port) for _ in range(FLOOD)]
+    for s in flood:
+        s.sendall(hello)
+    kept.sendall(request)
+    assert b"fluffy tail" in kept.recv(4096)
+    p = select.poll()
+    for s in flood:
+        p.register(s, select.POLLIN)
+    before = len(p.poll(0))
+    # Every one of them is served in the end.
+    served = 0
+    for s in flood:
+        s.settimeout(60)
+        try:
+            served += len(s.recv(1)) > 0
+        except OSError:
+            pass
+    for s in flood:
+        rst_close(s)
+    kept.close()
+    figures.add(f"handshake flood of {FLOOD}: {before} had their ServerHello when the open "
+                f"connection was answered")
+    assert served == FLOOD, f"{FLOOD - served} flood connections got no ServerHello"
+    assert before < FLOOD // 2, f"{before} of {FLOOD} handshakes went first"
