@@ -110,6 +110,14 @@ tr_slim(struct tr *t)
 	t->ops->slim(t);
 }
 
+/*
+ * t is a copy of old, which is dead from now on (a server moved the connection to another
+ * slot). A TLS session was told where its transport lives (its read callback's context) and
+ * bytes read ahead belong to a transport by address: both follow the copy here. Never call
+ * tr_close() on old afterwards; the caller forgets it.
+ */
+void tr_moved(struct tr *t, const struct tr *old);
+
 /* Free the session and close the socket. The tr may be initialised again afterwards. */
 void tr_close(struct tr *t);
 

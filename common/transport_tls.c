@@ -317,6 +317,17 @@ fail:
 	return TR_ERROR;
 }
 
+void
+tr_moved(struct tr *t, const struct tr *old)
+{
+	if (t->ssl == NULL)
+		return;
+	if (t->server)
+		wolfSSL_SetIOReadCtx(t->ssl, t);
+	if (ahead.owner == old)
+		ahead.owner = t;
+}
+
 /* TLS alert descriptions (RFC 8446 §6), for "the peer refused: unknown_ca". */
 static const char *
 alert_name(int code)

@@ -372,9 +372,13 @@ fit_descriptor_limit(struct srv *s)
 				slot_free(s, j);
 			break;
 		}
-		/* A connection is plain data: no pointer into its slot exists elsewhere. */
+		/* A connection is plain data, except that its transport is known by address to
+		 * its TLS session and the read-ahead buffer: tr_moved() points them at the copy.
+		 * The old slot is wiped, so nothing can reach the session through it. */
 		s->conns[j] = s->conns[i];
+		tr_moved(&s->conns[j].t, &s->conns[i].t);
 		s->pfd[1 + j] = s->pfd[1 + i];
+		memset(&s->conns[i], 0, sizeof(s->conns[i]));
 		s->conns[i].t.fd = -1;
 		slot_free(s, i);
 	}

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import (baseline, cpu_over, fd_count, get, prog, raise_nofile, rss_kb, wait_for,
+from conftest import (baseline, cpu_over, cpu_seconds, fd_count, get, prog, raise_nofile, rss_kb, wait_for,
                       wait_port,
                       free_port, Server)
 
@@ -278,6 +278,79 @@ def test_limit_lowered_after_churn_keeps_serving(procs, tmp_path, figures):
         assert status == 200
     finally:
         close_all(held)
+
+
+def read_head(s):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        b = s.recv(4096)
+        if not b:
+            break
+        data += b
+    return data
+
+
+def move_to_slot_zero(server, ctx):
+    """A TLS connection kept alive in slot 99, alone, then moved to slot 0: 100 connections
+    answered once, the first 99 closed, the limit lowered below poll()'s array (EINVAL) and
+    the loop woken. Returns the moved connection."""
+    pid = server.proc.pid
+    conns = []
+    for _ in range(100):
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", server.port), timeout=5),
+                            server_hostname="localhost")
+        s.sendall(REQ)
+        assert read_head(s).startswith(b"HTTP/1.1 200 ")
+        conns.append(s)
+    moved = conns.pop()
+    fds = fd_count(pid)
+    close_all(conns)
+    assert wait_for(lambda: fd_count(pid) <= fds - 99, 10)
+    refused = server.log_text().count("poll() refused the slot array")
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (64, 256))
+    socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
+    assert wait_for(lambda: server.log_text().count("poll() refused the slot array") > refused, 5)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (256, 256))
+    return moved
+
+
+def test_tls_connection_moved_to_another_slot(procs, tmp_path, pki, figures):
+    """fit_descriptor_limit() moves connections down when the limit is lowered. A TLS one
+    carries its wolfSSL session, whose read callback was given the old slot's transport:
+    before the fix the moved connection read descriptor -1 (no answer), or, once a new
+    connection took its old slot, that connection's socket (the loop spun, and one session
+    decrypted the other's records)."""
+    server = start_limited(procs, tmp_path, 256, "--mode", "tls", "--cert", pki.server_cert,
+                           "--key", pki.server_key)
+    ctx = ssl.create_default_context(cafile=pki.ca_cert)
+    pid = server.proc.pid
+    a = move_to_slot_zero(server, ctx)
+    held = [a]
+    try:
+        a.sendall(REQ)
+        assert read_head(a).startswith(b"HTTP/1.1 200 "), "the moved connection got no answer"
+        # Once more, then a new connection in the slot the moved one left.
+        b = move_to_slot_zero(server, ctx)
+        held.append(b)
+        held += [ctx.wrap_socket(socket.create_connection(("127.0.0.1", server.port), timeout=5),
+                                 server_hostname="localhost") for _ in range(99)]
+        x = held[-1]
+        time.sleep(0.3)
+        before = cpu_seconds(pid)
+        b.sendall(REQ)
+        assert read_head(b).startswith(b"HTTP/1.1 200 "), "the moved connection got no answer"
+        x.sendall(REQ)
+        assert read_head(x).startswith(b"HTTP/1.1 200 "), "the connection in its old slot got no answer"
+        b.sendall(REQ)
+        assert read_head(b).startswith(b"HTTP/1.1 200 ")
+        quiet = cpu_over(pid, 1.0)
+        figures.add(f"tls, moved slot: both connections answered; server CPU "
+                    f"{(cpu_seconds(pid) - before) * 1000:.0f} ms over the exchange and 1 s after")
+        assert quiet <= MAX_QUIET_CPU
+    finally:
+        close_all(held)
+    log = server.log_text()
+    assert "read failed" not in log and "write failed" not in log, log[-2000:]
 
 
 @pytest.mark.parametrize("mode", ["plain", "tls"])
