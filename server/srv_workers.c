@@ -43,6 +43,23 @@ spawn(int i, const sigset_t *child_mask, int (*run)(int i, void *arg), void *arg
 	return pid;
 }
 
+/*
+ * The supervisor learns of deaths from SIGCHLD and waitpid(). SIGCHLD ignored (or with
+ * SA_NOCLDWAIT) survives exec, from a daemon or a script's `trap '' CHLD`: the kernel would
+ * then reap workers itself and send no signal, so a dead worker was never restarted and
+ * SIGTERM waited forever for workers it could not see stop.
+ */
+static void
+default_sigchld(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
 static void
 forward(struct worker *w, int n, int sig)
 {
@@ -74,6 +91,7 @@ srv_supervise(int n, int (*run)(int i, void *arg), void (*on_hup)(void *arg), vo
 		msg_error("out of memory for %d workers", n);
 		return 1;
 	}
+	default_sigchld();
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);

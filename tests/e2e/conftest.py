@@ -156,13 +156,14 @@ def start_server(procs, tmp_path):
     count = [0]
     servers = []
 
-    def start(*args, env=None, host="127.0.0.1", wait=True, stdin=None):
+    def start(*args, env=None, host="127.0.0.1", wait=True, stdin=None, preexec_fn=None):
         count[0] += 1
         port = free_port()
         log = tmp_path / f"server{count[0]}.log"
         argv = prog("squirrel-server") + ["--listen", f"{host}:{port}"] + [str(a) for a in args]
         f = open(log, "w")
-        p = procs.start(argv, env=env, stdout=f, stderr=subprocess.STDOUT, stdin=stdin)
+        p = procs.start(argv, env=env, stdout=f, stderr=subprocess.STDOUT, stdin=stdin,
+                        preexec_fn=preexec_fn)
         f.close()
         s = Server(p, port, log, host=host)
         servers.append(s)

@@ -77,3 +77,39 @@ def test_sighup_reaches_every_worker(start_server, pki):
     while s.log_text().count("reloaded") < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert s.log_text().count("reloaded") == 2
+
+
+def wait_replaced(pid, n, dead, timeout=10):
+    """Wait until pid has n workers and none of them is in dead."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kids = children(pid)
+        if len(kids) == n and not set(kids) & set(dead):
+            return kids
+        time.sleep(0.05)
+    raise AssertionError(f"expected {n} workers other than {dead}, have {children(pid)}")
+
+
+def stop_within(s, seconds):
+    s.proc.send_signal(signal.SIGTERM)
+    try:
+        return s.proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the supervisor did not stop within {seconds} s of SIGTERM")
+
+
+def test_sigchld_ignored_by_the_parent_process(start_server):
+    """SIGCHLD ignored is inherited across exec (a daemon, a script's `trap '' CHLD`). The
+    supervisor then got no SIGCHLD and waitpid() found no child: a dead worker was never
+    restarted and SIGTERM never ended the supervisor."""
+    s = start_server("--workers", "2",
+                     preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+    kids = wait_children(s.proc.pid, 2)
+    os.kill(kids[0], signal.SIGKILL)
+    s.wait_log("was killed by signal 9; restarting it")
+    new = wait_replaced(s.proc.pid, 2, kids[:1])
+    for _ in range(10):
+        assert requests.get(s.url, timeout=5).text == SECRET
+    assert stop_within(s, 10) == 0
+    for k in new:
+        assert not os.path.exists(f"/proc/{k}/status") or "zombie" in open(f"/proc/{k}/status").read()
