@@ -60,6 +60,25 @@ default_sigchld(void)
 	sigaction(SIGCHLD, &sa, NULL);
 }
 
+/* How long to wait for a signal: until the next restart or kill is due (0 if overdue), or
+ * -1 for as long as it takes. */
+static int64_t
+wait_for(const struct worker *w, int n, int stopping, int64_t kill_ms, int64_t now)
+{
+	int64_t due = INT64_MAX;
+
+	for (int i = 0; i < n && !stopping; i++)
+		if (w[i].restart_ms && w[i].restart_ms < due)
+			due = w[i].restart_ms;
+	if (stopping && kill_ms < due)
+		due = kill_ms;
+	if (due == INT64_MAX)
+		return -1;
+	/* A restart falls due while another worker is being forked: it is overdue now, and
+	 * a negative wait would mean "no timeout" below. */
+	return due > now ? due - now : 0;
+}
+
 static void
 forward(struct worker *w, int n, int sig)
 {
@@ -104,22 +123,15 @@ srv_supervise(int n, int (*run)(int i, void *arg), void (*on_hup)(void *arg), vo
 		w[i].started_ms = clock_ms();
 	}
 	for (;;) {
-		int64_t now = clock_ms(), wait_ms = -1;
+		int64_t now = clock_ms(), wait_ms = wait_for(w, n, stopping, kill_ms, now);
 		struct timespec ts;
 		siginfo_t info;
 		pid_t pid;
 		int sig, status;
 
-		for (int i = 0; i < n; i++)
-			if (w[i].restart_ms && (wait_ms < 0 || w[i].restart_ms - now < wait_ms))
-				wait_ms = w[i].restart_ms - now;
-		if (stopping && (wait_ms < 0 || kill_ms - now < wait_ms))
-			wait_ms = kill_ms - now;
-		if (wait_ms < 0 && !stopping) {
+		if (wait_ms < 0) {
 			sig = sigwaitinfo(&set, &info);
 		} else {
-			if (wait_ms < 0)
-				wait_ms = 0;
 			ts.tv_sec = (time_t)(wait_ms / 1000);
 			ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
 			sig = sigtimedwait(&set, &info, &ts);

@@ -113,3 +113,54 @@ def test_sigchld_ignored_by_the_parent_process(start_server):
     assert stop_within(s, 10) == 0
     for k in new:
         assert not os.path.exists(f"/proc/{k}/status") or "zombie" in open(f"/proc/{k}/status").read()
+
+
+# LD_PRELOAD shims, built per run: fork() as a loaded machine may give it.
+SLOWFORK_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+/* The parent returns from fork() $SLOWFORK_MS late (a big process on a loaded machine). */
+pid_t fork(void)
+{
+	pid_t pid = ((pid_t (*)(void))dlsym(RTLD_NEXT, "fork"))();
+	if (pid > 0) {
+		long ms = atol(getenv("SLOWFORK_MS") ? getenv("SLOWFORK_MS") : "0");
+		struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	return pid;
+}
+"""
+
+
+def preload(tmp_path, name, source, **env):
+    """Build a shim and return the environment that preloads it into the server."""
+    need("cc")
+    src, so = tmp_path / f"{name}.c", tmp_path / f"{name}.so"
+    src.write_text(source)
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(so), str(src), "-ldl"], check=True,
+                   timeout=60)
+    # A sanitizer runtime wants to come first; the shim only wraps fork().
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    return dict(env, LD_PRELOAD=str(so),
+                ASAN_OPTIONS=(asan + ":" if asan else "") + "verify_asan_link_order=0")
+
+
+def test_restart_that_falls_due_during_another_is_not_lost(start_server, tmp_path):
+    """Two young workers die a few milliseconds apart: both restarts are due a second later.
+    Starting the first takes longer than that gap (a fork slowed to 0.3 s), so the second is
+    overdue when the supervisor next waits: a negative wait, which meant "until a signal
+    comes", perhaps forever. (Deterministic: the gap is the test's reaction time.)"""
+    s = start_server("--workers", "2", "--quiet",
+                     env=preload(tmp_path, "slowfork", SLOWFORK_C, SLOWFORK_MS="300"))
+    kids = wait_children(s.proc.pid, 2)
+    os.kill(kids[0], signal.SIGKILL)
+    s.wait_log(f"(pid {kids[0]}) was killed")
+    os.kill(kids[1], signal.SIGKILL)
+    s.wait_log(f"(pid {kids[1]}) was killed")
+    # Restarts due a second after each death, each fork 0.3 s: 2 s is plenty; no signal
+    # reaches the supervisor meanwhile (children() reads /proc).
+    wait_replaced(s.proc.pid, 2, kids, timeout=4)
