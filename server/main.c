@@ -384,7 +384,7 @@ run_worker(int i, void *arg)
 	if (w->n > 1) {
 		/* A forked worker: the other workers' listeners are theirs. */
 		for (int j = 0; j < w->n; j++)
-			if (j != i)
+			if (j != i && w->lfds[j] >= 0)
 				close(w->lfds[j]);
 		if (w->cfg->mode == SRV_TLS && srv_tls_after_fork() < 0) {
 			msg_error("worker %d: cannot seed its random generator", i);
@@ -404,6 +404,34 @@ run_worker(int i, void *arg)
 	return rc == 0 ? 0 : EXIT_RUNTIME;
 }
 
+/* Before forking worker i: its listener, again if a failed fork closed it. */
+static int
+listen_worker(int i, void *arg)
+{
+	struct workers *w = arg;
+	char err[512];
+
+	if (w->lfds[i] >= 0)
+		return 0;
+	w->lfds[i] = srv_listen(w->cfg->listen, 1, w->cfg->defer_accept_s, err, sizeof(err));
+	if (w->lfds[i] < 0) {
+		msg_error("cannot start worker %d: %s; trying again in a second", i, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Worker i could not be started: nobody would accept on its listener. */
+static void
+unlisten_worker(int i, void *arg)
+{
+	struct workers *w = arg;
+
+	if (w->lfds[i] >= 0)
+		close(w->lfds[i]);
+	w->lfds[i] = -1;
+}
+
 /* SIGHUP in the supervisor: workers started from now on get the new certificate too. */
 static void
 reload_parent(void *arg)
@@ -420,6 +448,10 @@ reload_parent(void *arg)
 		w->ctx = ctx;
 	}
 }
+
+static const struct srv_worker_ops worker_ops = {
+	run_worker, listen_worker, unlisten_worker, reload_parent,
+};
 
 int
 main(int argc, char **argv)
@@ -489,10 +521,11 @@ main(int argc, char **argv)
 	if (cfg.workers == 1)
 		rc = run_worker(0, &w);
 	else
-		rc = srv_supervise(cfg.workers, run_worker, reload_parent, &w) == 0 ? 0 : EXIT_RUNTIME;
+		rc = srv_supervise(cfg.workers, &worker_ops, &w) == 0 ? 0 : EXIT_RUNTIME;
 	if (cfg.workers > 1) {
 		for (int i = 0; i < w.n; i++)
-			close(lfds[i]);
+			if (lfds[i] >= 0)
+				close(lfds[i]);
 		if (w.ctx != NULL)
 			wolfSSL_CTX_free(w.ctx);
 		srv_tls_forget_password();

@@ -2,7 +2,10 @@
  * The supervisor for --workers N: N processes, each with its own poll() loop and its own
  * SO_REUSEPORT listener (the kernel spreads connections; nobody is woken for nothing). The
  * parent accepts nothing: it forwards signals, and restarts a worker that dies, on the same
- * listener, so connections queued for it are served by its successor.
+ * listener, so connections queued for it are served by its successor. A worker that cannot
+ * be forked (EAGAIN: a full process table, RLIMIT_NPROC, memory) has no successor on the
+ * way, perhaps for long: its listener is closed, so the kernel sends new connections to the
+ * workers that run, and a fresh one is opened when the fork is tried again.
  */
 #include <errno.h>
 #include <signal.h>
@@ -30,17 +33,36 @@ struct worker {
 };
 
 static pid_t
-spawn(int i, const sigset_t *child_mask, int (*run)(int i, void *arg), void *arg)
+spawn(int i, const sigset_t *child_mask, const struct srv_worker_ops *ops, void *arg)
 {
-	pid_t pid = fork();
+	pid_t pid;
 
+	if (ops->listen(i, arg) < 0)
+		return -1;
+	pid = fork();
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, child_mask, NULL);
-		_exit(run(i, arg));
+		_exit(ops->run(i, arg));
 	}
 	if (pid < 0)
-		msg_error("cannot start worker %d: %s", i, strerror(errno));
+		msg_error("cannot start worker %d: %s; trying again in %d s", i, strerror(errno),
+			  RESTART_BACKOFF_MS / 1000);
 	return pid;
+}
+
+/* Start worker i now, or, if that fails, schedule another try as after a crash. */
+static void
+start(struct worker *w, int i, const sigset_t *child_mask, const struct srv_worker_ops *ops,
+      void *arg)
+{
+	w->restart_ms = 0;
+	w->pid = spawn(i, child_mask, ops, arg);
+	w->started_ms = clock_ms();
+	if (w->pid > 0)
+		return;
+	ops->unlisten(i, arg);
+	w->pid = 0;
+	w->restart_ms = w->started_ms + RESTART_BACKOFF_MS;
 }
 
 /*
@@ -99,7 +121,7 @@ describe_exit(int i, pid_t pid, int status)
 }
 
 int
-srv_supervise(int n, int (*run)(int i, void *arg), void (*on_hup)(void *arg), void *arg)
+srv_supervise(int n, const struct srv_worker_ops *ops, void *arg)
 {
 	struct worker *w = calloc((size_t)n, sizeof(*w));
 	sigset_t set, old;
@@ -118,10 +140,8 @@ srv_supervise(int n, int (*run)(int i, void *arg), void (*on_hup)(void *arg), vo
 	sigaddset(&set, SIGHUP);
 	/* Blocked here, taken one at a time with sigtimedwait(): no handler races. */
 	sigprocmask(SIG_BLOCK, &set, &old);
-	for (int i = 0; i < n; i++) {
-		w[i].pid = spawn(i, &old, run, arg);
-		w[i].started_ms = clock_ms();
-	}
+	for (int i = 0; i < n; i++)
+		start(&w[i], i, &old, ops, arg);
 	for (;;) {
 		int64_t now = clock_ms(), wait_ms = wait_for(w, n, stopping, kill_ms, now);
 		struct timespec ts;
@@ -143,8 +163,8 @@ srv_supervise(int n, int (*run)(int i, void *arg), void (*on_hup)(void *arg), vo
 				forward(w, n, SIGTERM);
 			}
 		} else if (sig == SIGHUP && !stopping) {
-			if (on_hup != NULL)
-				on_hup(arg);
+			if (ops->on_hup != NULL)
+				ops->on_hup(arg);
 			forward(w, n, SIGHUP);
 		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -164,11 +184,8 @@ srv_supervise(int n, int (*run)(int i, void *arg), void (*on_hup)(void *arg), vo
 		}
 		now = clock_ms();
 		for (int i = 0; i < n && !stopping; i++) {
-			if (w[i].pid == 0 && w[i].restart_ms && w[i].restart_ms <= now) {
-				w[i].restart_ms = 0;
-				w[i].pid = spawn(i, &old, run, arg);
-				w[i].started_ms = now;
-			}
+			if (w[i].pid == 0 && w[i].restart_ms && w[i].restart_ms <= now)
+				start(&w[i], i, &old, ops, arg);
 		}
 		alive = 0;
 		for (int i = 0; i < n; i++)

@@ -5,10 +5,28 @@
 #define SQUIRREL_SRV_WORKERS_H
 
 /*
- * Fork n workers, each running run(i, arg) and exiting with its result. Restart any that dies
- * while the server runs; on SIGHUP call on_hup(arg) in the parent, then forward it; on
- * SIGTERM/SIGINT forward it and wait for all. Returns 0 if every worker stopped cleanly.
+ * What the supervisor asks of its caller, for worker i (0 <= i < n):
+ *   run(i, arg)       in the forked worker: serve; returns its exit status
+ *   listen(i, arg)    in the parent, before each fork of worker i: make sure its listener is
+ *                     open (it is closed after a failed fork); 0, or -1 after saying why
+ *                     (tried again after the restart backoff)
+ *   unlisten(i, arg)  in the parent, when worker i could not be started: close its listener,
+ *                     so the kernel routes no connection to a queue that nobody accepts from
+ *   on_hup(arg)       SIGHUP in the parent, before it is forwarded; may be NULL
  */
-int srv_supervise(int n, int (*run)(int i, void *arg), void (*on_hup)(void *arg), void *arg);
+struct srv_worker_ops {
+	int (*run)(int i, void *arg);
+	int (*listen)(int i, void *arg);
+	void (*unlisten)(int i, void *arg);
+	void (*on_hup)(void *arg);
+};
+
+/*
+ * Fork n workers and supervise them. Restart any that dies (or could not be forked) while the
+ * server runs, after RESTART_BACKOFF_MS if it was young; on SIGHUP call on_hup(arg), then
+ * forward it; on SIGTERM/SIGINT forward it and wait for all. Returns 0 if every worker
+ * stopped cleanly.
+ */
+int srv_supervise(int n, const struct srv_worker_ops *ops, void *arg);
 
 #endif

@@ -116,6 +116,24 @@ def test_sigchld_ignored_by_the_parent_process(start_server):
 
 
 # LD_PRELOAD shims, built per run: fork() as a loaded machine may give it.
+FAILFORK_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+/* fork() fails with EAGAIN (RLIMIT_NPROC, memory) while the file $FAILFORK_FLAG exists. */
+pid_t fork(void)
+{
+	const char *flag = getenv("FAILFORK_FLAG");
+	if (flag != NULL && access(flag, F_OK) == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return ((pid_t (*)(void))dlsym(RTLD_NEXT, "fork"))();
+}
+"""
+
 SLOWFORK_C = r"""
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -147,6 +165,36 @@ def preload(tmp_path, name, source, **env):
     asan = os.environ.get("ASAN_OPTIONS", "")
     return dict(env, LD_PRELOAD=str(so),
                 ASAN_OPTIONS=(asan + ":" if asan else "") + "verify_asan_link_order=0")
+
+
+def answered(url, n, timeout):
+    ok = 0
+    for _ in range(n):
+        try:
+            ok += requests.get(url, timeout=timeout).text == SECRET
+        except requests.RequestException:
+            pass
+    return ok
+
+
+def test_failed_fork_is_retried_and_its_listener_closed(start_server, tmp_path):
+    """fork() failing (EAGAIN) used to leave the worker's entry with no restart scheduled,
+    forever, while its SO_REUSEPORT listener stayed open in the supervisor: the kernel kept
+    routing a share of new connections to a queue nobody accepted from."""
+    flag = tmp_path / "failfork"
+    s = start_server("--workers", "2", "--quiet",
+                     env=preload(tmp_path, "failfork", FAILFORK_C, FAILFORK_FLAG=str(flag)))
+    kids = wait_children(s.proc.pid, 2)
+    time.sleep(1.2)  # older than the restart backoff: restarted at once, and that fork fails
+    flag.touch()
+    os.kill(kids[0], signal.SIGKILL)
+    s.wait_log("cannot start worker")
+    assert children(s.proc.pid) == kids[1:]
+    # Every connection reaches the worker that runs.
+    assert answered(s.url, 20, timeout=1.5) == 20
+    flag.unlink()
+    wait_replaced(s.proc.pid, 2, kids[:1], timeout=5)
+    assert answered(s.url, 20, timeout=5) == 20
 
 
 def test_restart_that_falls_due_during_another_is_not_lost(start_server, tmp_path):
