@@ -389,6 +389,39 @@ step_read_head(struct srv *s, struct conn *c)
 	}
 }
 
+/*
+ * Answered, and any body discarded: wait for the next request, the one way every path takes.
+ * Bytes already here (pipelined) are a head under way, on the header deadline; otherwise the
+ * idle timeout runs, and the first byte to come starts the header deadline (step_read_head).
+ */
+static int
+await_request(struct srv *s, struct conn *c)
+{
+	if (s->stopping && c->in_off == c->in_len) {
+		conn_close(s, c, NULL);
+		return 0;
+	}
+	http_request_init(&c->req);
+	c->state = CONN_READ_HEAD;
+	if (c->in_off < c->in_len) {
+		c->idle = 0;
+		arm(s, c, s->cfg->header_ms);
+		mark_request_start(s, c);
+	} else {
+		c->idle = 1;
+		arm(s, c, s->cfg->idle_ms);
+	}
+	if (!c->nodelay) {
+		/* Kept alive: from now on a response may follow one not yet acknowledged, which
+		 * Nagle would hold back. One-shot connections never pay for this call. */
+		int one = 1;
+
+		setsockopt(c->t.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->nodelay = 1;
+	}
+	return STEP_AGAIN;
+}
+
 /* Discard an announced body: it must never be mistaken for the next request. */
 static int
 step_read_body(struct srv *s, struct conn *c)
@@ -423,12 +456,8 @@ step_read_body(struct srv *s, struct conn *c)
 			c->in_off += (uint32_t)take;
 			c->body_left -= take;
 		}
-		if (!c->body_chunked && c->body_left == 0) {
-			http_request_init(&c->req);
-			mark_request_start(s, c);
-			c->state = CONN_READ_HEAD;
-			return STEP_AGAIN;
-		}
+		if (!c->body_chunked && c->body_left == 0)
+			return await_request(s, c);
 		if (c->in_off == c->in_len)
 			c->in_off = c->in_len = 0;
 		ssize_t n = tr_read(&c->t, c->in->data + c->in_len, c->in->cap - c->in_len);
@@ -484,28 +513,7 @@ step_write(struct srv *s, struct conn *c)
 		arm(s, c, s->cfg->header_ms);
 		return STEP_AGAIN;
 	}
-	if (s->stopping && c->in_off == c->in_len) {
-		conn_close(s, c, NULL);
-		return 0;
-	}
-	http_request_init(&c->req);
-	c->state = CONN_READ_HEAD;
-	if (c->in_off < c->in_len) {
-		arm(s, c, s->cfg->header_ms);
-		mark_request_start(s, c);
-	} else {
-		c->idle = 1;
-		arm(s, c, s->cfg->idle_ms);
-	}
-	if (!c->nodelay) {
-		/* Kept alive: from now on a response may follow one not yet acknowledged, which
-		 * Nagle would hold back. One-shot connections never pay for this call. */
-		int one = 1;
-
-		setsockopt(c->t.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c->nodelay = 1;
-	}
-	return STEP_AGAIN;
+	return await_request(s, c);
 }
 
 /* Answered and closing: read and drop what the peer still sends, so our answer is not

@@ -167,6 +167,39 @@ def test_body_is_discarded_not_taken_as_a_request(server):
     assert b"/smuggled" not in server.log_text().encode()
 
 
+def read_head(s):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        b = s.recv(4096)
+        if not b:
+            break
+        data += b
+    return data
+
+
+@pytest.mark.parametrize("mode", ["plain", "tls"])
+@pytest.mark.parametrize("body", [b"Content-Length: 5\r\n\r\nhello",
+                                  b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"],
+                         ids=["length", "chunked"])
+def test_keepalive_after_a_body_waits_the_idle_timeout(start_server, pki, mode, body):
+    """After a discarded body the connection waits for its next request as after one
+    without: under the idle timeout, closed silently. It used to keep the header deadline
+    armed for the body, and was closed there as a slow sender."""
+    import ssl
+    tls = ["--mode", "tls", "--cert", pki.server_cert, "--key", pki.server_key] if mode == "tls" else []
+    server = start_server("--header-timeout", "1", "--idle-timeout", "30", *tls)
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    if tls:
+        s = ssl.create_default_context(cafile=pki.ca_cert).wrap_socket(s, server_hostname="localhost")
+    with s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n" + body)
+        assert read_head(s).startswith(b"HTTP/1.1 405 ")
+        time.sleep(2.5)  # the header timeout (1 s) and a deadline sweep have passed
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_head(s).startswith(b"HTTP/1.1 200 "), "the idle connection was closed"
+    assert "no request arrived in time" not in server.log_text()
+
+
 def test_http10_closes_and_keepalive(server):
     out = raw(server.port, b"GET / HTTP/1.0\r\n\r\n")
     assert statuses(out) == [200] and b"Connection: close" in out
