@@ -437,7 +437,10 @@ step_read_body(struct srv *s, struct conn *c)
 				conn_close(s, c, "closed: malformed chunked request body");
 				return 0;
 			}
-			c->body_seen += (uint32_t)n;
+			/* The limit bounds what we read, so it counts wire bytes: size lines,
+			 * extensions, CRLFs and trailers too. Counting data alone let one-byte
+			 * chunks with 1 KiB extensions through by the million. */
+			c->body_seen += (uint32_t)(r >= 0 ? avail - (size_t)r : avail);
 			if (c->body_seen > SRV_MAX_BODY) {
 				conn_close(s, c, "closed: chunked request body too large");
 				return 0;

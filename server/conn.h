@@ -46,7 +46,7 @@ struct conn {
 	uint32_t in_off, in_len; /* current request starts at in_off; bytes end at in_len */
 	uint32_t out_off, out_len;
 	uint64_t body_left; /* HTTP_BODY_LENGTH: bytes of body still to discard */
-	uint32_t body_seen; /* chunked body (or lingering) bytes discarded so far */
+	uint32_t body_seen; /* chunked body bytes (as on the wire), or lingering bytes, so far */
 	struct http_request req;
 	struct http_chunked chunked;
 	union {

@@ -50,7 +50,9 @@
  * without a bound, 500 queued RSA handshakes (2 ms each with Debian's wolfSSL) kept every
  * open connection waiting a second. 32 still takes wrk's 50 in two turns. */
 #define SRV_ACCEPT_BATCH 32
-/* Announced request bodies up to this size are read and discarded; larger ones get 413. */
+/* Announced request bodies up to this size are read and discarded; larger ones get 413. A
+ * chunked body counts its bytes on the wire (size lines, extensions, CRLFs, trailers), and
+ * the connection is closed when it passes this. */
 #define SRV_MAX_BODY 65536
 /* The secret itself; the Fernet token of it must fit in an output buffer. */
 #define SRV_MAX_MESSAGE FERNET_MAX_MSG
