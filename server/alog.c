@@ -1,17 +1,31 @@
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "alog.h"
+#include "clock.h"
 
 void
 alog_init(struct alog *l, int fd, int quiet)
 {
+	struct stat st;
+
 	l->fd = fd;
 	l->quiet = quiet;
+	l->kind = ALOG_POLLED;
+	if (fstat(fd, &st) == 0) {
+		if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+			l->kind = ALOG_FILE;
+		else if (S_ISSOCK(st.st_mode))
+			l->kind = ALOG_SOCKET;
+	}
+	l->dropped = 0;
 	l->len = 0;
 	l->stamp_sec = -1;
 }
@@ -59,13 +73,37 @@ escape(char *out, size_t cap, const char *s, size_t n, size_t max)
 	return o;
 }
 
+/* Put the count of dropped lines in the buffer, where they went missing, if it fits. */
+static void
+note_dropped(struct alog *l)
+{
+	char line[160];
+	int n;
+
+	if (l->dropped == 0)
+		return;
+	stamp(l, (int64_t)time(NULL));
+	n = snprintf(line, sizeof(line),
+		     "%s - %llu log lines dropped: standard error was not being read\n", l->stamp,
+		     (unsigned long long)l->dropped);
+	if (n > 0 && (size_t)n < sizeof(line) && l->len + (size_t)n <= sizeof(l->buf)) {
+		memcpy(l->buf + l->len, line, (size_t)n);
+		l->len += (size_t)n;
+		l->dropped = 0;
+	}
+}
+
 static void
 append(struct alog *l, const char *line, size_t n)
 {
 	if (l->len + n > sizeof(l->buf))
 		alog_flush(l);
-	if (n > sizeof(l->buf))
-		n = sizeof(l->buf);
+	note_dropped(l);
+	if (l->dropped > 0 || l->len + n > sizeof(l->buf)) {
+		/* stderr is not being read: lose this line, not the server's time. */
+		l->dropped++;
+		return;
+	}
 	memcpy(l->buf + l->len, line, n);
 	l->len += n;
 }
@@ -105,28 +143,96 @@ alog_event(struct alog *l, int64_t now_sec, const char *peer, const char *what, 
 		append(l, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-void
-alog_flush(struct alog *l)
+/*
+ * Write p[0..n) or a first part of it, waiting at most ms for stderr to take it. Returns bytes
+ * written, 0 if stderr takes nothing now, or -1 if it is gone.
+ */
+static ssize_t
+write_some(struct alog *l, const char *p, size_t n, int ms)
+{
+	struct pollfd pfd = {l->fd, POLLOUT, 0};
+	ssize_t w;
+
+	if (l->kind != ALOG_FILE) {
+		if (poll(&pfd, 1, ms) <= 0)
+			return 0;
+		if (pfd.revents & (POLLERR | POLLNVAL))
+			return -1;
+		if (!(pfd.revents & POLLOUT))
+			return 0;
+	}
+	if (l->kind == ALOG_SOCKET) {
+		w = send(l->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} else {
+		/* POLLOUT on a pipe means room for PIPE_BUF bytes at least, so this write does
+		 * not wait. XXX: workers share stderr, and two that see the same room may both
+		 * write; the second then waits until the reader takes some. A terminal that is
+		 * stopped (Ctrl-S) reports no room; one that is slow takes it at its speed. */
+		w = write(l->fd, p, n);
+	}
+	if (w < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	return w > 0 ? w : -1;
+}
+
+/* Write whole lines until stderr takes no more or until_ms (0: never wait) has passed. */
+static void
+flush_until(struct alog *l, int64_t until_ms)
 {
 	size_t off = 0;
 
-	while (off < l->len) {
-		/* Workers share stderr: writes of at most PIPE_BUF bytes that end at a line end
-		 * reach a pipe whole, so lines of different workers never mix. */
+	for (;;) {
 		size_t n = l->len - off;
+		int ms = 0;
 		ssize_t w;
 
+		if (n == 0 && l->dropped > 0) {
+			l->len = off = 0;
+			note_dropped(l);
+			n = l->len;
+		}
+		if (n == 0)
+			break;
+		if (until_ms > 0) {
+			int64_t left = until_ms - clock_ms();
+
+			if (left <= 0)
+				break;
+			ms = (int)left;
+		}
+		/* Workers share stderr: writes of at most PIPE_BUF bytes that end at a line end
+		 * reach a pipe whole, so lines of different workers never mix. */
 		if (n > PIPE_BUF) {
 			const char *nl = memrchr(l->buf + off, '\n', PIPE_BUF);
 
 			n = nl ? (size_t)(nl - (l->buf + off)) + 1 : PIPE_BUF;
 		}
-		w = write(l->fd, l->buf + off, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break; /* stderr is gone: drop the log rather than fail the server */
+		w = write_some(l, l->buf + off, n, ms);
+		if (w < 0) {
+			/* stderr is gone: drop the log rather than fail the server */
+			off = l->len;
+			l->dropped = 0;
+			break;
+		}
+		if (w == 0)
+			break;
 		off += (size_t)w;
 	}
-	l->len = 0;
+	memmove(l->buf, l->buf + off, l->len - off);
+	l->len -= off;
+	note_dropped(l);
+}
+
+void
+alog_flush(struct alog *l)
+{
+	if (l->len > 0 || l->dropped > 0)
+		flush_until(l, 0);
+}
+
+void
+alog_flush_final(struct alog *l)
+{
+	if (l->len > 0 || l->dropped > 0)
+		flush_until(l, clock_ms() + ALOG_EXIT_MS);
 }

@@ -9,6 +9,13 @@
  *
  * Client-controlled text (method, target) is escaped and cut short: no log injection. The
  * body is never logged, so neither is the secret.
+ *
+ * The loop never waits for stderr: a pipe nobody drains, or a terminal paused with Ctrl-S,
+ * would stop every connection. Lines wait in the buffer until stderr takes them; when it is
+ * full, new lines are dropped whole and counted, and once there is room again one line says
+ * "N log lines dropped: standard error was not being read". stderr's file description is
+ * shared with whoever started us, so it is never made non-blocking: a pipe or terminal is
+ * asked with poll() first, a socket is written with MSG_DONTWAIT, a file is just written.
  */
 #ifndef SQUIRREL_ALOG_H
 #define SQUIRREL_ALOG_H
@@ -17,12 +24,22 @@
 #include <stdint.h>
 
 #define ALOG_BUF 65536
+/* At exit, how long in all the last lines may wait for stderr to take them. */
+#define ALOG_EXIT_MS 1000
 /* Longest target written to the log; the rest is replaced by "...". */
 #define ALOG_TARGET_MAX 200
+
+enum alog_kind {
+	ALOG_POLLED, /* pipe, terminal, anything else: poll() for room, one PIPE_BUF at a time */
+	ALOG_SOCKET, /* send(MSG_DONTWAIT) */
+	ALOG_FILE,   /* regular file or block device: a write never waits for a reader */
+};
 
 struct alog {
 	int fd;
 	int quiet;
+	enum alog_kind kind;
+	uint64_t dropped; /* lines dropped since the last note saying so */
 	size_t len;
 	int64_t stamp_sec;
 	char stamp[24];
@@ -41,7 +58,17 @@ void alog_request(struct alog *l, int64_t now_sec, const char *peer, const char 
 void alog_event(struct alog *l, int64_t now_sec, const char *peer, const char *what,
 		const char *detail);
 
-/* Write what was gathered. Called once per loop iteration and before exit. */
+/* Write what stderr takes now, without waiting; keep the rest. Once per loop iteration. */
 void alog_flush(struct alog *l);
+
+/* 1 if lines wait for stderr to take them: the loop then tries again within a tick. */
+static inline int
+alog_pending(const struct alog *l)
+{
+	return l->len > 0 || l->dropped > 0;
+}
+
+/* Before exit: write what is left, waiting at most ALOG_EXIT_MS in all; drop the rest. */
+void alog_flush_final(struct alog *l);
 
 #endif

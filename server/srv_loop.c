@@ -407,6 +407,9 @@ poll_timeout(struct srv *s)
 		at = s->accept_resume_ms;
 	if (s->stopping && s->stop_deadline_ms < at)
 		at = s->stop_deadline_ms;
+	/* stderr is not in the poll set: lines it did not take are offered again a tick later. */
+	if (alog_pending(&s->log) && s->now_ms + SRV_TICK_MS < at)
+		at = s->now_ms + SRV_TICK_MS;
 	if (at == INT64_MAX)
 		return -1;
 	if (at <= s->now_ms)
@@ -449,8 +452,8 @@ srv_loop(struct srv *s)
 		if (s->accept_resume_ms && s->now_ms >= s->accept_resume_ms)
 			s->accept_resume_ms = 0;
 		s->pfd[0].events = (s->nfree > 0 && !s->accept_resume_ms) ? POLLIN : 0;
-		timeout = poll_timeout(s);
 		alog_flush(&s->log);
+		timeout = poll_timeout(s);
 		ts.tv_sec = timeout / 1000;
 		ts.tv_nsec = (long)(timeout % 1000) * 1000000;
 		n = ppoll(s->pfd, (nfds_t)s->high + 1, timeout < 0 ? NULL : &ts, &waiting);
@@ -499,7 +502,7 @@ srv_free(struct srv *s)
 	for (int i = 0; i < s->high; i++)
 		if (s->pfd != NULL && s->pfd[1 + i].fd >= 0)
 			conn_close(s, &s->conns[i], NULL);
-	alog_flush(&s->log);
+	alog_flush_final(&s->log);
 	if (s->lfd >= 0)
 		close(s->lfd);
 	bufpool_free(&s->small);

@@ -1,0 +1,99 @@
+"""The access log on a pipe that nobody reads (a supervisor that hung, `| less` left in the
+background) or on a terminal paused with Ctrl-S. Writing to it blocked the whole loop, with
+SIGTERM blocked there too: every connection and deadline stopped, and only SIGKILL ended the
+server. Now the log waits in its buffer, lines beyond it are dropped and counted, and the
+count is written once standard error takes lines again.
+"""
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+from conftest import free_port, prog, wait_port
+
+REQ = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+DROPPED = re.compile(rb"(\d+) log lines dropped: standard error was not being read")
+
+
+def read_head(s):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        b = s.recv(4096)
+        if not b:
+            break
+        data += b
+    return data
+
+
+def requests_answered(port, n):
+    """n keep-alive requests on one connection, each answered within 2 s (about 70 bytes of
+    log each: 3,000 of them overflow a 64 KiB pipe and the server's 64 KiB buffer)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        for i in range(n):
+            s.sendall(REQ)
+            try:
+                head = read_head(s)
+            except socket.timeout:
+                return i
+            if not head.startswith(b"HTTP/1.1 200 "):
+                return i
+    return n
+
+
+class Reader(threading.Thread):
+    def __init__(self, fd):
+        super().__init__(daemon=True)
+        self.fd, self.data, self.stop = fd, bytearray(), threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            if select.select([self.fd], [], [], 0.05)[0]:
+                b = os.read(self.fd, 65536)
+                if not b:
+                    return
+                self.data += b
+
+
+def test_log_pipe_nobody_reads(procs):
+    r, w = os.pipe()
+    port = free_port()
+    try:
+        p = procs.start(prog("squirrel-server") + ["--listen", f"127.0.0.1:{port}"],
+                        stdout=w, stderr=w)
+    finally:
+        os.close(w)
+    try:
+        wait_port(port, proc=p)
+        # 1. Nobody reads: the server answers on, and a new connection too.
+        assert requests_answered(port, 3000) == 3000, "the server stopped at a full log pipe"
+        assert requests_answered(port, 1) == 1
+        # 2. Reading resumes: the lines kept come out, then the count of those dropped.
+        reader = Reader(r)
+        reader.start()
+        assert requests_answered(port, 1) == 1
+        deadline = time.monotonic() + 5
+        while not DROPPED.search(reader.data) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        m = DROPPED.search(reader.data)
+        assert m and int(m.group(1)) > 0, bytes(reader.data[-500:])
+        reader.stop.set()
+        reader.join(5)
+        # 3. Full again, then SIGTERM: the exit waits for the log a bounded time, not forever.
+        assert requests_answered(port, 3000) == 3000
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        try:
+            code = p.wait(timeout=6)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("still running 6 s after SIGTERM, its log pipe full")
+        assert code == 0
+        assert time.monotonic() - t0 < 4
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(r)
