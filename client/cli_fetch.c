@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -87,23 +88,103 @@ connect_one(const struct addrinfo *ai, int64_t deadline, int *fd_out)
 	return 0;
 }
 
+/*
+ * getaddrinfo() within the deadline, as curl's --max-time covers the lookup: a name server
+ * that never answers holds getaddrinfo() for resolv.conf's timeouts (5 s a try, per server),
+ * past --timeout. So it runs on a thread of ours, joined when it answers in time. One still
+ * looking when time is up is left behind as the client exits: everything it touches is
+ * static, and there is one lookup per process. (Not glibc's getaddrinfo_a: its helper
+ * thread stays after answering, and valgrind's exit-time cleanup of libc trips over it.)
+ */
+static struct lookup {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done, rc, err;
+	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
+	struct addrinfo *res;
+} lk = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, "", "", NULL};
+
 static int
-connect_url(const struct url *u, int64_t deadline, int *fd, char *err, size_t errlen)
+lookup(const char *host, const char *port, int flags, struct addrinfo **res)
 {
-	struct addrinfo hints, *res, *ai;
-	char where[ADDR_TEXT_MAX];
-	int rc, e = 0;
+	struct addrinfo hints;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	rc = getaddrinfo(u->host, u->port, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot resolve host '%s': %s", u->host,
-			 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	hints.ai_flags = AI_NUMERICSERV | flags;
+	return getaddrinfo(host, port, &hints, res);
+}
+
+static void *
+lookup_run(void *arg)
+{
+	struct addrinfo *res = NULL;
+	int rc;
+
+	(void)arg;
+	rc = lookup(lk.host, lk.port, 0, &res);
+	pthread_mutex_lock(&lk.mu);
+	lk.rc = rc;
+	lk.err = errno;
+	lk.res = res;
+	lk.done = 1;
+	pthread_cond_signal(&lk.cv);
+	pthread_mutex_unlock(&lk.mu);
+	return NULL;
+}
+
+static int
+resolve(const struct url *u, int64_t deadline, struct addrinfo **res, char *err, size_t errlen)
+{
+	struct timespec until;
+	pthread_t th;
+	int done, e;
+
+	/* An address needs no name server, and no thread. */
+	if (lookup(u->host, u->port, AI_NUMERICHOST, res) == 0)
+		return CLI_OK;
+	snprintf(lk.host, sizeof(lk.host), "%s", u->host);
+	snprintf(lk.port, sizeof(lk.port), "%s", u->port);
+	lk.done = 0;
+	e = pthread_create(&th, NULL, lookup_run, NULL);
+	if (e != 0) {
+		snprintf(err, errlen, "cannot resolve host '%s': %s", u->host, strerror(e));
 		return CLI_RESOLVE;
 	}
+	/* The deadline is clock_ms(), CLOCK_MONOTONIC in milliseconds. */
+	until.tv_sec = deadline / 1000;
+	until.tv_nsec = (long)(deadline % 1000) * 1000000;
+	pthread_mutex_lock(&lk.mu);
+	while (!lk.done && pthread_cond_clockwait(&lk.cv, &lk.mu, CLOCK_MONOTONIC, &until) == 0)
+		;
+	done = lk.done;
+	pthread_mutex_unlock(&lk.mu);
+	if (!done) {
+		pthread_detach(th);
+		snprintf(err, errlen, "timed out resolving host '%s'", u->host);
+		return CLI_TIMEOUT;
+	}
+	pthread_join(th, NULL);
+	if (lk.rc != 0) {
+		snprintf(err, errlen, "cannot resolve host '%s': %s", u->host,
+			 lk.rc == EAI_SYSTEM ? strerror(lk.err) : gai_strerror(lk.rc));
+		return CLI_RESOLVE;
+	}
+	*res = lk.res;
+	return CLI_OK;
+}
+
+static int
+connect_url(const struct url *u, int64_t deadline, int *fd, char *err, size_t errlen)
+{
+	struct addrinfo *res, *ai;
+	char where[ADDR_TEXT_MAX];
+	int rc, e = 0;
+
+	rc = resolve(u, deadline, &res, err, errlen);
+	if (rc != CLI_OK)
+		return rc;
 	snprintf(where, sizeof(where), "%s", u->authority);
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		e = connect_one(ai, deadline, fd);

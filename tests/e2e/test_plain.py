@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import need, prog, run
+from conftest import WRAP, need, prog, run
 
 SECRET = "fluffy tail"
 
@@ -442,6 +442,7 @@ def test_access_log_line_and_quiet(start_server):
 
 CLI_MAX_BODY = 1024 * 1024  # client/cli.h, squirrel-client(1)
 HTTP_MAX_HEAD = 16384  # common/http.h: the largest head the parser takes
+WRAPPED = bool(WRAP)  # under valgrind: slower to start
 
 
 def one_answer(data):
@@ -493,7 +494,34 @@ def test_client_body_limit(framing):
     assert r.stderr.startswith("squirrel-client: error: the response body is too large")
 
 
-@pytest.mark.parametrize("interim", [1, 40000])
+def test_client_timeout_covers_the_name_lookup(tmp_path):
+    """A name server that never answers: --timeout 1 ends the fetch after a second with exit
+    28, as curl's --max-time does, not after the resolver's own 2 x 5 s with exit 6. The
+    client runs in a mount namespace of its own whose /etc/resolv.conf names that server."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root, for a mount namespace with its own /etc/resolv.conf")
+    need("unshare")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        try:
+            silent.bind(("127.0.0.77", 53))
+        except OSError as e:
+            pytest.skip(f"cannot listen on 127.0.0.77:53 for the silent name server: {e}")
+        conf = tmp_path / "resolv.conf"
+        conf.write_text("nameserver 127.0.0.77\noptions timeout:5 attempts:2\n")
+        argv = ["unshare", "--mount", "sh", "-c",
+                'mount --bind "$0" /etc/resolv.conf && exec "$@"', str(conf),
+                *prog("squirrel-client"), "--timeout", "1", "http://squirrel.test/"]
+        t0 = time.monotonic()
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        took = time.monotonic() - t0
+    if "mount" in r.stderr and r.returncode != 28:
+        pytest.skip(f"no mount namespace here: {r.stderr.strip()}")
+    assert r.returncode == 28, r.stderr
+    assert r.stderr == "squirrel-client: error: timed out resolving host 'squirrel.test'\n"
+    assert took < (8 if WRAPPED else 4), took
+
+
+@pytest.mark.parametrize("interim", [1, 2000])
 def test_client_interim_answers_take_no_room_from_the_body(interim):
     """100 Continue heads before a large head and a body at the limit: the client once kept
     them in its buffer and read the body past its end (a heap overflow any server could
@@ -501,7 +529,7 @@ def test_client_interim_answers_take_no_room_from_the_body(interim):
     pad = b"X-Pad: " + b"p" * (HTTP_MAX_HEAD - 128) + b"\r\n"
     data = (b"HTTP/1.1 100 Continue\r\n\r\n" * interim +
             framed("length", b"z" * CLI_MAX_BODY, head=b"HTTP/1.1 200 OK\r\n" + pad))
-    r = run("squirrel-client", "--raw", one_answer(data))
+    r = run("squirrel-client", "--raw", "--timeout", "120", one_answer(data))
     assert r.returncode == 0, r.stderr
     assert r.stdout == "z" * CLI_MAX_BODY
 
