@@ -246,6 +246,7 @@ start_linger(struct srv *s, struct conn *c)
 	c->out_off = c->out_len = 0;
 	release_buffers(s, c);
 	c->state = CONN_LINGER;
+	c->body_seen = 0; /* from here it counts what lingering drains, not an earlier body */
 	arm(s, c, SRV_LINGER_MS);
 	return STEP_AGAIN;
 }

@@ -200,6 +200,35 @@ def test_keepalive_after_a_body_waits_the_idle_timeout(start_server, pki, mode, 
     assert "no request arrived in time" not in server.log_text()
 
 
+def test_linger_allowance_is_whole_after_a_chunked_body(start_server):
+    """After a closing answer the server drains up to 256 KiB of what the peer still sends
+    (lingering close), so a reset cannot destroy the answer before it is read. A chunked
+    body earlier on the connection used to count against that allowance: here 60 KiB of
+    body plus 250 KiB sent after the last request passed it, and the server reset the
+    connection (the client sees it after the answer and the FIN)."""
+    server = start_server()
+    chunk = b"x" * 4000
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(15)) + b"0\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        # One send: the bytes after the last request are there when it is answered, so the
+        # server lingers (with nothing more to read it would close at once, as nginx does).
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body +
+                  b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" +
+                  b"j" * (250 * 1024))
+        s.shutdown(socket.SHUT_WR)  # ENOTCONN here: the server has reset the connection
+        data = b""
+        while True:
+            got = s.recv(65536)
+            if not got:
+                break
+            data += got
+        # The server's FIN came with the answer; a reset for bytes it left unread follows.
+        time.sleep(0.3)
+        reset = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    assert statuses(data) == [405, 200], data[:300]
+    assert reset == 0, f"the server reset the connection ({os.strerror(reset)}): it stopped draining"
+
+
 def test_http10_closes_and_keepalive(server):
     out = raw(server.port, b"GET / HTTP/1.0\r\n\r\n")
     assert statuses(out) == [200] and b"Connection: close" in out
