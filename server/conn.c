@@ -210,6 +210,11 @@ on_request(struct srv *s, struct conn *c)
 	}
 	if (answer(s, c, id, why) < 0)
 		return 0;
+	/* Closing without reading an announced body: it may still be on its way, and its
+	 * arrival at a closed socket would send a reset that can destroy our answer. */
+	if (c->close_after && (q->framing == HTTP_BODY_CHUNKED ||
+			       (q->framing == HTTP_BODY_LENGTH && q->content_length > 0)))
+		c->linger = 1;
 	if (!c->close_after && q->framing == HTTP_BODY_LENGTH) {
 		c->body_left = q->content_length;
 	} else if (!c->close_after && q->framing == HTTP_BODY_CHUNKED) {
@@ -502,9 +507,9 @@ step_write(struct srv *s, struct conn *c)
 	}
 	c->out_off = c->out_len = 0;
 	if (c->close_after) {
-		/* As nginx: linger only when the peer may still be sending (an error answer, or
-		 * bytes waiting); otherwise close now, which saves four system calls per
-		 * connection-per-request client. */
+		/* As nginx: linger only when the peer may still be sending (an error answer, a
+		 * body we did not read, or bytes waiting); otherwise close now, which saves four
+		 * system calls per connection-per-request client. */
 		if (c->linger || c->in_off != c->in_len || tr_unread(&c->t))
 			return start_linger(s, c);
 		if (c->t.ssl != NULL)

@@ -229,6 +229,30 @@ def test_linger_allowance_is_whole_after_a_chunked_body(start_server):
     assert reset == 0, f"the server reset the connection ({os.strerror(reset)}): it stopped draining"
 
 
+def test_close_with_a_body_still_coming_lingers(start_server):
+    """A Connection: close request whose body has not arrived when we answer: the server
+    must still drain it (lingering close) rather than close at once, or the body's arrival
+    makes its kernel send a reset, which on many systems destroys the unread answer. It
+    closed at once when nothing was waiting yet."""
+    server = start_server()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                  b"Content-Length: 60000\r\n\r\n")
+        answer = read_head(s)
+        assert answer.startswith(b"HTTP/1.1 405 "), answer
+        time.sleep(0.2)  # the server has answered and decided how to close
+        try:
+            s.sendall(b"b" * 60000)
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(65536):
+                pass
+            time.sleep(0.3)
+            reset = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        except OSError as e:
+            reset = e.errno
+    assert reset == 0, f"the server reset the connection ({os.strerror(reset)})"
+
+
 def test_http10_closes_and_keepalive(server):
     out = raw(server.port, b"GET / HTTP/1.0\r\n\r\n")
     assert statuses(out) == [200] and b"Connection: close" in out
