@@ -314,6 +314,7 @@ int
 pki_dns_name_ok(const char *s, size_t len)
 {
 	size_t label = 0, i = 0;
+	int digits = 1; /* the current label is all digits so far */
 
 	if (len == 0 || len > 253)
 		return 0;
@@ -331,16 +332,20 @@ pki_dns_name_ok(const char *s, size_t len)
 			if (label == 0 || s[i - 1] == '-')
 				return 0;
 			label = 0;
+			digits = 1;
 			continue;
 		}
 		if (!(isalnum((unsigned char)c) || c == '-') || (c & 0x80))
 			return 0;
+		digits &= isdigit((unsigned char)c) != 0;
 		if (label == 0 && c == '-')
 			return 0;
 		if (++label > 63)
 			return 0;
 	}
-	return label > 0 && s[len - 1] != '-';
+	/* RFC 3696 §2: no top-level domain is all digits. "256.1.1.1" and "1.2.3" are broken
+	 * addresses, not names; clients would parse them as addresses and never match. */
+	return label > 0 && s[len - 1] != '-' && !digits;
 }
 
 int
@@ -372,8 +377,9 @@ pki_san_encode(const char *const *sans, size_t n, struct pki_der_w *w, char *err
 			pki_der_put(w, GN_DNS, s, strlen(s));
 		} else {
 			return pki_fail(PKI_ESAN, err, errlen,
-			                "'%s' is neither a host name (letters, digits, '-', dots; "
-			                "xn-- for non-ASCII) nor an IP address",
+			                "'%s' is neither a host name (letters, digits, '-', dots, "
+			                "not all digits at the end; xn-- for non-ASCII) nor an IP "
+			                "address",
 			                sans[i]);
 		}
 	}

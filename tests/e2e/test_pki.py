@@ -710,6 +710,15 @@ def test_usage_errors(tmp_path):
     r = fails(USAGE, "csr", "--key", tmp_path / "k.pem", "--out", tmp_path / "c.pem",
               "--cn", "x", "--san", "not a name")
     assert "'not a name' is neither a host name" in r.stderr
+    # Broken addresses are not names either: clients parse them as addresses (RFC 3696 §2:
+    # no top-level domain is all digits). Names with digits in them are fine.
+    for broken in ("256.1.1.1", "1.2.3", "1234"):
+        r = fails(USAGE, "csr", "--key", tmp_path / "k.pem", "--out", tmp_path / "c.pem",
+                  "--cn", "x", "--san", broken)
+        assert f"'{broken}' is neither a host name" in r.stderr
+    for fine in ("1e100.net", "3com.com", "a.1b"):
+        ok("csr", "--key", tmp_path / "k.pem", "--out", tmp_path / "fine.csr", "--force",
+           "--cn", "x", "--san", fine)
     r = fails(USAGE, "ca", "--key", tmp_path / "k.pem", "--out", tmp_path / "c.pem",
               "--cn", "x", "--country", "USA")
     assert "two-letter" in r.stderr
