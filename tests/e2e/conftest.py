@@ -29,6 +29,18 @@ def prog(name):
     return WRAP + [os.path.join(BIN, name)]
 
 
+def read_head(s):
+    """Bytes from socket s up to the end of an answer's head (and whatever came with it), or
+    up to the close."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        b = s.recv(4096)
+        if not b:
+            break
+        data += b
+    return data
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import WRAP, need, prog, run
+from conftest import WRAP, need, prog, read_head, run
 
 SECRET = "fluffy tail"
 
@@ -165,16 +165,6 @@ def test_body_is_discarded_not_taken_as_a_request(server):
     out = raw(server.port, chunked)
     assert statuses(out) == [405, 200]
     assert b"/smuggled" not in server.log_text().encode()
-
-
-def read_head(s):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        b = s.recv(4096)
-        if not b:
-            break
-        data += b
-    return data
 
 
 @pytest.mark.parametrize("mode", ["plain", "tls"])

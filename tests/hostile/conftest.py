@@ -29,6 +29,7 @@ start_server = e2e.start_server
 pki = e2e.pki
 prog, run, free_port, wait_port, need, Server = (e2e.prog, e2e.run, e2e.free_port, e2e.wait_port,
                                                  e2e.need, e2e.Server)
+read_head = e2e.read_head
 
 SECRET = b"fluffy tail"
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -10,20 +10,10 @@ import time
 
 import pytest
 
-from conftest import fd_count, wait_for
+from conftest import fd_count, read_head, wait_for
 
 HEAD = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
 GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-
-
-def read_head(s):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        b = s.recv(4096)
-        if not b:
-            break
-        data += b
-    return data
 
 
 def post_chunked(port, body):

@@ -15,9 +15,8 @@ import time
 
 import pytest
 
-from conftest import (baseline, cpu_over, cpu_seconds, fd_count, get, prog, raise_nofile, rss_kb, wait_for,
-                      wait_port,
-                      free_port, Server)
+from conftest import (Server, baseline, cpu_over, cpu_seconds, fd_count, free_port, get, prog,
+                      raise_nofile, read_head, rss_kb, wait_for, wait_port)
 
 REQ = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
 QUIET = 2.0
@@ -278,16 +277,6 @@ def test_limit_lowered_after_churn_keeps_serving(procs, tmp_path, figures):
         assert status == 200
     finally:
         close_all(held)
-
-
-def read_head(s):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        b = s.recv(4096)
-        if not b:
-            break
-        data += b
-    return data
 
 
 def move_to_slot_zero(server, ctx):

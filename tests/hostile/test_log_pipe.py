@@ -13,20 +13,10 @@ import subprocess
 import threading
 import time
 
-from conftest import free_port, prog, wait_port
+from conftest import free_port, prog, read_head, wait_port
 
 REQ = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
 DROPPED = re.compile(rb"(\d+) log lines dropped: standard error was not being read")
-
-
-def read_head(s):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        b = s.recv(4096)
-        if not b:
-            break
-        data += b
-    return data
 
 
 def requests_answered(port, n):
