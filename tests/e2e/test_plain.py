@@ -497,12 +497,8 @@ def one_answer(data):
         with srv:
             c, _ = srv.accept()
             with c:
-                req = b""
-                while b"\r\n\r\n" not in req:
-                    got = c.recv(4096)
-                    if not got:
-                        return
-                    req += got
+                if b"\r\n\r\n" not in read_head(c):
+                    return
                 try:
                     c.sendall(data)
                 except OSError:
