@@ -206,12 +206,7 @@ def test_linger_allowance_is_whole_after_a_chunked_body(start_server):
                   b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" +
                   b"j" * (250 * 1024))
         s.shutdown(socket.SHUT_WR)  # ENOTCONN here: the server has reset the connection
-        data = b""
-        while True:
-            got = s.recv(65536)
-            if not got:
-                break
-            data += got
+        data = read_to_close(s)
         # The server's FIN came with the answer; a reset for bytes it left unread follows.
         time.sleep(0.3)
         reset = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
@@ -234,8 +229,7 @@ def test_close_with_a_body_still_coming_lingers(start_server):
         try:
             s.sendall(b"b" * 60000)
             s.shutdown(socket.SHUT_WR)
-            while s.recv(65536):
-                pass
+            read_to_close(s)
             time.sleep(0.3)
             reset = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         except OSError as e:

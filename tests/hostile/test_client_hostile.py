@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import prog
+from conftest import prog, read_head
 
 TIMEOUT = 2  # --timeout for every fetch
 MAX_SECONDS = TIMEOUT + 1.5
@@ -47,12 +47,8 @@ class Hostile:
     def one(self, c):
         try:
             c.settimeout(10)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                b = c.recv(4096)
-                if not b:
-                    return
-                data += b
+            if b"\r\n\r\n" not in read_head(c):
+                return
             self.behaviour(self, c)
         except OSError:
             pass
