@@ -63,6 +63,8 @@ pass_read_file(const char *path, char *buf, size_t cap)
 	}
 	rc = take_line(tmp, n, sizeof(tmp));
 	n = rc == 0 ? strlen(tmp) : 0;
+	if (rc == 0 && n == 0)
+		rc = PASS_EEMPTY; /* a NUL first: empty as a C string, as OpenSSL reads it too */
 	if (rc == 0 && n >= cap)
 		rc = PASS_ETOOLONG;
 	if (rc == 0) {

@@ -580,6 +580,11 @@ def test_password_errors(tutorial, tmp_path):
     assert "missing.pw: cannot read the password" in r.stderr
     (tmp_path / "empty.pw").write_text("\n")
     fails(PASSWORD, "key", "--out", tmp_path / "k.pem", "--password-file", tmp_path / "empty.pw")
+    # A NUL first: empty as a C string (the CR check once read the byte before the buffer).
+    (tmp_path / "nul.pw").write_bytes(b"\0abc\n")
+    r = fails(PASSWORD, "key", "--out", tmp_path / "k.pem", "--password-file",
+              tmp_path / "nul.pw")
+    assert "empty" in r.stderr
     fails(USAGE, "key", "--out", tmp_path / "k.pem", "--password-file", d / "ca.pw",
           "--no-password")
     # The password file's first line is the password, as OpenSSL's file: reads it.
