@@ -139,6 +139,16 @@ conn_is_idle(const struct conn *c)
 	return c->state == CONN_READ_HEAD && c->in_off == c->in_len && c->out_off == c->out_len;
 }
 
+/* An answer is queued: it gets the whole write deadline, however little of the header
+ * deadline its request left. From here only progress re-arms it (step_write). */
+static int
+start_write(struct srv *s, struct conn *c)
+{
+	c->state = CONN_WRITE;
+	arm(s, c, SRV_WRITE_MS);
+	return STEP_AGAIN;
+}
+
 /* Queue the answer to the current request (or rejection) and log it. */
 static int
 answer(struct srv *s, struct conn *c, enum resp_id id, const char *why)
@@ -237,8 +247,7 @@ on_reject(struct srv *s, struct conn *c)
 		return 0;
 	/* Framing is lost: nothing after this can be trusted to be a request. */
 	c->in_off = c->in_len;
-	c->state = CONN_WRITE;
-	return STEP_AGAIN;
+	return start_write(s, c);
 }
 
 /* Stop sending and drain what the peer still sends for a while, then close: our last
@@ -271,8 +280,7 @@ step_handshake(struct srv *s, struct conn *c)
 		mark_request_start(s, c);
 		if (answer(s, c, RESP_400_PLAIN_ON_TLS, "plain HTTP sent to the HTTPS port") < 0)
 			return 0;
-		c->state = CONN_WRITE;
-		return STEP_AGAIN;
+		return start_write(s, c);
 	}
 	if (r < 0) {
 		char detail[160];
@@ -334,10 +342,8 @@ step_read_head(struct srv *s, struct conn *c)
 					return 0;
 				/* Keep batching pipelined answers while they fit in one write. */
 				if (c->close_after || c->body_left || c->body_chunked ||
-				    BUF_SIZE - c->out_len < s->max_response) {
-					c->state = CONN_WRITE;
-					return STEP_AGAIN;
-				}
+				    BUF_SIZE - c->out_len < s->max_response)
+					return start_write(s, c);
 				http_request_init(&c->req);
 				mark_request_start(s, c);
 				continue;
@@ -345,10 +351,8 @@ step_read_head(struct srv *s, struct conn *c)
 			if (r == HTTP_INVALID)
 				return on_reject(s, c);
 		}
-		if (c->out_len > c->out_off) {
-			c->state = CONN_WRITE;
-			return STEP_AGAIN;
-		}
+		if (c->out_len > c->out_off)
+			return start_write(s, c);
 		if (c->in_off == c->in_len) {
 			c->in_off = c->in_len = 0;
 		} else if (c->in_len == c->in->cap) {
@@ -498,11 +502,8 @@ step_write(struct srv *s, struct conn *c)
 			arm(s, c, SRV_WRITE_MS);
 			continue;
 		}
-		if (n == TR_WANT_WRITE || n == TR_WANT_READ) {
-			if (c->deadline_ms > s->now_ms + SRV_WRITE_MS)
-				arm(s, c, SRV_WRITE_MS);
+		if (n == TR_WANT_WRITE || n == TR_WANT_READ)
 			return n == TR_WANT_WRITE ? POLLOUT : POLLIN;
-		}
 		return close_failed(s, c, "write failed");
 	}
 	c->out_off = c->out_len = 0;
@@ -604,8 +605,7 @@ conn_expire(struct srv *s, struct conn *c)
 		c->in_off = c->in_len;
 		if (answer(s, c, RESP_408, "request head not complete in time") < 0)
 			return 0;
-		c->state = CONN_WRITE;
-		arm(s, c, SRV_WRITE_MS);
+		start_write(s, c);
 		return conn_step(s, c);
 	case CONN_READ_BODY:
 		conn_close(s, c, "closed: request body not complete in time");

@@ -176,6 +176,50 @@ def test_clients_that_never_read(start_server, figures):
     assert server.proc.poll() is None
 
 
+@pytest.mark.parametrize("mode", ["plain", "tls"])
+def test_write_deadline_starts_with_the_answer(mode, start_server, tls_server, figures):
+    """A client that sends a batch of requests at a time and never reads. The answer that
+    first finds the socket full must get the whole write deadline (SRV_WRITE_MS, 10 s without
+    progress), not what its request left of the header deadline (--header-timeout 2 here).
+    Over TLS this is every blocked answer: wolfSSL reports a write as done only when all of
+    it is sent, so the first attempt never shows progress. Over plain TCP the kernel takes
+    part of a write as a rule, which refreshes the deadline anyway."""
+    server = (tls_server if mode == "tls" else start_server)("--quiet", "--header-timeout", "2")
+    ctx = getattr(server, "ctx", None)
+    pid = server.proc.pid
+    fds0, _ = baseline(server, ctx)
+    batch = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n" * 200
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", server.port))
+    s = ctx.wrap_socket(raw, server_hostname="localhost") if ctx else raw
+    s.settimeout(0.5)
+    t0 = time.monotonic()
+    sent = 0
+    try:
+        # Each batch is answered before the next comes, so each starts a header deadline.
+        # The answers fill the kernel's buffers (about 4 MB with autotuning) within about
+        # 1 s; after that the server reads no more, and once its socket's receive buffer
+        # is full too our send times out and we stop (or fails: the server closed).
+        while time.monotonic() - t0 < 3.0:
+            try:
+                s.sendall(batch)
+            except OSError:
+                break
+            sent += 1
+            time.sleep(0.005)
+        gone = wait_for(lambda: fd_count(pid) == fds0, 20.0)
+        took = time.monotonic() - t0
+    finally:
+        raw.close()
+    figures.add(f"{mode}: 200 requests at a time, never read ({sent} batches sent): dropped "
+                f"{took:.1f} s after the first")
+    assert gone, "never dropped"
+    # The server's last progress came after t0, so the write deadline cannot fire before
+    # t0 + 10 s; the header deadline would drop it about 2 s after the buffers filled.
+    assert took >= 9.5, f"dropped {took:.1f} s after the first request: not a 10 s write deadline"
+
+
 def test_hundred_thousand_connect_close_cycles(start_server, figures):
     total, threads, budget = 100_000, 8, 60.0
     raise_nofile()
