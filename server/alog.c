@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +25,8 @@ alog_init(struct alog *l, int fd, int quiet)
 			l->kind = ALOG_FILE;
 		else if (S_ISSOCK(st.st_mode))
 			l->kind = ALOG_SOCKET;
+		else if (S_ISFIFO(st.st_mode))
+			l->kind = ALOG_PIPE;
 	}
 	l->dropped = 0;
 	l->len = 0;
@@ -148,12 +151,13 @@ alog_event(struct alog *l, int64_t now_sec, const char *peer, const char *what, 
  * written, 0 if stderr takes nothing now, or -1 if it is gone.
  */
 static ssize_t
-write_some(struct alog *l, const char *p, size_t n, int ms)
+write_some(struct alog *l, char *p, size_t n, int ms)
 {
 	struct pollfd pfd = {l->fd, POLLOUT, 0};
 	ssize_t w;
 
-	if (l->kind != ALOG_FILE) {
+	/* A pipe takes a write that never waits, so poll() only to wait for room. */
+	if (l->kind != ALOG_FILE && (l->kind != ALOG_PIPE || ms > 0)) {
 		if (poll(&pfd, 1, ms) <= 0)
 			return 0;
 		if (pfd.revents & (POLLERR | POLLNVAL))
@@ -163,11 +167,22 @@ write_some(struct alog *l, const char *p, size_t n, int ms)
 	}
 	if (l->kind == ALOG_SOCKET) {
 		w = send(l->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} else if (l->kind == ALOG_PIPE) {
+		/* Not write() after poll(): workers share stderr, and two that see the same room
+		 * would both write, the second then waiting for the reader. RWF_NOWAIT (Linux 5.8
+		 * and later for pipes) fails that one with EAGAIN; on older kernels, poll as for
+		 * a terminal. */
+		struct iovec v = {p, n};
+
+		w = pwritev2(l->fd, &v, 1, -1, RWF_NOWAIT);
+		if (w < 0 && errno == EOPNOTSUPP) {
+			l->kind = ALOG_POLLED;
+			return write_some(l, p, n, ms);
+		}
 	} else {
 		/* POLLOUT on a pipe means room for PIPE_BUF bytes at least, so this write does
-		 * not wait. XXX: workers share stderr, and two that see the same room may both
-		 * write; the second then waits until the reader takes some. A terminal that is
-		 * stopped (Ctrl-S) reports no room; one that is slow takes it at its speed. */
+		 * not wait. A terminal that is stopped (Ctrl-S) reports no room; one that is
+		 * slow takes it at its speed. */
 		w = write(l->fd, p, n);
 	}
 	if (w < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))

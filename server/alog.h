@@ -30,7 +30,8 @@
 #define ALOG_TARGET_MAX 200
 
 enum alog_kind {
-	ALOG_POLLED, /* pipe, terminal, anything else: poll() for room, one PIPE_BUF at a time */
+	ALOG_PIPE,   /* pwritev2(RWF_NOWAIT): workers sharing it never wait for each other */
+	ALOG_POLLED, /* terminal, anything else: poll() for room, one PIPE_BUF at a time */
 	ALOG_SOCKET, /* send(MSG_DONTWAIT) */
 	ALOG_FILE,   /* regular file or block device: a write never waits for a reader */
 };
