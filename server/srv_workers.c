@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,12 +36,18 @@ struct worker {
 static pid_t
 spawn(int i, const sigset_t *child_mask, const struct srv_worker_ops *ops, void *arg)
 {
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (ops->listen(i, arg) < 0)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
+		/* A worker whose supervisor died (SIGKILL, a crash) stops as on SIGTERM: left
+		 * behind, it would go on serving the port with nobody to stop it, beside any
+		 * server started next with SO_REUSEPORT. It may have died before this call. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(0);
 		sigprocmask(SIG_SETMASK, child_mask, NULL);
 		_exit(ops->run(i, arg));
 	}

@@ -41,6 +41,12 @@ def read_head(s):
     return data
 
 
+def children(pid):
+    """The pids of a process's children (a supervisor's workers)."""
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -7,14 +7,9 @@ import time
 
 import requests
 
-from conftest import need
+from conftest import children, free_port, need, prog, wait_port
 
 SECRET = "fluffy tail"
-
-
-def children(pid):
-    with open(f"/proc/{pid}/task/{pid}/children") as f:
-        return [int(p) for p in f.read().split()]
 
 
 def wait_children(pid, n, timeout=10):
@@ -47,6 +42,25 @@ def test_sigterm_stops_every_worker(start_server):
     assert s.stop(signal.SIGTERM) == 0
     for k in kids:
         assert not os.path.exists(f"/proc/{k}/status") or "zombie" in open(f"/proc/{k}/status").read()
+
+
+def test_workers_stop_when_the_supervisor_dies(procs):
+    """SIGKILL to the supervisor: its workers must not serve on unsupervised (and beside the
+    next server, with SO_REUSEPORT); they stop as on SIGTERM (PR_SET_PDEATHSIG)."""
+    port = free_port()
+    p = procs.start(prog("squirrel-server") + ["--listen", f"127.0.0.1:{port}", "--workers", "2"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc=p)
+    kids = wait_children(p.pid, 2)
+    p.kill()
+    p.wait()
+    deadline = time.monotonic() + 8  # SRV_STOP_MS (5 s) at most for open connections
+    alive = kids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [k for k in kids if os.path.exists(f"/proc/{k}/status")
+                 and "zombie" not in open(f"/proc/{k}/status").read()]
+    assert not alive, f"workers {alive} still run after their supervisor was killed"
 
 
 def test_tickets_resume_across_workers(start_server, pki, tmp_path):
