@@ -1,13 +1,26 @@
+#include <limits.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "msg.h"
+#include "nowait.h"
 
 static const char *prog = "squirrel";
+static int nowait;
+static enum nowait_kind stderr_kind;
 
 void
 msg_init(const char *name)
 {
 	prog = name;
+}
+
+void
+msg_nowait(void)
+{
+	fflush(stderr);
+	stderr_kind = nowait_kind_of(STDERR_FILENO);
+	nowait = 1;
 }
 
 const char *
@@ -17,13 +30,25 @@ msg_prog(void)
 }
 
 static void
-emit(const char *kind, const char *fmt, va_list ap)
+emit(const char *what, const char *fmt, va_list ap)
 {
 	/* One fprintf per line keeps lines whole when several processes share stderr. */
-	char line[2048];
+	char line[2048], out[PIPE_BUF];
+	int n;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "%s: %s%s\n", prog, kind, line);
+	if (!nowait) {
+		fprintf(stderr, "%s: %s%s\n", prog, what, line);
+		return;
+	}
+	/* A line stderr cannot take now is lost: nobody is reading it. */
+	n = snprintf(out, sizeof(out), "%s: %s%s\n", prog, what, line);
+	if (n >= (int)sizeof(out)) {
+		n = (int)sizeof(out) - 1;
+		out[n - 1] = '\n';
+	}
+	if (n > 0)
+		nowait_write(STDERR_FILENO, &stderr_kind, out, (size_t)n, 0);
 }
 
 #define MSG_FN(name, kind)                                                                         \

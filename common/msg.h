@@ -18,6 +18,12 @@
 void msg_init(const char *prog);
 const char *msg_prog(void);
 
+/*
+ * From now on a message never waits for stderr: one stderr cannot take at once is lost, as
+ * the access log's are. For a server's loops and its supervisor, after start-up.
+ */
+void msg_nowait(void);
+
 void msg_error(const char *fmt, ...) MSG_FMT(1, 2);
 void msg_warn(const char *fmt, ...) MSG_FMT(1, 2);
 void msg_note(const char *fmt, ...) MSG_FMT(1, 2);

@@ -1,13 +1,7 @@
-#include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "alog.h"
 #include "clock.h"
@@ -15,19 +9,9 @@
 void
 alog_init(struct alog *l, int fd, int quiet)
 {
-	struct stat st;
-
 	l->fd = fd;
 	l->quiet = quiet;
-	l->kind = ALOG_POLLED;
-	if (fstat(fd, &st) == 0) {
-		if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
-			l->kind = ALOG_FILE;
-		else if (S_ISSOCK(st.st_mode))
-			l->kind = ALOG_SOCKET;
-		else if (S_ISFIFO(st.st_mode))
-			l->kind = ALOG_PIPE;
-	}
+	l->kind = nowait_kind_of(fd);
 	l->dropped = 0;
 	l->len = 0;
 	l->stamp_sec = -1;
@@ -146,50 +130,6 @@ alog_event(struct alog *l, int64_t now_sec, const char *peer, const char *what, 
 		append(l, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-/*
- * Write p[0..n) or a first part of it, waiting at most ms for stderr to take it. Returns bytes
- * written, 0 if stderr takes nothing now, or -1 if it is gone.
- */
-static ssize_t
-write_some(struct alog *l, char *p, size_t n, int ms)
-{
-	struct pollfd pfd = {l->fd, POLLOUT, 0};
-	ssize_t w;
-
-	/* A pipe takes a write that never waits, so poll() only to wait for room. */
-	if (l->kind != ALOG_FILE && (l->kind != ALOG_PIPE || ms > 0)) {
-		if (poll(&pfd, 1, ms) <= 0)
-			return 0;
-		if (pfd.revents & (POLLERR | POLLNVAL))
-			return -1;
-		if (!(pfd.revents & POLLOUT))
-			return 0;
-	}
-	if (l->kind == ALOG_SOCKET) {
-		w = send(l->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-	} else if (l->kind == ALOG_PIPE) {
-		/* Not write() after poll(): workers share stderr, and two that see the same room
-		 * would both write, the second then waiting for the reader. RWF_NOWAIT (Linux 5.8
-		 * and later for pipes) fails that one with EAGAIN; on older kernels, poll as for
-		 * a terminal. */
-		struct iovec v = {p, n};
-
-		w = pwritev2(l->fd, &v, 1, -1, RWF_NOWAIT);
-		if (w < 0 && errno == EOPNOTSUPP) {
-			l->kind = ALOG_POLLED;
-			return write_some(l, p, n, ms);
-		}
-	} else {
-		/* POLLOUT on a pipe means room for PIPE_BUF bytes at least, so this write does
-		 * not wait. A terminal that is stopped (Ctrl-S) reports no room; one that is
-		 * slow takes it at its speed. */
-		w = write(l->fd, p, n);
-	}
-	if (w < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-		return 0;
-	return w > 0 ? w : -1;
-}
-
 /* Write whole lines until stderr takes no more or until_ms (0: never wait) has passed. */
 static void
 flush_until(struct alog *l, int64_t until_ms)
@@ -222,7 +162,7 @@ flush_until(struct alog *l, int64_t until_ms)
 
 			n = nl ? (size_t)(nl - (l->buf + off)) + 1 : PIPE_BUF;
 		}
-		w = write_some(l, l->buf + off, n, ms);
+		w = nowait_write(l->fd, &l->kind, l->buf + off, n, ms);
 		if (w < 0) {
 			/* stderr is gone: drop the log rather than fail the server */
 			off = l->len;

@@ -23,23 +23,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nowait.h"
+
 #define ALOG_BUF 65536
 /* At exit, how long in all the last lines may wait for stderr to take them. */
 #define ALOG_EXIT_MS 1000
 /* Longest target written to the log; the rest is replaced by "...". */
 #define ALOG_TARGET_MAX 200
 
-enum alog_kind {
-	ALOG_PIPE,   /* pwritev2(RWF_NOWAIT): workers sharing it never wait for each other */
-	ALOG_POLLED, /* terminal, anything else: poll() for room, one PIPE_BUF at a time */
-	ALOG_SOCKET, /* send(MSG_DONTWAIT) */
-	ALOG_FILE,   /* regular file or block device: a write never waits for a reader */
-};
 
 struct alog {
 	int fd;
 	int quiet;
-	enum alog_kind kind;
+	enum nowait_kind kind;
 	uint64_t dropped; /* lines dropped since the last note saying so */
 	size_t len;
 	int64_t stamp_sec;

@@ -518,6 +518,9 @@ main(int argc, char **argv)
 	}
 	w.ctx = ctx;
 	banner(&cfg);
+	/* From here on no message may wait for stderr: a reader that stopped must not stop
+	 * the loop (the access log keeps the same rule) or the supervisor. */
+	msg_nowait();
 	if (cfg.workers == 1)
 		rc = run_worker(0, &w);
 	else

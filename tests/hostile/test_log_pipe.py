@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 
-from conftest import free_port, prog, read_head, wait_port
+from conftest import children, free_port, prog, read_head, wait_for, wait_port
 
 REQ = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
 DROPPED = re.compile(rb"(\d+) log lines dropped: standard error was not being read")
@@ -131,6 +131,42 @@ def test_workers_share_a_slowly_read_log_pipe(procs):
         assert max(worst) < 0.2, f"a request waited {max(worst):.2f} s for the log reader"
     finally:
         stop.set()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(r)
+
+
+def test_supervisor_with_a_full_log_pipe(procs):
+    """--workers 2 with stderr a pipe that nobody reads and that the access log has filled.
+    A worker dies: the supervisor must restart it and, later, stop on SIGTERM. Its warning
+    about the death cannot be written; waiting to write it stopped the supervisor for good."""
+    r, w = os.pipe()
+    port = free_port()
+    try:
+        p = procs.start(prog("squirrel-server") + ["--listen", f"127.0.0.1:{port}",
+                                                    "--workers", "2"], stdout=w, stderr=w)
+    finally:
+        os.close(w)
+    try:
+        wait_port(port, proc=p)
+        assert wait_for(lambda: len(children(p.pid)) == 2, 5)
+        for _ in range(4):  # several connections: both workers log
+            assert requests_answered(port, 1500) == 1500
+        victim = children(p.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        assert wait_for(lambda: len(children(p.pid)) == 2 and victim not in children(p.pid),
+                        5), f"the dead worker was not replaced: workers {children(p.pid)}"
+        assert requests_answered(port, 100) == 100
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        try:
+            code = p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("still running 10 s after SIGTERM, its log pipe full")
+        assert code == 0, code
+        assert time.monotonic() - t0 < 8
+    finally:
         if p.poll() is None:
             p.kill()
             p.wait()
