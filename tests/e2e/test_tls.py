@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from conftest import Pki, free_port, need, prog, run, wait_port
+from conftest import Pki, free_port, need, prog, read_head, run, wait_port
 
 SECRET = "fluffy tail"
 
@@ -271,6 +271,28 @@ def test_session_resumption(tls_server, pki, tmp_path):
         assert r1.returncode == 0 and SECRET.encode() in r1.stdout
         r2 = s_client(tls_server.port, version, "-sess_in", sess, "-ign_eof", input=req)
         assert b"Reused, TLSv1." in r2.stdout, (version, r2.stdout[-600:])
+
+
+def test_resumed_session_kept_while_idle(tls_server, pki):
+    """A resumed session that waits for its request is slimmed like any other (tls_slim()
+    gives the zero pages of wolfSSL's session block back): that must hold for the session a
+    ticket restored, and the request after the wait must be answered. Under SAN=1, ASan
+    checks the block tls_slim() measures with malloc_usable_size()."""
+    req = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+        ctx = ssl.create_default_context(cafile=pki.ca_cert)
+        ctx.minimum_version = ctx.maximum_version = version
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", tls_server.port), timeout=5),
+                             server_hostname="localhost") as s1:
+            s1.sendall(req)
+            assert read_head(s1).startswith(b"HTTP/1.1 200 ")  # the ticket came before it
+            session = s1.session
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", tls_server.port), timeout=5),
+                             server_hostname="localhost", session=session) as s2:
+            assert s2.session_reused, version
+            time.sleep(0.6)  # idle past the sweep tick (SRV_TICK_MS, 250 ms) that slims it
+            s2.sendall(req)
+            assert read_head(s2).startswith(b"HTTP/1.1 200 "), version
 
 
 def test_plain_http_on_tls_port(tls_server):
