@@ -89,6 +89,7 @@ struct http_response {
 	struct http_scan s;
 	uint32_t reason_off; /* views are made at completion: the buffer may have moved */
 	uint8_t has_cl, has_te, conn_close;
+	uint8_t te_chunked, te_chunked_last; /* chunked seen; the last coding so far is chunked */
 };
 
 struct http_header {

@@ -60,12 +60,19 @@ response_field(struct http_response *res, const struct http_header *h)
 		res->has_cl = 1;
 		res->content_length = len;
 	} else if (http_name_is(h->name, h->name_len, "transfer-encoding")) {
-		const char *last;
-		size_t last_len;
+		const char *el;
+		size_t pos = 0, len;
 
-		http_list_last(v, vl, &last, &last_len);
-		/* Chunked last: chunked. Otherwise the body runs to the close (§6.3 item 4). */
-		res->has_te = http_name_is(last, last_len, "chunked") ? 1 : 2;
+		/* Field lines are one list (RFC 9110 §5.3): "chunked" on two lines is chunked
+		 * twice, which a sender MUST NOT do (RFC 9112 §6.1). Decoded once, the inner
+		 * chunk framing would be taken for the body. */
+		res->has_te = 1;
+		while (http_list_next(v, vl, &pos, &el, &len)) {
+			res->te_chunked_last = http_name_is(el, len, "chunked");
+			if (res->te_chunked_last && res->te_chunked)
+				return fail(res, "chunked applied more than once");
+			res->te_chunked |= res->te_chunked_last;
+		}
 	} else if (http_name_is(h->name, h->name_len, "connection")) {
 		if (http_list_has(v, vl, "close"))
 			res->conn_close = 1;
@@ -85,10 +92,9 @@ finish(const char *buf, int head_request, struct http_response *res)
 	res->head_len = res->s.pos - res->s.start;
 	if (head_request || st / 100 == 1 || st == 204 || st == 304)
 		res->framing = HTTP_BODY_NONE;
-	else if (res->has_te == 1)
-		res->framing = HTTP_BODY_CHUNKED;
-	else if (res->has_te == 2)
-		res->framing = HTTP_BODY_CLOSE;
+	/* Chunked last: chunked. Otherwise the body runs to the close (§6.3 item 4). */
+	else if (res->has_te)
+		res->framing = res->te_chunked_last ? HTTP_BODY_CHUNKED : HTTP_BODY_CLOSE;
 	else if (res->has_cl)
 		res->framing = HTTP_BODY_LENGTH;
 	else

@@ -180,20 +180,6 @@ http_list_has(const char *v, size_t n, const char *token)
 	return 0;
 }
 
-void
-http_list_last(const char *v, size_t n, const char **last, size_t *last_len)
-{
-	size_t pos = 0, len;
-	const char *el;
-
-	*last = v;
-	*last_len = 0;
-	while (http_list_next(v, n, &pos, &el, &len)) {
-		*last = el;
-		*last_len = len;
-	}
-}
-
 int
 http_header_next(const char *head, size_t head_len, size_t *pos, struct http_header *h)
 {

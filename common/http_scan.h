@@ -50,7 +50,4 @@ int http_list_next(const char *v, size_t n, size_t *pos, const char **el, size_t
 /* Does the comma-separated list in v contain token (lower-case literal)? */
 int http_list_has(const char *v, size_t n, const char *token);
 
-/* The last non-empty element of a comma-separated list, trimmed. */
-void http_list_last(const char *v, size_t n, const char **last, size_t *last_len);
-
 #endif

@@ -254,6 +254,9 @@ HOSTILE = [
     (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", None),
     (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n", 400),
     (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n0\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"0\r\n\r\n0\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n", 400),
@@ -525,6 +528,28 @@ def test_client_body_limit(framing):
     assert r.stdout == ""
     assert len(r.stderr.splitlines()) == 1
     assert r.stderr.startswith("squirrel-client: error: the response body is too large")
+
+
+def chunk(body):
+    """body as one chunk and the last chunk."""
+    return b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+
+
+# Framing a client must not trust (RFC 9112 §6.1): decoded once, chunked applied twice would
+# print the inner chunk framing as the secret.
+FAULTY_FRAMING = [
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n" + chunk(chunk(b"fluffy tail")),
+     "chunked applied more than once"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+     + chunk(chunk(b"fluffy tail")), "chunked applied more than once"),
+]
+
+
+@pytest.mark.parametrize("answer,why", FAULTY_FRAMING)
+def test_client_refuses_faulty_framing(answer, why):
+    r = run("squirrel-client", "--raw", one_answer(answer))
+    assert (r.returncode, r.stdout) == (8, ""), r.stdout + r.stderr
+    assert r.stderr == f"squirrel-client: error: malformed response: {why}\n"
 
 
 def test_client_timeout_covers_the_name_lookup(tmp_path):

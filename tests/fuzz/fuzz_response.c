@@ -13,7 +13,8 @@
  *   - an accepted head: views inside it, a status of 100-599, version 1.0 or 1.1, a reason
  *     without CR or LF, and the framing and keep-alive the parser reports are the ones an
  *     independent reading of its fields (http_header_next) gives (RFC 9112 §6.3): never both
- *     Content-Length and Transfer-Encoding, no body for HEAD, 1xx, 204 and 304;
+ *     Content-Length and Transfer-Encoding, chunked at most once over all Transfer-Encoding
+ *     lines (§6.1), no body for HEAD, 1xx, 204 and 304;
  *   - a chunked body decodes to the same bytes piece by piece as whole, never to more bytes
  *     than it was given, and agrees with the naive reference decoder (chunk_ref.h).
  */
@@ -27,20 +28,19 @@
 #define MAX_PIECES 16
 #define MAX_INTERIM 4
 
-/* The trimmed last non-empty element of a comma-separated list: RFC 9110 §5.6.1 has
- * recipients ignore empty elements ("chunked, " is "chunked"). */
+/* Read one Transfer-Encoding line into the list all its lines make (RFC 9110 §5.3): count the
+ * chunked elements, and say whether the last non-empty element so far is chunked (RFC 9110
+ * §5.6.1 has recipients ignore empty elements: "chunked, " is "chunked"). */
 static void
-list_last(const char *v, size_t n, const char **last, size_t *last_len)
+te_line(const char *v, size_t n, size_t *chunked, int *last_chunked)
 {
 	size_t pos = 0, len;
 	const char *el;
 
-	*last = v;
-	*last_len = 0;
 	while (fuzz_list_next(v, n, &pos, &el, &len)) {
 		if (len > 0) {
-			*last = el;
-			*last_len = len;
+			*last_chunked = fuzz_lower_eq(el, len, "chunked");
+			*chunked += (size_t)*last_chunked;
 		}
 	}
 }
@@ -76,7 +76,7 @@ static void
 check_accepted(const char *buf, size_t len, int r, int head_request,
 	       const struct http_response *res)
 {
-	size_t n = (size_t)r, pos = 0, cls = 0, tes = 0;
+	size_t n = (size_t)r, pos = 0, cls = 0, tes = 0, chunked = 0;
 	int te_chunked = 0, close = 0, st = res->status;
 	uint64_t cl = 0;
 	struct http_header h;
@@ -117,18 +117,15 @@ check_accepted(const char *buf, size_t len, int r, int head_request,
 			cl = v;
 			cls++;
 		} else if (fuzz_lower_eq(h.name, h.name_len, "transfer-encoding")) {
-			const char *last;
-			size_t last_len;
-
-			list_last(h.value, h.value_len, &last, &last_len);
-			te_chunked = fuzz_lower_eq(last, last_len, "chunked");
+			te_line(h.value, h.value_len, &chunked, &te_chunked);
 			tes++;
 		} else if (fuzz_lower_eq(h.name, h.name_len, "connection")) {
 			close |= fuzz_list_has(h.value, h.value_len, "close");
 		}
 	}
-	/* RFC 9112 §6.3: never guess between two framings. */
+	/* RFC 9112 §6.3: never guess between two framings. §6.1: chunked is applied once. */
 	FUZZ_CHECK(!(cls > 0 && tes > 0));
+	FUZZ_CHECK(chunked <= 1);
 	if (head_request || st / 100 == 1 || st == 204 || st == 304)
 		want = HTTP_BODY_NONE;
 	else if (tes > 0)
