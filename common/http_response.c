@@ -67,6 +67,11 @@ response_field(struct http_response *res, const struct http_header *h)
 		 * twice, which a sender MUST NOT do (RFC 9112 §6.1). Decoded once, the inner
 		 * chunk framing would be taken for the body. */
 		res->has_te = 1;
+		/* RFC 9112 §6.1: HTTP/1.0 has no transfer codings, so a client MUST treat the
+		 * framing of a 1.0 message with Transfer-Encoding as faulty, even with a
+		 * Content-Length: some hop in between did not understand it. */
+		if (res->version == 10)
+			return fail(res, "Transfer-Encoding in an HTTP/1.0 response");
 		while (http_list_next(v, vl, &pos, &el, &len)) {
 			res->te_chunked_last = http_name_is(el, len, "chunked");
 			if (res->te_chunked_last && res->te_chunked)

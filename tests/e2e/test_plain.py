@@ -257,6 +257,8 @@ HOSTILE = [
     (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n0\r\n\r\n", 400),
     (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
      b"0\r\n\r\n0\r\n\r\n", 400),
+    (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n", 400),
@@ -542,6 +544,10 @@ FAULTY_FRAMING = [
      "chunked applied more than once"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
      + chunk(chunk(b"fluffy tail")), "chunked applied more than once"),
+    (b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk(b"fluffy tail"),
+     "Transfer-Encoding in an HTTP/1.0 response"),
+    (b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 11\r\n\r\nfluffy tail",
+     "Transfer-Encoding in an HTTP/1.0 response"),
 ]
 
 

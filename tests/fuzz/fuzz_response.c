@@ -14,7 +14,7 @@
  *     without CR or LF, and the framing and keep-alive the parser reports are the ones an
  *     independent reading of its fields (http_header_next) gives (RFC 9112 §6.3): never both
  *     Content-Length and Transfer-Encoding, chunked at most once over all Transfer-Encoding
- *     lines (§6.1), no body for HEAD, 1xx, 204 and 304;
+ *     lines and no Transfer-Encoding in HTTP/1.0 (§6.1), no body for HEAD, 1xx, 204 and 304;
  *   - a chunked body decodes to the same bytes piece by piece as whole, never to more bytes
  *     than it was given, and agrees with the naive reference decoder (chunk_ref.h).
  */
@@ -126,6 +126,7 @@ check_accepted(const char *buf, size_t len, int r, int head_request,
 	/* RFC 9112 §6.3: never guess between two framings. §6.1: chunked is applied once. */
 	FUZZ_CHECK(!(cls > 0 && tes > 0));
 	FUZZ_CHECK(chunked <= 1);
+	FUZZ_CHECK(!(tes > 0 && res->version == 10));
 	if (head_request || st / 100 == 1 || st == 204 || st == 304)
 		want = HTTP_BODY_NONE;
 	else if (tes > 0)

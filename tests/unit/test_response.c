@@ -81,6 +81,17 @@ static const struct scase cases[] = {
 	{"TE chunked twice, 204",
 	 "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked,chunked\r\n\r\n", 0, 0,
 	 HTTP_BODY_NONE, 0, 0, NULL},
+	/* RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 is faulty framing, even with a
+	 * Content-Length (1.0 has no transfer codings: a 1.1 proxy may have passed it on). */
+	{"TE in 1.0", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 0, 0, HTTP_BODY_NONE,
+	 0, 0, NULL},
+	{"TE gzip in 1.0", "HTTP/1.0 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 0, 0, HTTP_BODY_NONE,
+	 0, 0, NULL},
+	{"CL then TE in 1.0",
+	 "HTTP/1.0 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 0, 0,
+	 HTTP_BODY_NONE, 0, 0, NULL},
+	{"TE in a 1.0 304", "HTTP/1.0 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n", 0, 0,
+	 HTTP_BODY_NONE, 0, 0, NULL},
 	{"CL differing", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 0, 0,
 	 HTTP_BODY_NONE, 0, 0, NULL},
 	{"CL junk", "HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\n", 0, 0, HTTP_BODY_NONE, 0, 0,
