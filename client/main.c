@@ -263,7 +263,7 @@ main(int argc, char **argv)
 	struct args a = {.o = {.timeout_ms = CLI_DEFAULT_TIMEOUT_MS}};
 	struct fernet_key keys[FERNET_MAX_KEYS];
 	char err[1024], plain[FERNET_MAX_OPEN + 1];
-	const char *why, *body, *secret_key;
+	const char *body, *secret_key;
 	size_t nkeys = 0, body_len;
 	struct cli_result res;
 	WOLFSSL_CTX *ctx = NULL;
@@ -280,8 +280,8 @@ main(int argc, char **argv)
 			  "SECRET_URL=http://127.0.0.1:5683 squirrel-client");
 		return CLI_USAGE;
 	}
-	if (url_parse(a.url, &u, &why) < 0) {
-		msg_error("%s: malformed URL: %s", a.url, why);
+	if (url_parse(a.url, &u, err, sizeof(err)) < 0) {
+		msg_error("%s: malformed URL: %s", a.url, err);
 		return CLI_URL;
 	}
 	if (u.scheme_implied)

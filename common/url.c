@@ -1,15 +1,83 @@
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "url.h"
 
-/* RFC 3986 §3.2.2 reg-name characters, plus '%' for pct-encoding. */
+static int
+fail(char *err, size_t errlen, const char *why)
+{
+	snprintf(err, errlen, "%s", why);
+	return -1;
+}
+
+/* RFC 3986 §3.2.2 reg-name characters, without pct-encoding (see host_check). */
 static int
 name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       strchr("-._~%!$&'()*+,;=", c) != NULL;
+	       strchr("-._~!$&'()*+,;=", c) != NULL;
+}
+
+/* Digits, or 0x and hex digits: a label inet_aton() reads as a number. */
+static int
+numeric_label(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (n > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		for (i = 2; i < n && isxdigit((unsigned char)p[i]); i++)
+			;
+		return i == n;
+	}
+	for (; i < n && isdigit((unsigned char)p[i]); i++)
+		;
+	return n > 0 && i == n;
+}
+
+/*
+ * A host that is not a bracketed IPv6 literal: a name, or an IPv4 address as a dotted quad.
+ * RFC 3696 §2: no top-level domain is numeric, so a host whose last label is a number is an
+ * address. getaddrinfo() reads one with inet_aton(), which takes 127.1, 0x7f.1 and
+ * 0177.0.0.1 for 127.0.0.1, while the certificate check (pki_cert_names_host) takes only the
+ * dotted quad for an address and would match the others against DNS names: the two must not
+ * disagree about what we connect to, so only the dotted quad passes (as pki refuses such
+ * names in certificates). Percent-encoding is not decoded: getaddrinfo() would get the '%'.
+ */
+static int
+host_check(const char *host, size_t n, char *err, size_t errlen)
+{
+	char quad[INET_ADDRSTRLEN], text[ADDR_HOST_MAX];
+	const char *label;
+	unsigned char a[4];
+	struct in_addr in;
+
+	if (memchr(host, '%', n) != NULL)
+		return fail(err, errlen,
+			    "'%' in the host name: write the name itself, without percent-encoding");
+	for (size_t i = 0; i < n; i++)
+		if (!name_char(host[i]))
+			return fail(err, errlen, "invalid character in host name");
+	memcpy(text, host, n);
+	text[n] = '\0';
+	if (inet_pton(AF_INET, text, a) == 1)
+		return 0;
+	/* The last label, before one trailing dot (an absolute name: "localhost."). */
+	if (n > 1 && text[n - 1] == '.')
+		text[--n] = '\0';
+	label = strrchr(text, '.');
+	label = label != NULL ? label + 1 : text;
+	if (!numeric_label(label, n - (size_t)(label - text)))
+		return 0;
+	if (inet_aton(text, &in) == 0)
+		return fail(err, errlen,
+			    "not an IPv4 address (four decimal numbers from 0 to 255, like "
+			    "127.0.0.1), and a host name cannot end in a number");
+	inet_ntop(AF_INET, &in, quad, sizeof(quad));
+	snprintf(err, errlen, "write the IPv4 address as four decimal numbers, %s", quad);
+	return -1;
 }
 
 static int
@@ -20,58 +88,46 @@ path_char(char c)
 }
 
 int
-url_parse(const char *s, struct url *u, const char **why)
+url_parse(const char *s, struct url *u, char *err, size_t errlen)
 {
 	const char *p = s, *host, *host_end, *port = NULL, *port_end = NULL, *path;
 	size_t hlen, plen;
 	const char *sep = strstr(s, "://");
 
 	memset(u, 0, sizeof(*u));
-	if (*s == '\0') {
-		*why = "empty URL";
-		return -1;
-	}
+	if (*s == '\0')
+		return fail(err, errlen, "empty URL");
 	if (sep != NULL && strcspn(s, "/?#") > (size_t)(sep - s)) {
 		if ((size_t)(sep - s) == 4 && strncasecmp(s, "http", 4) == 0)
 			u->tls = 0;
 		else if ((size_t)(sep - s) == 5 && strncasecmp(s, "https", 5) == 0)
 			u->tls = 1;
-		else {
-			*why = "unsupported scheme (use http:// or https://)";
-			return -1;
-		}
+		else
+			return fail(err, errlen, "unsupported scheme (use http:// or https://)");
 		p = sep + 3;
 	} else {
 		u->scheme_implied = 1;
 	}
 	host = p;
 	host_end = p + strcspn(p, "/?#");
-	if (memchr(host, '@', (size_t)(host_end - host)) != NULL) {
-		*why = "user names and passwords in URLs are not supported";
-		return -1;
-	}
+	if (memchr(host, '@', (size_t)(host_end - host)) != NULL)
+		return fail(err, errlen, "user names and passwords in URLs are not supported");
 	if (*host == '[') {
 		const char *close = memchr(host, ']', (size_t)(host_end - host));
 		unsigned char a[16];
 		char lit[INET6_ADDRSTRLEN];
 
-		if (close == NULL || (size_t)(close - host - 1) >= sizeof(lit)) {
-			*why = "malformed IPv6 address (expected [::1])";
-			return -1;
-		}
+		if (close == NULL || (size_t)(close - host - 1) >= sizeof(lit))
+			return fail(err, errlen, "malformed IPv6 address (expected [::1])");
 		memcpy(lit, host + 1, (size_t)(close - host - 1));
 		lit[close - host - 1] = '\0';
-		if (inet_pton(AF_INET6, lit, a) != 1) {
-			*why = "malformed IPv6 address (expected [::1])";
-			return -1;
-		}
+		if (inet_pton(AF_INET6, lit, a) != 1)
+			return fail(err, errlen, "malformed IPv6 address (expected [::1])");
 		u->ipv6 = 1;
 		hlen = strlen(lit);
 		memcpy(u->host, lit, hlen + 1);
-		if (close + 1 < host_end && close[1] != ':') {
-			*why = "unexpected text after the IPv6 address";
-			return -1;
-		}
+		if (close + 1 < host_end && close[1] != ':')
+			return fail(err, errlen, "unexpected text after the IPv6 address");
 		if (close + 1 < host_end)
 			port = close + 2, port_end = host_end;
 	} else {
@@ -79,19 +135,12 @@ url_parse(const char *s, struct url *u, const char **why)
 		const char *end = colon ? colon : host_end;
 
 		hlen = (size_t)(end - host);
-		if (hlen == 0) {
-			*why = "no host name";
+		if (hlen == 0)
+			return fail(err, errlen, "no host name");
+		if (hlen >= sizeof(u->host))
+			return fail(err, errlen, "host name too long");
+		if (host_check(host, hlen, err, errlen) < 0)
 			return -1;
-		}
-		if (hlen >= sizeof(u->host)) {
-			*why = "host name too long";
-			return -1;
-		}
-		for (size_t i = 0; i < hlen; i++)
-			if (!name_char(host[i])) {
-				*why = "invalid character in host name";
-				return -1;
-			}
 		memcpy(u->host, host, hlen);
 		u->host[hlen] = '\0';
 		if (colon)
@@ -101,21 +150,15 @@ url_parse(const char *s, struct url *u, const char **why)
 		long v = 0;
 
 		plen = (size_t)(port_end - port);
-		if (plen == 0 || plen >= sizeof(u->port)) {
-			*why = "the port must be a number from 1 to 65535";
-			return -1;
-		}
+		if (plen == 0 || plen >= sizeof(u->port))
+			return fail(err, errlen, "the port must be a number from 1 to 65535");
 		for (size_t i = 0; i < plen; i++) {
-			if (port[i] < '0' || port[i] > '9') {
-				*why = "the port must be a number from 1 to 65535";
-				return -1;
-			}
+			if (port[i] < '0' || port[i] > '9')
+				return fail(err, errlen, "the port must be a number from 1 to 65535");
 			v = v * 10 + (port[i] - '0');
 		}
-		if (v < 1 || v > 65535) {
-			*why = "the port must be a number from 1 to 65535";
-			return -1;
-		}
+		if (v < 1 || v > 65535)
+			return fail(err, errlen, "the port must be a number from 1 to 65535");
 		memcpy(u->port, port, plen);
 		u->port[plen] = '\0';
 	} else {
@@ -131,15 +174,12 @@ url_parse(const char *s, struct url *u, const char **why)
 	}
 	path = host_end;
 	plen = strcspn(path, "#");
-	if (plen + 2 > sizeof(u->path)) {
-		*why = "path too long";
-		return -1;
-	}
+	if (plen + 2 > sizeof(u->path))
+		return fail(err, errlen, "path too long");
 	for (size_t i = 0; i < plen; i++)
-		if (!path_char(path[i])) {
-			*why = "spaces and control characters in the path must be percent-encoded";
-			return -1;
-		}
+		if (!path_char(path[i]))
+			return fail(err, errlen,
+				    "spaces and control characters in the path must be percent-encoded");
 	if (plen == 0 || path[0] == '?')
 		strcpy(u->path, "/");
 	strncat(u->path, path, plen);

@@ -1,7 +1,8 @@
 /*
  * url: the http:// and https:// URLs the client accepts (RFC 3986, the subset a browser bar
- * takes): scheme, host (name, IPv4, or [IPv6]), optional port, path and query. Userinfo and
- * other schemes are refused; the fragment is dropped, as clients never send it.
+ * takes): scheme, host (name, IPv4 as a dotted quad, or [IPv6]), optional port, path and
+ * query. Userinfo, other schemes, other forms of IPv4 address (127.1, 0x7f.1) and
+ * percent-encoded hosts are refused; the fragment is dropped, as clients never send it.
  */
 #ifndef SQUIRREL_URL_H
 #define SQUIRREL_URL_H
@@ -23,7 +24,10 @@ struct url {
 	char path[URL_PATH_MAX];                            /* "/" when empty */
 };
 
-/* Parse s into u. Returns 0, or -1 with *why a static reason ("unsupported scheme ..."). */
-int url_parse(const char *s, struct url *u, const char **why);
+/*
+ * Parse s into u. Returns 0, or -1 with err holding one line of reason ("unsupported scheme
+ * ...", "write the IPv4 address as four decimal numbers, 127.0.0.1"), cut to errlen.
+ */
+int url_parse(const char *s, struct url *u, char *err, size_t errlen);
 
 #endif

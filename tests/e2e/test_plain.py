@@ -558,6 +558,32 @@ def test_client_refuses_faulty_framing(answer, why):
     assert r.stderr == f"squirrel-client: error: malformed response: {why}\n"
 
 
+# Hosts whose last label is a number are addresses, and only the dotted quad is read the same
+# by getaddrinfo() (inet_aton: 0x7f.1 is 127.0.0.1) and by the certificate check (a name,
+# otherwise); '%' would reach the name server undecoded. Each is refused before any lookup.
+NOT_HOSTS = [
+    ("0x7f.1", "write the IPv4 address as four decimal numbers, 127.0.0.1"),
+    ("127.1", "write the IPv4 address as four decimal numbers, 127.0.0.1"),
+    ("0177.0.0.1", "write the IPv4 address as four decimal numbers, 127.0.0.1"),
+    ("0X7F000001", "write the IPv4 address as four decimal numbers, 127.0.0.1"),
+    ("1234", "write the IPv4 address as four decimal numbers, 0.0.4.210"),
+    ("1.2.3.4.5", "not an IPv4 address (four decimal numbers from 0 to 255, like 127.0.0.1), "
+                  "and a host name cannot end in a number"),
+    ("256.1.1.1", "not an IPv4 address (four decimal numbers from 0 to 255, like 127.0.0.1), "
+                  "and a host name cannot end in a number"),
+    ("h%00", "'%' in the host name: write the name itself, without percent-encoding"),
+    ("a%2eb", "'%' in the host name: write the name itself, without percent-encoding"),
+]
+
+
+@pytest.mark.parametrize("host,why", NOT_HOSTS)
+def test_client_refuses_hosts_that_are_not_names(host, why):
+    url = f"http://{host}:1/"
+    r = run("squirrel-client", "--timeout", "2", url)
+    assert (r.returncode, r.stdout) == (3, ""), r.stderr
+    assert r.stderr == f"squirrel-client: error: {url}: malformed URL: {why}\n"
+
+
 def test_client_timeout_covers_the_name_lookup(tmp_path):
     """A name server that never answers: --timeout 1 ends the fetch after a second with exit
     28, as curl's --max-time does, not after the resolver's own 2 x 5 s with exit 6. The

@@ -1,0 +1,108 @@
+/*
+ * url_parse: the hosts the client connects to. Names and addresses that every reader takes
+ * the same way pass; hosts that getaddrinfo() (inet_aton) and the certificate check would read
+ * differently are refused with a reason that says what to write instead.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "url.h"
+
+struct ucase {
+	const char *in;
+	const char *host; /* NULL: refused */
+	const char *err;  /* with a refusal: the whole reason */
+};
+
+#define NOT_QUAD                                                                                \
+	"not an IPv4 address (four decimal numbers from 0 to 255, like 127.0.0.1), and a host " \
+	"name cannot end in a number"
+#define WRITE "write the IPv4 address as four decimal numbers, "
+#define PERCENT "'%' in the host name: write the name itself, without percent-encoding"
+
+static const struct ucase cases[] = {
+	{"http://localhost:5683/", "localhost", NULL},
+	{"http://localhost./", "localhost.", NULL},
+	{"https://my-host.example/", "my-host.example", NULL},
+	{"http://127.0.0.1:5683/", "127.0.0.1", NULL},
+	{"http://0.0.0.0/", "0.0.0.0", NULL},
+	{"http://255.255.255.255/", "255.255.255.255", NULL},
+	{"http://[::1]:5683/", "::1", NULL},
+	{"http://[::ffff:127.0.0.1]/", "::ffff:127.0.0.1", NULL},
+	/* Numbers before the last label do not make an address: RFC 3696 §2 is about the TLD. */
+	{"http://1.2.3.example/", "1.2.3.example", NULL},
+	{"http://0x7f.example/", "0x7f.example", NULL},
+	{"http://a.0x/", "a.0x", NULL},
+	{"http://a.1x/", "a.1x", NULL},
+
+	/* inet_aton() reads these as an address the dotted quad names otherwise. */
+	{"http://0x7f.1/", NULL, WRITE "127.0.0.1"},
+	{"http://127.1/", NULL, WRITE "127.0.0.1"},
+	{"http://0177.0.0.1/", NULL, WRITE "127.0.0.1"},
+	{"http://0X7F000001/", NULL, WRITE "127.0.0.1"},
+	{"http://2130706433/", NULL, WRITE "127.0.0.1"},
+	{"http://1234/", NULL, WRITE "0.0.4.210"},
+	{"http://1.2.3.04/", NULL, WRITE "1.2.3.4"},
+	{"http://1.2.3.0x4/", NULL, WRITE "1.2.3.4"},
+	{"http://127.0.0.1./", NULL, WRITE "127.0.0.1"},
+	/* Numeric at the end, and no address at all. */
+	{"http://1.2.3.4.5/", NULL, NOT_QUAD},
+	{"http://256.1.1.1/", NULL, NOT_QUAD},
+	{"http://4294967296/", NULL, NOT_QUAD},
+	{"http://example.123/", NULL, NOT_QUAD},
+	{"http://a.0x1g.1/", NULL, NOT_QUAD},
+	{"http://h%00/", NULL, PERCENT},
+	{"http://a%2eb/", NULL, PERCENT},
+	{"http://%31%32%37.0.0.1/", NULL, PERCENT},
+	{"http://a_b!c/", "a_b!c", NULL},
+	{"http://a\"b/", NULL, "invalid character in host name"},
+};
+
+static void
+test_hosts(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct ucase *c = &cases[i];
+		struct url u;
+		char err[200] = "";
+		int r = url_parse(c->in, &u, err, sizeof(err));
+
+		if (c->host != NULL && r != 0)
+			fail_msg("%s: refused (%s)", c->in, err);
+		if (c->host != NULL && strcmp(u.host, c->host) != 0)
+			fail_msg("%s: host '%s'", c->in, u.host);
+		if (c->host == NULL && r == 0)
+			fail_msg("%s: accepted (host '%s')", c->in, u.host);
+		if (c->host == NULL && strcmp(err, c->err) != 0)
+			fail_msg("%s: reason '%s'", c->in, err);
+	}
+}
+
+static void
+test_reason_cut_to_the_buffer(void **state)
+{
+	struct url u;
+	char err[8];
+
+	(void)state;
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(url_parse("http://0x7f.1/", &u, err, sizeof(err)), -1);
+	assert_string_equal(err, "write t");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_reason_cut_to_the_buffer),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
