@@ -27,6 +27,7 @@ enum cli_exit {
 	CLI_RECV = 56,        /* the response could not be received whole */
 	CLI_CLIENT_CERT = 58, /* our own certificate or key is unusable */
 	CLI_VERIFY = 60,      /* the server's certificate is not trusted or not for this host */
+	CLI_CODING = 61,      /* a transfer coding other than chunked (curl: unrecognized) */
 	CLI_CAFILE = 77,      /* the CA file cannot be read */
 	CLI_TOKEN = 100,      /* the body is not a Fernet token SECRET_KEY opens */
 	CLI_KEY = 101,        /* SECRET_KEY is malformed (or --fernet without it) */

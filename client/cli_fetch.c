@@ -401,6 +401,14 @@ read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct c
 	res->reason = hr.reason;
 	res->reason_len = hr.reason_len;
 	body = (size_t)r;
+	if (hr.te_other && hr.framing != HTTP_BODY_NONE) {
+		/* We ask for no coding (no TE header); gzip bytes printed as the secret would be
+		 * worse than no answer. curl's words and exit code. */
+		snprintf(err, errlen, "unrecognized transfer encoding: the server applied a "
+				      "transfer coding other than chunked, which the client cannot "
+				      "decode");
+		return CLI_CODING;
+	}
 	switch (hr.framing) {
 	case HTTP_BODY_NONE:
 		len = body;

@@ -82,6 +82,7 @@ struct http_response {
 	enum http_framing framing; /* LENGTH, CHUNKED, CLOSE, or NONE (HEAD, 1xx, 204, 304) */
 	uint64_t content_length;
 	uint8_t version;
+	uint8_t te_other; /* a transfer coding other than chunked (gzip...) is applied */
 	uint8_t keep_alive;
 	/* Set on HTTP_INVALID. */
 	const char *why;

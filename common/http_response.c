@@ -77,6 +77,8 @@ response_field(struct http_response *res, const struct http_header *h)
 			if (res->te_chunked_last && res->te_chunked)
 				return fail(res, "chunked applied more than once");
 			res->te_chunked |= res->te_chunked_last;
+			/* Framed all the same (§6.3); whether to undo it is the caller's call. */
+			res->te_other |= !res->te_chunked_last;
 		}
 	} else if (http_name_is(h->name, h->name_len, "connection")) {
 		if (http_list_has(v, vl, "close"))

@@ -558,6 +558,33 @@ def test_client_refuses_faulty_framing(answer, why):
     assert r.stderr == f"squirrel-client: error: malformed response: {why}\n"
 
 
+# A transfer coding other than chunked (gzip, deflate, compress, or one nobody knows): the
+# client cannot undo it, and printing the coded bytes as the secret would be wrong. curl says
+# "Unrecognized transfer encoding" with exit 61 (CURLE_BAD_CONTENT_ENCODING); so do we.
+OTHER_CODINGS = [
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + chunk(b"\x1f\x8b\x08\x00"),
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+    + chunk(b"\x1f\x8b\x08\x00"),
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: x-squirrel\r\nConnection: close\r\n\r\nfluffy tail",
+]
+
+
+@pytest.mark.parametrize("answer", OTHER_CODINGS)
+def test_client_refuses_transfer_codings_it_cannot_decode(answer):
+    r = run("squirrel-client", "--raw", one_answer(answer))
+    assert (r.returncode, r.stdout) == (61, ""), r.stdout + r.stderr
+    assert r.stderr == ("squirrel-client: error: unrecognized transfer encoding: the server "
+                        "applied a transfer coding other than chunked, which the client "
+                        "cannot decode\n")
+
+
+def test_client_ignores_codings_of_a_response_without_body():
+    """A 304 has no body whatever its head says: nothing to decode, nothing to refuse."""
+    r = run("squirrel-client", "--raw", one_answer(
+        b"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"))
+    assert r.returncode == 22, r.stderr
+
+
 # Hosts whose last label is a number are addresses, and only the dotted quad is read the same
 # by getaddrinfo() (inet_aton: 0x7f.1 is 127.0.0.1) and by the certificate check (a name,
 # otherwise); '%' would reach the name server undecoded. Each is refused before any lookup.
