@@ -162,21 +162,21 @@ parse(int argc, char **argv, const char *allow, const char *usage, struct opts *
 	    [OPT_HELP - OPT_OUT] = 'h',
 	};
 	const char *cmd = argv[0];
-	int c;
+	int c, li;
 
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":h", all, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", all, &li)) != -1) {
 		if (c == 'h')
 			c = OPT_HELP;
 		if (c == '?')
 			return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 		if (c == ':')
 			return usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		/* By its name: argv[optind - 1] is the value when it came as a separate word. */
 		if (c != OPT_HELP && strchr(allow, classes[c - OPT_OUT]) == NULL)
-			return usage_error(cmd, "option '%s' does not apply here",
-			                   argv[optind - 1]);
+			return usage_error(cmd, "option '--%s' does not apply here", all[li].name);
 		switch (c) {
 		case OPT_HELP:
 			fputs(usage, stdout);

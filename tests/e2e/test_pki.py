@@ -732,6 +732,19 @@ def test_usage_errors(tmp_path):
         assert r.returncode == OK and r.stdout.startswith(f"usage: squirrel-pki {sub}")
 
 
+def test_an_option_of_another_subcommand_is_named(tmp_path):
+    # The message names the option, whether its value follows as a word or after '=' (it
+    # once named the value: "option 'h' does not apply here").
+    for args in (("--host", "h"), ("--host=h",), ("--ho", "h"), ("--strict",)):
+        r = fails(USAGE, "key", "--out", tmp_path / "k.pem", "--no-password", *args)
+        want = "--strict" if args[0] == "--strict" else "--host"
+        assert f"key: option '{want}' does not apply here" in r.stderr, r.stderr
+    r = fails(USAGE, "sign", "--csr", "a", "--ca-cert", "b", "--ca-key", "c", "--out", "d",
+              "--san", "foo")
+    assert "sign: option '--san' does not apply here" in r.stderr, r.stderr
+    assert not (tmp_path / "k.pem").exists()
+
+
 # ---- dates and verify -----------------------------------------------------------------
 
 def test_expired_and_not_yet_valid(tmp_path):
