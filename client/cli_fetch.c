@@ -261,6 +261,14 @@ handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_c
 				 "certificate verify failed: certificate is not valid for '%s' (its "
 				 "names do not include it; see squirrel-pki show)",
 				 u->host);
+		else if ((strcmp(words, "unable to get local issuer certificate") == 0 ||
+			  strcmp(words, "self-signed certificate") == 0) &&
+			 o->cacert_from == o->cacert)
+			/* --cacert was given: say what the file lacks, not to give the option. */
+			snprintf(err, errlen,
+				 "certificate verify failed: %s (%s does not hold the CA that issued "
+				 "the server's certificate; give that CA's file to --cacert)",
+				 words, o->cacert);
 		else if (strcmp(words, "unable to get local issuer certificate") == 0 ||
 			 strcmp(words, "self-signed certificate") == 0)
 			snprintf(err, errlen,

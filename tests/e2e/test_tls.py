@@ -35,6 +35,17 @@ def test_client_without_ca_fails_with_the_tutorials_words(tls_server):
     assert "--cacert" in r.stderr and len(r.stderr.splitlines()) == 1
 
 
+def test_client_with_the_wrong_cacert_is_not_told_to_give_cacert(tls_server, tmp_path):
+    """--cacert already given, but another CA's file: the hint names the file and what it
+    lacks, rather than suggesting the option the user just used."""
+    other = Pki(str(tmp_path), name="Other CA")
+    r = run("squirrel-client", "--cacert", other.ca_cert, https(tls_server))
+    assert r.returncode == 60
+    assert r.stderr == ("squirrel-client: error: certificate verify failed: unable to get local "
+                        f"issuer certificate ({other.ca_cert} does not hold the CA that issued "
+                        "the server's certificate; give that CA's file to --cacert)\n")
+
+
 def test_client_with_cacert_reads_the_secret(tls_server, pki):
     r = run("squirrel-client", "--cacert", pki.ca_cert, env={"SECRET_URL": https(tls_server)})
     assert (r.returncode, r.stdout) == (0, f"The secret message is: {SECRET}\n"), r.stderr
