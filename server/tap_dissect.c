@@ -902,15 +902,15 @@ client_hello(char *sum, size_t cap, struct rd *r)
 	}
 }
 
-/* ServerHello: the chosen version and suite. Returns 1 if it starts TLS 1.3 encryption. */
-static int
-server_hello(char *sum, size_t cap, struct rd *r)
+/* ServerHello: the chosen version and suite. Returns the version chosen (0 if cut short) and
+ * sets *hrr for a HelloRetryRequest. */
+static unsigned
+server_hello(char *sum, size_t cap, struct rd *r, int *hrr)
 {
 	char vbuf[16];
 	unsigned version = rd_u16(r), suite, chosen;
 	const uint8_t *random = rd_take(r, 32);
 	struct rd exts, e;
-	int hrr;
 
 	rd_take(r, rd_u8(r)); /* legacy_session_id_echo */
 	suite = rd_u16(r);
@@ -919,7 +919,7 @@ server_hello(char *sum, size_t cap, struct rd *r)
 		add(sum, cap, ", cut short");
 		return 0;
 	}
-	hrr = memcmp(random, hrr_random, sizeof(hrr_random)) == 0;
+	*hrr = memcmp(random, hrr_random, sizeof(hrr_random)) == 0;
 	chosen = version;
 	exts = rd_sub(r, r->n > 0 ? rd_u16(r) : 0);
 	while (!exts.bad && exts.n > 0) {
@@ -928,12 +928,12 @@ server_hello(char *sum, size_t cap, struct rd *r)
 		if (!e.bad && type == TLS_EXT_SUPPORTED_VERSIONS && e.n == 2)
 			chosen = rd_u16(&e);
 	}
-	if (hrr)
+	if (*hrr)
 		add(sum, cap, " (HelloRetryRequest: the client must send a new ClientHello)");
 	add(sum, cap, ", %s, cipher suite %s (0x%04x)",
 	    tls_version_name(chosen, vbuf, sizeof(vbuf)),
 	    LOOKUP(suite_names, suite, "unknown suite"), suite);
-	return chosen == TLS_VERSION_13 && !hrr;
+	return chosen;
 }
 
 static void
@@ -945,7 +945,7 @@ handshake_done(const struct out *o, struct dis_side *s)
 	size_t kept = t->hs_len < DIS_HS_KEEP ? t->hs_len : DIS_HS_KEEP;
 	struct rd r = {t->hs_keep, kept, 0};
 	char sum[DIS_LINE_MAX];
-	int tls13 = 0;
+	int tls13 = 0, hrr = 0;
 
 	if (name != NULL)
 		snprintf(sum, sizeof(sum), "%s, %zu byte%s", name, t->hs_len, plural(t->hs_len));
@@ -955,7 +955,7 @@ handshake_done(const struct out *o, struct dis_side *s)
 	if (type == TLS_HS_CLIENT_HELLO)
 		client_hello(sum, sizeof(sum), &r);
 	else if (type == TLS_HS_SERVER_HELLO)
-		tls13 = server_hello(sum, sizeof(sum), &r);
+		tls13 = server_hello(sum, sizeof(sum), &r, &hrr) == TLS_VERSION_13;
 	else if (type == TLS_HS_CERTIFICATE && t->hs_len <= DIS_HS_KEEP) {
 		/* TLS 1.2 (RFC 5246 §7.4.2): a uint24 list of uint24-length certificates. */
 		struct rd list;
@@ -974,7 +974,9 @@ handshake_done(const struct out *o, struct dis_side *s)
 	}
 	if (layers(o))
 		say(o, "    handshake: %s", sum);
-	if (tls13) {
+	if (tls13)
+		o->d->tls13 = 1;
+	if (tls13 && !hrr) {
 		/* RFC 8446 §2: everything after the ServerHello is encrypted, both ways. */
 		for (int i = 0; i < 2; i++)
 			if (o->d->side[i].proto == DIS_PROTO_TLS)
@@ -1071,8 +1073,9 @@ record_end(const struct out *o, struct dis_side *s)
 		else
 			say(o, "    alert: %zu byte%s, not 2", t->alert_len, plural(t->alert_len));
 	}
-	/* RFC 5246 §7.1: records after ChangeCipherSpec are under the new keys. */
-	if (t->type == TLS_CT_CCS)
+	/* RFC 5246 §7.1: records after ChangeCipherSpec are under the new keys; not in TLS 1.3,
+	 * whose dummy one may come before a second ClientHello in clear (RFC 8446 §D.4). */
+	if (t->type == TLS_CT_CCS && !o->d->tls13)
 		t->encrypted = 1;
 	t->state = DIS_TLS_HEADER;
 	t->hdr_len = 0;
@@ -1137,6 +1140,7 @@ dis_conn_init(struct dis_conn *d, unsigned long id, unsigned flags, const struct
 	d->grep = grep;
 	d->heads = 0;
 	d->pending = 0;
+	d->tls13 = 0;
 	for (int i = 0; i < 2; i++) {
 		d->side[i].proto = DIS_PROTO_UNKNOWN;
 		d->side[i].offset = 0;

@@ -143,6 +143,9 @@ struct dis_conn {
 	 * requests are not remembered, and their responses are read as GET's. */
 	uint64_t heads;
 	unsigned pending;
+	/* A ServerHello (or HelloRetryRequest) chose TLS 1.3: from then on a ChangeCipherSpec is
+	 * the middlebox-compatibility dummy (RFC 8446 §D.4) and starts no encryption. */
+	int tls13;
 	struct dis_side side[2];     /* indexed by enum dis_dir */
 };
 

@@ -591,14 +591,15 @@ test_tls13_handshake(void **state)
 	    "  TLS record: application data, 17 bytes, TLS 1.2 (0x0303)\n");
 }
 
+/* RFC 8446 §4.1.3: a ServerHello with this random is a HelloRetryRequest. */
+static const uint8_t hrr[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
+                                0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
+                                0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+
 /* RFC 8446 §4.1.3: a HelloRetryRequest keeps the handshake in clear. */
 static void
 test_tls13_hello_retry(void **state)
 {
-	static const uint8_t hrr[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11,
-	                                0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-	                                0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e,
-	                                0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
 	static struct wr ch, sh, ch2;
 	struct step st[3];
 
@@ -612,6 +613,54 @@ test_tls13_hello_retry(void **state)
 	check_all_splits(DIS_LAYERS, NULL, st, 3);
 	assert_non_null(strstr(whole.buf, "ServerHello, 46 bytes (HelloRetryRequest"));
 	assert_non_null(strstr(whole.buf, "ClientHello, 86 bytes, 3 cipher suites, SNI b,"));
+}
+
+/*
+ * RFC 8446 §D.4 (middlebox compatibility, OpenSSL's default): after a HelloRetryRequest the
+ * server sends a ChangeCipherSpec, and the client one before its second ClientHello. In
+ * TLS 1.3 these start nothing: the second ClientHello (its SNI) and the ServerHello are in
+ * clear, as openssl s_client -groups X25519:P-384 against s_server -groups P-384 shows.
+ */
+static void
+test_tls13_hello_retry_compat_ccs(void **state)
+{
+	static const uint8_t random[32] = {5, 5, 5};
+	static const uint8_t ccs[1] = {1}, sealed[30] = {0x17};
+	static struct wr ch, s1, c2, s2, tmp;
+	struct step st[4];
+
+	(void)state;
+	client_hello(&ch, "a");
+	server_hello(&s1, 0x0304, hrr);
+	record(&s1, 20, ccs, 1);
+	c2.n = 0;
+	record(&c2, 20, ccs, 1);
+	client_hello(&tmp, "b");
+	put(&c2, tmp.b, tmp.n);
+	server_hello(&s2, 0x0304, random);
+	record(&s2, 22, sealed, sizeof(sealed));
+	st[0] = (struct step){DIS_C2S, ch.b, ch.n};
+	st[1] = (struct step){DIS_S2C, s1.b, s1.n};
+	st[2] = (struct step){DIS_C2S, c2.b, c2.n};
+	st[3] = (struct step){DIS_S2C, s2.b, s2.n};
+	check_all_splits(DIS_LAYERS, NULL, st, 4);
+	assert_string_equal(
+	    whole.buf,
+	    "  TLS record: handshake, 90 bytes, TLS 1.2 (0x0303)\n"
+	    "    handshake: ClientHello, 86 bytes, 3 cipher suites, SNI a, ALPN h2 http/1.1, "
+	    "offers GREASE TLS 1.3 TLS 1.2\n"
+	    "  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
+	    "    handshake: ServerHello, 46 bytes (HelloRetryRequest: the client must send a new "
+	    "ClientHello), TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 (0x1301)\n"
+	    "  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
+	    "  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
+	    "  TLS record: handshake, 90 bytes, TLS 1.2 (0x0303)\n"
+	    "    handshake: ClientHello, 86 bytes, 3 cipher suites, SNI b, ALPN h2 http/1.1, "
+	    "offers GREASE TLS 1.3 TLS 1.2\n"
+	    "  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
+	    "    handshake: ServerHello, 46 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
+	    "(0x1301)\n"
+	    "  TLS record: encrypted handshake message, 30 bytes, TLS 1.2 (0x0303)\n");
 }
 
 /* TLS 1.2: several messages in one record, one message across two records, ChangeCipherSpec,
@@ -846,6 +895,7 @@ main(void)
 	    cmocka_unit_test(test_tls_openssl_client_hello),
 	    cmocka_unit_test(test_tls13_handshake),
 	    cmocka_unit_test(test_tls13_hello_retry),
+	    cmocka_unit_test(test_tls13_hello_retry_compat_ccs),
 	    cmocka_unit_test(test_tls12_flow),
 	    cmocka_unit_test(test_tls_not_tls),
 	    cmocka_unit_test(test_grep_split_everywhere),
