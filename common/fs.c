@@ -120,3 +120,12 @@ fs_exists(const char *path)
 
 	return lstat(path, &st) == 0;
 }
+
+int
+fs_same_file(const char *path, const char *other)
+{
+	struct stat a, b;
+
+	return lstat(path, &a) == 0 && stat(other, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}

@@ -32,4 +32,11 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 /* 1 if path exists (as anything), else 0. For refusing early, before slow work. */
 int fs_exists(const char *path);
 
+/*
+ * 1 if path (its final symbolic link not followed, as fs_write_atomic replaces the link) is
+ * the file other resolves to, a hard link included; else 0 (also when either is missing).
+ * For refusing an output that would replace one of the command's own inputs.
+ */
+int fs_same_file(const char *path, const char *other);
+
 #endif

@@ -288,12 +288,31 @@ read_input(const char *path, unsigned char *buf, size_t *len)
 	return -1;
 }
 
-/* Refuse early, before a slow key generation or a password prompt. */
+/*
+ * Refuse early, before a slow key generation or a password prompt: an --out that exists
+ * (unless --force), and always an --out that is one of the command's inputs, which --force
+ * would replace by what was made from it (a CA key by its certificate: the key is lost).
+ */
 static int
-refuse_existing(const char *path, int force)
+refuse_existing(const struct opts *o)
 {
-	if (!force && fs_exists(path)) {
-		msg_error("%s: already exists, left untouched (use --force to replace it)", path);
+	const struct {
+		const char *path, *option;
+	} in[] = {
+	    {o->key, "--key"},       {o->password_file, "--password-file"},
+	    {o->csr, "--csr"},       {o->ca_cert, "--ca-cert"},
+	    {o->ca_key, "--ca-key"}, {o->ca_password_file, "--ca-password-file"},
+	};
+
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		if (in[i].path != NULL && fs_same_file(o->out, in[i].path)) {
+			msg_error("%s: is both --out and %s; writing it would lose that input "
+			          "(choose another --out)",
+			          o->out, in[i].option);
+			return PKI_EXIT_USAGE;
+		}
+	if (!o->force && fs_exists(o->out)) {
+		msg_error("%s: already exists, left untouched (use --force to replace it)", o->out);
 		return PKI_EXIT_EXISTS;
 	}
 	return -1;
@@ -481,7 +500,7 @@ cmd_key(int argc, char **argv)
 	if (o.no_password && o.password_file != NULL)
 		return usage_error(argv[0], "%s",
 		                   "--password-file and --no-password exclude each other");
-	if ((rc = refuse_existing(o.out, o.force)) >= 0)
+	if ((rc = refuse_existing(&o)) >= 0)
 		return rc;
 	if (o.password_file != NULL) {
 		rc = pass_read_file(o.password_file, password, sizeof(password));
@@ -550,7 +569,7 @@ cmd_ca(int argc, char **argv)
 		return usage_error(argv[0], "unexpected argument '%s'", o.argv[0]);
 	if ((rc = parse_validity(argv[0], &o, time(NULL), &nb, &na)) >= 0)
 		return rc;
-	if ((rc = refuse_existing(o.out, o.force)) >= 0)
+	if ((rc = refuse_existing(&o)) >= 0)
 		return rc;
 	if ((rc = load_key(o.key, o.password_file, "--password-file", key, sizeof(key), &keylen)) >=
 	    0)
@@ -590,7 +609,7 @@ cmd_csr(int argc, char **argv)
 		return rc;
 	if (o.argc > 0)
 		return usage_error(argv[0], "unexpected argument '%s'", o.argv[0]);
-	if ((rc = refuse_existing(o.out, o.force)) >= 0)
+	if ((rc = refuse_existing(&o)) >= 0)
 		return rc;
 	if ((rc = load_key(o.key, o.password_file, "--password-file", key, sizeof(key), &keylen)) >=
 	    0)
@@ -648,7 +667,7 @@ cmd_sign(int argc, char **argv)
 	so.client = o.client;
 	if ((rc = parse_validity(argv[0], &o, now, &so.not_before, &so.not_after)) >= 0)
 		return rc;
-	if ((rc = refuse_existing(o.out, o.force)) >= 0)
+	if ((rc = refuse_existing(&o)) >= 0)
 		return rc;
 	if ((rc = read_input(o.csr, in_a, &csrlen)) >= 0)
 		return rc;

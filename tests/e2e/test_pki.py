@@ -449,6 +449,49 @@ def test_rerun_without_force_leaves_files_untouched(tutorial, tmp_path):
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
 
 
+def test_force_never_writes_over_an_input(ec_chain, tmp_path):
+    """--force replaces an old output, never a file the command reads: with --out naming its
+    own --key (or CA key, CSR, CA certificate, password file), the key would be lost."""
+    d = tmp_path
+    for name in ("ca-private-key.pem", "ca-public-key.pem", "server-private-key.pem",
+                 "server-csr.pem", "ca.pw", "server.pw"):
+        (d / name).write_bytes((ec_chain / name).read_bytes())
+    os.chmod(d / "ca-private-key.pem", 0o600)
+    sign = ["sign", "--csr", d / "server-csr.pem", "--ca-cert", d / "ca-public-key.pem",
+            "--ca-key", d / "ca-private-key.pem", "--ca-password-file", d / "ca.pw"]
+    steps = [
+        (["ca", "--key", d / "ca-private-key.pem", "--password-file", d / "ca.pw",
+          "--cn", "my-ca.com", "--out", "./ca-private-key.pem"], "--key"),
+        (["ca", "--key", d / "ca-private-key.pem", "--password-file", d / "ca.pw",
+          "--cn", "my-ca.com", "--out", d / "ca.pw"], "--password-file"),
+        (["csr", "--key", d / "server-private-key.pem", "--password-file", d / "server.pw",
+          "--cn", "my-site.com", "--san", "localhost", "--out", d / "server-private-key.pem"],
+         "--key"),
+        (sign + ["--out", d / "ca-private-key.pem"], "--ca-key"),
+        (sign + ["--out", d / "server-csr.pem"], "--csr"),
+        (sign + ["--out", d / "ca-public-key.pem"], "--ca-cert"),
+        (["key", "--type", "ec-p256", "--password-file", d / "server.pw",
+          "--out", d / "server.pw"], "--password-file"),
+    ]
+    for step, option in steps:
+        out = step[step.index("--out") + 1]
+        path = d / out if isinstance(out, str) else out
+        before = (path.read_bytes(), os.stat(path).st_ino, stat.S_IMODE(os.stat(path).st_mode))
+        r = subprocess.run(prog("squirrel-pki") + [str(a) for a in step] + ["--force"],
+                           capture_output=True, text=True, cwd=d, timeout=60)
+        assert r.returncode == USAGE, (step, r.stdout, r.stderr)
+        assert r.stderr.startswith(f"squirrel-pki: error: {out}: ") and option in r.stderr, \
+            r.stderr
+        assert r.stderr.count("\n") == 1 and r.stdout == ""
+        assert (path.read_bytes(), os.stat(path).st_ino,
+                stat.S_IMODE(os.stat(path).st_mode)) == before
+    # A symbolic link named as --out is replaced, not what it points to: allowed.
+    os.symlink(d / "ca-public-key.pem", d / "link.pem")
+    ok(*sign, "--out", d / "link.pem", "--force")
+    assert not os.path.islink(d / "link.pem")
+    assert (d / "ca-public-key.pem").read_bytes() == (ec_chain / "ca-public-key.pem").read_bytes()
+
+
 # ---- passwords ------------------------------------------------------------------------
 
 def test_password_refused_without_terminal(tmp_path):
