@@ -58,6 +58,9 @@ struct tap_relay {
 	struct tap_hooks hooks;
 	unsigned long next_id;
 	int64_t accept_pause_until;
+	/* The next client's upstream socket, made before it is accepted: a client is taken from
+	 * the backlog only when both its descriptors can be had. -1 when none is held. */
+	int spare_fd;
 	size_t nfree;
 	size_t free_slot[TAP_MAX_CONNS]; /* a stack of free slot numbers */
 	/* Only the sockets polled this tick, packed: poll() refuses more entries than
@@ -166,6 +169,7 @@ tap_relay_new(int listen_fd, const struct tap_addr *upstream, const struct tap_h
 	if (r == NULL)
 		return NULL;
 	r->listen_fd = listen_fd;
+	r->spare_fd = -1;
 	r->upstream = *upstream;
 	r->hooks = *hooks;
 	for (size_t i = 0; i < TAP_MAX_CONNS; i++) {
@@ -257,12 +261,20 @@ upstream_down(struct tap_relay *r, struct tap_conn *c, int e)
 	conn_end(r, c, TAP_END_UPSTREAM_DOWN, 0, reason);
 }
 
+static int
+upstream_socket(const struct tap_relay *r)
+{
+	return socket(r->upstream.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
 static void
 upstream_start(struct tap_relay *r, struct tap_conn *c, int64_t now)
 {
-	int fd, one = 1;
+	int fd = r->spare_fd, one = 1;
 
-	fd = socket(r->upstream.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	r->spare_fd = -1;
+	if (fd < 0)
+		fd = upstream_socket(r);
 	if (fd < 0) {
 		upstream_down(r, c, errno);
 		return;
@@ -280,6 +292,12 @@ upstream_start(struct tap_relay *r, struct tap_conn *c, int64_t now)
 	}
 }
 
+static int
+out_of_descriptors(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 static void
 accept_all(struct tap_relay *r, int64_t now)
 {
@@ -288,10 +306,16 @@ accept_all(struct tap_relay *r, int64_t now)
 		socklen_t len = sizeof(ss);
 		struct tap_conn *c;
 		char peer[ADDR_TEXT_MAX];
-		int fd, one = 1;
+		int fd = -1, one = 1;
 
-		fd = accept4(r->listen_fd, (struct sockaddr *)&ss, &len,
-		             SOCK_NONBLOCK | SOCK_CLOEXEC);
+		/* The upstream socket first: out of descriptors, a client waits in the backlog
+		 * instead of being accepted only to be closed. Any other failure is reported
+		 * with the client, by upstream_start. */
+		if (r->spare_fd < 0)
+			r->spare_fd = upstream_socket(r);
+		if (r->spare_fd >= 0 || !out_of_descriptors(errno))
+			fd = accept4(r->listen_fd, (struct sockaddr *)&ss, &len,
+			             SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -539,5 +563,7 @@ tap_relay_free(struct tap_relay *r)
 		for (int side = 0; side < 2; side++)
 			if (r->conn[i].fd[side] >= 0)
 				close(r->conn[i].fd[side]);
+	if (r->spare_fd >= 0)
+		close(r->spare_fd);
 	free(r);
 }

@@ -30,8 +30,9 @@
 #define TAP_BUF_SIZE (16384 + 5)
 /* An upstream that neither accepts nor refuses (a firewall dropping SYNs) is given up on. */
 #define TAP_CONNECT_MS 10000
-/* After accept() fails for lack of descriptors or memory, wait this long before retrying,
- * instead of spinning on a listener that stays readable. */
+/* After accept() (or the socket for the next upstream) fails for lack of descriptors or
+ * memory, wait this long before retrying, instead of spinning on a listener that stays
+ * readable. */
 #define TAP_ACCEPT_PAUSE_MS 100
 
 enum tap_dir { TAP_C2S = 0, TAP_S2C = 1 };

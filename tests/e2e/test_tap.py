@@ -10,6 +10,7 @@ import http.client
 import os
 import random
 import re
+import resource
 import signal
 import socket
 import ssl
@@ -21,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import REPO, free_port, need, prog, run
+from conftest import REPO, WRAP, free_port, need, prog, run
 
 SECRET = b"fluffy tail"
 
@@ -295,6 +296,40 @@ def test_more_clients_than_slots_wait_in_the_backlog(procs, tmp_path, upstream):
     assert all(ok)
     out = tap.stop()
     assert out.count(": closed, ") == limit + 1 + 2 * limit + 44
+
+
+def test_out_of_descriptors_clients_wait_in_the_backlog(procs, tmp_path, upstream):
+    """With one descriptor left, a client could be accepted but given no upstream socket. It
+    must wait in the backlog, as when accept() itself runs out, and not be closed (before,
+    every waiting client was accepted and closed in turn)."""
+    if WRAP:
+        pytest.skip("valgrind holds descriptors of its own")
+    tap = Tap(procs, tmp_path, upstream.port, "--quiet")
+    pid = tap.proc.pid
+    idle = [tap.connect() for _ in range(2)]
+    tap.wait_text("conn 2: open")
+    fds = sorted(int(f) for f in os.listdir(f"/proc/{pid}/fd"))
+    assert fds == list(range(len(fds))), fds  # no holes: the limit leaves exactly one free
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (len(fds) + 1, hard))
+    try:
+        late = [tap.connect() for _ in range(3)]
+        for s in late:
+            s.sendall(b"GET /bytes/5/1 HTTP/1.0\r\n\r\n")
+        time.sleep(0.5)
+        assert tap.proc.poll() is None
+        for s in idle:
+            s.close()
+        for s in late:
+            s.settimeout(10)
+            assert recv_all(s).endswith(payload(5, 1))  # answered, never closed unanswered
+            s.close()
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+    out = tap.stop()
+    assert "cannot connect to upstream" not in out
+    assert out.count(": closed, ") == 5
+    assert "squirrel-tap: warning: cannot accept a connection: Too many open files" in tap.err()
 
 
 # ---- closing, half-closing, resetting ---------------------------------------------------
