@@ -189,6 +189,12 @@ main(int argc, char **argv)
 		msg_error("--upstream %s: %s", upstream_text, err);
 		return EXIT_USAGE;
 	}
+	if (tap_addr_is_self(&listen_addr, &upstream)) {
+		msg_error("--upstream %s: is the tap's own --listen address, so it would relay to "
+		          "itself (give the server's address, e.g. 127.0.0.1:5683)",
+		          upstream_text);
+		return EXIT_USAGE;
+	}
 	ui.flags = quiet ? 0 : summary ? DIS_LAYERS : DIS_HEX | DIS_LAYERS;
 	ui.grep = grep_text != NULL ? &grep : NULL;
 

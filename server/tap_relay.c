@@ -128,6 +128,32 @@ tap_addr_parse(struct tap_addr *a, const char *hostport, char *err, size_t errle
 }
 
 int
+tap_addr_is_self(const struct tap_addr *listen, const struct tap_addr *upstream)
+{
+	if (listen->ss.ss_family != upstream->ss.ss_family)
+		return 0;
+	if (listen->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *l = (const struct sockaddr_in *)&listen->ss;
+		const struct sockaddr_in *u = (const struct sockaddr_in *)&upstream->ss;
+
+		return l->sin_port == u->sin_port &&
+		       (l->sin_addr.s_addr == u->sin_addr.s_addr ||
+		        (l->sin_addr.s_addr == htonl(INADDR_ANY) &&
+		         (ntohl(u->sin_addr.s_addr) >> 24) == IN_LOOPBACKNET));
+	}
+	if (listen->ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *l = (const struct sockaddr_in6 *)&listen->ss;
+		const struct sockaddr_in6 *u = (const struct sockaddr_in6 *)&upstream->ss;
+
+		return l->sin6_port == u->sin6_port &&
+		       (IN6_ARE_ADDR_EQUAL(&l->sin6_addr, &u->sin6_addr) ||
+		        (IN6_IS_ADDR_UNSPECIFIED(&l->sin6_addr) &&
+		         IN6_IS_ADDR_LOOPBACK(&u->sin6_addr)));
+	}
+	return 0;
+}
+
+int
 tap_listen(const struct tap_addr *a, char *err, size_t errlen)
 {
 	int fd, one = 1, e;

@@ -79,6 +79,14 @@ struct tap_relay;
 int tap_addr_parse(struct tap_addr *a, const char *hostport, char *err, size_t errlen);
 
 /*
+ * 1 if connecting to upstream reaches the tap's own listen address: the same address and
+ * port, or the same port on a loopback address while listen is the wildcard (0.0.0.0, [::]).
+ * Relaying there, each client's upstream connection would be another client, until every
+ * slot is taken. Else 0.
+ */
+int tap_addr_is_self(const struct tap_addr *listen, const struct tap_addr *upstream);
+
+/*
  * A non-blocking listening socket on a, with SO_REUSEADDR (IPv6: v6-only). Returns the fd, or
  * -errno with a reason in err (-EADDRINUSE: "address already in use").
  */

@@ -561,6 +561,19 @@ def test_usage_errors_exit_2(args, text):
     assert r.stderr.count("\n") == 1 and r.stdout == ""
 
 
+@pytest.mark.parametrize("listen, upstream", [
+    ("127.0.0.1", "127.0.0.1"), ("0.0.0.0", "127.0.0.1"), ("127.0.0.1", "localhost")])
+def test_upstream_that_is_the_tap_itself_exits_2(listen, upstream):
+    """A tap relaying to its own --listen address connected to itself until every slot was
+    taken, then stalled without a word."""
+    port = free_port()
+    r = run("squirrel-tap", "--listen", f"{listen}:{port}", "--upstream", f"{upstream}:{port}",
+            timeout=10)
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"squirrel-tap: error: --upstream {upstream}:{port}: ")
+    assert "--listen" in r.stderr and r.stderr.count("\n") == 1
+
+
 def test_help_exits_0():
     r = run("squirrel-tap", "--help")
     assert r.returncode == 0 and "--listen HOST:PORT" in r.stdout and "--grep" in r.stdout
