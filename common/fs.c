@@ -79,6 +79,24 @@ sync_parent(const char *path)
 	}
 }
 
+/*
+ * Move tmp to path unless path exists, race-free even if it appeared since we last looked.
+ * RENAME_NOREPLACE does it in one step on the local filesystems Linux has (vfat included);
+ * where a filesystem lacks it (EINVAL), link() and unlink() do, where hard links exist.
+ */
+static int
+place_new(const char *tmp, const char *path)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	if (link(tmp, path) < 0)
+		return -errno;
+	unlink(tmp);
+	return 0;
+}
+
 int
 fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int force)
 {
@@ -100,13 +118,9 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
-	if (rc == 0) {
-		/* link() fails with EEXIST where rename() would replace: the no-clobber case
-		 * stays race-free even if the file appeared since the check above. */
-		if (force ? rename(tmp, path) < 0 : link(tmp, path) < 0)
-			rc = -errno;
-	}
-	if (rc != 0 || !force)
+	if (rc == 0)
+		rc = force ? (rename(tmp, path) < 0 ? -errno : 0) : place_new(tmp, path);
+	if (rc != 0)
 		unlink(tmp);
 	if (rc == 0)
 		sync_parent(path);

@@ -47,6 +47,19 @@ def children(pid):
         return [int(p) for p in f.read().split()]
 
 
+def preload(tmp_path, name, source, **env):
+    """Build a shim and return the environment that preloads it into our program."""
+    need("cc")
+    src, so = tmp_path / f"{name}.c", tmp_path / f"{name}.so"
+    src.write_text(source)
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(so), str(src), "-ldl"], check=True,
+                   timeout=60)
+    # A sanitizer runtime wants to come first; the shims wrap a libc call or two.
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    return dict(env, LD_PRELOAD=str(so),
+                ASAN_OPTIONS=(asan + ":" if asan else "") + "verify_asan_link_order=0")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

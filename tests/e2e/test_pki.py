@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from conftest import WRAP, need, prog, run
+from conftest import WRAP, need, preload, prog, run
 
 # Exit codes (pki/cmd.h, squirrel-pki(1)).
 OK, USAGE, EXISTS, READ, WRITE, PASSWORD, INPUT, MISMATCH, VERIFY = 0, 2, 3, 4, 5, 6, 7, 8, 9
@@ -894,3 +894,26 @@ def test_client_certificate(ec_chain, tmp_path):
     r = openssl("verify", "-purpose", "sslserver", "-CAfile", d / "ca-public-key.pem",
                 tmp_path / "c.pem", check=False)
     assert r.returncode != 0
+
+
+NOLINK_C = r"""
+#include <errno.h>
+int link(const char *a, const char *b) { (void)a; (void)b; errno = EPERM; return -1; }
+int linkat(int fa, const char *a, int fb, const char *b, int f)
+{ (void)fa; (void)a; (void)fb; (void)b; (void)f; errno = EPERM; return -1; }
+"""
+
+
+def test_files_are_saved_where_hard_links_are_not_allowed(tmp_path):
+    """vfat, VirtualBox shared folders: link() fails with EPERM. Saving without --force must
+    still work there, and still never replace a file that exists."""
+    env = preload(tmp_path, "nolink", NOLINK_C)
+    key = tmp_path / "k.pem"
+    r = pki_run("key", "--out", key, "--type", "ec-p256", "--no-password", env=env)
+    assert r.returncode == OK, r.stderr
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    before = key.read_bytes()
+    r = pki_run("key", "--out", key, "--type", "ec-p256", "--no-password", env=env)
+    assert r.returncode == EXISTS, r.stderr
+    assert key.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []

@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from conftest import children, free_port, need, prog, wait_port
+from conftest import children, free_port, need, preload, prog, wait_port
 
 SECRET = "fluffy tail"
 
@@ -166,19 +166,6 @@ pid_t fork(void)
 	return pid;
 }
 """
-
-
-def preload(tmp_path, name, source, **env):
-    """Build a shim and return the environment that preloads it into the server."""
-    need("cc")
-    src, so = tmp_path / f"{name}.c", tmp_path / f"{name}.so"
-    src.write_text(source)
-    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(so), str(src), "-ldl"], check=True,
-                   timeout=60)
-    # A sanitizer runtime wants to come first; the shim only wraps fork().
-    asan = os.environ.get("ASAN_OPTIONS", "")
-    return dict(env, LD_PRELOAD=str(so),
-                ASAN_OPTIONS=(asan + ":" if asan else "") + "verify_asan_link_order=0")
 
 
 def answered(url, n, timeout):
