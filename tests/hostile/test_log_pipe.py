@@ -4,6 +4,7 @@ SIGTERM blocked there too: every connection and deadline stopped, and only SIGKI
 server. Now the log waits in its buffer, lines beyond it are dropped and counted, and the
 count is written once standard error takes lines again.
 """
+import contextlib
 import os
 import re
 import select
@@ -48,16 +49,41 @@ class Reader(threading.Thread):
                 self.data += b
 
 
-def test_log_pipe_nobody_reads(procs):
+@contextlib.contextmanager
+def server_logging_to_a_pipe(procs, *args):
+    """A squirrel-server whose stdout and stderr are one pipe that the test reads, or not:
+    yields (process, port, the pipe's read end). Killed if still running, pipe closed."""
     r, w = os.pipe()
     port = free_port()
     try:
-        p = procs.start(prog("squirrel-server") + ["--listen", f"127.0.0.1:{port}"],
+        p = procs.start(prog("squirrel-server") + ["--listen", f"127.0.0.1:{port}", *args],
                         stdout=w, stderr=w)
     finally:
         os.close(w)
     try:
         wait_port(port, proc=p)
+        yield p, port, r
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(r)
+
+
+def stops_on_sigterm(p, seconds):
+    """SIGTERM with the log pipe full: the exit waits for the log a bounded time, not forever."""
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    try:
+        code = p.wait(timeout=seconds + 2)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"still running {seconds + 2} s after SIGTERM, its log pipe full")
+    assert code == 0, code
+    assert time.monotonic() - t0 < seconds
+
+
+def test_log_pipe_nobody_reads(procs):
+    with server_logging_to_a_pipe(procs) as (p, port, r):
         # 1. Nobody reads: the server answers on, and a new connection too.
         assert requests_answered(port, 3000) == 3000, "the server stopped at a full log pipe"
         assert requests_answered(port, 1) == 1
@@ -72,44 +98,20 @@ def test_log_pipe_nobody_reads(procs):
         assert m and int(m.group(1)) > 0, bytes(reader.data[-500:])
         reader.stop.set()
         reader.join(5)
-        # 3. Full again, then SIGTERM: the exit waits for the log a bounded time, not forever.
+        # 3. Full again, then SIGTERM.
         assert requests_answered(port, 3000) == 3000
-        t0 = time.monotonic()
-        p.send_signal(signal.SIGTERM)
-        try:
-            code = p.wait(timeout=6)
-        except subprocess.TimeoutExpired:
-            raise AssertionError("still running 6 s after SIGTERM, its log pipe full")
-        assert code == 0
-        assert time.monotonic() - t0 < 4
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(r)
+        stops_on_sigterm(p, 4)
 
 
 def test_workers_share_a_slowly_read_log_pipe(procs):
-    """Two workers write one stderr pipe that is read a page every 0.3 s. Both
-    see the same page free; the one that writes second must not wait for the next read: its
-    connections would stall for it. Measured before the fix: 3 runs of 9 had a request wait
-    the whole 0.3 s; none in 6 after."""
-    r, w = os.pipe()
-    port = free_port()
-    try:
-        p = procs.start(prog("squirrel-server") + ["--listen", f"127.0.0.1:{port}",
-                                                    "--workers", "2"], stdout=w, stderr=w)
-    finally:
-        os.close(w)
+    """Two workers write one stderr pipe that is read a page every 0.3 s. Both see the same
+    page free; the one that writes second must not wait for the next read: its connections
+    would stall for it. Measured before the fix: 3 runs of 9 had a request wait the whole
+    0.3 s; none in 6 after."""
     stop = threading.Event()
-
-    def slow_reader():
-        while not stop.wait(0.3):
-            os.read(r, 4096)
-
     worst = [0.0] * 8
 
-    def client(i):
+    def client(port, i):
         end = time.monotonic() + 8
         while time.monotonic() < end:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
@@ -119,37 +121,29 @@ def test_workers_share_a_slowly_read_log_pipe(procs):
                     read_head(s)
                     worst[i] = max(worst[i], time.monotonic() - t0)
 
-    try:
-        wait_port(port, proc=p)
+    with server_logging_to_a_pipe(procs, "--workers", "2") as (p, port, r):
+        def slow_reader():
+            while not stop.wait(0.3):
+                os.read(r, 4096)
+
         threading.Thread(target=slow_reader, daemon=True).start()
-        ts = [threading.Thread(target=client, args=(i,)) for i in range(len(worst))]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join()
-        # A wait for the reader would be up to 0.5 s; a busy 2-core machine adds some ms.
-        assert max(worst) < 0.2, f"a request waited {max(worst):.2f} s for the log reader"
-    finally:
-        stop.set()
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(r)
+        try:
+            ts = [threading.Thread(target=client, args=(port, i)) for i in range(len(worst))]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+        finally:
+            stop.set()
+    # A wait for the reader would be up to 0.3 s; a busy 2-core machine adds some ms.
+    assert max(worst) < 0.2, f"a request waited {max(worst):.2f} s for the log reader"
 
 
 def test_supervisor_with_a_full_log_pipe(procs):
     """--workers 2 with stderr a pipe that nobody reads and that the access log has filled.
     A worker dies: the supervisor must restart it and, later, stop on SIGTERM. Its warning
     about the death cannot be written; waiting to write it stopped the supervisor for good."""
-    r, w = os.pipe()
-    port = free_port()
-    try:
-        p = procs.start(prog("squirrel-server") + ["--listen", f"127.0.0.1:{port}",
-                                                    "--workers", "2"], stdout=w, stderr=w)
-    finally:
-        os.close(w)
-    try:
-        wait_port(port, proc=p)
+    with server_logging_to_a_pipe(procs, "--workers", "2") as (p, port, _):
         assert wait_for(lambda: len(children(p.pid)) == 2, 5)
         for _ in range(4):  # several connections: both workers log
             assert requests_answered(port, 1500) == 1500
@@ -158,16 +152,4 @@ def test_supervisor_with_a_full_log_pipe(procs):
         assert wait_for(lambda: len(children(p.pid)) == 2 and victim not in children(p.pid),
                         5), f"the dead worker was not replaced: workers {children(p.pid)}"
         assert requests_answered(port, 100) == 100
-        t0 = time.monotonic()
-        p.send_signal(signal.SIGTERM)
-        try:
-            code = p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            raise AssertionError("still running 10 s after SIGTERM, its log pipe full")
-        assert code == 0, code
-        assert time.monotonic() - t0 < 8
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(r)
+        stops_on_sigterm(p, 8)
