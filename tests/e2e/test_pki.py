@@ -587,6 +587,9 @@ def test_signal_at_prompt_restores_echo(tmp_path, sig):
         try:
             os.close(master)
             os.login_tty(slave)
+            # Under nohup (or any parent that ignores it) SIGHUP would stay ignored, as it
+            # should: the program leaves an ignored signal alone. The test wants it live.
+            signal.signal(sig, signal.SIG_DFL)
             argv = prog("squirrel-pki") + ["key", "--out", str(tmp_path / "k.pem")]
             os.execvp(argv[0], argv)
         finally:
@@ -603,7 +606,16 @@ def test_signal_at_prompt_restores_echo(tmp_path, sig):
             os.write(master, b"\x03")  # Ctrl-C, through the terminal's line discipline
         else:
             os.kill(pid, sig)
-        _, status = os.waitpid(pid, 0)
+        deadline = time.monotonic() + (60 if WRAP else 10)
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError(f"still at the prompt long after {sig.name}")
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == sig, status
         assert termios.tcgetattr(slave)[3] & termios.ECHO, "echo left off"
         assert not (tmp_path / "k.pem").exists()
