@@ -396,6 +396,28 @@ def test_server_reset_resets_the_client(procs, tmp_path):
     up.stop()
 
 
+def test_reset_after_the_server_closed_says_why(procs, tmp_path):
+    """The end of every TLS fetch through the tap: the server sends its answer and closes,
+    the client then sends its close_notify, and the closed socket answers with a reset. The
+    tap says so, rather than leave a learner to think the server failed."""
+    def answer_and_close(c):
+        c.recv(100)
+        c.sendall(b"answer")
+
+    up = RawUpstream(answer_and_close)
+    tap = Tap(procs, tmp_path, up.port)
+    s = tap.connect()
+    s.sendall(b"question")
+    assert recv_all(s) == b"answer"
+    s.sendall(b"goodbye")  # as a close_notify: bytes after the server closed...
+    time.sleep(0.3)  # ...which the server's kernel answers with a reset, and then more
+    s.sendall(b"!")
+    tap.wait_text("conn 1: closed, server reset the connection after closing its side (the "
+                  "client sent more, as TLS's close_notify does, to a closed socket)")
+    s.close()
+    up.stop()
+
+
 def test_upstream_down_closes_the_client_with_a_clear_line(procs, tmp_path, upstream):
     dead = free_port()
     tap = Tap(procs, tmp_path, dead)
