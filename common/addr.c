@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +54,27 @@ addr_split(const char *s, char host[ADDR_HOST_MAX], char port[ADDR_PORT_MAX], co
 	host[hlen] = '\0';
 	memcpy(port, colon + 1, plen + 1);
 	return 0;
+}
+
+int
+addr_ends_in_number(const char *host, size_t n)
+{
+	const char *label;
+	size_t i = 0, len;
+
+	if (n > 1 && host[n - 1] == '.')
+		n--;
+	label = memrchr(host, '.', n);
+	label = label != NULL ? label + 1 : host;
+	len = n - (size_t)(label - host);
+	if (len > 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X')) {
+		for (i = 2; i < len && isxdigit((unsigned char)label[i]); i++)
+			;
+		return i == len;
+	}
+	for (; i < len && isdigit((unsigned char)label[i]); i++)
+		;
+	return len > 0 && i == len;
 }
 
 char *

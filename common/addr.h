@@ -18,6 +18,14 @@
  */
 int addr_split(const char *s, char host[ADDR_HOST_MAX], char port[ADDR_PORT_MAX], const char **why);
 
+/*
+ * Does host (n bytes) end in a number: is its last label, one trailing dot aside, all digits,
+ * or 0x and hex digits? URL parsers (WHATWG) and inet_aton() then read the host as an IPv4
+ * address, never a name (RFC 3696 §2: no top-level domain is numeric). The client refuses such
+ * a host unless it is a dotted quad; squirrel-pki refuses it as a DNS name in a certificate.
+ */
+int addr_ends_in_number(const char *host, size_t n);
+
 /* Format a socket address as "1.2.3.4:80" or "[::1]:80". Returns out. */
 char *addr_format(const struct sockaddr *sa, char out[ADDR_TEXT_MAX]);
 

@@ -1,5 +1,4 @@
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -21,22 +20,6 @@ name_char(char c)
 	       strchr("-._~!$&'()*+,;=", c) != NULL;
 }
 
-/* Digits, or 0x and hex digits: a label inet_aton() reads as a number. */
-static int
-numeric_label(const char *p, size_t n)
-{
-	size_t i = 0;
-
-	if (n > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		for (i = 2; i < n && isxdigit((unsigned char)p[i]); i++)
-			;
-		return i == n;
-	}
-	for (; i < n && isdigit((unsigned char)p[i]); i++)
-		;
-	return n > 0 && i == n;
-}
-
 /*
  * A host that is not a bracketed IPv6 literal: a name, or an IPv4 address as a dotted quad.
  * RFC 3696 §2: no top-level domain is numeric, so a host whose last label is a number is an
@@ -50,7 +33,6 @@ static int
 host_check(const char *host, size_t n, char *err, size_t errlen)
 {
 	char quad[INET_ADDRSTRLEN], text[ADDR_HOST_MAX];
-	const char *label;
 	unsigned char a[4];
 	struct in_addr in;
 
@@ -62,15 +44,10 @@ host_check(const char *host, size_t n, char *err, size_t errlen)
 			return fail(err, errlen, "invalid character in host name");
 	memcpy(text, host, n);
 	text[n] = '\0';
-	if (inet_pton(AF_INET, text, a) == 1)
+	if (inet_pton(AF_INET, text, a) == 1 || !addr_ends_in_number(text, n))
 		return 0;
-	/* The last label, before one trailing dot (an absolute name: "localhost."). */
 	if (n > 1 && text[n - 1] == '.')
-		text[--n] = '\0';
-	label = strrchr(text, '.');
-	label = label != NULL ? label + 1 : text;
-	if (!numeric_label(label, n - (size_t)(label - text)))
-		return 0;
+		text[n - 1] = '\0'; /* inet_aton() takes no absolute form: "127.0.0.1." */
 	if (inet_aton(text, &in) == 0)
 		return fail(err, errlen,
 			    "not an IPv4 address (four decimal numbers from 0 to 255, like "

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "pki_int.h"
 
 /* ---- time ------------------------------------------------------------------------------ */
@@ -314,7 +315,6 @@ int
 pki_dns_name_ok(const char *s, size_t len)
 {
 	size_t label = 0, i = 0;
-	int digits = 1; /* the current label is all digits so far */
 
 	if (len == 0 || len > 253)
 		return 0;
@@ -332,20 +332,18 @@ pki_dns_name_ok(const char *s, size_t len)
 			if (label == 0 || s[i - 1] == '-')
 				return 0;
 			label = 0;
-			digits = 1;
 			continue;
 		}
 		if (!(isalnum((unsigned char)c) || c == '-') || (c & 0x80))
 			return 0;
-		digits &= isdigit((unsigned char)c) != 0;
 		if (label == 0 && c == '-')
 			return 0;
 		if (++label > 63)
 			return 0;
 	}
-	/* RFC 3696 §2: no top-level domain is all digits. "256.1.1.1" and "1.2.3" are broken
-	 * addresses, not names; clients would parse them as addresses and never match. */
-	return label > 0 && s[len - 1] != '-' && !digits;
+	/* "256.1.1.1", "1.2.3" and "a.0x1" are broken addresses, not names: clients parse them
+	 * as addresses and never match (addr_ends_in_number, which our client applies too). */
+	return label > 0 && s[len - 1] != '-' && !addr_ends_in_number(s, len);
 }
 
 int
@@ -378,7 +376,7 @@ pki_san_encode(const char *const *sans, size_t n, struct pki_der_w *w, char *err
 		} else {
 			return pki_fail(PKI_ESAN, err, errlen,
 			                "'%s' is neither a host name (letters, digits, '-', dots, "
-			                "not all digits at the end; xn-- for non-ASCII) nor an IP "
+			                "no number at the end; xn-- for non-ASCII) nor an IP "
 			                "address",
 			                sans[i]);
 		}

@@ -771,8 +771,9 @@ def test_usage_errors(tmp_path):
               "--cn", "x", "--san", "not a name")
     assert "'not a name' is neither a host name" in r.stderr
     # Broken addresses are not names either: clients parse them as addresses (RFC 3696 §2:
-    # no top-level domain is all digits). Names with digits in them are fine.
-    for broken in ("256.1.1.1", "1.2.3", "1234"):
+    # no top-level domain is a number, hex with 0x included, as squirrel-client reads them
+    # too). Names with digits in them are fine.
+    for broken in ("256.1.1.1", "1.2.3", "1234", "a.0x1f"):
         r = fails(USAGE, "csr", "--key", tmp_path / "k.pem", "--out", tmp_path / "c.pem",
                   "--cn", "x", "--san", broken)
         assert f"'{broken}' is neither a host name" in r.stderr

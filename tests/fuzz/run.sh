@@ -62,7 +62,7 @@ srcs() {
 		for f in pki/pki_*.c; do
 			[ "$f" = pki/pki_main.c ] || echo "$f"
 		done
-		echo common/tls_words.c ;;
+		echo common/tls_words.c common/addr.c ;;
 	tap) echo server/tap_dissect.c ;;
 	*) echo "fuzz: unknown harness '$1' (one of: $ALL)" >&2; return 1 ;;
 	esac
