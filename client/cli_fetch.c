@@ -255,22 +255,21 @@ handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_c
 	}
 	if (hc->mismatch || tr_err_is_verify(t)) {
 		const char *words = tr_errstr(t, detail, sizeof(detail));
+		int no_issuer = strcmp(words, "unable to get local issuer certificate") == 0 ||
+				strcmp(words, "self-signed certificate") == 0;
 
 		if (hc->mismatch)
 			snprintf(err, errlen,
 				 "certificate verify failed: certificate is not valid for '%s' (its "
 				 "names do not include it; see squirrel-pki show)",
 				 u->host);
-		else if ((strcmp(words, "unable to get local issuer certificate") == 0 ||
-			  strcmp(words, "self-signed certificate") == 0) &&
-			 o->cacert_from == o->cacert)
+		else if (no_issuer && o->cacert_from == o->cacert)
 			/* --cacert was given: say what the file lacks, not to give the option. */
 			snprintf(err, errlen,
 				 "certificate verify failed: %s (%s does not hold the CA that issued "
 				 "the server's certificate; give that CA's file to --cacert)",
 				 words, o->cacert);
-		else if (strcmp(words, "unable to get local issuer certificate") == 0 ||
-			 strcmp(words, "self-signed certificate") == 0)
+		else if (no_issuer)
 			snprintf(err, errlen,
 				 "certificate verify failed: %s (trusting %s; give the CA file with "
 				 "--cacert FILE)",

@@ -32,23 +32,22 @@ msg_prog(void)
 static void
 emit(const char *what, const char *fmt, va_list ap)
 {
-	/* One fprintf per line keeps lines whole when several processes share stderr. */
+	/* One write per line keeps lines whole when several processes share stderr. */
 	char line[2048], out[PIPE_BUF];
 	int n;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (!nowait) {
-		fprintf(stderr, "%s: %s%s\n", prog, what, line);
-		return;
-	}
-	/* A line stderr cannot take now is lost: nobody is reading it. */
 	n = snprintf(out, sizeof(out), "%s: %s%s\n", prog, what, line);
 	if (n >= (int)sizeof(out)) {
 		n = (int)sizeof(out) - 1;
 		out[n - 1] = '\n';
 	}
-	if (n > 0)
-		nowait_write(STDERR_FILENO, &stderr_kind, out, (size_t)n, 0);
+	if (n <= 0)
+		return;
+	if (nowait)
+		nowait_write(STDERR_FILENO, &stderr_kind, out, (size_t)n, 0); /* or lost: unread */
+	else
+		fputs(out, stderr);
 }
 
 #define MSG_FN(name, kind)                                                                         \

@@ -254,15 +254,16 @@ static void
 conn_fail(struct tap_relay *r, struct tap_conn *c, int side, int e)
 {
 	char reason[160];
+	int reset = e == ECONNRESET || e == EPIPE;
 
-	if ((e == ECONNRESET || e == EPIPE) && c->first_end == side)
+	if (reset && c->first_end == side)
 		/* The end of many TLS connections: the server answers and closes, the client's
 		 * close_notify follows, and a closed socket answers bytes with a reset. */
 		snprintf(reason, sizeof(reason),
 		         "%s reset the connection after closing its side (the %s sent more, as "
 		         "TLS's close_notify does, to a closed socket)",
 		         side_name[side], side_name[!side]);
-	else if (e == ECONNRESET || e == EPIPE)
+	else if (reset)
 		snprintf(reason, sizeof(reason), "%s reset the connection", side_name[side]);
 	else if (e == ETIMEDOUT)
 		snprintf(reason, sizeof(reason), "%s timed out", side_name[side]);
