@@ -103,6 +103,7 @@ struct srv {
 	int64_t next_sweep_ms;  /* the earliest deadline, or a tick after the last sweep */
 	int64_t last_sweep_ms;  /* the next sweep comes no sooner than a tick after this */
 	int64_t accept_resume_ms; /* accept paused until then (EMFILE), 0 if not */
+	int64_t accept_paused_ms; /* when accepts first failed in this episode, 0 if they work */
 	int stopping;
 	int64_t stop_deadline_ms;
 	struct bufpool small; /* BUF_SMALL: where every request head starts */

@@ -236,6 +236,19 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 	return 0;
 }
 
+/* The first accept after an episode of EMFILE (or the like) closes the episode in the log. */
+static void
+accept_resumed(struct srv *s)
+{
+	char what[64];
+	int64_t ms = s->now_ms - s->accept_paused_ms;
+
+	snprintf(what, sizeof(what), "accept resumed after %lld.%lld s", (long long)(ms / 1000),
+		 (long long)(ms % 1000 / 100));
+	alog_event(&s->log, (int64_t)time(NULL), "-", what, NULL);
+	s->accept_paused_ms = 0;
+}
+
 /* Take up to SRV_ACCEPT_BATCH new connections and step each at once (srv.h says why so few). */
 static void
 accept_batch(struct srv *s)
@@ -252,12 +265,21 @@ accept_batch(struct srv *s)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
 			/* Out of descriptors: the listener stays readable, so polling it would
-			 * spin. Pause accepts briefly; queued peers wait in the backlog. */
+			 * spin. Pause accepts briefly; queued peers wait in the backlog. Said
+			 * once per episode, not at every retry, or the log would fill itself. */
 			s->accept_resume_ms = s->now_ms + SRV_ACCEPT_PAUSE_MS;
-			alog_event(&s->log, (int64_t)time(NULL), "-", "accept paused",
-				   strerror(errno));
+			if (!s->accept_paused_ms) {
+				char why[160];
+
+				snprintf(why, sizeof(why), "%s; new clients wait in the backlog",
+					 strerror(errno));
+				s->accept_paused_ms = s->now_ms;
+				alog_event(&s->log, (int64_t)time(NULL), "-", "accept paused", why);
+			}
 			return;
 		}
+		if (s->accept_paused_ms)
+			accept_resumed(s);
 		i = slot_take(s);
 		s->pfd[1 + i].fd = fd;
 		s->pfd[1 + i].revents = 0;
