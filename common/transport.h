@@ -36,6 +36,7 @@ struct tr {
 	unsigned char peeked; /* server: the first byte was checked for a TLS record */
 	unsigned char last;   /* plain: what is written now is followed by a close (see plain_write) */
 	unsigned char drained; /* server: the socket was empty at our last read (see tr_read) */
+	unsigned char sent;    /* server: bytes went to the socket since the caller cleared it */
 };
 
 struct tr_ops {
@@ -112,7 +113,7 @@ tr_slim(struct tr *t)
 
 /*
  * t is a copy of old, which is dead from now on (a server moved the connection to another
- * slot). A TLS session was told where its transport lives (its read callback's context) and
+ * slot). A TLS session was told where its transport lives (its I/O callbacks' context) and
  * bytes read ahead belong to a transport by address: both follow the copy here. Never call
  * tr_close() on old afterwards; the caller forgets it.
  */

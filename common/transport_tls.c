@@ -93,6 +93,22 @@ tls_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	return WOLFSSL_CBIO_ERR_GENERAL;
 }
 
+/*
+ * Server writes: wolfSSL's own send(), noting that bytes left. wolfSSL_write() reports a write
+ * only once all of it is out, so a reader that takes a 20 KiB answer slowly would look like
+ * one that takes nothing; t->sent lets the server see the progress a plain write would show.
+ */
+static int
+tls_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct tr *t = ctx;
+	int n = EmbedSend(ssl, buf, sz, &t->fd);
+
+	if (n > 0)
+		t->sent = 1;
+	return n;
+}
+
 /* Map a failed wolfSSL call. eof_ok: an orderly end is 0 (reads), not an error. */
 static ssize_t
 tls_result(struct tr *t, int ret, int eof_ok)
@@ -310,6 +326,8 @@ tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const cha
 	if (server) {
 		wolfSSL_SSLSetIORecv(ssl, tls_recv);
 		wolfSSL_SetIOReadCtx(ssl, t);
+		wolfSSL_SSLSetIOSend(ssl, tls_send);
+		wolfSSL_SetIOWriteCtx(ssl, t);
 	}
 	return 0;
 fail:
@@ -322,8 +340,10 @@ tr_moved(struct tr *t, const struct tr *old)
 {
 	if (t->ssl == NULL)
 		return;
-	if (t->server)
+	if (t->server) {
 		wolfSSL_SetIOReadCtx(t->ssl, t);
+		wolfSSL_SetIOWriteCtx(t->ssl, t);
+	}
 	if (ahead.owner == old)
 		ahead.owner = t;
 }

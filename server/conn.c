@@ -494,6 +494,7 @@ step_write(struct srv *s, struct conn *c)
 {
 	/* Every path after the last byte of a closing answer ends in shutdown() or close(). */
 	c->t.last = c->close_after;
+	c->t.sent = 0;
 	while (c->out_off < c->out_len) {
 		ssize_t n = tr_write(&c->t, c->out->data + c->out_off, c->out_len - c->out_off);
 
@@ -502,8 +503,13 @@ step_write(struct srv *s, struct conn *c)
 			arm(s, c, SRV_WRITE_MS);
 			continue;
 		}
-		if (n == TR_WANT_WRITE || n == TR_WANT_READ)
+		if (n == TR_WANT_WRITE || n == TR_WANT_READ) {
+			/* A TLS write that wants more may have sent part of it all the same:
+			 * progress, as a plain write's short count is. */
+			if (c->t.sent)
+				arm(s, c, SRV_WRITE_MS);
 			return n == TR_WANT_WRITE ? POLLOUT : POLLIN;
+		}
 		return close_failed(s, c, "write failed");
 	}
 	c->out_off = c->out_len = 0;

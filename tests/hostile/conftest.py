@@ -31,6 +31,7 @@ prog, run, free_port, wait_port, need, Server = (e2e.prog, e2e.run, e2e.free_por
                                                  e2e.need, e2e.Server)
 read_head = e2e.read_head
 children = e2e.children
+preload = e2e.preload
 
 SECRET = b"fluffy tail"
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -9,6 +9,7 @@ connections held must return to the system: SRV_TRIM_BURST);
 nothing leaked (the descriptor count in /proc/PID/fd returns to its start value); good
 clients keep being served meanwhile.
 """
+import os
 import select
 import socket
 import ssl
@@ -17,7 +18,8 @@ import time
 
 import pytest
 
-from conftest import baseline, cpu_over, fd_count, get, raise_nofile, rss_kb, rst_close, wait_for
+from conftest import (baseline, cpu_over, fd_count, get, preload, raise_nofile, rss_kb, rst_close,
+                      wait_for)
 
 ROUND = 300
 ROUNDS = 3
@@ -218,6 +220,77 @@ def test_write_deadline_starts_with_the_answer(mode, start_server, tls_server, f
     # The server's last progress came after t0, so the write deadline cannot fire before
     # t0 + 10 s; the header deadline would drop it about 2 s after the buffers filled.
     assert took >= 9.5, f"dropped {took:.1f} s after the first request: not a 10 s write deadline"
+
+
+# A slow link, made steady: accepted sockets get a small fixed send buffer, and no send()
+# hands the kernel more than 2 KiB, so an answer leaves a few KiB at a time, whenever the
+# reader has made room. (Over loopback the kernel would otherwise take a whole TLS record
+# at once, whatever its buffer.)
+SLOW_LINK_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <sys/socket.h>
+
+int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	static int (*real)(int, struct sockaddr *, socklen_t *, int);
+	int n = 1, c; /* the kernel raises it to its minimum, about 4.5 KiB */
+
+	if (!real)
+		real = (int (*)(int, struct sockaddr *, socklen_t *, int))dlsym(RTLD_NEXT, "accept4");
+	c = real(fd, sa, len, flags);
+	if (c >= 0)
+		setsockopt(c, SOL_SOCKET, SO_SNDBUF, &n, sizeof(n));
+	return c;
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	static ssize_t (*real)(int, const void *, size_t, int);
+
+	if (!real)
+		real = (ssize_t (*)(int, const void *, size_t, int))dlsym(RTLD_NEXT, "send");
+	return real(fd, buf, len > 1024 ? 1024 : len, flags);
+}
+"""
+
+
+@pytest.mark.parametrize("mode", ["plain", "tls"])
+def test_slow_reader_is_kept_while_bytes_move(mode, start_server, tls_server, tmp_path, figures):
+    """A client that reads, but slowly (800 bytes a second), must keep its connection: the
+    write deadline (SRV_WRITE_MS, 10 s) is for writes that make no progress. Each write here
+    is an output buffer of four 4,000-byte answers; wolfSSL_write() reports it only once all
+    of it is out, which at this rate takes about 20 s, so the server must see the bytes leave
+    as they go. Before the fix it dropped the TLS reader (the client then read what the
+    kernel still held, and met the end 20.5 s in) and kept the plain one."""
+    env = preload(tmp_path, "slowlink", SLOW_LINK_C)
+    server = (tls_server if mode == "tls" else start_server)("--quiet", "--message", "x" * 4000,
+                                                            env=env)
+    ctx = getattr(server, "ctx", None)
+    pid = server.proc.pid
+    fds0, _ = baseline(server, ctx)
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", server.port))
+    s = ctx.wrap_socket(raw, server_hostname="localhost") if ctx else raw
+    got, seconds = 0, 16.0
+    try:
+        # 400 KB of answers: more than this reader takes in the test.
+        s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n" * 100)
+        # Read the socket itself, under TLS, whose reads would take whole records at once.
+        fd = s.fileno()
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            time.sleep(0.5)
+            got += len(os.read(fd, 400))
+        # The server may have closed while the kernel still held bytes for us: ask it.
+        held = fd_count(pid) > fds0
+    finally:
+        s.close()
+    figures.add(f"{mode}: a reader taking 800 bytes/s read {got} bytes in {seconds:.0f} s; "
+                + ("still connected" if held else "dropped by the server"))
+    assert held, f"dropped by the server though it read {got} bytes in {seconds:.0f} s"
+    assert got >= 10000
 
 
 def test_hundred_thousand_connect_close_cycles(start_server, figures):
