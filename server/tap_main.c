@@ -4,7 +4,7 @@
  * recognises: HTTP, Fernet tokens, TLS records) on stdout. Errors go to stderr.
  *
  *   squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 [--grep TEXT]
- *                [--quiet | --summary]
+ *                [--quiet | --summary] [--idle-timeout S]
  */
 #include <getopt.h>
 #include <signal.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "opt.h"
 #include "tap_dissect.h"
 #include "tap_relay.h"
 
@@ -40,7 +41,7 @@ usage(FILE *f)
 {
 	fprintf(
 	    f, "usage: squirrel-tap --listen HOST:PORT --upstream HOST:PORT [--grep TEXT]\n"
-	       "                    [--quiet | --summary]\n"
+	       "                    [--quiet | --summary] [--idle-timeout S]\n"
 	       "\n"
 	       "Relay TCP connections from --listen to --upstream, unchanged, and print what an\n"
 	       "eavesdropper sees: each chunk as a hex dump with the HTTP, Fernet token or TLS\n"
@@ -51,6 +52,8 @@ usage(FILE *f)
 	       "  --grep TEXT           say per connection whether TEXT crossed the wire in clear\n"
 	       "  --summary             what is recognised, without the hex dump\n"
 	       "  --quiet               only connections opening and closing, and --grep verdicts\n"
+	       "  --idle-timeout S      close a connection when nothing crosses it for S seconds\n"
+	       "                        (default 60, at most 86400)\n"
 	       "  -h, --help            this help\n"
 	       "\n"
 	       "example: squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 "
@@ -119,11 +122,13 @@ main(int argc, char **argv)
 	    {"grep", required_argument, NULL, 'g'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"summary", no_argument, NULL, 's'},
+	    {"idle-timeout", required_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *listen_text = NULL, *upstream_text = NULL, *grep_text = NULL;
-	int quiet = 0, summary = 0, opt, fd, rc;
+	int quiet = 0, summary = 0, idle_ms = TAP_IDLE_MS, opt, fd, rc;
+	long idle_s;
 	struct tap_addr listen_addr, upstream;
 	static struct dis_grep grep;
 	struct tap_ui ui = {DIS_HEX | DIS_LAYERS, NULL, NULL};
@@ -150,6 +155,11 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			summary = 1;
+			break;
+		case 'i':
+			if (opt_number("--idle-timeout", optarg, 1, TAP_IDLE_MAX_S, &idle_s) < 0)
+				return EXIT_USAGE;
+			idle_ms = (int)idle_s * 1000;
 			break;
 		case 'h':
 			usage(stdout);
@@ -213,7 +223,7 @@ main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	ui.dis = calloc(TAP_MAX_CONNS, sizeof(*ui.dis));
-	r = ui.dis != NULL ? tap_relay_new(fd, &upstream, &hooks) : NULL;
+	r = ui.dis != NULL ? tap_relay_new(fd, &upstream, idle_ms, &hooks) : NULL;
 	if (r == NULL) {
 		msg_error("out of memory for %d connections", TAP_MAX_CONNS);
 		free(ui.dis);

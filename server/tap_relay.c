@@ -46,7 +46,9 @@ struct tap_conn {
 	enum tap_state state;
 	int fd[2];
 	unsigned long id;
-	int64_t deadline;  /* TAP_CONNECTING: give up on the upstream at this time (ms) */
+	/* TAP_CONNECTING: give up on the upstream at this time; TAP_RELAYING: close the
+	 * connection as idle at this time, pushed back whenever something crosses (ms). */
+	int64_t deadline;
 	int first_end;     /* the side that ended its sending first, or -1 */
 	uint64_t bytes[2]; /* read from each side */
 	struct tap_pipe pipe[2];
@@ -56,6 +58,7 @@ struct tap_relay {
 	int listen_fd;
 	struct tap_addr upstream;
 	struct tap_hooks hooks;
+	int idle_ms;
 	unsigned long next_id;
 	int64_t accept_pause_until;
 	/* The next client's upstream socket, made before it is accepted: a client is taken from
@@ -187,7 +190,8 @@ tap_listen(const struct tap_addr *a, char *err, size_t errlen)
 }
 
 struct tap_relay *
-tap_relay_new(int listen_fd, const struct tap_addr *upstream, const struct tap_hooks *hooks)
+tap_relay_new(int listen_fd, const struct tap_addr *upstream, int idle_ms,
+              const struct tap_hooks *hooks)
 {
 	/* One allocation for every slot and buffer, at start-up; nothing is allocated later. */
 	struct tap_relay *r = calloc(1, sizeof(*r));
@@ -196,6 +200,7 @@ tap_relay_new(int listen_fd, const struct tap_addr *upstream, const struct tap_h
 		return NULL;
 	r->listen_fd = listen_fd;
 	r->spare_fd = -1;
+	r->idle_ms = idle_ms;
 	r->upstream = *upstream;
 	r->hooks = *hooks;
 	for (size_t i = 0; i < TAP_MAX_CONNS; i++) {
@@ -272,6 +277,38 @@ conn_fail(struct tap_relay *r, struct tap_conn *c, int side, int e)
 	conn_end(r, c, TAP_END_RESET, 1, reason);
 }
 
+/* Nothing crossed for the idle timeout: close both sides and free the slot for others. */
+static void
+conn_idle(struct tap_relay *r, struct tap_conn *c)
+{
+	char reason[160];
+	size_t held = c->pipe[TAP_C2S].len + c->pipe[TAP_S2C].len;
+
+	if (held == 0) {
+		snprintf(reason, sizeof(reason),
+		         "no traffic either way for %g s; the tap closed both sides",
+		         r->idle_ms / 1000.0);
+		conn_end(r, c, TAP_END_IDLE, 0, reason);
+		return;
+	}
+	/* A side stopped reading with bytes still held here. They are lost, and a reset says
+	 * so, where a FIN would pass the cut stream off as a whole one. */
+	snprintf(reason, sizeof(reason),
+	         "no traffic either way for %g s; the tap reset both sides, %zu bytes "
+	         "undelivered (a side stopped reading)",
+	         r->idle_ms / 1000.0, held);
+	conn_end(r, c, TAP_END_IDLE, 1, reason);
+}
+
+/* Something crossed: the idle clock starts again. While connecting, the connect deadline
+ * stands; the idle clock starts when the upstream answers. */
+static void
+conn_touch(const struct tap_relay *r, struct tap_conn *c, int64_t now)
+{
+	if (c->state == TAP_RELAYING)
+		c->deadline = now + r->idle_ms;
+}
+
 /* The upstream could not be reached (e: an errno, ETIMEDOUT for our own deadline). */
 static void
 upstream_down(struct tap_relay *r, struct tap_conn *c, int e)
@@ -318,6 +355,7 @@ upstream_start(struct tap_relay *r, struct tap_conn *c, int64_t now)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (const struct sockaddr *)&r->upstream.ss, r->upstream.len) == 0) {
 		c->state = TAP_RELAYING;
+		c->deadline = now + r->idle_ms;
 	} else if (errno == EINPROGRESS) {
 		c->state = TAP_CONNECTING;
 		c->deadline = now + TAP_CONNECT_MS;
@@ -402,7 +440,7 @@ conn_events(const struct tap_conn *c, int side)
 
 /* Read once from side into its pipe. Returns -1 if the connection ended. */
 static int
-pipe_read(struct tap_relay *r, struct tap_conn *c, int side)
+pipe_read(struct tap_relay *r, struct tap_conn *c, int side, int64_t now)
 {
 	struct tap_pipe *p = &c->pipe[side];
 	uint8_t *at;
@@ -422,10 +460,12 @@ pipe_read(struct tap_relay *r, struct tap_conn *c, int side)
 			              (size_t)n);
 		p->len += (size_t)n;
 		c->bytes[side] += (uint64_t)n;
+		conn_touch(r, c, now);
 	} else if (n == 0) {
 		p->flow = TAP_FLOW_DRAIN;
 		if (c->first_end < 0)
 			c->first_end = side;
+		conn_touch(r, c, now);
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 		conn_fail(r, c, side, errno);
 		return -1;
@@ -435,7 +475,7 @@ pipe_read(struct tap_relay *r, struct tap_conn *c, int side)
 
 /* Write what pipe dir holds to its destination; forward its end once it is empty. */
 static int
-pipe_flush(struct tap_relay *r, struct tap_conn *c, int dir)
+pipe_flush(struct tap_relay *r, struct tap_conn *c, int dir, int64_t now)
 {
 	struct tap_pipe *p = &c->pipe[dir];
 	int dst = 1 - dir;
@@ -446,6 +486,7 @@ pipe_flush(struct tap_relay *r, struct tap_conn *c, int dir)
 		if (n > 0) {
 			p->off += (size_t)n;
 			p->len -= (size_t)n;
+			conn_touch(r, c, now);
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -467,7 +508,7 @@ pipe_flush(struct tap_relay *r, struct tap_conn *c, int dir)
 }
 
 static void
-conn_step(struct tap_relay *r, struct tap_conn *c, const short rev[2])
+conn_step(struct tap_relay *r, struct tap_conn *c, const short rev[2], int64_t now)
 {
 	char reason[64];
 
@@ -482,15 +523,16 @@ conn_step(struct tap_relay *r, struct tap_conn *c, const short rev[2])
 			return;
 		}
 		c->state = TAP_RELAYING;
+		c->deadline = now + r->idle_ms;
 	}
 	for (int side = 0; side < 2; side++)
 		if ((rev[side] & (POLLIN | POLLHUP | POLLERR)) && (conn_events(c, side) & POLLIN))
-			if (pipe_read(r, c, side) < 0)
+			if (pipe_read(r, c, side, now) < 0)
 				return;
 	if (c->state != TAP_RELAYING)
 		return;
 	for (int dir = 0; dir < 2; dir++)
-		if (pipe_flush(r, c, dir) < 0)
+		if (pipe_flush(r, c, dir, now) < 0)
 			return;
 	if (c->pipe[TAP_C2S].flow == TAP_FLOW_DONE && c->pipe[TAP_S2C].flow == TAP_FLOW_DONE) {
 		snprintf(reason, sizeof(reason), "%s closed first", side_name[c->first_end]);
@@ -505,9 +547,10 @@ poll_timeout(const struct tap_relay *r, int64_t now)
 
 	if (r->accept_pause_until > now)
 		next = r->accept_pause_until;
-	/* XXX: O(TAP_MAX_CONNS) per tick; fine for 128 slots, as Redis notes of its timers. */
+	/* XXX: O(TAP_MAX_CONNS) per tick; fine for 128 slots, as Redis notes of its timers.
+	 * Every connection has a deadline: the connect's, or the idle timeout's. */
 	for (size_t i = 0; i < TAP_MAX_CONNS; i++)
-		if (r->conn[i].state == TAP_CONNECTING && (next < 0 || r->conn[i].deadline < next))
+		if (r->conn[i].state != TAP_FREE && (next < 0 || r->conn[i].deadline < next))
 			next = r->conn[i].deadline;
 	if (next < 0)
 		return -1;
@@ -574,9 +617,11 @@ tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_
 			if (c->state == TAP_FREE)
 				continue;
 			if (r->rev[i][0] != 0 || r->rev[i][1] != 0)
-				conn_step(r, c, r->rev[i]);
+				conn_step(r, c, r->rev[i], now);
 			if (c->state == TAP_CONNECTING && now >= c->deadline)
 				upstream_down(r, c, ETIMEDOUT);
+			else if (c->state == TAP_RELAYING && now >= c->deadline)
+				conn_idle(r, c);
 		}
 		if (listener_ready)
 			accept_all(r, now);

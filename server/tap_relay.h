@@ -7,7 +7,9 @@
  * direction, allocated once. Partial writes are resumed, a half-close is forwarded with
  * shutdown(SHUT_WR), a reset on one side resets the other, a side whose peer is slow is
  * not read from until its buffer drains (backpressure), and no connection ever waits on
- * another. Beyond TAP_MAX_CONNS clients, new connections wait in the listen backlog.
+ * another. Beyond TAP_MAX_CONNS clients, new connections wait in the listen backlog; a
+ * connection over which nothing crosses for the idle timeout is closed, so silent clients
+ * cannot hold the slots for ever.
  *
  * The relay never prints: it reports through struct tap_hooks, and fills err buffers.
  */
@@ -30,6 +32,13 @@
 #define TAP_BUF_SIZE (16384 + 5)
 /* An upstream that neither accepts nor refuses (a firewall dropping SYNs) is given up on. */
 #define TAP_CONNECT_MS 10000
+/* A relayed connection over which no byte (nor an end) crosses for this long, either way, is
+ * closed on both sides: without it, TAP_MAX_CONNS clients that connect and say nothing lock
+ * the tap. 60 s is squirrel-server's idle timeout too; a person typing into a raw connection
+ * (nc through the tap) has a minute between lines. --idle-timeout changes it, up to
+ * TAP_IDLE_MAX_S. */
+#define TAP_IDLE_MS 60000
+#define TAP_IDLE_MAX_S 86400
 /* After accept() (or the socket for the next upstream) fails for lack of descriptors or
  * memory, wait this long before retrying, instead of spinning on a listener that stays
  * readable. */
@@ -42,6 +51,7 @@ enum tap_end {
 	TAP_END_CLOSED,        /* both sides finished sending */
 	TAP_END_RESET,         /* a side reset the connection or failed; the other was reset */
 	TAP_END_UPSTREAM_DOWN, /* the upstream refused or did not answer; the client was closed */
+	TAP_END_IDLE,          /* nothing crossed for the idle timeout; both sides were closed */
 	TAP_END_STOPPED        /* the tap itself is stopping */
 };
 
@@ -94,9 +104,10 @@ int tap_listen(const struct tap_addr *a, char *err, size_t errlen);
 
 /*
  * A relay from listen_fd (non-blocking, listening; still the caller's to close) to upstream.
- * upstream and hooks are copied. Returns NULL when out of memory. Free with tap_relay_free().
+ * A relayed connection idle for idle_ms (> 0; TAP_IDLE_MS by default) is closed. upstream
+ * and hooks are copied. Returns NULL when out of memory. Free with tap_relay_free().
  */
-struct tap_relay *tap_relay_new(int listen_fd, const struct tap_addr *upstream,
+struct tap_relay *tap_relay_new(int listen_fd, const struct tap_addr *upstream, int idle_ms,
                                 const struct tap_hooks *hooks);
 
 /*

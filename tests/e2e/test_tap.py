@@ -332,6 +332,75 @@ def test_out_of_descriptors_clients_wait_in_the_backlog(procs, tmp_path, upstrea
     assert "squirrel-tap: warning: cannot accept a connection: Too many open files" in tap.err()
 
 
+# ---- idle connections -------------------------------------------------------------------
+
+def test_silent_clients_are_closed_after_the_idle_timeout(procs, tmp_path, upstream):
+    """A client that connected and said nothing held its slot for ever, so TAP_MAX_CONNS
+    silent clients locked the tap. Now a connection over which nothing crosses for
+    --idle-timeout seconds is closed on both sides, and the clients waiting get through."""
+    limit = max_conns()
+    tap = Tap(procs, tmp_path, upstream.port, "--quiet", "--idle-timeout", "1")
+    silent = [tap.connect() for _ in range(limit)]
+    tap.wait_text(f"conn {limit}: open")
+    start = time.monotonic()
+    late = tap.connect()
+    late.sendall(b"GET /bytes/5/1 HTTP/1.0\r\n\r\n")
+    late.settimeout(10)
+    assert recv_all(late).endswith(payload(5, 1))
+    late.close()
+    assert time.monotonic() - start > 0.5  # it did wait for a slot
+    for s in silent:
+        s.settimeout(10)
+        assert s.recv(1) == b""  # closed by the tap, with a clean end
+        s.close()
+    out = tap.wait_text(f"conn {limit}: closed, ")
+    assert out.count(": closed, no traffic either way for 1 s; the tap closed both sides "
+                     "(0 bytes client -> server, 0 bytes server -> client)") == limit
+    tap.stop()
+
+
+def test_traffic_one_way_keeps_a_connection_open(procs, tmp_path):
+    """The idle clock restarts whenever a byte crosses, in either direction: a server that
+    streams to a client that never speaks is not idle."""
+    def trickle(c):
+        for _ in range(6):
+            c.sendall(b"tick")
+            time.sleep(0.4)
+        return c.recv(100)  # b"" once the tap closes its side
+
+    up = RawUpstream(trickle)
+    tap = Tap(procs, tmp_path, up.port, "--idle-timeout", "1")
+    s = tap.connect()
+    s.settimeout(10)
+    start = time.monotonic()
+    assert recv_all(s) == b"tick" * 6  # all of it, then the idle close
+    took = time.monotonic() - start
+    assert 2.5 < took < (30 if WRAP else 5), took
+    s.close()
+    tap.wait_text("conn 1: closed, no traffic either way for 1 s; the tap closed both sides")
+    deadline = time.monotonic() + 5
+    while not up.results and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert up.results == [b""]  # the upstream saw the tap's close too
+    up.stop()
+
+
+def test_idle_with_bytes_held_resets_both_sides(procs, tmp_path, upstream):
+    """A client that stops reading leaves bytes in the tap when the idle timeout ends its
+    connection. They are lost, so the client gets a reset rather than an end that would
+    pass the cut stream off as whole."""
+    tap = Tap(procs, tmp_path, upstream.port, "--quiet", "--idle-timeout", "1")
+    s = tap.connect()
+    s.sendall(f"GET /bytes/{8 << 20}/3 HTTP/1.0\r\n\r\n".encode())
+    out = tap.wait_text("conn 1: closed, ")
+    assert re.search(r"conn 1: closed, no traffic either way for 1 s; the tap reset both "
+                     r"sides, \d+ bytes undelivered \(a side stopped reading\)", out), out
+    s.settimeout(10)
+    with pytest.raises(ConnectionResetError):
+        recv_all(s)
+    s.close()
+
+
 # ---- closing, half-closing, resetting ---------------------------------------------------
 
 def test_half_close_is_forwarded(procs, tmp_path):
@@ -575,6 +644,12 @@ def test_tls_python_client(procs, tmp_path):
     (["--bogus"], "unknown option '--bogus'"),
     (["--listen"], "--listen needs a value"),
     (["--listen", "127.0.0.1:1", "--upstream", "127.0.0.1:2", "extra"], "unexpected argument"),
+    (["--idle-timeout", "soon"], "--idle-timeout: expected a whole number from 1 to 86400, "
+                                 "got 'soon'"),
+    (["--idle-timeout", "0"], "--idle-timeout: expected a whole number from 1 to 86400"),
+    (["--idle-timeout", "86401"], "--idle-timeout: expected a whole number from 1 to 86400"),
+    (["--idle-timeout", "1x"], "--idle-timeout: expected a whole number"),
+    (["--idle-timeout"], "--idle-timeout needs a value"),
 ])
 def test_usage_errors_exit_2(args, text):
     r = run("squirrel-tap", *args)
@@ -599,6 +674,7 @@ def test_upstream_that_is_the_tap_itself_exits_2(listen, upstream):
 def test_help_exits_0():
     r = run("squirrel-tap", "--help")
     assert r.returncode == 0 and "--listen HOST:PORT" in r.stdout and "--grep" in r.stdout
+    assert "--idle-timeout S" in r.stdout
 
 
 def test_address_in_use_exits_1():
