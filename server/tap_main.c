@@ -6,6 +6,7 @@
  *   squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 [--grep TEXT]
  *                [--quiet | --summary] [--idle-timeout S]
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,11 +21,13 @@
 
 #define EXIT_USAGE 2
 #define EXIT_FAIL 1
+#define EXIT_OUTPUT 3 /* standard output failed (a closed pipe, a full disk) */
 
 struct tap_ui {
 	unsigned flags; /* DIS_HEX | DIS_LAYERS, or 0 for --quiet */
 	const struct dis_grep *grep;
 	struct dis_conn *dis; /* one per relay slot */
+	int out_errno;        /* why standard output failed, or 0 */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -62,10 +65,31 @@ usage(FILE *f)
 	       "squirrel-tap(1)\n");
 }
 
+/*
+ * Flush what the hooks printed. The first failure (the reader of the pipe is gone, as with
+ * '| head -3'; the disk is full) stops the relay: the dump is the tap's whole point, and tee
+ * and tcpdump stop the same way rather than carry on unseen. SIGPIPE is ignored, so a closed
+ * pipe is an EPIPE here, at the next line after the reader left.
+ */
+static void
+out_flush(struct tap_ui *ui)
+{
+	if (ui->out_errno != 0)
+		return;
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return;
+	ui->out_errno = errno != 0 ? errno : EIO;
+	stop_flag = 1;
+}
+
 static void
 emit_line(void *arg, const char *line)
 {
-	(void)arg;
+	const struct tap_ui *ui = arg;
+
+	if (ui->out_errno != 0)
+		return;
 	fputs(line, stdout);
 	fputc('\n', stdout);
 }
@@ -76,8 +100,10 @@ on_open(void *arg, size_t slot, unsigned long id, const char *peer)
 	struct tap_ui *ui = arg;
 
 	dis_conn_init(&ui->dis[slot], id, ui->flags, ui->grep);
+	if (ui->out_errno != 0)
+		return;
 	printf("conn %lu: open, from %s\n", id, peer);
-	fflush(stdout);
+	out_flush(ui);
 }
 
 static void
@@ -86,9 +112,11 @@ on_data(void *arg, size_t slot, unsigned long id, enum tap_dir dir, const uint8_
 	struct tap_ui *ui = arg;
 
 	(void)id;
-	dis_feed(&ui->dis[slot], (enum dis_dir)dir, buf, len, emit_line, NULL);
+	if (ui->out_errno != 0)
+		return;
+	dis_feed(&ui->dis[slot], (enum dis_dir)dir, buf, len, emit_line, ui);
 	/* Per chunk, so a reader of a pipe (the demo, a test) sees the wire live. */
-	fflush(stdout);
+	out_flush(ui);
 }
 
 static void
@@ -97,13 +125,15 @@ on_close(void *arg, size_t slot, unsigned long id, enum tap_end end, const char 
 {
 	struct tap_ui *ui = arg;
 
-	dis_finish(&ui->dis[slot], emit_line, NULL);
-	printf("conn %lu: closed, %s (%llu bytes client -> server, %llu bytes server -> client)\n",
-	       id, reason, (unsigned long long)bytes[TAP_C2S], (unsigned long long)bytes[TAP_S2C]);
-	dis_grep_report(&ui->dis[slot], emit_line, NULL);
-	fflush(stdout);
 	if (end == TAP_END_UPSTREAM_DOWN)
 		msg_warn("conn %lu: %s", id, reason);
+	if (ui->out_errno != 0)
+		return;
+	dis_finish(&ui->dis[slot], emit_line, ui);
+	printf("conn %lu: closed, %s (%llu bytes client -> server, %llu bytes server -> client)\n",
+	       id, reason, (unsigned long long)bytes[TAP_C2S], (unsigned long long)bytes[TAP_S2C]);
+	dis_grep_report(&ui->dis[slot], emit_line, ui);
+	out_flush(ui);
 }
 
 static void
@@ -131,7 +161,7 @@ main(int argc, char **argv)
 	long idle_s;
 	struct tap_addr listen_addr, upstream;
 	static struct dis_grep grep;
-	struct tap_ui ui = {DIS_HEX | DIS_LAYERS, NULL, NULL};
+	struct tap_ui ui = {DIS_HEX | DIS_LAYERS, NULL, NULL, 0};
 	struct tap_hooks hooks = {&ui, on_open, on_data, on_close, on_warn};
 	struct tap_relay *r;
 	struct sigaction sa;
@@ -237,6 +267,11 @@ main(int argc, char **argv)
 	tap_relay_free(r);
 	free(ui.dis);
 	close(fd);
-	fflush(stdout);
+	out_flush(&ui);
+	if (ui.out_errno != 0) {
+		msg_error("cannot write to standard output: %s; stopped and closed every connection",
+		          strerror(ui.out_errno));
+		return EXIT_OUTPUT;
+	}
 	return rc != 0 ? EXIT_FAIL : 0;
 }

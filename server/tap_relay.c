@@ -371,9 +371,9 @@ out_of_descriptors(int e)
 }
 
 static void
-accept_all(struct tap_relay *r, int64_t now)
+accept_all(struct tap_relay *r, volatile sig_atomic_t *stop, int64_t now)
 {
-	while (r->nfree > 0) {
+	while (r->nfree > 0 && !*stop) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		struct tap_conn *c;
@@ -611,7 +611,9 @@ tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_
 				r->rev[r->owner[k] / 2][r->owner[k] % 2] = r->pfd[k].revents;
 		}
 		now = now_ms();
-		for (size_t i = 0; i < TAP_MAX_CONNS; i++) {
+		/* A hook may set *stop (the tap's stdout failed): then step no other connection
+		 * and accept no one, only to close them all below. */
+		for (size_t i = 0; i < TAP_MAX_CONNS && !*stop; i++) {
 			struct tap_conn *c = &r->conn[i];
 
 			if (c->state == TAP_FREE)
@@ -624,7 +626,7 @@ tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_
 				conn_idle(r, c);
 		}
 		if (listener_ready)
-			accept_all(r, now);
+			accept_all(r, stop, now);
 	}
 	for (size_t i = 0; i < TAP_MAX_CONNS; i++)
 		if (r->conn[i].state != TAP_FREE)

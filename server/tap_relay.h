@@ -111,9 +111,10 @@ struct tap_relay *tap_relay_new(int listen_fd, const struct tap_addr *upstream, 
                                 const struct tap_hooks *hooks);
 
 /*
- * Relay until *stop becomes non-zero (set it from a signal handler: poll() returns EINTR),
- * then close every connection (reported with TAP_END_STOPPED). Returns 0, or -1 with a reason
- * in err if poll() itself fails.
+ * Relay until *stop becomes non-zero, then close every connection (reported with
+ * TAP_END_STOPPED). Set it from a signal handler (poll() returns EINTR), or from a hook: no
+ * other connection is then stepped and no client accepted before the closing. Returns 0, or
+ * -1 with a reason in err if poll() itself fails.
  */
 int tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_t errlen);
 

@@ -515,6 +515,65 @@ def test_sigint_and_sigterm_stop_cleanly(procs, tmp_path, upstream):
         s.close()
 
 
+def test_closed_stdout_stops_the_tap(procs, tmp_path, upstream):
+    """squirrel-tap ... | head -3: once the reader of the dump is gone, the tap stops, as tee
+    and tcpdump do, instead of relaying on with its output lost. Every connection is closed,
+    nothing more is accepted, stderr says why in one line, and the exit code is 3."""
+    port = free_port()
+    rfd, wfd = os.pipe()
+    err_path = tmp_path / "tap.err"
+    with open(err_path, "w") as err:
+        p = procs.start(prog("squirrel-tap") + ["--listen", f"127.0.0.1:{port}", "--upstream",
+                                                f"127.0.0.1:{upstream.port}", "--quiet"],
+                        stdout=wfd, stderr=err)
+    os.close(wfd)
+    deadline = time.monotonic() + 10
+    while "relaying" not in err_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    held = socket.create_connection(("127.0.0.1", port), timeout=10)
+    with os.fdopen(rfd, "rb") as reader:
+        assert reader.readline().startswith(b"conn 1: open, from ")
+    # The reader is gone. The tap learns it on its next line, when a client arrives.
+    late = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        code = p.wait(timeout=30 if WRAP else 5)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the tap relays on with its standard output closed")
+    assert code == 3, err_path.read_text()
+    assert err_path.read_text().endswith(
+        "squirrel-tap: error: cannot write to standard output: Broken pipe; stopped and "
+        "closed every connection\n"), err_path.read_text()
+    assert err_path.read_text().count("standard output") == 1
+    for s in (held, late):
+        assert s.recv(100) == b""
+        s.close()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
+def test_stdout_on_a_full_disk_stops_the_tap(procs, tmp_path, upstream):
+    """Any failed write counts, not only a closed pipe: /dev/full fails every write with
+    ENOSPC, as a full disk does."""
+    port = free_port()
+    err_path = tmp_path / "tap.err"
+    with open(err_path, "w") as err, open("/dev/full", "w") as full:
+        p = procs.start(prog("squirrel-tap") + ["--listen", f"127.0.0.1:{port}", "--upstream",
+                                                f"127.0.0.1:{upstream.port}"],
+                        stdout=full, stderr=err)
+    deadline = time.monotonic() + 10
+    while "relaying" not in err_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        try:
+            code = p.wait(timeout=30 if WRAP else 5)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the tap relays on with every write to its output failing")
+        assert s.recv(100) == b""
+    assert code == 3
+    assert "squirrel-tap: error: cannot write to standard output: No space left on device; " \
+        in err_path.read_text()
+
+
 # ---- --grep and the three stages' wire ---------------------------------------------------
 
 def test_grep_plain_stage_secret_in_clear(procs, tmp_path, upstream):
