@@ -61,6 +61,9 @@ struct tap_relay {
 	int idle_ms;
 	unsigned long next_id;
 	int64_t accept_pause_until;
+	/* When accepts first paused in the current run of failures, or -1: a pause is warned
+	 * about once, and its end once, not at every retry. */
+	int64_t accept_paused_at;
 	/* The next client's upstream socket, made before it is accepted: a client is taken from
 	 * the backlog only when both its descriptors can be had. -1 when none is held. */
 	int spare_fd;
@@ -200,6 +203,7 @@ tap_relay_new(int listen_fd, const struct tap_addr *upstream, int idle_ms,
 		return NULL;
 	r->listen_fd = listen_fd;
 	r->spare_fd = -1;
+	r->accept_paused_at = -1;
 	r->idle_ms = idle_ms;
 	r->upstream = *upstream;
 	r->hooks = *hooks;
@@ -370,6 +374,29 @@ out_of_descriptors(int e)
 	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
 }
 
+/* Out of descriptors (e): stop accepting for TAP_ACCEPT_PAUSE_MS, saying so once a run. */
+static void
+accept_pause(struct tap_relay *r, int e, int64_t now)
+{
+	/* The listener stays readable, so retry later rather than spin; connections keep
+	 * waiting in the backlog meanwhile. */
+	r->accept_pause_until = now + TAP_ACCEPT_PAUSE_MS;
+	if (r->accept_paused_at >= 0)
+		return;
+	r->accept_paused_at = now;
+	relay_warn(r, "accept paused: %s; new clients wait in the backlog", strerror(e));
+}
+
+/* accept() got a descriptor again (a client, or EAGAIN: none is waiting any more). */
+static void
+accept_resume(struct tap_relay *r, int64_t now)
+{
+	if (r->accept_paused_at < 0)
+		return;
+	relay_warn(r, "accept resumed after %.1f s", (double)(now - r->accept_paused_at) / 1000);
+	r->accept_paused_at = -1;
+}
+
 static void
 accept_all(struct tap_relay *r, volatile sig_atomic_t *stop, int64_t now)
 {
@@ -391,15 +418,17 @@ accept_all(struct tap_relay *r, volatile sig_atomic_t *stop, int64_t now)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			/* accept4() takes a descriptor before it looks at the backlog, so EAGAIN
+			 * too says descriptors are back. */
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				accept_resume(r, now);
 				return;
-			/* EMFILE, ENFILE, ENOBUFS, ENOMEM: the listener stays readable, so pause
-			 * rather than spin; connections keep waiting in the backlog. */
-			relay_warn(r, "cannot accept a connection: %s; retrying in %d ms",
-			           strerror(errno), TAP_ACCEPT_PAUSE_MS);
-			r->accept_pause_until = now + TAP_ACCEPT_PAUSE_MS;
+			}
+			/* EMFILE, ENFILE, ENOBUFS, ENOMEM */
+			accept_pause(r, errno, now);
 			return;
 		}
+		accept_resume(r, now);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = &r->conn[r->free_slot[--r->nfree]];
 		for (int d = 0; d < 2; d++) {
@@ -540,12 +569,24 @@ conn_step(struct tap_relay *r, struct tap_conn *c, const short rev[2], int64_t n
 	}
 }
 
+/*
+ * While accepts are paused they are retried every TAP_ACCEPT_PAUSE_MS, whether or not a
+ * client waits, so that their resuming is seen (and timed) when descriptors come back, not
+ * when the next client happens to come. Not while every slot is busy: then there is nothing
+ * to accept into, and a due retry would make poll() spin.
+ */
+static int
+accept_retry_wanted(const struct tap_relay *r)
+{
+	return r->accept_paused_at >= 0 && r->nfree > 0;
+}
+
 static int
 poll_timeout(const struct tap_relay *r, int64_t now)
 {
 	int64_t next = -1;
 
-	if (r->accept_pause_until > now)
+	if (r->accept_pause_until > now || accept_retry_wanted(r))
 		next = r->accept_pause_until;
 	/* XXX: O(TAP_MAX_CONNS) per tick; fine for 128 slots, as Redis notes of its timers.
 	 * Every connection has a deadline: the connect's, or the idle timeout's. */
@@ -625,7 +666,8 @@ tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_
 			else if (c->state == TAP_RELAYING && now >= c->deadline)
 				conn_idle(r, c);
 		}
-		if (listener_ready)
+		if (listener_ready ||
+		    (accept_retry_wanted(r) && now >= r->accept_pause_until))
 			accept_all(r, stop, now);
 	}
 	for (size_t i = 0; i < TAP_MAX_CONNS; i++)

@@ -41,7 +41,7 @@
 #define TAP_IDLE_MAX_S 86400
 /* After accept() (or the socket for the next upstream) fails for lack of descriptors or
  * memory, wait this long before retrying, instead of spinning on a listener that stays
- * readable. */
+ * readable. While paused, retry this often even with no client waiting, to see the end. */
 #define TAP_ACCEPT_PAUSE_MS 100
 
 enum tap_dir { TAP_C2S = 0, TAP_S2C = 1 };
@@ -75,7 +75,8 @@ struct tap_hooks {
 	/* bytes[TAP_C2S] and bytes[TAP_S2C]: what was read from each side. */
 	void (*close)(void *arg, size_t slot, unsigned long id, enum tap_end end,
 	              const char *reason, const uint64_t bytes[2]);
-	/* Trouble not tied to one connection (accept failing); the relay carries on. */
+	/* Not tied to one connection: accepts pausing for lack of descriptors (said once a
+	 * pause, not at each retry) and resuming. The relay carries on. */
 	void (*warn)(void *arg, const char *text);
 };
 

@@ -301,7 +301,8 @@ def test_more_clients_than_slots_wait_in_the_backlog(procs, tmp_path, upstream):
 def test_out_of_descriptors_clients_wait_in_the_backlog(procs, tmp_path, upstream):
     """With one descriptor left, a client could be accepted but given no upstream socket. It
     must wait in the backlog, as when accept() itself runs out, and not be closed (before,
-    every waiting client was accepted and closed in turn)."""
+    every waiting client was accepted and closed in turn). Each time accepts pause, stderr
+    says so once, and once when they resume (before, the warning came every 100 ms)."""
     if WRAP:
         pytest.skip("valgrind holds descriptors of its own")
     tap = Tap(procs, tmp_path, upstream.port, "--quiet")
@@ -312,24 +313,60 @@ def test_out_of_descriptors_clients_wait_in_the_backlog(procs, tmp_path, upstrea
     assert fds == list(range(len(fds))), fds  # no holes: the limit leaves exactly one free
     soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
     resource.prlimit(pid, resource.RLIMIT_NOFILE, (len(fds) + 1, hard))
+    paused = ("squirrel-tap: warning: accept paused: Too many open files; new clients wait "
+              "in the backlog\n")
+    resumed = re.compile(r"^squirrel-tap: warning: accept resumed after \d+\.\d s$", re.M)
+
+    def episodes():
+        """The pause lines, checked to alternate: each pause said once, then its end once."""
+        lines = [ln for ln in tap.err().splitlines() if "accept" in ln]
+        for i, ln in enumerate(lines):
+            if i % 2 == 0:
+                assert ln + "\n" == paused, tap.err()
+            else:
+                assert resumed.match(ln), tap.err()
+        return lines
+
     try:
         late = [tap.connect() for _ in range(3)]
         for s in late:
             s.sendall(b"GET /bytes/5/1 HTTP/1.0\r\n\r\n")
-        time.sleep(0.5)
+        time.sleep(0.5)  # five retries, at TAP_ACCEPT_PAUSE_MS apart
         assert tap.proc.poll() is None
+        assert len(episodes()) == 1  # said once, not at each retry
         for s in idle:
             s.close()
         for s in late:
             s.settimeout(10)
             assert recv_all(s).endswith(payload(5, 1))  # answered, never closed unanswered
             s.close()
+        # Resumed; more pauses may follow as the last descriptors are taken and given back.
+        first = re.search(r"accept resumed after (\d+\.\d) s", tap.err())
+        assert first and float(first.group(1)) >= 0.4, tap.err()  # timed from the pause
+        # Another episode: hold connections until accepts pause again, then free them.
+        idle = []
+        before = tap.err().count(paused)
+        while tap.err().count(paused) == before and len(idle) < 10:
+            idle.append(tap.connect())
+            time.sleep(0.2)
+        assert tap.err().count(paused) > before, tap.err()
+        late = tap.connect()
+        late.sendall(b"GET /bytes/7/2 HTTP/1.0\r\n\r\n")
+        time.sleep(0.5)
+        for s in idle:
+            s.close()
+        late.settimeout(10)
+        assert recv_all(late).endswith(payload(7, 2))
+        late.close()
+        deadline = time.monotonic() + 5  # retried each TAP_ACCEPT_PAUSE_MS, idle or not
+        while len(episodes()) % 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
     out = tap.stop()
     assert "cannot connect to upstream" not in out
-    assert out.count(": closed, ") == 5
-    assert "squirrel-tap: warning: cannot accept a connection: Too many open files" in tap.err()
+    lines = episodes()
+    assert len(lines) % 2 == 0 and tap.err().count(paused) >= 2, tap.err()
 
 
 # ---- idle connections -------------------------------------------------------------------
