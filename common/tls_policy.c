@@ -28,5 +28,10 @@ tls_policy_apply(WOLFSSL_CTX *ctx)
 	    wolfSSL_CTX_set_groups(ctx, groups, (int)(sizeof(groups) / sizeof(groups[0]))) !=
 		    WOLFSSL_SUCCESS)
 		return -1;
+	/* Debian builds wolfSSL with OPENSSL_COMPATIBLE_DEFAULTS, which turns SSL_MODE_AUTO_RETRY
+	 * on: a handshake read that finds the socket empty is tried ten more times at once. On
+	 * a non-blocking socket that is ten wasted system calls per flight; say WANT_READ at the
+	 * first and let poll() wait. */
+	wolfSSL_CTX_clear_mode(ctx, SSL_MODE_AUTO_RETRY);
 	return 0;
 }

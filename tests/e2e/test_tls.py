@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from conftest import Pki, free_port, need, prog, read_head, run, wait_port
+from conftest import Pki, free_port, need, preload, prog, read_head, run, wait_port
 
 SECRET = "fluffy tail"
 
@@ -304,6 +304,91 @@ def test_resumed_session_kept_while_idle(tls_server, pki):
             time.sleep(0.6)  # idle past the sweep tick (SRV_TICK_MS, 250 ms) that slims it
             s2.sendall(req)
             assert read_head(s2).startswith(b"HTTP/1.1 200 "), version
+
+
+# Counts the server's reads that find the socket empty (recv() with no flags: wolfSSL's
+# reads through tls_recv; peeks do not count), in the file named by EMPTY_READS_FILE.
+EMPTY_READS_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	static ssize_t (*real)(int, void *, size_t, int);
+	static unsigned long empty;
+	ssize_t n;
+	int e;
+	FILE *f;
+
+	if (!real)
+		real = (ssize_t (*)(int, void *, size_t, int))dlsym(RTLD_NEXT, "recv");
+	n = real(fd, buf, len, flags);
+	if (n >= 0 || flags != 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+		return n;
+	e = errno;
+	f = fopen(getenv("EMPTY_READS_FILE"), "w");
+	if (f) {
+		fprintf(f, "%lu\n", ++empty);
+		fclose(f);
+	}
+	errno = e;
+	return n;
+}
+"""
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3],
+                         ids=["tls1.2", "tls1.3"])
+def test_handshake_waits_in_poll_not_in_read_retries(start_server, pki, tmp_path, version):
+    """Debian's wolfSSL is built with OPENSSL_COMPATIBLE_DEFAULTS, which turns on
+    SSL_MODE_AUTO_RETRY: a handshake read that finds the socket empty is retried ten times at
+    once before wolfSSL says WANT_READ. On a non-blocking server that is ten wasted system
+    calls for every flight a client does not answer within microseconds. The client here
+    answers the server's flight 0.2 s late; the server must read once (or not at all: the
+    read before came back short) and go back to poll(). Before the fix: 11 reads, 11 empty."""
+    count = tmp_path / "empty-reads"
+    server = start_server("--mode", "tls", "--cert", pki.server_cert, "--key", pki.server_key,
+                          env=preload(tmp_path, "emptyreads", EMPTY_READS_C,
+                                      EMPTY_READS_FILE=str(count)))
+    ctx = ssl.create_default_context(cafile=pki.ca_cert)
+    ctx.minimum_version = ctx.maximum_version = version
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(inc, out, server_hostname="localhost")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        try:
+            tls.do_handshake()
+        except ssl.SSLWantReadError:
+            s.sendall(out.read())  # the ClientHello
+        done = False
+        while not done:
+            inc.write(s.recv(65536))
+            try:
+                tls.do_handshake()
+                done = True
+            except ssl.SSLWantReadError:
+                pass
+            if out.pending:
+                time.sleep(0.2)  # the server has sent its flight and waits for ours
+                s.sendall(out.read())
+        tls.write(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        s.sendall(out.read())
+        answer = b""
+        while b"fluffy tail" not in answer:
+            data = s.recv(65536)
+            if not data:
+                break
+            inc.write(data)
+            try:
+                answer += tls.read(65536)
+            except ssl.SSLWantReadError:
+                pass
+    assert b"HTTP/1.1 200 " in answer and b"fluffy tail" in answer
+    empty = int(count.read_text()) if count.exists() else 0
+    assert empty <= 2, f"{empty} reads found the socket empty during one handshake"
 
 
 def test_plain_http_on_tls_port(tls_server):
