@@ -1,9 +1,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,25 +60,111 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* The folder holding path, so the rename can be made durable too. */
-static void
-sync_parent(const char *path)
+/* The folder holding path: where its temporary file goes, and what to fsync after naming it. */
+static int
+parent_of(const char *path, char *dir, size_t cap)
 {
-	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	int fd;
+	int n;
 
 	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
+		n = snprintf(dir, cap, ".");
 	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
+		n = snprintf(dir, cap, "/");
 	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		n = snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* A new name is durable only once its folder is: fsync that too. */
+static void
+sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
 	if (fd >= 0) {
 		fsync(fd);
 		close(fd);
 	}
+}
+
+/* Everything in, the final mode on, and on disk before the file gets its name. */
+static int
+fill(int fd, const void *data, size_t len, mode_t mode)
+{
+	int rc = write_all(fd, data, len);
+
+	/* The file was created 0600, so a key is never readable by others, not even briefly. */
+	if (rc == 0 && fchmod(fd, mode) < 0)
+		rc = -errno;
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	return rc;
+}
+
+/* ---- a named temporary file that Ctrl-C, kill or a closed terminal must not leave behind --- */
+
+/* SIGKILL cannot be caught; these can, and by default they end the program mid-write. */
+static const int tmp_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define TMP_NSIGNALS (sizeof(tmp_signals) / sizeof(tmp_signals[0]))
+
+/* The temporary file's name, and whether it exists now: what the signal handler removes. */
+static char tmp_name[PATH_MAX];
+static volatile sig_atomic_t tmp_exists;
+static struct sigaction tmp_old[TMP_NSIGNALS];
+
+static void
+tmp_on_signal(int sig)
+{
+	/* Async-signal-safe calls only: unlink, raise (POSIX.1-2008 §2.4.3). SA_RESETHAND made
+	 * the action the default one, so the signal ends the program once we return. */
+	if (tmp_exists)
+		unlink(tmp_name);
+	raise(sig);
+}
+
+/* Catch tmp_signals where they would end the program (an ignored or handled one is left
+ * alone: nohup(1) keeps SIGHUP ignored), keeping the old actions for tmp_release. */
+static void
+tmp_catch(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tmp_on_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < TMP_NSIGNALS; i++) {
+		sigaction(tmp_signals[i], NULL, &tmp_old[i]);
+		if (tmp_old[i].sa_handler == SIG_DFL)
+			sigaction(tmp_signals[i], &sa, NULL);
+	}
+}
+
+static void
+tmp_release(void)
+{
+	for (size_t i = 0; i < TMP_NSIGNALS; i++)
+		sigaction(tmp_signals[i], &tmp_old[i], NULL);
+}
+
+/* Hold tmp_signals off while tmp_name comes and goes, so tmp_exists never lies to the
+ * handler: it would leave a new file behind, or remove somebody else's. */
+static void
+tmp_block(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < TMP_NSIGNALS; i++)
+		sigaddset(&set, tmp_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void
+tmp_unblock(const sigset_t *old)
+{
+	sigprocmask(SIG_SETMASK, old, NULL);
 }
 
 /*
@@ -97,33 +185,159 @@ place_new(const char *tmp, const char *path)
 	return 0;
 }
 
+/* The method for filesystems without O_TMPFILE: write path.tmp-XXXXXX, then rename it. */
+static int
+write_named(const char *path, const void *data, size_t len, mode_t mode, int force)
+{
+	sigset_t old;
+	int fd, rc;
+
+	/* It fits: fs_write_atomic checked. */
+	snprintf(tmp_name, sizeof(tmp_name), "%s.tmp-XXXXXX", path);
+	tmp_catch();
+	tmp_block(&old);
+	fd = mkostemp(tmp_name, O_CLOEXEC);
+	rc = fd < 0 ? -errno : 0;
+	tmp_exists = fd >= 0;
+	tmp_unblock(&old);
+	if (rc == 0) {
+		rc = fill(fd, data, len, mode);
+		if (close(fd) < 0 && rc == 0)
+			rc = -errno;
+		tmp_block(&old);
+		if (rc == 0)
+			rc = force ? (rename(tmp_name, path) < 0 ? -errno : 0)
+			           : place_new(tmp_name, path);
+		if (rc != 0)
+			unlink(tmp_name);
+		tmp_exists = 0;
+		tmp_unblock(&old);
+	}
+	tmp_release();
+	return rc;
+}
+
+/* ---- an unnamed file, named only when whole ------------------------------------------- */
+
+/* What write_unnamed returns when this folder cannot do it: write_named then can. */
+#define UNNAMED_UNSUPPORTED 1
+
+/* Give the unnamed file fd the name path; linkat never replaces, so a name taken is -EEXIST. */
+static int
+name_fd(int fd, const char *path)
+{
+	char proc[32];
+
+	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0)
+		return 0;
+	/* AT_EMPTY_PATH wants CAP_DAC_READ_SEARCH (ENOENT without it); /proc's link to the open
+	 * file does the same for anyone. */
+	if (errno != ENOENT)
+		return -errno;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 ? 0 : -errno;
+}
+
+/* Fill the XXXXXX that ends tmp_name with random letters and digits. */
+static void
+tmp_name_randomize(void)
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	static unsigned counter;
+	unsigned char r[6];
+	char *x = tmp_name + strlen(tmp_name) - sizeof(r);
+
+	/* No entropy is no problem: a taken name is only tried again. */
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		for (size_t i = 0; i < sizeof(r); i++)
+			r[i] = (unsigned char)((unsigned)getpid() * 31u + counter++ * 7u + i);
+	for (size_t i = 0; i < sizeof(r); i++)
+		x[i] = set[r[i] % (sizeof(set) - 1)];
+}
+
+/*
+ * --force: no call links a file over another, so the finished file is linked under a
+ * temporary name and renamed over path at once. A signal in between removes that name;
+ * only SIGKILL in those microseconds can leave it.
+ */
+static int
+name_fd_replacing(int fd, const char *path)
+{
+	sigset_t old;
+	int rc = -EEXIST;
+
+	/* It fits: fs_write_atomic checked. */
+	snprintf(tmp_name, sizeof(tmp_name), "%s.tmp-XXXXXX", path);
+	tmp_catch();
+	for (int tries = 0; rc == -EEXIST && tries < 100; tries++) {
+		tmp_name_randomize();
+		tmp_block(&old);
+		rc = name_fd(fd, tmp_name);
+		tmp_exists = rc == 0;
+		tmp_unblock(&old);
+	}
+	if (rc == 0) {
+		tmp_block(&old);
+		if (rename(tmp_name, path) < 0) {
+			rc = -errno;
+			unlink(tmp_name);
+		}
+		tmp_exists = 0;
+		tmp_unblock(&old);
+	}
+	tmp_release();
+	return rc;
+}
+
+/*
+ * O_TMPFILE: the file has no name until it is whole, so a death at any point, SIGKILL and
+ * power loss included, leaves nothing behind (with force, all but the instant between link
+ * and rename). Returns UNNAMED_UNSUPPORTED where the filesystem has no O_TMPFILE (EOPNOTSUPP;
+ * EISDIR or EINVAL from older kernels and some filesystems) or cannot link the file in (EPERM
+ * where hard links are not allowed; ENOENT without /proc), so write_named is tried.
+ */
+static int
+write_unnamed(const char *dir, const char *path, const void *data, size_t len, mode_t mode,
+              int force)
+{
+	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, FS_MODE_PRIVATE);
+	int rc;
+
+	if (fd < 0)
+		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL
+		           ? UNNAMED_UNSUPPORTED
+		           : -errno;
+	rc = fill(fd, data, len, mode);
+	/* fsync has reported any write error; close's report comes too late to matter here (NFS,
+	 * where it matters most, has no O_TMPFILE). */
+	if (rc == 0) {
+		rc = force ? name_fd_replacing(fd, path) : name_fd(fd, path);
+		/* Only "the name is taken" (without force) is an answer; any other failure to
+		 * name it, write_named meets again (and reports) or gets past. */
+		if (rc < 0 && (force || rc != -EEXIST))
+			rc = UNNAMED_UNSUPPORTED;
+	}
+	close(fd);
+	return rc;
+}
+
 int
 fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int force)
 {
-	char tmp[PATH_MAX];
-	int fd, rc;
+	char dir[PATH_MAX];
+	int rc;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= sizeof(tmp))
+	if (strlen(path) + sizeof(".tmp-XXXXXX") > sizeof(tmp_name))
 		return -ENAMETOOLONG;
+	if ((rc = parent_of(path, dir, sizeof(dir))) < 0)
+		return rc;
 	if (!force && fs_exists(path))
 		return -EEXIST;
-	/* mkstemp creates the file 0600, so a key is never readable by others, not even briefly. */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	rc = write_all(fd, data, len);
-	if (rc == 0 && fchmod(fd, mode) < 0)
-		rc = -errno;
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
+	rc = write_unnamed(dir, path, data, len, mode, force);
+	if (rc == UNNAMED_UNSUPPORTED)
+		rc = write_named(path, data, len, mode, force);
 	if (rc == 0)
-		rc = force ? (rename(tmp, path) < 0 ? -errno : 0) : place_new(tmp, path);
-	if (rc != 0)
-		unlink(tmp);
-	if (rc == 0)
-		sync_parent(path);
+		sync_dir(dir);
 	return rc;
 }
 

@@ -23,9 +23,16 @@
 int fs_read(const char *path, void *buf, size_t cap, size_t *len);
 
 /*
- * Write len bytes of data to path atomically: a temporary file in the same folder, created
- * with mode, written and fsync'ed, then moved into place. With force == 0 an existing path
- * is left untouched and -EEXIST returned; with force != 0 it is replaced in one rename.
+ * Write len bytes of data to path atomically, created with mode (whatever the umask). The file
+ * is written unnamed (O_TMPFILE), fsync'ed, then linked in as path, so a program killed
+ * mid-write (SIGKILL and power loss included) leaves neither half a file nor a temporary one;
+ * --force links it under a temporary name and renames that over path at once. Where the filesystem
+ * cannot do that (no O_TMPFILE, no hard links), a temporary path.tmp-XXXXXX is written and
+ * renamed instead; SIGINT, SIGTERM and SIGHUP remove it before the program dies (their
+ * actions are changed for that only while it exists, and only where they are the default).
+ * With force == 0 an existing path is left untouched and -EEXIST returned; with force != 0
+ * it is replaced in one rename. The folder is fsync'ed after. Not for threads: the temporary
+ * name lives in a static buffer, for the signal handler.
  */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int force);
 

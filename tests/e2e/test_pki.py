@@ -930,3 +930,214 @@ def test_files_are_saved_where_hard_links_are_not_allowed(tmp_path):
     assert r.returncode == EXISTS, r.stderr
     assert key.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+
+
+# ---- a write cut short ------------------------------------------------------------------
+
+# Stalls the program at one call for STALL_SECONDS: the fsync of the new file (while it is
+# being written) or the rename that names it. The stalled call first creates $STALL_MARK, so
+# the test knows when to strike. With NO_TMPFILE set, open(O_TMPFILE) fails as on filesystems
+# without it (EOPNOTSUPP), forcing the named temporary file.
+# With NO_EMPTY_PATH set, linkat(AT_EMPTY_PATH) fails as it does without CAP_DAC_READ_SEARCH.
+STALL_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void stall(const char *call)
+{
+    const char *want = getenv("STALL_AT"), *mark = getenv("STALL_MARK");
+    if (want == NULL || strcmp(want, call) != 0 || mark == NULL)
+        return;
+    close(open(mark, O_WRONLY | O_CREAT, 0600));
+    for (int i = atoi(getenv("STALL_SECONDS")); i > 0; i--)
+        sleep(1);
+}
+
+static int real_open(const char *name, const char *path, int flags, mode_t mode)
+{
+    int (*next)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, name);
+    if (getenv("NO_TMPFILE") != NULL && (flags & O_TMPFILE) == O_TMPFILE) {
+        errno = EOPNOTSUPP;
+        return -1;
+    }
+    return next(path, flags, mode);
+}
+
+int open(const char *path, int flags, ...)
+{
+    va_list ap; mode_t mode;
+    va_start(ap, flags); mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0; va_end(ap);
+    return real_open("open", path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...)
+{
+    va_list ap; mode_t mode;
+    va_start(ap, flags); mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0; va_end(ap);
+    return real_open("open64", path, flags, mode);
+}
+
+int fsync(int fd)
+{
+    int (*next)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        stall("fsync");
+    return next(fd);
+}
+
+/* NO_EMPTY_PATH: as for a user without CAP_DAC_READ_SEARCH, who must link via /proc. */
+int linkat(int fa, const char *a, int fb, const char *b, int flags)
+{
+    int (*next)(int, const char *, int, const char *, int) =
+        (int (*)(int, const char *, int, const char *, int))dlsym(RTLD_NEXT, "linkat");
+    if (getenv("NO_EMPTY_PATH") != NULL && (flags & AT_EMPTY_PATH)) {
+        errno = ENOENT;
+        return -1;
+    }
+    return next(fa, a, fb, b, flags);
+}
+
+int rename(const char *a, const char *b)
+{
+    int (*next)(const char *, const char *) =
+        (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+    stall("rename");
+    return next(a, b);
+}
+
+int renameat2(int fa, const char *a, int fb, const char *b, unsigned flags)
+{
+    int (*next)(int, const char *, int, const char *, unsigned) =
+        (int (*)(int, const char *, int, const char *, unsigned))dlsym(RTLD_NEXT, "renameat2");
+    stall("renameat2");
+    return next(fa, a, fb, b, flags);
+}
+"""
+
+OLD = "old, but whole\n"
+
+
+def tmpfile_supported(folder):
+    try:
+        os.close(os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o600))
+        return True
+    except OSError:
+        return False
+
+
+def stop_mid_write(tmp_path, stall_at, sig, force=False, no_tmpfile=False):
+    """Run `key --out out/k.pem` (over an old k.pem with force), send sig while it stalls at
+    stall_at; check that out/ holds no temporary file and that k.pem is absent, the old one or
+    a whole new key. Returns the wait status."""
+    out = tmp_path / "out"
+    out.mkdir()
+    key = out / "k.pem"
+    if force:
+        key.write_text(OLD)
+    mark = tmp_path / "stalled"
+    # fsync stalls until killed; a rename (which the program may hold signals off for, as it
+    # is quick) only for a while, then goes on.
+    env = preload(tmp_path, "stall", STALL_C, STALL_AT=stall_at, STALL_MARK=str(mark),
+                  STALL_SECONDS="600" if stall_at == "fsync" else "2")
+    if no_tmpfile:
+        env["NO_TMPFILE"] = "1"
+    argv = prog("squirrel-pki") + ["key", "--out", str(key), "--type", "ec-p256",
+                                   "--no-password"] + (["--force"] if force else [])
+    p = subprocess.Popen(argv, env=dict(os.environ, **env), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, start_new_session=True,
+                         preexec_fn=None if sig == signal.SIGKILL
+                         else lambda: signal.signal(sig, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + (600 if WRAP else 60)
+        while not mark.exists() and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert mark.exists(), f"never stalled at {stall_at}: {p.stderr.read()}"
+        p.send_signal(sig)
+        p.wait(timeout=600 if WRAP else 60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stderr.close()
+    names = sorted(p.name for p in out.iterdir())
+    assert names in ([], ["k.pem"]), names
+    if names:
+        text = key.read_text()
+        if text != OLD:
+            serialization.load_pem_private_key(text.encode(), password=None)
+            assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    return p.returncode
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["new", "force"])
+def test_killed_mid_write_leaves_no_temporary_file(tmp_path, force):
+    """SIGKILL cannot be caught: the file is written unnamed (O_TMPFILE) and named only when
+    whole, so there is nothing to leave behind, let alone half a private key."""
+    if not tmpfile_supported(tmp_path):
+        pytest.skip("O_TMPFILE not supported here")
+    assert stop_mid_write(tmp_path, "fsync", signal.SIGKILL, force) == -signal.SIGKILL
+    assert (tmp_path / "out" / "k.pem").exists() == force
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("stall_at,force,no_tmpfile", [
+    ("fsync", False, True), ("fsync", True, True), ("renameat2", False, True),
+    ("rename", True, True), ("rename", True, False)],
+    ids=["named", "named-force", "named-renaming", "named-force-renaming", "force-renaming"])
+def test_signal_mid_write_leaves_no_temporary_file(tmp_path, sig, stall_at, force, no_tmpfile):
+    """Where O_TMPFILE is missing the file is written under a temporary name, and --force
+    gives the finished file one before renaming it over the old: Ctrl-C, kill or a closed
+    terminal removes that name before the program dies by the signal."""
+    if not no_tmpfile and not tmpfile_supported(tmp_path):
+        pytest.skip("O_TMPFILE not supported here")
+    assert stop_mid_write(tmp_path, stall_at, sig, force, no_tmpfile) == -sig
+
+
+@pytest.mark.parametrize("how", ["unnamed", "unnamed-via-proc", "named"])
+def test_a_file_made_mid_write_is_not_replaced(tmp_path, how):
+    """Without --force, a file that appears between the early check and the naming is left
+    as it is: linkat and renameat2(RENAME_NOREPLACE) never replace, and the key is not lost
+    silently either (exit 3, nothing left behind)."""
+    if how != "named" and not tmpfile_supported(tmp_path):
+        pytest.skip("O_TMPFILE not supported here")
+    key, mark = tmp_path / "k.pem", tmp_path / "stalled"
+    env = preload(tmp_path, "stall", STALL_C, STALL_AT="fsync", STALL_MARK=str(mark),
+                  STALL_SECONDS="2")
+    env.update({"unnamed": {}, "unnamed-via-proc": {"NO_EMPTY_PATH": "1"},
+                "named": {"NO_TMPFILE": "1"}}[how])
+    p = subprocess.Popen(prog("squirrel-pki") + ["key", "--out", str(key), "--type", "ec-p256",
+                                                 "--no-password"],
+                         env=dict(os.environ, **env), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + (600 if WRAP else 60)
+    while not mark.exists() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    key.write_text("someone else's\n")
+    out, err = p.communicate(timeout=600 if WRAP else 60)
+    assert p.returncode == EXISTS, (out, err)
+    assert err == (f"squirrel-pki: error: {key}: already exists, left untouched (use --force "
+                   "to replace it)\n")
+    assert key.read_text() == "someone else's\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("k.pem")) == ["k.pem"]
+
+
+def test_keys_are_saved_without_cap_dac_read_search(tmp_path):
+    """linkat(AT_EMPTY_PATH) is for root; anyone else names the unnamed file through /proc."""
+    if not tmpfile_supported(tmp_path):
+        pytest.skip("O_TMPFILE not supported here")
+    env = preload(tmp_path, "stall", STALL_C, NO_EMPTY_PATH="1")
+    for force in ([], ["--force"]):
+        r = pki_run("key", "--out", tmp_path / "k.pem", "--type", "ec-p256", "--no-password",
+                    *force, env=env)
+        assert r.returncode == OK, r.stderr
+    assert stat.S_IMODE(os.stat(tmp_path / "k.pem").st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("k.pem")) == ["k.pem"]
