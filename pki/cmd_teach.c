@@ -28,7 +28,7 @@
 static void
 caesar_usage(FILE *f)
 {
-	fprintf(
+	cmd_fprintf(
 	    f,
 	    "usage: squirrel-pki caesar encrypt [--shift N] [TEXT...]\n"
 	    "       squirrel-pki caesar decrypt [--shift N] [TEXT...]\n"
@@ -65,13 +65,6 @@ parse_int(const char *opt, const char *s, long lo, long hi, long *v)
 	return 0;
 }
 
-/* Write all of buf; 0 or -1. */
-static int
-put(const char *buf, size_t len)
-{
-	return fwrite(buf, 1, len, stdout) == len ? 0 : -1;
-}
-
 /* Shift TEXT words (joined by spaces, then a newline) or all of stdin (as is) to stdout. */
 static int
 caesar_apply(char **words, int nwords, int shift)
@@ -84,21 +77,21 @@ caesar_apply(char **words, int nwords, int shift)
 			const char *w = words[i];
 			size_t len = strlen(w);
 
-			if (i > 0 && put(" ", 1) != 0)
+			if (i > 0 && cmd_write(" ", 1) != 0)
 				goto write_fail;
 			for (size_t off = 0; off < len; off += n) {
 				n = len - off < sizeof(buf) ? len - off : sizeof(buf);
 				teach_caesar_shift(w + off, n, shift, buf);
-				if (put(buf, n) != 0)
+				if (cmd_write(buf, n) != 0)
 					goto write_fail;
 			}
 		}
-		if (put("\n", 1) != 0)
+		if (cmd_write("\n", 1) != 0)
 			goto write_fail;
 	} else {
 		while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
 			teach_caesar_shift(buf, n, shift, buf);
-			if (put(buf, n) != 0)
+			if (cmd_write(buf, n) != 0)
 				goto write_fail;
 		}
 		if (ferror(stdin)) {
@@ -106,11 +99,9 @@ caesar_apply(char **words, int nwords, int shift)
 			return PKI_EXIT_READ;
 		}
 	}
-	if (fflush(stdout) != 0)
-		goto write_fail;
 	return PKI_EXIT_OK;
 write_fail:
-	msg_error("caesar: cannot write to standard output");
+	/* No use reading more; main() says why the write failed. */
 	return PKI_EXIT_WRITE;
 }
 
@@ -170,18 +161,14 @@ caesar_crack(char **words, int nwords, long top)
 		if ((unsigned char)pv[i] < 0x20 || pv[i] == 0x7f)
 			pv[i] = ' ';
 
-	printf("# %lu letter%s; chi-squared distance from English letter frequencies, lower is "
-	       "closer\n",
-	       total, total == 1 ? "" : "s");
-	printf("rank  shift  chi-squared  text (decrypted with -shift)\n");
+	cmd_printf("# %lu letter%s; chi-squared distance from English letter frequencies, lower is "
+	           "closer\n",
+	           total, total == 1 ? "" : "s");
+	cmd_printf("rank  shift  chi-squared  text (decrypted with -shift)\n");
 	for (long i = 0; i < top; i++) {
 		teach_caesar_shift(pv, shown, -g[i].shift, line);
-		printf("%4ld  %5d  %11.2f  %.*s%s\n", i + 1, g[i].shift, g[i].chi2, (int)shown,
-		       line, more ? "..." : "");
-	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		msg_error("caesar: cannot write to standard output");
-		return PKI_EXIT_WRITE;
+		cmd_printf("%4ld  %5d  %11.2f  %.*s%s\n", i + 1, g[i].shift, g[i].chi2, (int)shown,
+		           line, more ? "..." : "");
 	}
 	return PKI_EXIT_OK;
 }
@@ -258,7 +245,7 @@ cmd_caesar(int argc, char **argv)
 static void
 dh_usage(FILE *f)
 {
-	fprintf(
+	cmd_fprintf(
 	    f, "usage: squirrel-pki dh-demo\n"
 	       "\n"
 	       "Run a real X25519 Diffie-Hellman exchange between you and the secret squirrel and\n"
@@ -273,16 +260,16 @@ dh_usage(FILE *f)
 static void
 dh_hex(const char *label, const unsigned char *b, size_t len)
 {
-	printf("  %-27s ", label);
+	cmd_printf("  %-27s ", label);
 	for (size_t i = 0; i < len; i++)
-		printf("%02x", b[i]);
-	printf("\n");
+		cmd_printf("%02x", b[i]);
+	cmd_printf("\n");
 }
 
 static void
 dh_text(const char *label, const char *s, size_t len)
 {
-	printf("  %-27s %.*s\n", label, (int)len, s);
+	cmd_printf("  %-27s %.*s\n", label, (int)len, s);
 }
 
 static void
@@ -290,46 +277,49 @@ dh_print(const struct teach_dh *d, int ret)
 {
 	char key[FERNET_KEY_B64_LEN + 1];
 
-	printf(
+	cmd_printf(
 	    "Diffie-Hellman key exchange (X25519): you and the secret squirrel agree on a key\n"
 	    "while a spy reads everything you send each other. Paint mixing: each side mixes a\n"
 	    "secret colour into a common one and sends the mix; each then mixes its own secret\n"
 	    "colour into the other's mix, and both end with the same colour the spy cannot make.\n"
 	    "\n");
-	printf("1. the public agreement (the common colour: known to everyone, the spy too)\n");
+	cmd_printf("1. the public agreement (the common colour: known to everyone, the spy too)\n");
 	dh_text("curve:", "X25519 (Curve25519, RFC 7748)", strlen("X25519 (Curve25519, RFC 7748)"));
 	dh_text("base point:", "u = 9", 5);
-	printf("2. private keys (each side's secret colour: never sent; shown only because this is "
-	       "a demo)\n");
+	cmd_printf(
+	    "2. private keys (each side's secret colour: never sent; shown only because this is "
+	    "a demo)\n");
 	dh_hex("your private key:", d->your_private, sizeof(d->your_private));
 	dh_hex("squirrel private key:", d->squirrel_private, sizeof(d->squirrel_private));
-	printf("3. public keys (secret colour mixed into the common one: sent in the open, the spy "
-	       "sees them)\n");
+	cmd_printf(
+	    "3. public keys (secret colour mixed into the common one: sent in the open, the spy "
+	    "sees them)\n");
 	dh_hex("your public key:", d->your_public, sizeof(d->your_public));
 	dh_hex("squirrel public key:", d->squirrel_public, sizeof(d->squirrel_public));
-	printf("4. shared secrets (your secret colour into the squirrel's mix, and the squirrel's "
-	       "into yours)\n");
+	cmd_printf(
+	    "4. shared secrets (your secret colour into the squirrel's mix, and the squirrel's "
+	    "into yours)\n");
 	dh_hex("your shared secret:", d->your_secret, sizeof(d->your_secret));
 	dh_hex("squirrel shared secret:", d->squirrel_secret, sizeof(d->squirrel_secret));
 	dh_text("secrets equal:", ret == TEACH_DH_EMISMATCH ? "no" : "yes",
 	        ret == TEACH_DH_EMISMATCH ? 2 : 3);
 	if (ret == TEACH_DH_EMISMATCH)
 		return;
-	printf("5. a Fernet key from each shared secret (HKDF-SHA256, no salt, info \"%s\")\n",
-	       TEACH_DH_INFO);
+	cmd_printf("5. a Fernet key from each shared secret (HKDF-SHA256, no salt, info \"%s\")\n",
+	           TEACH_DH_INFO);
 	fernet_key_format(&d->your_key, key);
 	dh_text("your fernet key:", key, strlen(key));
 	fernet_key_format(&d->squirrel_key, key);
 	dh_text("squirrel fernet key:", key, strlen(key));
 	explicit_bzero(key, sizeof(key));
-	printf("6. you send the secret as a Fernet token made with your key (the spy sees only "
-	       "this)\n");
+	cmd_printf("6. you send the secret as a Fernet token made with your key (the spy sees only "
+	           "this)\n");
 	dh_text("token:", d->token, d->token_len);
 	if (ret == 0)
 		dh_text("opened with squirrel key:", d->opened, d->opened_len);
 	else
 		dh_text("opened with squirrel key:", "(failed)", 8);
-	printf(
+	cmd_printf(
 	    "\nThe spy saw the common colour, both public keys and the token, never a private\n"
 	    "key or the shared secret. This is how TLS gets a symmetric key that is never sent.\n");
 }
@@ -354,10 +344,6 @@ cmd_dh_demo(int argc, char **argv)
 	if (ret != TEACH_DH_ECRYPTO)
 		dh_print(&d, ret);
 	teach_dh_wipe(&d);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		msg_error("dh-demo: cannot write to standard output");
-		return PKI_EXIT_WRITE;
-	}
 	if (ret != 0) {
 		msg_error("dh-demo: %s", teach_dh_strerror(ret));
 		return PKI_EXIT_FAIL;

@@ -17,24 +17,25 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{"key", cmd_key, "make a private key (password-encrypted PKCS#8 by default)"},
-	{"ca", cmd_ca, "make a self-signed CA certificate"},
-	{"csr", cmd_csr, "make a certificate signing request with subject alternative names"},
-	{"sign", cmd_sign, "sign a CSR with the CA: issue a server or client certificate"},
-	{"show", cmd_show, "describe a certificate, CSR or key"},
-	{"verify", cmd_verify, "check a certificate against a CA, a date and a host name"},
-	{"fernet-key", cmd_fernet_key, "print a new random Fernet key (for SECRET_KEY)"},
-	{"caesar", cmd_caesar, "the tutorial's substitution cipher: encrypt, decrypt, crack"},
-	{"dh-demo", cmd_dh_demo, "watch a Diffie-Hellman (X25519) key exchange step by step"},
+    {"key", cmd_key, "make a private key (password-encrypted PKCS#8 by default)"},
+    {"ca", cmd_ca, "make a self-signed CA certificate"},
+    {"csr", cmd_csr, "make a certificate signing request with subject alternative names"},
+    {"sign", cmd_sign, "sign a CSR with the CA: issue a server or client certificate"},
+    {"show", cmd_show, "describe a certificate, CSR or key"},
+    {"verify", cmd_verify, "check a certificate against a CA, a date and a host name"},
+    {"fernet-key", cmd_fernet_key, "print a new random Fernet key (for SECRET_KEY)"},
+    {"caesar", cmd_caesar, "the tutorial's substitution cipher: encrypt, decrypt, crack"},
+    {"dh-demo", cmd_dh_demo, "watch a Diffie-Hellman (X25519) key exchange step by step"},
 };
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: squirrel-pki SUBCOMMAND [OPTIONS]\n\nsubcommands:\n");
+	cmd_fprintf(f, "usage: squirrel-pki SUBCOMMAND [OPTIONS]\n\nsubcommands:\n");
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		fprintf(f, "  %-11s %s\n", subcommands[i].name, subcommands[i].summary);
-	fprintf(f, "\n'squirrel-pki SUBCOMMAND --help' shows its options; see squirrel-pki(1)\n");
+		cmd_fprintf(f, "  %-11s %s\n", subcommands[i].name, subcommands[i].summary);
+	cmd_fprintf(f,
+	            "\n'squirrel-pki SUBCOMMAND --help' shows its options; see squirrel-pki(1)\n");
 }
 
 int
@@ -48,11 +49,11 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(stdout);
-		return 0;
+		return cmd_stdout_close(NULL, PKI_EXIT_OK);
 	}
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (strcmp(argv[1], subcommands[i].name) == 0)
-			return subcommands[i].run(argc - 1, argv + 1);
+			return cmd_stdout_close(argv[1], subcommands[i].run(argc - 1, argv + 1));
 	msg_error("unknown subcommand '%s' (try 'squirrel-pki --help')", argv[1]);
 	return EXIT_USAGE;
 }

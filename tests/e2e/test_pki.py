@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from conftest import WRAP, need, preload, prog, run
+from conftest import WRAP, assert_no_sanitizer_report, need, preload, prog, run
 
 # Exit codes (pki/cmd.h, squirrel-pki(1)).
 OK, USAGE, EXISTS, READ, WRITE, PASSWORD, INPUT, MISMATCH, VERIFY = 0, 2, 3, 4, 5, 6, 7, 8, 9
@@ -1141,3 +1141,74 @@ def test_keys_are_saved_without_cap_dac_read_search(tmp_path):
         assert r.returncode == OK, r.stderr
     assert stat.S_IMODE(os.stat(tmp_path / "k.pem").st_mode) == 0o600
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("k.pem")) == ["k.pem"]
+
+
+# ---- standard output that cannot be written --------------------------------------------
+
+FULL = "cannot write to standard output: No space left on device"
+
+
+def stdout_cases(d, out):
+    """(name, argv, stdin) for every subcommand that prints to standard output."""
+    ca = ["--ca-cert", d / "ca-public-key.pem", "--ca-key", d / "ca-private-key.pem",
+          "--ca-password-file", d / "ca.pw"]
+    english = "the quick brown fox jumps over the lazy dog " * 3
+    return [
+        ("caesar", ["caesar", "encrypt", "fluffy tail"], None),
+        ("caesar", ["caesar", "decrypt"], "ekteex szhk\n" * 2000),  # fails mid-stream
+        ("caesar", ["caesar", "crack", "--top", "26", english], None),
+        ("caesar", ["caesar", "--help"], None),
+        ("dh-demo", ["dh-demo"], None),
+        ("dh-demo", ["dh-demo", "--help"], None),
+        ("fernet-key", ["fernet-key"], None),
+        ("show", ["show", d / "server-public-key.pem"], None),
+        ("show", ["show"] + [d / "server-public-key.pem"] * 8, None),  # fails mid-way
+        ("verify", ["verify", "--ca", d / "ca-public-key.pem", d / "server-public-key.pem"],
+         None),
+        ("key", ["key", "--out", out / "k.pem", "--type", "ec-p256", "--no-password"], None),
+        ("key", ["key", "--help"], None),
+        ("ca", ["ca", "--key", out / "k.pem", "--out", out / "ca.pem", "--cn", "x"], None),
+        ("csr", ["csr", "--key", out / "k.pem", "--out", out / "x.csr", "--cn", "x.test",
+                 "--san", "x.test"], None),
+        ("sign", ["sign", "--csr", d / "server-csr.pem", *ca, "--out", out / "s.pem"], None),
+    ]
+
+
+def run_to(stdout, argv, stdin=None, **kw):
+    r = subprocess.run(prog("squirrel-pki") + [str(a) for a in argv], stdout=stdout,
+                       stderr=subprocess.PIPE, input=stdin, text=True,
+                       timeout=600 if WRAP else 60, **kw)
+    assert_no_sanitizer_report(r.stderr, " ".join(map(str, argv)))
+    return r
+
+
+def test_every_subcommand_says_why_stdout_cannot_be_written(ec_chain, tmp_path):
+    """What they print is their product or its receipt: lost on a full disk, each says so
+    with the reason, in one line, and exits 5, whether the write failed mid-way or at the
+    last flush. (A file they wrote is still written.)"""
+    problems = []
+    with open("/dev/full", "w") as full:
+        for sub, argv, stdin in stdout_cases(ec_chain, tmp_path):
+            r = run_to(full, argv, stdin)
+            if (r.returncode, r.stderr) != (WRITE, f"squirrel-pki: error: {sub}: {FULL}\n"):
+                problems.append((argv[:2], r.returncode, r.stderr))
+        r = run_to(full, ["--help"])
+        if (r.returncode, r.stderr) != (WRITE, f"squirrel-pki: error: {FULL}\n"):
+            problems.append((["--help"], r.returncode, r.stderr))
+    assert not problems, "\n".join(map(repr, problems))
+    assert (tmp_path / "s.pem").exists()
+
+
+def test_closed_stdout_is_a_write_failure_only_when_written(ec_chain, tmp_path):
+    """With standard output closed, printing fails with EBADF; a command that prints nothing
+    there (a usage error) has nothing to report about it."""
+    closed = {"stdin": subprocess.DEVNULL, "close_fds": True,
+              "preexec_fn": lambda: os.close(1)}
+    r = subprocess.run(prog("squirrel-pki") + ["caesar", "encrypt", "x"], stdout=None,
+                       stderr=subprocess.PIPE, text=True, timeout=60, **closed)
+    assert (r.returncode, r.stderr) == (
+        WRITE, "squirrel-pki: error: caesar: cannot write to standard output: Bad file "
+        "descriptor\n")
+    r = subprocess.run(prog("squirrel-pki") + ["caesar", "--shift"], stdout=None,
+                       stderr=subprocess.PIPE, text=True, timeout=60, **closed)
+    assert r.returncode == USAGE and "cannot write" not in r.stderr, r.stderr
