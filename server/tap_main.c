@@ -194,17 +194,14 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			msg_error("%s needs a value (try 'squirrel-tap --help')", argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
-			msg_error("unknown option '%s' (try 'squirrel-tap --help')",
-			          argv[optind - 1]);
+			/* The same words as squirrel-server's and squirrel-client's. */
+			opt_unknown(argv, opt);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		msg_error("unexpected argument '%s' (try 'squirrel-tap --help')", argv[optind]);
+		msg_error("unexpected argument '%s' (try --help)", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (listen_text == NULL || upstream_text == NULL) {

@@ -737,15 +737,16 @@ def test_tls_python_client(procs, tmp_path):
     (["--listen", "127.0.0.1:1", "--upstream", "127.0.0.1:2", "--quiet", "--summary"],
      "cannot be used together"),
     (["--listen", "127.0.0.1:1", "--upstream", "127.0.0.1:2", "--grep", ""], "--grep"),
-    (["--bogus"], "unknown option '--bogus'"),
-    (["--listen"], "--listen needs a value"),
+    (["--bogus"], "unknown option '--bogus' (try --help)"),
+    (["-x"], "unknown option '-x' (try --help)"),
+    (["--listen"], "option '--listen' needs a value (try --help)"),
     (["--listen", "127.0.0.1:1", "--upstream", "127.0.0.1:2", "extra"], "unexpected argument"),
     (["--idle-timeout", "soon"], "--idle-timeout: expected a whole number from 1 to 86400, "
                                  "got 'soon'"),
     (["--idle-timeout", "0"], "--idle-timeout: expected a whole number from 1 to 86400"),
     (["--idle-timeout", "86401"], "--idle-timeout: expected a whole number from 1 to 86400"),
     (["--idle-timeout", "1x"], "--idle-timeout: expected a whole number"),
-    (["--idle-timeout"], "--idle-timeout needs a value"),
+    (["--idle-timeout"], "option '--idle-timeout' needs a value"),
 ])
 def test_usage_errors_exit_2(args, text):
     r = run("squirrel-tap", *args)
