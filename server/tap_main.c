@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +144,19 @@ on_warn(void *arg, const char *text)
 	msg_warn("%s", text);
 }
 
+/* stdout failed while the tap had nothing to print: a pipe's reader left (POLLERR), a
+ * terminal hung up (POLLHUP), it was never open (POLLNVAL). Stop as a failed write would,
+ * with the errno that write would have met. */
+static void
+on_out_gone(void *arg, short revents)
+{
+	struct tap_ui *ui = arg;
+
+	if (ui->out_errno == 0)
+		ui->out_errno = (revents & POLLNVAL) ? EBADF : (revents & POLLERR) ? EPIPE : EIO;
+	stop_flag = 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -162,7 +176,8 @@ main(int argc, char **argv)
 	struct tap_addr listen_addr, upstream;
 	static struct dis_grep grep;
 	struct tap_ui ui = {DIS_HEX | DIS_LAYERS, NULL, NULL, 0};
-	struct tap_hooks hooks = {&ui, on_open, on_data, on_close, on_warn};
+	struct tap_hooks hooks = {&ui, on_open, on_data, on_close, on_warn, STDOUT_FILENO,
+	                          on_out_gone};
 	struct tap_relay *r;
 	struct sigaction sa;
 	char err[256];

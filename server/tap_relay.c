@@ -69,11 +69,11 @@ struct tap_relay {
 	int spare_fd;
 	size_t nfree;
 	size_t free_slot[TAP_MAX_CONNS]; /* a stack of free slot numbers */
-	/* Only the sockets polled this tick, packed: poll() refuses more entries than
-	 * RLIMIT_NOFILE (EINVAL), even ones with fd -1. owner[k] is 2 * slot + side, or -1 for
-	 * the listener. */
-	struct pollfd pfd[1 + 2 * TAP_MAX_CONNS];
-	int owner[1 + 2 * TAP_MAX_CONNS];
+	/* Only the descriptors polled this tick, packed: poll() refuses more entries than
+	 * RLIMIT_NOFILE (EINVAL), even ones with fd -1. owner[k] is 2 * slot + side, -1 for
+	 * the listener, -2 for the caller's output (hooks.out_fd). */
+	struct pollfd pfd[2 + 2 * TAP_MAX_CONNS];
+	int owner[2 + 2 * TAP_MAX_CONNS];
 	short rev[TAP_MAX_CONNS][2];
 	struct tap_conn conn[TAP_MAX_CONNS];
 };
@@ -598,6 +598,18 @@ poll_timeout(const struct tap_relay *r, int64_t now)
 	return next <= now ? 0 : (int)(next - now);
 }
 
+/* The caller's output failed underneath it: say so once, and watch it no more (POLLERR and
+ * POLLHUP stay set, so polling it again would spin). */
+static void
+out_check(struct tap_relay *r, short revents)
+{
+	if (!(revents & (POLLERR | POLLHUP | POLLNVAL)))
+		return;
+	r->hooks.out_fd = -1;
+	if (r->hooks.out_gone)
+		r->hooks.out_gone(r->hooks.arg, revents);
+}
+
 int
 tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
@@ -621,6 +633,11 @@ tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_
 		if (r->nfree > 0 && now >= r->accept_pause_until) {
 			r->pfd[nfds] = (struct pollfd){.fd = r->listen_fd, .events = POLLIN};
 			r->owner[nfds++] = -1;
+		}
+		if (r->hooks.out_fd >= 0) {
+			/* No events asked: poll() still reports POLLERR and POLLHUP. */
+			r->pfd[nfds] = (struct pollfd){.fd = r->hooks.out_fd, .events = 0};
+			r->owner[nfds++] = -2;
 		}
 		for (size_t i = 0; i < TAP_MAX_CONNS; i++)
 			for (int side = 0; side < 2; side++) {
@@ -646,8 +663,10 @@ tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_
 		}
 		memset(r->rev, 0, sizeof(r->rev));
 		for (nfds_t k = 0; k < nfds; k++) {
-			if (r->owner[k] < 0)
+			if (r->owner[k] == -1)
 				listener_ready = (r->pfd[k].revents & POLLIN) != 0;
+			else if (r->owner[k] == -2)
+				out_check(r, r->pfd[k].revents);
 			else
 				r->rev[r->owner[k] / 2][r->owner[k] % 2] = r->pfd[k].revents;
 		}

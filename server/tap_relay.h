@@ -78,6 +78,13 @@ struct tap_hooks {
 	/* Not tied to one connection: accepts pausing for lack of descriptors (said once a
 	 * pause, not at each retry) and resuming. The relay carries on. */
 	void (*warn)(void *arg, const char *text);
+	/* The caller's output (the dump on stdout), or -1. It is polled for nothing but its
+	 * failure: a pipe whose reader has gone (POLLERR), a terminal hung up (POLLHUP). Then
+	 * out_gone is called once with the revents and the fd is not watched again; a caller
+	 * that cannot go on sets *stop there. So a tap whose reader left stops at once, not at
+	 * the next line it prints. */
+	int out_fd;
+	void (*out_gone)(void *arg, short revents);
 };
 
 struct tap_relay;
