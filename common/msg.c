@@ -1,5 +1,8 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -13,6 +16,14 @@ void
 msg_init(const char *name)
 {
 	prog = name;
+	/* A descriptor among 0-2 that came closed (2>&-, a service manager) would go to the
+	 * first socket or file we open, and what we print there with it: a server's access log
+	 * to a client. Fill the gap with /dev/null opened read-only, so each number is taken
+	 * and every write to it still fails (EBADF), as on the closed descriptor. open() takes
+	 * the lowest free number, which is fd here because the ones below it are open. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDONLY) != fd)
+			_exit(EXIT_FAILURE); /* no /dev/null: there is no safe way on, nor anyone to tell */
 }
 
 void

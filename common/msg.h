@@ -14,7 +14,11 @@
 
 #define MSG_FMT(a, b) __attribute__((format(printf, a, b)))
 
-/* Set the program name that prefixes every message (usually "squirrel-xxx"). */
+/*
+ * Set the program name that prefixes every message (usually "squirrel-xxx"). First thing in
+ * main(): it also makes sure descriptors 0-2 are taken (a closed one becomes /dev/null,
+ * read-only), so no socket or file can take the place of stdout or stderr.
+ */
 void msg_init(const char *prog);
 const char *msg_prog(void);
 

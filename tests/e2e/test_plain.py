@@ -716,3 +716,28 @@ def test_client_timeout_range_is_what_it_honours(server):
         assert r.returncode == 2
         assert r.stderr == ("squirrel-client: error: --timeout: expected a whole number from 1 "
                             f"to 86400, got '{bad}'\n")
+
+
+@pytest.mark.parametrize("closed", [(2,), (1, 2), (0, 1, 2)], ids=["stderr", "stdout+stderr", "all"])
+def test_closed_stdio_never_reaches_a_client(start_server, closed):
+    """Started with stderr closed (2>&-, as some service managers do), the server gave
+    descriptor 2 to its first connection, and wrote its access log line to that client
+    after the answer: another client's address and request, on the wire. Descriptors 0-2
+    must stay taken, whatever came closed."""
+    def close_stdio():
+        for fd in closed:
+            os.close(fd)
+
+    server = start_server(preexec_fn=close_stdio)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        data = read_head(s)
+        while not data.endswith(SECRET.encode()):
+            data += s.recv(4096)
+        s.settimeout(1.0)  # the log is written within a loop turn of the answer
+        try:
+            extra = s.recv(4096)
+        except socket.timeout:
+            extra = b""
+    assert extra == b"", f"after the answer the client got {extra!r}"
+    assert server.proc.poll() is None
