@@ -724,6 +724,9 @@ def test_closed_stdio_never_reaches_a_client(start_server, closed):
     descriptor 2 to its first connection, and wrote its access log line to that client
     after the answer: another client's address and request, on the wire. Descriptors 0-2
     must stay taken, whatever came closed."""
+    if WRAP:
+        pytest.skip("valgrind itself does not start with descriptors 0-2 closed")
+
     def close_stdio():
         for fd in closed:
             os.close(fd)
