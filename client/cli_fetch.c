@@ -483,6 +483,12 @@ read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct c
 			if (got == 0)
 				break;
 		}
+		if (tr_eof_cut(t)) {
+			snprintf(err, errlen, "the server closed the connection without close_notify, "
+					      "so the body may have been cut short (a TLS server ends its "
+					      "session with close_notify, or sends a Content-Length)");
+			return CLI_RECV;
+		}
 		break;
 	}
 	rbuf[len] = '\0';

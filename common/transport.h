@@ -37,6 +37,7 @@ struct tr {
 	unsigned char last;   /* plain: what is written now is followed by a close (see plain_write) */
 	unsigned char drained; /* server: the socket was empty at our last read (see tr_read) */
 	unsigned char sent;    /* server: bytes went to the socket since the caller cleared it */
+	unsigned char cut;     /* TLS: the last read's 0 was a TCP close without close_notify */
 };
 
 struct tr_ops {
@@ -146,6 +147,17 @@ int tr_err_is_verify(const struct tr *t);
 
 /* 1 if the last TR_ERROR means the peer does not speak TLS at all (an HTTP server). */
 int tr_err_not_tls(const struct tr *t);
+
+/*
+ * 1 if the end that tr_read() reported with 0 came without TLS's close_notify: a plain TCP
+ * close, which anyone on the path can forge. Harmless between length-delimited messages; a
+ * body that runs to the close may have been cut short (RFC 8446 §6.1). Always 0 for plain.
+ */
+static inline int
+tr_eof_cut(const struct tr *t)
+{
+	return t->cut;
+}
 
 /* 1 if the last TR_ERROR was the peer closing or resetting the connection. */
 int tr_err_closed(const struct tr *t);

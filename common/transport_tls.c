@@ -123,9 +123,12 @@ tls_result(struct tr *t, int ret, int eof_ok)
 	case WOLFSSL_ERROR_ZERO_RETURN:
 	case SOCKET_PEER_CLOSED_E:
 		/* close_notify, or a TCP close: our messages are length-delimited, so a close
-		 * between them truncates nothing. */
-		if (eof_ok)
+		 * between them truncates nothing. The client's close-delimited body is not, and
+		 * asks tr_eof_cut() which it was. */
+		if (eof_ok) {
+			t->cut = e == SOCKET_PEER_CLOSED_E;
 			return 0;
+		}
 		t->err = SOCKET_PEER_CLOSED_E;
 		return TR_ERROR;
 	case SOCKET_ERROR_E:

@@ -686,3 +686,50 @@ def test_only_the_policy_curves(tls_server, version):
     # With an ECDSA P-256 certificate, a TLS 1.2 client must list P-256 too.
     r = s_client(tls_server.port, version, "-groups", "P-256")
     assert b"Server Temp Key: ECDH, prime256v1" in r.stdout
+
+
+def tls_one_answer(pki, data, close_notify):
+    """A TLS server (Python's ssl) that answers one request with data, then ends the session
+    with close_notify, or closes the TCP connection without it; returns its URL."""
+    import threading
+
+    srv = socket.create_server(("127.0.0.1", 0))
+    srv.settimeout(60)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki.server_cert, pki.server_key)
+
+    def serve():
+        with srv:
+            c, _ = srv.accept()
+            try:
+                s = ctx.wrap_socket(c, server_side=True)
+                if b"\r\n\r\n" not in read_head(s):
+                    return
+                s.sendall(data)
+                if close_notify:
+                    s.unwrap().close()
+                else:
+                    socket.socket(fileno=s.detach()).close()
+            except OSError:
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"https://localhost:{srv.getsockname()[1]}/"
+
+
+CLOSE_DELIMITED = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nfluffy tail"
+
+
+def test_close_delimited_body_needs_close_notify(pki):
+    """A body that runs to the close is whole over TLS only when close_notify ends it: a TCP
+    close without it may be an attacker's cut (RFC 8446 §6.1; curl says "unexpected eof while
+    reading", exit 56). With close_notify the same answer is the secret."""
+    r = run("squirrel-client", "--raw", "--cacert", pki.ca_cert,
+            tls_one_answer(pki, CLOSE_DELIMITED, close_notify=True))
+    assert (r.returncode, r.stdout) == (0, SECRET), r.stderr
+    r = run("squirrel-client", "--raw", "--cacert", pki.ca_cert,
+            tls_one_answer(pki, CLOSE_DELIMITED, close_notify=False))
+    assert (r.returncode, r.stdout) == (56, ""), r.stderr
+    assert r.stderr == ("squirrel-client: error: the server closed the connection without "
+                        "close_notify, so the body may have been cut short (a TLS server "
+                        "ends its session with close_notify, or sends a Content-Length)\n")
