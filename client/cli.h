@@ -20,6 +20,7 @@ enum cli_exit {
 	CLI_CONNECT = 7,      /* cannot connect (refused, unreachable) */
 	CLI_WEIRD = 8,        /* malformed response */
 	CLI_HTTP = 22,        /* the server answered with a status other than 2xx */
+	CLI_WRITE = 23,       /* the secret could not be written to standard output */
 	CLI_TIMEOUT = 28,     /* --timeout passed */
 	CLI_TLS = 35,         /* TLS handshake failed */
 	CLI_SEND = 55,        /* the request could not be sent */

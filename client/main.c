@@ -356,7 +356,7 @@ main(int argc, char **argv)
 		fputc('\n', stdout);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		msg_error("cannot write the secret to standard output: %s", strerror(errno));
-		rc = CLI_FAIL;
+		rc = CLI_WRITE;
 	}
 out:
 	explicit_bzero(keys, sizeof(keys));

@@ -744,3 +744,15 @@ def test_closed_stdio_never_reaches_a_client(start_server, closed):
             extra = b""
     assert extra == b"", f"after the answer the client got {extra!r}"
     assert server.proc.poll() is None
+
+
+@pytest.mark.parametrize("raw", [[], ["--raw"]])
+def test_client_write_error_has_its_own_exit_code(raw):
+    """Standard output that refuses the secret (/dev/full) is curl's write error: exit 23
+    with the reason, never 1 (other failure), which a script cannot tell from anything else."""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(prog("squirrel-client") + raw + [one_answer(framed("length", b"fluffy tail"))],
+                           stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 23, r.stderr
+    assert r.stderr == ("squirrel-client: error: cannot write the secret to standard output: "
+                        "No space left on device\n")
