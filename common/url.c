@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -74,6 +75,10 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
 	memset(u, 0, sizeof(*u));
 	if (*s == '\0')
 		return fail(err, errlen, "empty URL");
+	/* A URL pasted with a space or read with its newline: the error line would hide it. */
+	if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[strlen(s) - 1]))
+		return fail(err, errlen,
+			    "white space before or after the URL: remove it (quote the URL as a whole)");
 	if (sep != NULL && strcspn(s, "/?#") > (size_t)(sep - s)) {
 		if ((size_t)(sep - s) == 4 && strncasecmp(s, "http", 4) == 0)
 			u->tls = 0;
@@ -82,6 +87,10 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
 		else
 			return fail(err, errlen, "unsupported scheme (use http:// or https://)");
 		p = sep + 3;
+	} else if (strncasecmp(s, "http:", 5) == 0 || strncasecmp(s, "https:", 6) == 0) {
+		/* "http:/host" is a typo for the scheme, not the host "http" with a port. */
+		return fail(err, errlen,
+			    "the scheme needs two slashes: http://HOST:PORT/ or https://HOST:PORT/");
 	} else {
 		u->scheme_implied = 1;
 	}
@@ -94,6 +103,12 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
 		unsigned char a[16];
 		char lit[INET6_ADDRSTRLEN];
 
+		if (close != NULL && memchr(host, '%', (size_t)(close - host)) != NULL)
+			/* RFC 6874: the zone names an interface of this machine, which neither the
+			 * certificate check nor SNI can take. */
+			return fail(err, errlen,
+				    "IPv6 zone identifiers (%25eth0) are not supported: use a global or "
+				    "loopback address, or a host name");
 		if (close == NULL || (size_t)(close - host - 1) >= sizeof(lit))
 			return fail(err, errlen, "malformed IPv6 address (expected [::1])");
 		memcpy(lit, host + 1, (size_t)(close - host - 1));

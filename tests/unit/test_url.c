@@ -23,6 +23,11 @@ struct ucase {
 	"not an IPv4 address (four decimal numbers from 0 to 255, like 127.0.0.1), and a host " \
 	"name cannot end in a number"
 #define WRITE "write the IPv4 address as four decimal numbers, "
+#define SPACE "white space before or after the URL: remove it (quote the URL as a whole)"
+#define SLASHES "the scheme needs two slashes: http://HOST:PORT/ or https://HOST:PORT/"
+#define ZONE                                                                                  \
+	"IPv6 zone identifiers (%25eth0) are not supported: use a global or loopback address, " \
+	"or a host name"
 #define PERCENT "'%' in the host name: write the name itself, without percent-encoding"
 
 static const struct ucase cases[] = {
@@ -61,6 +66,19 @@ static const struct ucase cases[] = {
 	{"http://%31%32%37.0.0.1/", NULL, PERCENT},
 	{"http://a_b!c/", "a_b!c", NULL},
 	{"http://a\"b/", NULL, "invalid character in host name"},
+
+	/* Pasted with white space around it: the error line cannot show it, so it says so. */
+	{" http://localhost/", NULL, SPACE},
+	{"http://localhost/\n", NULL, SPACE},
+	{"http://localhost:5683 ", NULL, SPACE},
+	/* One slash, or none: the scheme was meant, not a host named http. */
+	{"http:/localhost:5683/", NULL, SLASHES},
+	{"HTTPS:localhost/", NULL, SLASHES},
+	{"http:5683", NULL, SLASHES},
+	{"httpbin.example:80", "httpbin.example", NULL},
+	/* RFC 6874 zones name an interface of this machine: not for a certificate's address. */
+	{"http://[fe80::1%25eth0]:5683/", NULL, ZONE},
+	{"http://[fe80::1%eth0]/", NULL, ZONE},
 };
 
 static void
