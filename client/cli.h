@@ -66,6 +66,8 @@ struct cli_result {
 	size_t reason_len;
 	const char *body; /* into a static buffer, valid until the next cli_fetch() */
 	size_t body_len;
+	const char *location; /* a 3xx's Location field (NULL: none), in the same buffer */
+	size_t location_len;
 };
 
 /*

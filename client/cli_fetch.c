@@ -407,6 +407,17 @@ read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct c
 	res->status = hr.status;
 	res->reason = hr.reason;
 	res->reason_len = hr.reason_len;
+	if (hr.status / 100 == 3) {
+		struct http_header h;
+		size_t pos = 0;
+
+		/* Not followed (curl needs -L), but the user is told where it points. */
+		while (http_header_next(hr.head, hr.head_len, &pos, &h))
+			if (http_name_is(h.name, h.name_len, "location")) {
+				res->location = h.value;
+				res->location_len = h.value_len;
+			}
+	}
 	body = (size_t)r;
 	if (hr.te_other && hr.framing != HTTP_BODY_NONE) {
 		/* We ask for no coding (no TE header); gzip bytes printed as the secret would be

@@ -330,6 +330,15 @@ main(int argc, char **argv)
 		while (first < n && first < 200 && p[first] != '\r' && p[first] != '\n')
 			first++;
 		escape(reason, sizeof(reason), res.reason, res.reason_len, NULL);
+		if (res.location != NULL) {
+			escape(line, sizeof(line), res.location,
+			       res.location_len < 200 ? res.location_len : 200, NULL);
+			msg_error("the server answered %d %s, pointing to %s (squirrel-client does not "
+				  "follow redirects: fetch that URL instead)",
+				  res.status, reason, line);
+			rc = CLI_HTTP;
+			goto out;
+		}
 		escape(line, sizeof(line), p, first, NULL);
 		msg_error("the server answered %d %s%s%s", res.status, reason, first ? ": " : "",
 			  line);

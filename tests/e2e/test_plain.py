@@ -756,3 +756,17 @@ def test_client_write_error_has_its_own_exit_code(raw):
     assert r.returncode == 23, r.stderr
     assert r.stderr == ("squirrel-client: error: cannot write the secret to standard output: "
                         "No space left on device\n")
+
+
+def test_client_names_where_a_redirect_points():
+    """A 3xx is not followed (curl needs -L for that), but the error says where it points,
+    escaped as the server chose it, and what to do: otherwise the user has nothing to go on."""
+    r = run("squirrel-client", one_answer(
+        b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://localhost:5683/a\tb\r\n"
+        b"Content-Length: 5\r\n\r\nmoved"))
+    assert (r.returncode, r.stdout) == (22, ""), r.stderr
+    assert r.stderr == ("squirrel-client: error: the server answered 301 Moved Permanently, "
+                        "pointing to https://localhost:5683/a\\x09b (squirrel-client does not "
+                        "follow redirects: fetch that URL instead)\n")
+    r = run("squirrel-client", one_answer(b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n"))
+    assert (r.returncode, r.stderr) == (22, "squirrel-client: error: the server answered 302 Found\n")
