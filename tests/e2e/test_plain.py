@@ -770,3 +770,38 @@ def test_client_names_where_a_redirect_points():
                         "follow redirects: fetch that URL instead)\n")
     r = run("squirrel-client", one_answer(b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n"))
     assert (r.returncode, r.stderr) == (22, "squirrel-client: error: the server answered 302 Found\n")
+
+
+def test_client_never_talks_to_the_server_through_a_closed_stderr():
+    """Started with standard error closed, the socket took descriptor 2, and -v wrote its
+    lines into the request ('> GET / ...' reached the server) before dying of SIGPIPE. As curl
+    does, the client first fills descriptors 0-2 (with /dev/null, read-only: a write to a
+    closed standard output still fails, and says so in the exit code)."""
+    if WRAP:
+        pytest.skip("valgrind itself does not start with descriptors 0-2 closed")
+    srv = socket.create_server(("127.0.0.1", 0))
+    srv.settimeout(60)
+    got = []
+
+    def serve():
+        with srv:
+            c, _ = srv.accept()
+            with c:
+                got.append(read_head(c))
+                c.sendall(framed("length", b"fluffy tail"))
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    url = f"http://127.0.0.1:{srv.getsockname()[1]}/"
+    r = subprocess.run(prog("squirrel-client") + ["-v", "--raw", url], stderr=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, timeout=60,
+                       preexec_fn=lambda: os.close(2))
+    t.join(60)
+    assert got and got[0].startswith(b"GET / HTTP/1.1\r\n"), got
+    assert (r.returncode, r.stdout) == (0, b"fluffy tail")
+    r = subprocess.run(prog("squirrel-client") + ["--raw", one_answer(framed("length", b"x"))],
+                       stderr=subprocess.PIPE, text=True, timeout=60,
+                       preexec_fn=lambda: os.close(1))
+    assert r.returncode == 23, r.stderr
+    assert r.stderr == ("squirrel-client: error: cannot write the secret to standard output: "
+                        "Bad file descriptor\n")
