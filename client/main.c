@@ -257,6 +257,28 @@ decrypt(const struct fernet_key *keys, size_t nkeys, long ttl, const char *body,
 	return -1;
 }
 
+/*
+ * The URL as error lines show it: a user name and password (refused, but typed) become ***,
+ * as messages end up in logs. Authority found as url_parse finds it.
+ */
+static const char *
+shown_url(const char *url, char *out, size_t cap)
+{
+	const char *sep = strstr(url, "://"), *p = url, *at = NULL;
+	size_t n;
+
+	if (sep != NULL && strcspn(url, "/?#") > (size_t)(sep - url))
+		p = sep + 3;
+	n = strcspn(p, "/?#");
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '@')
+			at = p + i;
+	if (at == NULL)
+		return url;
+	snprintf(out, cap, "%.*s***%s", (int)(p - url), url, at);
+	return out;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -281,7 +303,9 @@ main(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	if (url_parse(a.url, &u, err, sizeof(err)) < 0) {
-		msg_error("%s: malformed URL: %s", a.url, err);
+		char shown[URL_PATH_MAX + 64];
+
+		msg_error("%s: malformed URL: %s", shown_url(a.url, shown, sizeof(shown)), err);
 		return CLI_URL;
 	}
 	if (u.scheme_implied)

@@ -805,3 +805,18 @@ def test_client_never_talks_to_the_server_through_a_closed_stderr():
     assert r.returncode == 23, r.stderr
     assert r.stderr == ("squirrel-client: error: cannot write the secret to standard output: "
                         "Bad file descriptor\n")
+
+
+@pytest.mark.parametrize("url,shown", [
+    ("http://alice:hunter2@127.0.0.1:1/", "http://***@127.0.0.1:1/"),
+    ("alice:hunter2@127.0.0.1:1/x@y", "***@127.0.0.1:1/x@y"),
+    ("https://a:b:hunter2@@localhost?q=@", "https://***@localhost?q=@"),
+])
+def test_client_never_repeats_a_password_from_the_url(url, shown):
+    """Userinfo is refused (exit 3), and the error line, which lands in logs, shows the URL
+    with it masked, as the password it may hold is a secret."""
+    r = run("squirrel-client", url)
+    assert (r.returncode, r.stdout) == (3, ""), r.stderr
+    assert "hunter2" not in r.stderr
+    assert r.stderr == (f"squirrel-client: error: {shown}: malformed URL: user names and "
+                        "passwords in URLs are not supported\n")
