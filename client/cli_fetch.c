@@ -175,17 +175,25 @@ resolve(const struct url *u, int64_t deadline, struct addrinfo **res, char *err,
 	return CLI_OK;
 }
 
+/* host:port for messages, an IPv6 address in brackets as in URLs: [::1]:5683, not ::1:5683. */
+static const char *
+peer(const struct url *u)
+{
+	static char where[ADDR_TEXT_MAX];
+
+	snprintf(where, sizeof(where), u->ipv6 ? "[%s]:%s" : "%s:%s", u->host, u->port);
+	return where;
+}
+
 static int
 connect_url(const struct url *u, int64_t deadline, int *fd, char *err, size_t errlen)
 {
 	struct addrinfo *res, *ai;
-	char where[ADDR_TEXT_MAX];
 	int rc, e = 0;
 
 	rc = resolve(u, deadline, &res, err, errlen);
 	if (rc != CLI_OK)
 		return rc;
-	snprintf(where, sizeof(where), "%s", u->authority);
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		e = connect_one(ai, deadline, fd);
 		if (e == 0 || e == ETIMEDOUT)
@@ -195,14 +203,14 @@ connect_url(const struct url *u, int64_t deadline, int *fd, char *err, size_t er
 	if (e == 0)
 		return CLI_OK;
 	if (e == ETIMEDOUT) {
-		snprintf(err, errlen, "timed out connecting to %s:%s", u->host, u->port);
+		snprintf(err, errlen, "timed out connecting to %s", peer(u));
 		return CLI_TIMEOUT;
 	}
 	if (e == ECONNREFUSED)
-		snprintf(err, errlen, "connection refused by %s:%s (is squirrel-server running?)",
-			 u->host, u->port);
+		snprintf(err, errlen, "connection refused by %s (is squirrel-server running?)",
+			 peer(u));
 	else
-		snprintf(err, errlen, "cannot connect to %s:%s: %s", u->host, u->port, strerror(e));
+		snprintf(err, errlen, "cannot connect to %s: %s", peer(u), strerror(e));
 	return CLI_CONNECT;
 }
 
@@ -250,7 +258,7 @@ handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_c
 	if (r == 1)
 		return CLI_OK;
 	if (r == TR_WANT_READ || r == TR_WANT_WRITE) {
-		snprintf(err, errlen, "timed out during the TLS handshake with %s:%s", u->host, u->port);
+		snprintf(err, errlen, "timed out during the TLS handshake with %s", peer(u));
 		return CLI_TIMEOUT;
 	}
 	if (hc->mismatch || tr_err_is_verify(t)) {
@@ -281,21 +289,20 @@ handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_c
 	}
 	if (tr_err_not_tls(t)) {
 		snprintf(err, errlen,
-			 "%s:%s did not answer with TLS (wrong version number); did you mean "
-			 "http://?",
-			 u->host, u->port);
+			 "%s did not answer with TLS (wrong version number); did you mean http://?",
+			 peer(u));
 		return CLI_TLS;
 	}
 	if (refused_cert(t, err, errlen))
 		return CLI_TLS;
 	if (tr_err_closed(t)) {
 		snprintf(err, errlen,
-			 "%s:%s closed the connection during the TLS handshake (does it serve "
+			 "%s closed the connection during the TLS handshake (does it serve "
 			 "HTTPS on this port? for plain HTTP use http://)",
-			 u->host, u->port);
+			 peer(u));
 		return CLI_TLS;
 	}
-	snprintf(err, errlen, "TLS handshake with %s:%s failed: %s", u->host, u->port,
+	snprintf(err, errlen, "TLS handshake with %s failed: %s", peer(u),
 		 tr_errstr(t, detail, sizeof(detail)));
 	return CLI_TLS;
 }

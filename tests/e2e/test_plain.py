@@ -820,3 +820,24 @@ def test_client_never_repeats_a_password_from_the_url(url, shown):
     assert "hunter2" not in r.stderr
     assert r.stderr == (f"squirrel-client: error: {shown}: malformed URL: user names and "
                         "passwords in URLs are not supported\n")
+
+
+def test_client_writes_an_ipv6_peer_in_brackets():
+    """'connection refused by ::1:1' reads as the address ::1:1; the port is told apart as in
+    the URL, [::1]:1."""
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    port = free_port_v6()
+    r = run("squirrel-client", f"http://[::1]:{port}/")
+    assert r.returncode == 7, r.stderr
+    assert r.stderr == (f"squirrel-client: error: connection refused by [::1]:{port} (is "
+                        "squirrel-server running?)\n")
+
+
+def free_port_v6():
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+            return s.getsockname()[1]
+    except OSError as e:
+        pytest.skip(f"no IPv6 loopback: {e}")
