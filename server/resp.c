@@ -123,12 +123,20 @@ resp_route(const struct http_request *req)
 	/* Absolute form (§3.2.2): a server must accept it; the path follows the authority. */
 	if (p[0] != '/') {
 		const char *slashes = memchr(p, '/', req->target_len);
+		const char *auth;
 
 		if (slashes == NULL || slashes + 1 >= end || slashes[1] != '/' || slashes == p ||
 		    slashes[-1] != ':')
 			return RESP_400;
-		p = memchr(slashes + 2, '/', (size_t)(end - slashes - 2));
-		if (p == NULL)
+		/* RFC 3986 §3.2: the authority ends at "/", "?" or "#". An empty host must be
+		 * rejected (RFC 9110 §4.2.1), and userinfo is treated as an error (§4.2.4):
+		 * it serves to disguise the host. */
+		auth = p = slashes + 2;
+		while (p < end && *p != '/' && *p != '?' && *p != '#')
+			p++;
+		if (p == auth || *auth == ':' || memchr(auth, '@', (size_t)(p - auth)) != NULL)
+			return RESP_400;
+		if (p == end || *p != '/')
 			p = "/", end = p + 1;
 	}
 	q = memchr(p, '?', (size_t)(end - p));

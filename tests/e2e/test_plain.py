@@ -115,6 +115,18 @@ def test_routes(server):
     assert statuses(out) == [200]
 
 
+# Absolute-form targets (RFC 9112 §3.2.2): the authority ends at "/" or "?", and an empty
+# host or userinfo in it is refused (RFC 9110 §4.2.1, §4.2.4), as nginx refuses them.
+@pytest.mark.parametrize("target,status", [
+    (b"http://x/", 200), (b"http://x", 200), (b"http://x:80/?q", 200), (b"http://x?a/b", 200),
+    (b"http://x/nope", 404), (b"http:///", 400), (b"http://", 400), (b"http://:80/", 400),
+    (b"http://u@x/", 400), (b"http://u:p@x/", 400),
+])
+def test_absolute_form_targets(server, target, status):
+    out = raw(server.port, b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % target)
+    assert statuses(out) == [status], out[:200]
+
+
 def test_pipelined_requests_answered_in_order(server):
     req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n" \
           b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
