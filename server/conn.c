@@ -177,9 +177,20 @@ answer(struct srv *s, struct conn *c, enum resp_id id, const char *why)
 		}
 		c->out_off = c->out_len = 0;
 	}
-	memcpy(c->out->data + c->out_len, r->bytes, len);
-	c->out_len += (uint32_t)len;
-	body = len - r->head_len;
+	if (id == RESP_400 && why != NULL) {
+		int n = resp_format_400(&s->resp, cn, why, head_only, c->out->data + c->out_len,
+					BUF_SIZE - c->out_len, &body);
+
+		if (n < 0) {
+			conn_close(s, c, "no room for a response");
+			return -1;
+		}
+		c->out_len += (uint32_t)n;
+	} else {
+		memcpy(c->out->data + c->out_len, r->bytes, len);
+		c->out_len += (uint32_t)len;
+		body = len - r->head_len;
+	}
 	if (id == RESP_SECRET && s->cfg->fernet && !head_only) {
 		unsigned char iv[16];
 		size_t tlen = 0;
@@ -211,8 +222,8 @@ static int
 on_request(struct srv *s, struct conn *c)
 {
 	const struct http_request *q = &c->req;
-	enum resp_id id = resp_route(q);
-	const char *why = NULL;
+	const char *why;
+	enum resp_id id = resp_route(q, &why);
 
 	if (q->framing == HTTP_BODY_LENGTH && q->content_length > SRV_MAX_BODY) {
 		id = RESP_413;

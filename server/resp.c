@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "resp.h"
@@ -91,6 +92,31 @@ resp_tick(struct resp_table *t, int64_t now_sec)
 		}
 }
 
+int
+resp_format_400(const struct resp_table *t, enum resp_conn cn, const char *why, int head_only,
+		char *out, size_t cap, size_t *body)
+{
+	const struct resp *r = &t->r[RESP_400][cn];
+	char date[HTTP_DATE_LEN + 1], text[RESP_WHY_MAX + 16];
+	int n, tn;
+
+	tn = snprintf(text, sizeof(text), "bad request: %.*s\n", RESP_WHY_MAX, why);
+	if (tn < 0 || (size_t)tn >= sizeof(text))
+		return -1;
+	/* The prebuilt 400's Date is patched each second like every other answer's. */
+	memcpy(date, r->bytes + r->date_off, HTTP_DATE_LEN);
+	date[HTTP_DATE_LEN] = '\0';
+	n = http_format_head(out, cap, 400, date, TEXT, (uint64_t)tn, conn_field[cn], NULL);
+	if (n < 0 || (!head_only && (size_t)n + (size_t)tn > cap))
+		return -1;
+	*body = 0;
+	if (head_only)
+		return n;
+	memcpy(out + n, text, (size_t)tn);
+	*body = (size_t)tn;
+	return n + tn;
+}
+
 enum resp_id
 resp_for_status(int status)
 {
@@ -112,19 +138,26 @@ resp_closes(enum resp_id id)
 }
 
 enum resp_id
-resp_route(const struct http_request *req)
+resp_route(const struct http_request *req, const char **why)
 {
 	const char *p = req->target, *end = p + req->target_len;
 	const char *q;
 
+	*why = NULL;
 	/* RFC 9112 §3.2.4: the asterisk form is only for OPTIONS, which we do not serve. */
-	if (req->target_len == 1 && p[0] == '*')
-		return req->meth == HTTP_OPTIONS ? RESP_405 : RESP_400;
+	if (req->target_len == 1 && p[0] == '*') {
+		if (req->meth == HTTP_OPTIONS)
+			return RESP_405;
+		*why = "asterisk-form target without OPTIONS";
+		return RESP_400;
+	}
 	/* Absolute form (§3.2.2): a server must accept it; the path follows the authority. */
 	if (p[0] != '/') {
 		const char *slashes = memchr(p, '/', req->target_len);
 		const char *auth;
 
+		/* The authority form (§3.2.3) is CONNECT's, for proxies, which we are not. */
+		*why = "target is not a path or an absolute URI";
 		if (slashes == NULL || slashes + 1 >= end || slashes[1] != '/' || slashes == p ||
 		    slashes[-1] != ':')
 			return RESP_400;
@@ -134,8 +167,13 @@ resp_route(const struct http_request *req)
 		auth = p = slashes + 2;
 		while (p < end && *p != '/' && *p != '?' && *p != '#')
 			p++;
-		if (p == auth || *auth == ':' || memchr(auth, '@', (size_t)(p - auth)) != NULL)
+		*why = "absolute URI without a host";
+		if (p == auth || *auth == ':')
 			return RESP_400;
+		*why = "userinfo in the target URI";
+		if (memchr(auth, '@', (size_t)(p - auth)) != NULL)
+			return RESP_400;
+		*why = NULL;
 		if (p == end || *p != '/')
 			p = "/", end = p + 1;
 	}

@@ -60,8 +60,22 @@ void resp_tick(struct resp_table *t, int64_t now_sec);
 /* The status a rejected request is answered with, as a response id. */
 enum resp_id resp_for_status(int status);
 
-/* Route a parsed request: GET/HEAD / is the secret, other methods on / are 405, other paths 404. */
-enum resp_id resp_route(const struct http_request *req);
+/* Route a parsed request: GET/HEAD / is the secret, other methods on / are 405, other paths
+ * 404; a target that is neither a path nor an absolute URI with a host is 400, and *why then
+ * says so (a static string; NULL otherwise). */
+enum resp_id resp_route(const struct http_request *req, const char **why);
+
+/* The longest reason a 400 carries in its body; longer ones are cut. */
+#define RESP_WHY_MAX 64
+
+/*
+ * A 400 whose body says why ("bad request: <why>"): the one answer formatted per request, as
+ * the reasons are many and an error path can afford a snprintf. The Date is the prebuilt
+ * 400's. Writes the head (and the body unless head_only) to out[0..cap) and returns its
+ * length, or -1 if it does not fit; *body is the body bytes written.
+ */
+int resp_format_400(const struct resp_table *t, enum resp_conn cn, const char *why, int head_only,
+		    char *out, size_t cap, size_t *body);
 
 /* Whether answering with this response must close the connection (framing errors). */
 int resp_closes(enum resp_id id);

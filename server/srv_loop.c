@@ -225,7 +225,8 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 	}
 	for (int id = 0; id < RESP_COUNT; id++)
 		for (int cn = 0; cn < RESP_CONN_COUNT; cn++) {
-			size_t len = s->resp.r[id][cn].len + (id == RESP_SECRET ? token_len : 0);
+			size_t len = s->resp.r[id][cn].len + (id == RESP_SECRET ? token_len : 0) +
+				     (id == RESP_400 ? RESP_WHY_MAX + 8 : 0); /* resp_format_400 */
 
 			if (len > s->max_response)
 				s->max_response = len;

@@ -127,6 +127,29 @@ def test_absolute_form_targets(server, target, status):
     assert statuses(out) == [status], out[:200]
 
 
+# A 400 says why, in its body and in the access log, whoever found the fault: the parser
+# (framing, Host) or the router (a target that is not a path or an absolute URI).
+@pytest.mark.parametrize("req,why", [
+    (b"GET * HTTP/1.1\r\nHost: x\r\n\r\n", "asterisk-form target without OPTIONS"),
+    (b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", "target is not a path or an absolute URI"),
+    (b"GET http:/// HTTP/1.1\r\nHost: x\r\n\r\n", "absolute URI without a host"),
+    (b"GET http://u@x/ HTTP/1.1\r\nHost: x\r\n\r\n", "userinfo in the target URI"),
+    (b"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 request without Host"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
+     "both Transfer-Encoding and Content-Length"),
+])
+def test_bad_request_says_why(server, req, why):
+    out = raw(server.port, req)
+    assert statuses(out) == [400], out[:200]
+    head, body = out.split(b"\r\n\r\n", 1)
+    head += b"\r\n"
+    assert body == b"bad request: %s\n" % why.encode()
+    assert b"\r\nContent-Length: %d\r\n" % len(body) in head and b"\r\nConnection: close\r\n" in head
+    assert re.search(rb"\r\nDate: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT\r\n", head)
+    server.wait_log(f" 400 {len(body)} ")
+    server.wait_log(f"({why})")
+
+
 def test_pipelined_requests_answered_in_order(server):
     req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n" \
           b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
