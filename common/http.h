@@ -12,7 +12,9 @@
  *   > 0            complete: the head is that many bytes long
  *   HTTP_PARTIAL   need more bytes
  *   HTTP_INVALID   reject; req->reject holds the status to answer with (400, 413, 414, 431,
- *                  501 or 505), and req->why / res->why a short static reason for logs
+ *                  501 or 505), and req->why / res->why a short static reason for logs.
+ *                  If the request line was split before the fault, req->method, target
+ *                  and meth are filled in too (NULL otherwise), pointing into buf.
  */
 #ifndef SQUIRREL_HTTP_H
 #define SQUIRREL_HTTP_H

@@ -145,16 +145,23 @@ request_field(struct http_request *req, const struct http_header *h)
 	return 0;
 }
 
-static int
-finish(const char *buf, struct http_request *req)
+/* Method and target views, once the request line has been split. */
+static void
+request_views(const char *buf, struct http_request *req)
 {
-	if (req->version == 11 && !req->has_host)
-		return reject(req, 400, "HTTP/1.1 request without Host");
 	req->method = buf + req->method_off;
 	req->method_len = req->target_off - 1 - req->method_off;
 	req->meth = method_of(req->method, req->method_len);
 	req->target = buf + req->target_off;
 	req->target_len = req->target_end - req->target_off;
+}
+
+static int
+finish(const char *buf, struct http_request *req)
+{
+	if (req->version == 11 && !req->has_host)
+		return reject(req, 400, "HTTP/1.1 request without Host");
+	request_views(buf, req);
 	req->head = buf + req->s.start;
 	req->head_len = req->s.pos - req->s.start;
 	req->framing = req->has_te ? HTTP_BODY_CHUNKED
@@ -195,5 +202,11 @@ http_parse_request(const char *buf, size_t len, struct http_request *req)
 {
 	int r = http_scan_head(buf, len, &req->s, &request_visitor, req);
 
-	return r == 1 ? finish(buf, req) : r;
+	if (r == 1)
+		r = finish(buf, req);
+	/* A request refused after its line was split is still named: the log says which, and
+	 * a HEAD is answered without a body (RFC 9110 §9.3.2). */
+	if (r == HTTP_INVALID && req->target_end != 0)
+		request_views(buf, req);
+	return r;
 }

@@ -150,6 +150,18 @@ def test_bad_request_says_why(server, req, why):
     server.wait_log(f"({why})")
 
 
+def test_rejected_head_gets_no_body_and_is_named_in_the_log(server):
+    """A HEAD refused by the parser is still a HEAD: its answer ends with the head (RFC 9110
+    §9.3.2), and the log names the request. It used to get the 400's body, and "- -"."""
+    out = raw(server.port, b"HEAD /x HTTP/1.1\r\n\r\n")
+    assert statuses(out) == [400] and out.endswith(b"\r\n\r\n"), out
+    server.wait_log('"HEAD /x" 400 0 ')
+    out = raw(server.port, b"POST /y HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+                           b"Transfer-Encoding: chunked\r\n\r\n")
+    assert statuses(out) == [400]
+    server.wait_log('"POST /y" 400 ')
+
+
 def test_pipelined_requests_answered_in_order(server):
     req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n" \
           b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"

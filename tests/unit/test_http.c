@@ -123,6 +123,14 @@ static const struct rcase cases[] = {
 	{"trailing space", "GET / HTTP/1.1 \r\n" H11 "\r\n", 400, REJECT_FIELDS, NOLEN},
 	{"8-bit target", "GET /\xc3\xa9 HTTP/1.1\r\n" H11 "\r\n", 400, REJECT_FIELDS, NOLEN},
 	{"empty method", " / HTTP/1.1\r\n" H11 "\r\n", 400, REJECT_FIELDS, NOLEN},
+	/* Rejected after the request line: method and target are still filled in, so the log
+	 * names the request and a HEAD gets no body. */
+	{"no host, named", "HEAD /x HTTP/1.1\r\n\r\n", 400, "HEAD", "/x", 0, HTTP_BODY_NONE, 0, 0,
+	 0, 0},
+	{"CL and TE, named", "POST /y HTTP/1.1\r\n" H11 "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+	 400, "POST", "/y", 0, HTTP_BODY_NONE, 0, 0, 0, 0},
+	{"http/2.0, named", "HEAD / HTTP/2.0\r\n" H11 "\r\n", 505, "HEAD", "/", 0, HTTP_BODY_NONE,
+	 0, 0, 0, 0},
 	{"tls client hello", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400, REJECT_FIELDS, NOLEN},
 	{"binary garbage", "\xff\xfe\xfd", 400, REJECT_FIELDS, NOLEN},
 };
@@ -148,6 +156,8 @@ check_complete(const struct rcase *c, const struct http_request *req, int r, con
 	assert_true(req->head >= buf && req->head + req->head_len <= buf + r);
 }
 
+static size_t case_len(const struct rcase *c);
+
 static void
 check(const struct rcase *c, const struct http_request *req, int r, const char *buf)
 {
@@ -163,6 +173,15 @@ check(const struct rcase *c, const struct http_request *req, int r, const char *
 			fail_msg("%s: expected %d, got %d (%s)", c->name, c->status, req->reject,
 				 req->why);
 		assert_non_null(req->why);
+		if (c->method != NULL) {
+			assert_non_null(req->method);
+			assert_int_equal(req->method_len, strlen(c->method));
+			assert_memory_equal(req->method, c->method, req->method_len);
+			assert_int_equal(req->target_len, strlen(c->target));
+			assert_memory_equal(req->target, c->target, req->target_len);
+			assert_true(req->method >= buf && req->target + req->target_len <= buf + case_len(c));
+			assert_int_equal(req->meth == HTTP_HEAD, strcmp(c->method, "HEAD") == 0);
+		}
 	}
 }
 
