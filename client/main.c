@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,6 +294,10 @@ main(int argc, char **argv)
 	int rc;
 
 	msg_init("squirrel-client");
+	/* As curl: a reader of stdout that has gone (| head -c1) is a write error, reported with
+	 * its reason and exit 23, not a silent death by signal; a server gone mid-request is an
+	 * error from send() (plain sends have MSG_NOSIGNAL; wolfSSL's may not). */
+	signal(SIGPIPE, SIG_IGN);
 	if (parse_args(argc, argv, &a) < 0)
 		return CLI_USAGE;
 	if (a.url == NULL)

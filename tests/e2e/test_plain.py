@@ -805,6 +805,22 @@ def test_client_write_error_has_its_own_exit_code(raw):
                         "No space left on device\n")
 
 
+def test_client_reader_gone_is_a_write_error_not_a_signal():
+    """squirrel-client | head -c0: the reader of the pipe has gone. As curl, that is a write
+    error (exit 23, with the reason), not a death by SIGPIPE that no message explains (before:
+    killed by signal 13)."""
+    r_end, w_end = os.pipe()
+    os.close(r_end)
+    try:
+        r = subprocess.run(prog("squirrel-client") + [one_answer(framed("length", b"fluffy tail"))],
+                           stdout=w_end, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(w_end)
+    assert r.returncode == 23, (r.returncode, r.stderr)
+    assert r.stderr == ("squirrel-client: error: cannot write the secret to standard output: "
+                        "Broken pipe\n")
+
+
 def test_client_names_where_a_redirect_points():
     """A 3xx is not followed (curl needs -L for that), but the error says where it points,
     escaped as the server chose it, and what to do: otherwise the user has nothing to go on."""
