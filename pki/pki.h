@@ -30,6 +30,9 @@
 /* Longest value of one name attribute, in bytes (RFC 5280 ub-common-name). */
 #define PKI_NAME_MAX 64
 /* Default validity of CA and leaf certificates, in days, as the tutorial. */
+/* Smallest RSA key we sign with or for: OpenSSL's default security level (2), Python and
+ * browsers refuse shorter ones (NIST SP 800-131A). */
+#define PKI_RSA_MIN_BITS 2048
 #define PKI_DEFAULT_DAYS 30
 /*
  * PBKDF2-HMAC-SHA256 rounds for encrypted PKCS#8 keys: ten times OpenSSL 3's 2048 (about

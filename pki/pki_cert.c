@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <wolfssl/options.h>
@@ -356,6 +357,11 @@ signer_open(const unsigned char *key, size_t keylen, struct pki_key *k, WC_RNG *
 {
 	int rc = pki_key_load(key, keylen, k);
 
+	if (rc == 0 && k->kind == RSA_TYPE && (rc = pki_rsa_strong(k->bits, "the signing", err,
+	                                                          errlen)) != 0) {
+		pki_key_free(k);
+		return rc;
+	}
 	if (rc == 0 && wc_InitRng(rng) != 0)
 		rc = PKI_ERNG;
 	if (rc != 0) {
@@ -515,6 +521,8 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
 	if (pki_spki_summary(&req.spki, keydesc, sizeof(keydesc), &rsa) != 0)
 		return pki_fail(PKI_EKEYTYPE, err, errlen, "the CSR's key is %s", keydesc);
+	if (rsa && (rc = pki_rsa_strong(atoi(keydesc + 4), "the CSR's", err, errlen)) != 0)
+		return rc;
 
 	rc = pki_cert_decode(cacert, cacertlen, cader, sizeof(cader), &calen);
 	if (rc == 0 && pki_x509_parse(cader, calen, &ca, detail, sizeof(detail)) != 0)

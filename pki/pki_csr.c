@@ -129,6 +129,10 @@ pki_csr_create(const unsigned char *key, size_t keylen, const struct pki_name *n
 	int rc;
 
 	rc = pki_key_load(key, keylen, &k);
+	if (rc == 0 && k.kind == RSA_TYPE && (rc = pki_rsa_strong(k.bits, "the", err, errlen)) != 0) {
+		pki_key_free(&k);
+		return rc;
+	}
 	if (rc == 0)
 		rc = pki_key_spki(&k, spki, sizeof(spki), &spkilen);
 	if (rc != 0) {

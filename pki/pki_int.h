@@ -115,6 +115,9 @@ struct pki_key {
  * PKI_EKEYTYPE; free with pki_key_free in every case. */
 int pki_key_load(const unsigned char *der, size_t len, struct pki_key *k);
 void pki_key_free(struct pki_key *k);
+/* PKI_EKEYTYPE, with whose key and why in err, for an RSA key under PKI_RSA_MIN_BITS bits;
+ * 0 otherwise. */
+int pki_rsa_strong(int bits, const char *whose, char *err, size_t errlen);
 /* The key's public half as SubjectPublicKeyInfo DER. */
 int pki_key_spki(struct pki_key *k, unsigned char *out, size_t cap, size_t *len);
 /* The AlgorithmIdentifier of a SHA-256 signature by this key, appended to w. */

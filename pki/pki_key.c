@@ -134,6 +134,17 @@ pki_key_load(const unsigned char *der, size_t len, struct pki_key *k)
 	return rc;
 }
 
+int
+pki_rsa_strong(int bits, const char *whose, char *err, size_t errlen)
+{
+	if (bits >= PKI_RSA_MIN_BITS)
+		return 0;
+	return pki_fail(PKI_EKEYTYPE, err, errlen,
+	                "%s key is RSA %d, too weak: OpenSSL, Python and browsers refuse RSA keys "
+	                "under %d bits (make a new one with 'squirrel-pki key')",
+	                whose, bits, PKI_RSA_MIN_BITS);
+}
+
 /*
  * Is the private key consistent with its own public half? wolfSSL "decrypts" a legacy
  * (Proc-Type) key under a wrong password and sometimes the garbage even parses; a key whose

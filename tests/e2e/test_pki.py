@@ -1212,3 +1212,30 @@ def test_closed_stdout_is_a_write_failure_only_when_written(ec_chain, tmp_path):
     r = subprocess.run(prog("squirrel-pki") + ["caesar", "--shift"], stdout=None,
                        stderr=subprocess.PIPE, text=True, timeout=60, **closed)
     assert r.returncode == USAGE and "cannot write" not in r.stderr, r.stderr
+
+
+def test_weak_rsa_keys_are_refused(ec_chain, tmp_path):
+    # OpenSSL's default security level (2, Debian's), Python and browsers refuse RSA keys
+    # under 2048 bits; sign once issued them without a word, so the server's handshake failed.
+    d = ec_chain
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    (tmp_path / "weak.key").write_bytes(weak.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "weak.example")]))
+           .add_extension(x509.SubjectAlternativeName([x509.DNSName("weak.example")]), False)
+           .sign(weak, hashes.SHA256()))
+    (tmp_path / "weak.csr").write_bytes(csr.public_bytes(serialization.Encoding.PEM))
+    r = fails(INPUT, "sign", "--csr", tmp_path / "weak.csr", "--ca-cert",
+              d / "ca-public-key.pem", "--ca-key", d / "ca-private-key.pem",
+              "--ca-password-file", d / "ca.pw", "--out", tmp_path / "weak.pem")
+    assert "RSA 1024" in r.stderr and "2048" in r.stderr, r.stderr
+    assert not (tmp_path / "weak.pem").exists()
+    r = fails(INPUT, "csr", "--key", tmp_path / "weak.key", "--out", tmp_path / "w.csr",
+              "--cn", "weak.example")
+    assert "RSA 1024" in r.stderr and "2048" in r.stderr, r.stderr
+    r = fails(INPUT, "ca", "--key", tmp_path / "weak.key", "--out", tmp_path / "ca.pem",
+              "--cn", "Weak CA")
+    assert "RSA 1024" in r.stderr and "2048" in r.stderr, r.stderr
+    assert not (tmp_path / "w.csr").exists() and not (tmp_path / "ca.pem").exists()
