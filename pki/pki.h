@@ -218,7 +218,8 @@ struct pki_sign_notes {
 /*
  * Issue a certificate for a CSR (the tutorial's sign_csr, made strict). csr, cacert (PEM or
  * DER) and cakey (decoded DER). The CSR's own signature is checked first (PKI_ECSRSIG). The
- * CA key must belong to the CA certificate (PKI_EMISMATCH). Subject and public key come from
+ * CA key must belong to the CA certificate (PKI_EMISMATCH), which must not say it is no CA
+ * (CA:FALSE, or keyUsage without keyCertSign: PKI_EBADCERT). Subject and public key come from
  * the CSR, issuer from the CA's subject, subjectAltName from the CSR (its other requested
  * extensions are ignored: the CA decides them): basicConstraints CA:FALSE (critical),
  * keyUsage digitalSignature (+ keyEncipherment for RSA keys) (critical), extendedKeyUsage

@@ -538,7 +538,16 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 	if (rc != 0)
 		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
 
-	if (!ca.ext.bc || !ca.ext.bc_ca)
+	/* A certificate that says it is no CA issues nothing OpenSSL, curl or Python accept
+	 * (wolfSSL refuses CA:FALSE too); only the tutorial's CA, which has no basicConstraints
+	 * at all, is given the benefit of the doubt (a warning). */
+	if ((ca.ext.bc && !ca.ext.bc_ca) || (ca.ext.ku && !(ca.ext.ku_bits & PKI_KU_KEY_CERT_SIGN)))
+		return pki_fail(PKI_EBADCERT, err, errlen,
+		                "this certificate says it is no CA (%s), so nothing it signs would "
+		                "verify (give the CA certificate made by 'squirrel-pki ca')",
+		                ca.ext.bc && !ca.ext.bc_ca ? "basicConstraints CA:FALSE"
+		                                           : "keyUsage without keyCertSign");
+	if (!ca.ext.bc)
 		notes->flags |= PKI_SIGN_ISSUER_NOT_CA;
 	if (now < ca.not_before || now > ca.not_after)
 		notes->flags |= PKI_SIGN_CA_EXPIRED;

@@ -1239,3 +1239,15 @@ def test_weak_rsa_keys_are_refused(ec_chain, tmp_path):
               "--cn", "Weak CA")
     assert "RSA 1024" in r.stderr and "2048" in r.stderr, r.stderr
     assert not (tmp_path / "w.csr").exists() and not (tmp_path / "ca.pem").exists()
+
+
+def test_a_certificate_that_says_it_is_no_ca_cannot_sign(ec_chain, tmp_path):
+    # A server's certificate (basicConstraints CA:FALSE, keyUsage without keyCertSign) as
+    # --ca-cert: every verifier, wolfSSL included, refuses what it issues. sign once issued
+    # it with only the warning meant for the tutorial's CA, which has no extensions at all.
+    d = ec_chain
+    r = fails(INPUT, "sign", "--csr", d / "server-csr.pem", "--ca-cert",
+              d / "server-public-key.pem", "--ca-key", d / "server-private-key.pem",
+              "--ca-password-file", d / "server.pw", "--out", tmp_path / "o.pem")
+    assert "CA:FALSE" in r.stderr and "squirrel-pki ca" in r.stderr, r.stderr
+    assert not (tmp_path / "o.pem").exists()
