@@ -14,7 +14,7 @@
 int
 pki_time_parse(const char *s, time_t now, time_t *out)
 {
-	struct tm tm;
+	struct tm tm, want, back;
 	const char *end;
 
 	if (strcmp(s, "now") == 0) {
@@ -68,7 +68,13 @@ pki_time_parse(const char *s, time_t now, time_t *out)
 	}
 	if (*end != '\0')
 		return -1;
+	/* strptime takes any day from 1 to 31 and timegm rolls it over (2026-02-30 would be
+	 * March 2): a day the month does not have comes back different, and is refused. */
+	want = tm;
 	*out = timegm(&tm);
+	if (gmtime_r(out, &back) == NULL || back.tm_year != want.tm_year ||
+	    back.tm_mon != want.tm_mon || back.tm_mday != want.tm_mday)
+		return -1;
 	return 0;
 }
 

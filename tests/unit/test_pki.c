@@ -437,6 +437,13 @@ test_time_parse(void **state)
 	assert_int_equal(pki_time_parse("-2dd", now, &t), -1);
 	assert_int_equal(pki_time_parse("2024-05-01x", now, &t), -1);
 	assert_int_equal(pki_time_parse("@", now, &t), -1);
+	/* Days that do not exist were rolled over by timegm (2026-02-30 became March 2). */
+	assert_int_equal(pki_time_parse("2026-02-30", now, &t), -1);
+	assert_int_equal(pki_time_parse("2025-02-29", now, &t), -1);
+	assert_int_equal(pki_time_parse("2026-04-31T00:00:00Z", now, &t), -1);
+	assert_int_equal(pki_time_parse("2024-05-01T24:00:00Z", now, &t), -1);
+	assert_int_equal(pki_time_parse("2024-02-29", now, &t), 0);
+	assert_true(t == 1709164800);
 	{
 		char buf[32];
 
