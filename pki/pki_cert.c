@@ -1,6 +1,5 @@
 #include <arpa/inet.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <wolfssl/options.h>
@@ -521,9 +520,7 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
 	if (pki_spki_summary(&req.spki, keydesc, sizeof(keydesc), &rsa) != 0)
 		return pki_fail(PKI_EKEYTYPE, err, errlen, "the CSR's key is %s", keydesc);
-	/* keydesc is "RSA <bits>" for an RSA key. */
-	if (rsa && (rc = pki_rsa_strong((int)strtol(keydesc + 4, NULL, 10), "the CSR's", err,
-	                                errlen)) != 0)
+	if (rsa && (rc = pki_rsa_strong(rsa, "the CSR's", err, errlen)) != 0)
 		return rc;
 
 	rc = pki_cert_decode(cacert, cacertlen, cader, sizeof(cader), &calen);

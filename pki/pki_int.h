@@ -132,8 +132,9 @@ int pki_key_sign(struct pki_key *k, unsigned char *buf, size_t bodylen, size_t c
 
 /* A public key re-encoded canonically from an SPKI, for comparing keys by value. */
 int pki_spki_canonical(const struct pki_spki *s, unsigned char *out, size_t cap, size_t *len);
-/* "RSA 2048" / "EC P-256"; *rsa set to 1 for RSA. Returns 0 or PKI_EKEYTYPE. */
-int pki_spki_summary(const struct pki_spki *s, char *buf, size_t cap, int *rsa);
+/* "RSA 2048" / "EC P-256"; *rsa_bits is the RSA modulus size, 0 for any other key. Returns 0
+ * or PKI_EKEYTYPE. */
+int pki_spki_summary(const struct pki_spki *s, char *buf, size_t cap, int *rsa_bits);
 /* RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits, 20 bytes. */
 int pki_spki_key_id(const struct pki_spki *s, unsigned char id[20]);
 

@@ -352,12 +352,12 @@ pki_spki_canonical(const struct pki_spki *s, unsigned char *out, size_t cap, siz
 }
 
 int
-pki_spki_summary(const struct pki_spki *s, char *buf, size_t cap, int *rsa)
+pki_spki_summary(const struct pki_spki *s, char *buf, size_t cap, int *rsa_bits)
 {
 	const char *name;
 	char dotted[64];
 
-	*rsa = 0;
+	*rsa_bits = 0;
 	if (PKI_OID_EQ(&s->alg, PKI_OID_RSA)) {
 		RsaKey key;
 		word32 idx = 0;
@@ -371,7 +371,7 @@ pki_spki_summary(const struct pki_spki *s, char *buf, size_t cap, int *rsa)
 		if (bits <= 0)
 			return PKI_EBADKEY;
 		snprintf(buf, cap, "RSA %d", bits);
-		*rsa = 1;
+		*rsa_bits = bits;
 		return 0;
 	}
 	if (PKI_OID_EQ(&s->alg, PKI_OID_EC)) {
