@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "sig.h"
 
 int
 fs_read(const char *path, void *buf, size_t cap, size_t *len)
@@ -104,14 +105,12 @@ fill(int fd, const void *data, size_t len, mode_t mode)
 
 /* ---- a named temporary file that Ctrl-C, kill or a closed terminal must not leave behind --- */
 
-/* SIGKILL cannot be caught; these can, and by default they end the program mid-write. */
-static const int tmp_signals[] = {SIGINT, SIGTERM, SIGHUP};
-#define TMP_NSIGNALS (sizeof(tmp_signals) / sizeof(tmp_signals[0]))
-
-/* The temporary file's name, and whether it exists now: what the signal handler removes. */
+/* The temporary file's name, and whether it exists now: what the signal handler removes.
+ * SIGKILL cannot be caught; the signals sig.h catches can, and by default they end the
+ * program mid-write. */
 static char tmp_name[PATH_MAX];
 static volatile sig_atomic_t tmp_exists;
-static struct sigaction tmp_old[TMP_NSIGNALS];
+static struct sig_saved tmp_old;
 
 static void
 tmp_on_signal(int sig)
@@ -121,50 +120,6 @@ tmp_on_signal(int sig)
 	if (tmp_exists)
 		unlink(tmp_name);
 	raise(sig);
-}
-
-/* Catch tmp_signals where they would end the program (an ignored or handled one is left
- * alone: nohup(1) keeps SIGHUP ignored), keeping the old actions for tmp_release. */
-static void
-tmp_catch(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = tmp_on_signal;
-	sa.sa_flags = SA_RESETHAND;
-	sigfillset(&sa.sa_mask);
-	for (size_t i = 0; i < TMP_NSIGNALS; i++) {
-		sigaction(tmp_signals[i], NULL, &tmp_old[i]);
-		if (tmp_old[i].sa_handler == SIG_DFL)
-			sigaction(tmp_signals[i], &sa, NULL);
-	}
-}
-
-static void
-tmp_release(void)
-{
-	for (size_t i = 0; i < TMP_NSIGNALS; i++)
-		sigaction(tmp_signals[i], &tmp_old[i], NULL);
-}
-
-/* Hold tmp_signals off while tmp_name comes and goes, so tmp_exists never lies to the
- * handler: it would leave a new file behind, or remove somebody else's. */
-static void
-tmp_block(sigset_t *old)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < TMP_NSIGNALS; i++)
-		sigaddset(&set, tmp_signals[i]);
-	sigprocmask(SIG_BLOCK, &set, old);
-}
-
-static void
-tmp_unblock(const sigset_t *old)
-{
-	sigprocmask(SIG_SETMASK, old, NULL);
 }
 
 /*
@@ -194,26 +149,26 @@ write_named(const char *path, const void *data, size_t len, mode_t mode, int for
 
 	/* It fits: fs_write_atomic checked. */
 	snprintf(tmp_name, sizeof(tmp_name), "%s.tmp-XXXXXX", path);
-	tmp_catch();
-	tmp_block(&old);
+	sig_catch_fatal(tmp_on_signal, &tmp_old);
+	sig_block_fatal(&old);
 	fd = mkostemp(tmp_name, O_CLOEXEC);
 	rc = fd < 0 ? -errno : 0;
 	tmp_exists = fd >= 0;
-	tmp_unblock(&old);
+	sig_unblock(&old);
 	if (rc == 0) {
 		rc = fill(fd, data, len, mode);
 		if (close(fd) < 0 && rc == 0)
 			rc = -errno;
-		tmp_block(&old);
+		sig_block_fatal(&old);
 		if (rc == 0)
 			rc = force ? (rename(tmp_name, path) < 0 ? -errno : 0)
 			           : place_new(tmp_name, path);
 		if (rc != 0)
 			unlink(tmp_name);
 		tmp_exists = 0;
-		tmp_unblock(&old);
+		sig_unblock(&old);
 	}
-	tmp_release();
+	sig_restore(&tmp_old);
 	return rc;
 }
 
@@ -268,24 +223,24 @@ name_fd_replacing(int fd, const char *path)
 
 	/* It fits: fs_write_atomic checked. */
 	snprintf(tmp_name, sizeof(tmp_name), "%s.tmp-XXXXXX", path);
-	tmp_catch();
+	sig_catch_fatal(tmp_on_signal, &tmp_old);
 	for (int tries = 0; rc == -EEXIST && tries < 100; tries++) {
 		tmp_name_randomize();
-		tmp_block(&old);
+		sig_block_fatal(&old);
 		rc = name_fd(fd, tmp_name);
 		tmp_exists = rc == 0;
-		tmp_unblock(&old);
+		sig_unblock(&old);
 	}
 	if (rc == 0) {
-		tmp_block(&old);
+		sig_block_fatal(&old);
 		if (rename(tmp_name, path) < 0) {
 			rc = -errno;
 			unlink(tmp_name);
 		}
 		tmp_exists = 0;
-		tmp_unblock(&old);
+		sig_unblock(&old);
 	}
-	tmp_release();
+	sig_restore(&tmp_old);
 	return rc;
 }
 

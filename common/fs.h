@@ -28,7 +28,7 @@ int fs_read(const char *path, void *buf, size_t cap, size_t *len);
  * mid-write (SIGKILL and power loss included) leaves neither half a file nor a temporary one;
  * --force links it under a temporary name and renames that over path at once. Where the filesystem
  * cannot do that (no O_TMPFILE, no hard links), a temporary path.tmp-XXXXXX is written and
- * renamed instead; SIGINT, SIGTERM and SIGHUP remove it before the program dies (their
+ * renamed instead; SIGINT, SIGTERM, SIGHUP and SIGQUIT remove it before the program dies (their
  * actions are changed for that only while it exists, and only where they are the default).
  * With force == 0 an existing path is left untouched and -EEXIST returned; with force != 0
  * it is replaced in one rename. The folder is fsync'ed after. Not for threads: the temporary

@@ -8,6 +8,7 @@
 #include "fs.h"
 #include "msg.h"
 #include "pass.h"
+#include "sig.h"
 
 const char *
 pass_strerror(int code)
@@ -93,12 +94,9 @@ pass_have_tty(void)
 
 /*
  * A signal that ends the process while echo is off must not leave the terminal that way (the
- * shell would stay silent after Ctrl-C). While ask() has echo off, these signals restore the
- * terminal and then end the process by the same signal, as they would have without us.
+ * shell would stay silent after Ctrl-C). While ask() has echo off, the signals that would end
+ * the process restore the terminal first (sig.h).
  */
-static const int quiet_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-#define NQUIET (sizeof(quiet_signals) / sizeof(quiet_signals[0]))
-
 static int quiet_fd = -1;
 static struct termios quiet_saved;
 
@@ -115,37 +113,10 @@ on_quiet_signal(int sig)
 	errno = saved_errno;
 }
 
-/* Catch quiet_signals for fd (whose settings before are in saved), keeping the old actions
- * in old[]. A signal that was ignored stays ignored (nohup(1) keeps SIGHUP so). */
-static void
-quiet_signals_catch(int fd, const struct termios *saved, struct sigaction old[NQUIET])
-{
-	struct sigaction sa;
-
-	quiet_fd = fd;
-	quiet_saved = *saved;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_quiet_signal;
-	sa.sa_flags = SA_RESETHAND;
-	sigfillset(&sa.sa_mask);
-	for (size_t i = 0; i < NQUIET; i++) {
-		sigaction(quiet_signals[i], NULL, &old[i]);
-		if (old[i].sa_handler != SIG_IGN)
-			sigaction(quiet_signals[i], &sa, NULL);
-	}
-}
-
-static void
-quiet_signals_release(const struct sigaction old[NQUIET])
-{
-	for (size_t i = 0; i < NQUIET; i++)
-		sigaction(quiet_signals[i], &old[i], NULL);
-}
-
 static int
 ask(int fd, const char *prompt, char *buf, size_t cap)
 {
-	struct sigaction old_actions[NQUIET];
+	struct sig_saved old_actions;
 	struct termios old, quiet;
 	size_t n = 0;
 	int rc = 0;
@@ -155,9 +126,11 @@ ask(int fd, const char *prompt, char *buf, size_t cap)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	quiet_signals_catch(fd, &old, old_actions);
+	quiet_fd = fd;
+	quiet_saved = old;
+	sig_catch_fatal(on_quiet_signal, &old_actions);
 	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0) {
-		quiet_signals_release(old_actions);
+		sig_restore(&old_actions);
 		return PASS_ENOTTY;
 	}
 	(void)!write(fd, prompt, strlen(prompt));
@@ -176,7 +149,7 @@ ask(int fd, const char *prompt, char *buf, size_t cap)
 		n++;
 	}
 	tcsetattr(fd, TCSAFLUSH, &old);
-	quiet_signals_release(old_actions);
+	sig_restore(&old_actions);
 	(void)!write(fd, "\n", 1);
 	if (rc == 0 && n == 0)
 		rc = PASS_EEMPTY;

@@ -1087,8 +1087,8 @@ def test_killed_mid_write_leaves_no_temporary_file(tmp_path, force):
     assert (tmp_path / "out" / "k.pem").exists() == force
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
-                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"])
 @pytest.mark.parametrize("stall_at,force,no_tmpfile", [
     ("fsync", False, True), ("fsync", True, True), ("renameat2", False, True),
     ("rename", True, True), ("rename", True, False)],
