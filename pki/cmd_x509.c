@@ -554,8 +554,8 @@ cmd_ca(int argc, char **argv)
 	unsigned char key[PKI_DER_MAX];
 	char err[256];
 	size_t keylen = 0, pemlen = 0;
-	time_t nb = 0,
-	       na = 0; /* set by parse_validity; the analyzer cannot see through usage_error */
+	/* Set by parse_validity; the analyzer cannot see through usage_error. */
+	time_t nb = 0, na = 0;
 	struct opts o;
 	int rc;
 
