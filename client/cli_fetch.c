@@ -222,8 +222,9 @@ refused_cert(struct tr *t, char *err, size_t errlen)
 
 	if (!tr_err_peer_refused_cert(t))
 		return 0;
-	snprintf(err, errlen, "the server refused the TLS session: %s (it wants a client "
-			      "certificate it trusts: --cert FILE --key FILE)",
+	snprintf(err, errlen,
+		 "the server refused the TLS session: %s (it wants a client "
+		 "certificate it trusts: --cert FILE --key FILE)",
 		 tr_errstr(t, detail, sizeof(detail)));
 	return 1;
 }
@@ -267,21 +268,24 @@ handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_c
 				strcmp(words, "self-signed certificate") == 0;
 
 		if (hc->mismatch)
-			snprintf(err, errlen,
-				 "certificate verify failed: certificate is not valid for '%s' (its "
-				 "names do not include it; see squirrel-pki show)",
-				 u->host);
+			snprintf(
+				err, errlen,
+				"certificate verify failed: certificate is not valid for '%s' (its "
+				"names do not include it; see squirrel-pki show)",
+				u->host);
 		else if (no_issuer && o->cacert_from == o->cacert)
 			/* --cacert was given: say what the file lacks, not to give the option. */
-			snprintf(err, errlen,
-				 "certificate verify failed: %s (%s does not hold the CA that issued "
-				 "the server's certificate; give that CA's file to --cacert)",
-				 words, o->cacert);
+			snprintf(
+				err, errlen,
+				"certificate verify failed: %s (%s does not hold the CA that issued "
+				"the server's certificate; give that CA's file to --cacert)",
+				words, o->cacert);
 		else if (no_issuer)
-			snprintf(err, errlen,
-				 "certificate verify failed: %s (trusting %s; give the CA file with "
-				 "--cacert FILE)",
-				 words, o->cacert_from);
+			snprintf(
+				err, errlen,
+				"certificate verify failed: %s (trusting %s; give the CA file with "
+				"--cacert FILE)",
+				words, o->cacert_from);
 		else
 			snprintf(err, errlen, "certificate verify failed: %s%s", words,
 				 verify_hint(words));
@@ -326,7 +330,8 @@ send_all(struct tr *t, const char *p, size_t n, int64_t deadline, char *err, siz
 		}
 		if (refused_cert(t, err, errlen))
 			return CLI_TLS;
-		snprintf(err, errlen, "cannot send the request: %s", tr_errstr(t, detail, sizeof(detail)));
+		snprintf(err, errlen, "cannot send the request: %s",
+			 tr_errstr(t, detail, sizeof(detail)));
 		return CLI_SEND;
 	}
 	return CLI_OK;
@@ -335,8 +340,9 @@ send_all(struct tr *t, const char *p, size_t n, int64_t deadline, char *err, siz
 static int
 body_too_large(char *err, size_t errlen)
 {
-	snprintf(err, errlen, "the response body is too large (over the limit of %d bytes; a "
-			      "secret is short: is the URL a squirrel-server's?)",
+	snprintf(err, errlen,
+		 "the response body is too large (over the limit of %d bytes; a "
+		 "secret is short: is the URL a squirrel-server's?)",
 		 CLI_MAX_BODY);
 	return CLI_WEIRD;
 }
@@ -400,12 +406,14 @@ read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct c
 			return rc;
 		if (got == 0) {
 			if (len == 0 && !interim) {
-				snprintf(err, errlen, "empty reply: the server closed the connection "
-						      "without answering");
+				snprintf(err, errlen,
+					 "empty reply: the server closed the connection "
+					 "without answering");
 				return CLI_EMPTY;
 			}
-			snprintf(err, errlen, "the server closed the connection in the middle of "
-					      "the response head");
+			snprintf(err, errlen,
+				 "the server closed the connection in the middle of "
+				 "the response head");
 			return CLI_RECV;
 		}
 	}
@@ -429,29 +437,31 @@ read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct c
 	if (hr.te_other && hr.framing != HTTP_BODY_NONE) {
 		/* We ask for no coding (no TE header); gzip bytes printed as the secret would be
 		 * worse than no answer. curl's words and exit code. */
-		snprintf(err, errlen, "unrecognized transfer encoding: the server applied a "
-				      "transfer coding other than chunked, which the client cannot "
-				      "decode");
+		snprintf(err, errlen,
+			 "unrecognized transfer encoding: the server applied a "
+			 "transfer coding other than chunked, which the client cannot "
+			 "decode");
 		return CLI_CODING;
 	}
 	switch (hr.framing) {
-	case HTTP_BODY_NONE:
-		len = body;
-		break;
+	case HTTP_BODY_NONE: len = body; break;
 	case HTTP_BODY_LENGTH:
 		if (hr.content_length > CLI_MAX_BODY) {
-			snprintf(err, errlen, "the response body is too large (%llu bytes; the limit "
-					      "is %d)",
+			snprintf(err, errlen,
+				 "the response body is too large (%llu bytes; the limit "
+				 "is %d)",
 				 (unsigned long long)hr.content_length, CLI_MAX_BODY);
 			return CLI_WEIRD;
 		}
 		while (len - body < hr.content_length) {
-			rc = recv_more(t, &len, body + hr.content_length, deadline, &got, err, errlen);
+			rc = recv_more(t, &len, body + hr.content_length, deadline, &got, err,
+				       errlen);
 			if (rc != CLI_OK)
 				return rc;
 			if (got == 0) {
-				snprintf(err, errlen, "the server closed the connection after %zu of "
-						      "%llu body bytes",
+				snprintf(err, errlen,
+					 "the server closed the connection after %zu of "
+					 "%llu body bytes",
 					 len - body, (unsigned long long)hr.content_length);
 				return CLI_RECV;
 			}
@@ -481,8 +491,9 @@ read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct c
 			if (rc != CLI_OK)
 				return rc;
 			if (got == 0) {
-				snprintf(err, errlen, "the server closed the connection in the middle "
-						      "of a chunked body");
+				snprintf(err, errlen,
+					 "the server closed the connection in the middle "
+					 "of a chunked body");
 				return CLI_RECV;
 			}
 			n = got;
@@ -502,9 +513,10 @@ read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct c
 				break;
 		}
 		if (tr_eof_cut(t)) {
-			snprintf(err, errlen, "the server closed the connection without close_notify, "
-					      "so the body may have been cut short (a TLS server ends its "
-					      "session with close_notify, or sends a Content-Length)");
+			snprintf(err, errlen,
+				 "the server closed the connection without close_notify, "
+				 "so the body may have been cut short (a TLS server ends its "
+				 "session with close_notify, or sends a Content-Length)");
 			return CLI_RECV;
 		}
 		break;

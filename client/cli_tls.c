@@ -99,8 +99,9 @@ load_identity(WOLFSSL_CTX *ctx, const struct cli_opts *o, char *err, size_t errl
 		rc = pass_prompt(prompt, NULL, password, sizeof(password));
 		if (rc < 0) {
 			explicit_bzero(file_buf, len);
-			snprintf(err, errlen, "--key %s: the key is encrypted: %s; give "
-					      "--key-password-file FILE",
+			snprintf(err, errlen,
+				 "--key %s: the key is encrypted: %s; give "
+				 "--key-password-file FILE",
 				 o->key, pass_strerror(rc));
 			return CLI_CLIENT_CERT;
 		}
@@ -114,8 +115,8 @@ load_identity(WOLFSSL_CTX *ctx, const struct cli_opts *o, char *err, size_t errl
 		return CLI_CLIENT_CERT;
 	}
 	rc = wolfSSL_CTX_use_PrivateKey_buffer(ctx, der, (long)der_len, WOLFSSL_FILETYPE_ASN1) ==
-			     WOLFSSL_SUCCESS &&
-		     wolfSSL_CTX_check_private_key(ctx) == WOLFSSL_SUCCESS
+				     WOLFSSL_SUCCESS &&
+			     wolfSSL_CTX_check_private_key(ctx) == WOLFSSL_SUCCESS
 		     ? CLI_OK
 		     : CLI_CLIENT_CERT;
 	explicit_bzero(der, der_len);

@@ -71,7 +71,6 @@ struct args {
 	long ttl;
 };
 
-
 static int
 parse_args(int argc, char **argv, struct args *a)
 {
@@ -98,11 +97,8 @@ parse_args(int argc, char **argv, struct args *a)
 		case OPT_KEY_PASSWORD_FILE: a->o.key_password_file = optarg; break;
 		case 'k': a->o.insecure = 1; break;
 		case 'v': a->o.verbose = 1; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			exit(0);
-		default:
-			return opt_unknown(argv, ch);
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default: return opt_unknown(argv, ch);
 		}
 	}
 	if (optind < argc)
@@ -245,9 +241,10 @@ decrypt(const struct fernet_key *keys, size_t nkeys, long ttl, const char *body,
 	if (rc == 0)
 		return 0;
 	if (rc == FERNET_ENOSPACE || (d.why == FERNET_WHY_LENGTH && len > FERNET_MAX_TOKEN))
-		msg_error("invalid token: it is longer than the %d-character tokens squirrel-client "
-			  "opens (messages up to %d bytes)",
-			  FERNET_MAX_TOKEN, FERNET_MAX_OPEN);
+		msg_error(
+			"invalid token: it is longer than the %d-character tokens squirrel-client "
+			"opens (messages up to %d bytes)",
+			FERNET_MAX_TOKEN, FERNET_MAX_OPEN);
 	else if (d.why == FERNET_WHY_EXPIRED)
 		msg_error("invalid token: the token is older than --ttl %ld seconds", ttl);
 	else if (d.why == FERNET_WHY_FUTURE)
@@ -329,8 +326,9 @@ main(int argc, char **argv)
 	if (u.tls) {
 		cli_pick_cafile(&a.o);
 		if (a.o.insecure)
-			msg_warn("--insecure: the server's certificate is not checked; anyone on the "
-				 "path can pose as it");
+			msg_warn(
+				"--insecure: the server's certificate is not checked; anyone on the "
+				"path can pose as it");
 		rc = cli_tls_ctx(&a.o, &ctx, err, sizeof(err));
 		if (rc != CLI_OK) {
 			msg_error("%s", err);
@@ -338,9 +336,10 @@ main(int argc, char **argv)
 		}
 	} else if (a.o.cacert != NULL || a.o.cert != NULL || a.o.insecure) {
 		/* The tutorial itself passes verify= with an http:// URL: nothing is verified. */
-		msg_warn("%s is http://: no TLS is in use, so --cacert/--cert/--insecure do nothing "
-			 "(did you mean https://?)",
-			 a.url);
+		msg_warn(
+			"%s is http://: no TLS is in use, so --cacert/--cert/--insecure do nothing "
+			"(did you mean https://?)",
+			a.url);
 	}
 	rc = cli_fetch(&a.o, &u, ctx, &res, err, sizeof(err));
 	if (rc != CLI_OK) {
@@ -362,9 +361,10 @@ main(int argc, char **argv)
 		if (res.location != NULL) {
 			escape(line, sizeof(line), res.location,
 			       res.location_len < 200 ? res.location_len : 200, NULL);
-			msg_error("the server answered %d %s, pointing to %s (squirrel-client does not "
-				  "follow redirects: fetch that URL instead)",
-				  res.status, reason, line);
+			msg_error(
+				"the server answered %d %s, pointing to %s (squirrel-client does not "
+				"follow redirects: fetch that URL instead)",
+				res.status, reason, line);
 			rc = CLI_HTTP;
 			goto out;
 		}

@@ -5,7 +5,7 @@
 
 static const char *const b64url_texts[] = {
 #define B64URL_TEXT(name, value, text) [-(value)] = text,
-    B64URL_ERRORS(B64URL_TEXT)
+	B64URL_ERRORS(B64URL_TEXT)
 #undef B64URL_TEXT
 };
 

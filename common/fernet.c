@@ -18,13 +18,13 @@
 
 static const char *const fernet_texts[] = {
 #define FERNET_TEXT(name, value, text) [-(value)] = text,
-    FERNET_ERRORS(FERNET_TEXT)
+	FERNET_ERRORS(FERNET_TEXT)
 #undef FERNET_TEXT
 };
 
 static const char *const fernet_why_texts[] = {
 #define FERNET_WHY_TEXT(name, value, text) [value] = text,
-    FERNET_WHYS(FERNET_WHY_TEXT)
+	FERNET_WHYS(FERNET_WHY_TEXT)
 #undef FERNET_WHY_TEXT
 };
 
@@ -89,7 +89,7 @@ describe_char(char ch, char *buf, size_t cap)
  */
 static int
 key_parse(const char *text, size_t len, struct fernet_key *k, const char *who, char *err,
-          size_t errlen)
+	  size_t errlen)
 {
 	unsigned char raw[FERNET_KEY_LEN];
 	size_t declen = 0, pos = 0, got;
@@ -107,39 +107,38 @@ key_parse(const char *text, size_t len, struct fernet_key *k, const char *who, c
 	}
 	ret = b64url_check(text, len, &declen, &pos);
 	switch (ret) {
-	case 0:
-		break;
+	case 0: break;
 	case B64URL_ECHAR:
 		describe_char(text[pos], what, sizeof(what));
 		if (errlen)
 			snprintf(err, errlen,
-			         "%s%scharacter %zu %s is not url-safe base64 (A-Z a-z 0-9 - _)",
-			         who, *who ? ": " : "", pos + 1, what);
+				 "%s%scharacter %zu %s is not url-safe base64 (A-Z a-z 0-9 - _)",
+				 who, *who ? ": " : "", pos + 1, what);
 		return FERNET_EKEYBASE64;
 	case B64URL_ELENGTH:
 		if (errlen)
 			snprintf(
-			    err, errlen,
-			    "%s is %zu characters long, not a multiple of 4 (a fernet key is 44 "
-			    "characters ending in '=')",
-			    *who ? who : "the key", len);
+				err, errlen,
+				"%s is %zu characters long, not a multiple of 4 (a fernet key is 44 "
+				"characters ending in '=')",
+				*who ? who : "the key", len);
 		return FERNET_EKEYBASE64;
 	case B64URL_EPAD:
 		if (errlen)
 			snprintf(err, errlen, "%s%smisplaced '=' at character %zu", who,
-			         *who ? ": " : "", pos + 1);
+				 *who ? ": " : "", pos + 1);
 		return FERNET_EKEYBASE64;
 	default: /* B64URL_EBITS */
 		if (errlen)
 			snprintf(err, errlen,
-			         "%s%scharacter %zu has unused bits set (not canonical base64)",
-			         who, *who ? ": " : "", pos + 1);
+				 "%s%scharacter %zu has unused bits set (not canonical base64)",
+				 who, *who ? ": " : "", pos + 1);
 		return FERNET_EKEYBASE64;
 	}
 	if (declen != FERNET_KEY_LEN) {
 		if (errlen)
 			snprintf(err, errlen, "%s decodes to %zu bytes instead of 32",
-			         *who ? who : "the key", declen);
+				 *who ? who : "the key", declen);
 		return FERNET_EKEYLENGTH;
 	}
 	if (b64url_decode(text, len, raw, sizeof(raw), &got) != 0 || got != FERNET_KEY_LEN) {
@@ -162,7 +161,7 @@ fernet_key_parse(const char *text, size_t len, struct fernet_key *k)
 
 int
 fernet_keys_parse(const char *text, struct fernet_key *keys, size_t max, size_t *n, char *err,
-                  size_t errlen)
+		  size_t errlen)
 {
 	size_t count = 1, i = 0;
 	const char *p = text;
@@ -176,7 +175,7 @@ fernet_keys_parse(const char *text, struct fernet_key *keys, size_t max, size_t 
 		*n = 0;
 		if (err && errlen)
 			snprintf(err, errlen, "%zu keys given; at most %zu are allowed", count,
-			         max);
+				 max);
 		return FERNET_ETOOMANYKEYS;
 	}
 	for (i = 0; i < count; i++) {
@@ -248,12 +247,14 @@ fernet_key_format(const struct fernet_key *k, char out[FERNET_KEY_B64_LEN + 1])
  * (WOLF_CRYPTO_CB), which points at fc->key and is read only by a crypto device (devId is
  * INVALID_DEVID here). Where those facts would not hold, refuse to build.
  */
-#if defined(WOLFSSL_ASYNC_CRYPT) || defined(WOLFSSL_SMALL_STACK_CACHE) ||                         \
-    defined(WOLFSSL_HASH_KEEP) || defined(WOLFSSL_PIC32MZ_HASH) || defined(WOLFSSL_DEVCRYPTO) ||  \
-    defined(WOLFSSL_AFALG) || defined(WOLFSSL_AFALG_HASH) || defined(WOLFSSL_KCAPI_HASH) ||       \
-    defined(WOLFSSL_KCAPI_HMAC) || defined(WOLFSSL_KCAPI_AES) || defined(WOLFSSL_MAXQ108X) ||     \
-    defined(WOLFSSL_MAXQ10XX_CRYPTO) || defined(WOLFSSL_SE050) || defined(WOLFSSL_IMXRT_DCP) ||   \
-    defined(WOLFSSL_SILABS_SE_ACCEL) || defined(WOLFSSL_HAVE_PSA)
+#if defined(WOLFSSL_ASYNC_CRYPT) || defined(WOLFSSL_SMALL_STACK_CACHE) ||                          \
+	defined(WOLFSSL_HASH_KEEP) || defined(WOLFSSL_PIC32MZ_HASH) ||                             \
+	defined(WOLFSSL_DEVCRYPTO) || defined(WOLFSSL_AFALG) || defined(WOLFSSL_AFALG_HASH) ||     \
+	defined(WOLFSSL_KCAPI_HASH) || defined(WOLFSSL_KCAPI_HMAC) ||                              \
+	defined(WOLFSSL_KCAPI_AES) || defined(WOLFSSL_MAXQ108X) ||                                 \
+	defined(WOLFSSL_MAXQ10XX_CRYPTO) || defined(WOLFSSL_SE050) ||                              \
+	defined(WOLFSSL_IMXRT_DCP) || defined(WOLFSSL_SILABS_SE_ACCEL) ||                          \
+	defined(WOLFSSL_HAVE_PSA)
 #error "fernet.c copies keyed Hmac and Aes structs, which this wolfSSL build gives resources"
 #endif
 
@@ -315,8 +316,8 @@ fernet_ctx_init(struct fernet_ctx *fc, const struct fernet_key *k)
 
 /* No padding, so wiping the parts wipes every byte of the ctx. */
 _Static_assert(sizeof(struct fernet_ctx) ==
-                   sizeof(struct fernet_key) + 2 * sizeof(Aes) + sizeof(Hmac),
-               "struct fernet_ctx has padding");
+		       sizeof(struct fernet_key) + 2 * sizeof(Aes) + sizeof(Hmac),
+	       "struct fernet_ctx has padding");
 
 void
 fernet_ctx_free(struct fernet_ctx *fc)
@@ -358,7 +359,7 @@ get_be64(const unsigned char *p)
 /* HMAC-SHA256 with fc's signing key over data[0..len) into mac. 0 or FERNET_ECRYPTO. */
 static int
 mac_compute(const struct fernet_ctx *fc, const unsigned char *data, size_t len,
-            unsigned char mac[FERNET_MAC_LEN])
+	    unsigned char mac[FERNET_MAC_LEN])
 {
 	Hmac h = fc->mac;
 	int ret = FERNET_ECRYPTO;
@@ -372,7 +373,7 @@ mac_compute(const struct fernet_ctx *fc, const unsigned char *data, size_t len,
 /* AES-128-CBC over whole blocks with a copy of the schedule sched (of direction dir). */
 static int
 cbc_run(const Aes *sched, const unsigned char iv[16], int dir, unsigned char *out,
-        const unsigned char *in, size_t len)
+	const unsigned char *in, size_t len)
 {
 	Aes aes = *sched;
 	int ret;
@@ -388,7 +389,7 @@ cbc_run(const Aes *sched, const unsigned char iv[16], int dir, unsigned char *ou
 
 int
 fernet_ctx_encrypt(const struct fernet_ctx *fc, uint64_t now, const unsigned char iv[16],
-                   const void *msg, size_t len, char *out, size_t cap, size_t *outlen)
+		   const void *msg, size_t len, char *out, size_t cap, size_t *outlen)
 {
 	unsigned char raw[FERNET_RAW_LEN(FERNET_MAX_MSG)];
 	unsigned char pt[FERNET_MAX_MSG + FERNET_BLOCK];
@@ -412,7 +413,8 @@ fernet_ctx_encrypt(const struct fernet_ctx *fc, uint64_t now, const unsigned cha
 	ret = cbc_run(&fc->enc, iv, AES_ENCRYPTION, raw + FERNET_HEAD_LEN, pt, padded);
 	explicit_bzero(pt, padded);
 	if (ret == 0)
-		ret = mac_compute(fc, raw, FERNET_HEAD_LEN + padded, raw + FERNET_HEAD_LEN + padded);
+		ret = mac_compute(fc, raw, FERNET_HEAD_LEN + padded,
+				  raw + FERNET_HEAD_LEN + padded);
 	if (ret == 0 && b64url_encode(raw, rawlen, out, cap, outlen) != 0)
 		ret = FERNET_ECRYPTO;
 	return ret;
@@ -420,7 +422,7 @@ fernet_ctx_encrypt(const struct fernet_ctx *fc, uint64_t now, const unsigned cha
 
 int
 fernet_encrypt(const struct fernet_key *k, uint64_t now, const unsigned char iv[16],
-               const void *msg, size_t len, char *out, size_t cap, size_t *outlen)
+	       const void *msg, size_t len, char *out, size_t cap, size_t *outlen)
 {
 	struct fernet_ctx fc;
 	int ret;
@@ -465,7 +467,7 @@ pad_check(const unsigned char *pt, size_t len)
  */
 static int
 token_parse(const char *token, size_t toklen, uint64_t now, int64_t ttl, unsigned char *raw,
-            size_t *rawlen, struct fernet_detail *d)
+	    size_t *rawlen, struct fernet_detail *d)
 {
 	uint64_t ts;
 
@@ -524,7 +526,7 @@ mac_matches(const struct fernet_ctx *fc, const unsigned char *raw, size_t rawlen
  */
 static int
 token_open(const struct fernet_ctx *fc, const unsigned char *raw, size_t rawlen, void *out,
-           size_t cap, size_t *outlen, struct fernet_detail *d)
+	   size_t cap, size_t *outlen, struct fernet_detail *d)
 {
 	unsigned char pt[FERNET_MAX_MSG + FERNET_BLOCK];
 	size_t ctlen = rawlen - FERNET_HEAD_LEN - FERNET_MAC_LEN;
@@ -561,8 +563,8 @@ token_open(const struct fernet_ctx *fc, const unsigned char *raw, size_t rawlen,
  */
 static int
 decrypt_detail(const struct fernet_ctx *fcs, const struct fernet_key *keys, size_t n,
-               const char *token, size_t toklen, uint64_t now, int64_t ttl, void *out, size_t cap,
-               size_t *outlen, struct fernet_detail *d)
+	       const char *token, size_t toklen, uint64_t now, int64_t ttl, void *out, size_t cap,
+	       size_t *outlen, struct fernet_detail *d)
 {
 	unsigned char raw[FERNET_MAX_RAW];
 	struct fernet_detail dummy;
@@ -604,38 +606,38 @@ decrypt_detail(const struct fernet_ctx *fcs, const struct fernet_key *keys, size
 }
 
 int
-fernet_ctx_decrypt_detail(const struct fernet_ctx *fcs, size_t n, const char *token,
-                          size_t toklen, uint64_t now, int64_t ttl, void *out, size_t cap,
-                          size_t *outlen, struct fernet_detail *d)
+fernet_ctx_decrypt_detail(const struct fernet_ctx *fcs, size_t n, const char *token, size_t toklen,
+			  uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen,
+			  struct fernet_detail *d)
 {
 	return decrypt_detail(fcs, NULL, n, token, toklen, now, ttl, out, cap, outlen, d);
 }
 
 int
 fernet_ctx_decrypt(const struct fernet_ctx *fc, const char *token, size_t toklen, uint64_t now,
-                   int64_t ttl, void *out, size_t cap, size_t *outlen)
+		   int64_t ttl, void *out, size_t cap, size_t *outlen)
 {
 	return decrypt_detail(fc, NULL, 1, token, toklen, now, ttl, out, cap, outlen, NULL);
 }
 
 int
 fernet_decrypt_detail(const struct fernet_key *keys, size_t n, const char *token, size_t toklen,
-                      uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen,
-                      struct fernet_detail *d)
+		      uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen,
+		      struct fernet_detail *d)
 {
 	return decrypt_detail(NULL, keys, n, token, toklen, now, ttl, out, cap, outlen, d);
 }
 
 int
 fernet_decrypt_any(const struct fernet_key *keys, size_t n, const char *token, size_t toklen,
-                   uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen)
+		   uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen)
 {
 	return fernet_decrypt_detail(keys, n, token, toklen, now, ttl, out, cap, outlen, NULL);
 }
 
 int
 fernet_decrypt(const struct fernet_key *k, const char *token, size_t toklen, uint64_t now,
-               int64_t ttl, void *out, size_t cap, size_t *outlen)
+	       int64_t ttl, void *out, size_t cap, size_t *outlen)
 {
 	return fernet_decrypt_detail(k, 1, token, toklen, now, ttl, out, cap, outlen, NULL);
 }

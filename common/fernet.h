@@ -134,7 +134,7 @@ int fernet_key_parse(const char *text, size_t len, struct fernet_key *k);
  * and keys[] is zeroed. The text never contains key material beyond one offending character.
  */
 int fernet_keys_parse(const char *text, struct fernet_key *keys, size_t max, size_t *n, char *err,
-                      size_t errlen);
+		      size_t errlen);
 
 /* Fill *k from wolfCrypt's RNG. Returns 0 or FERNET_ECRYPTO (k zeroed). */
 int fernet_key_generate(struct fernet_key *k);
@@ -169,7 +169,7 @@ void fernet_key_format(const struct fernet_key *k, char out[FERNET_KEY_B64_LEN +
  * Returns 0, FERNET_ETOOLONG (len > FERNET_MAX_MSG), FERNET_ENOSPACE or FERNET_ECRYPTO.
  */
 int fernet_encrypt(const struct fernet_key *k, uint64_t now, const unsigned char iv[16],
-                   const void *msg, size_t len, char *out, size_t cap, size_t *outlen);
+		   const void *msg, size_t len, char *out, size_t cap, size_t *outlen);
 
 /*
  * Open token[0..toklen) with key k at time now. ttl > 0: refuse tokens made more than ttl
@@ -181,11 +181,11 @@ int fernet_encrypt(const struct fernet_key *k, uint64_t now, const unsigned char
  * plaintext longer than cap) or FERNET_ECRYPTO. On failure out holds nothing of the plaintext.
  */
 int fernet_decrypt(const struct fernet_key *k, const char *token, size_t toklen, uint64_t now,
-                   int64_t ttl, void *out, size_t cap, size_t *outlen);
+		   int64_t ttl, void *out, size_t cap, size_t *outlen);
 
 /* MultiFernet: as fernet_decrypt, trying keys[0..n) in order; the first that opens it wins. */
 int fernet_decrypt_any(const struct fernet_key *keys, size_t n, const char *token, size_t toklen,
-                       uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen);
+		       uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen);
 
 /* What fernet_decrypt_detail() found, whatever it returned. */
 struct fernet_detail {
@@ -196,8 +196,8 @@ struct fernet_detail {
 
 /* fernet_decrypt_any, also reporting why a token failed and which key opened it. d may be NULL. */
 int fernet_decrypt_detail(const struct fernet_key *keys, size_t n, const char *token, size_t toklen,
-                          uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen,
-                          struct fernet_detail *d);
+			  uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen,
+			  struct fernet_detail *d);
 
 /*
  * A key prepared for many tokens: both AES-128 key schedules, and the HMAC-SHA256 state keyed
@@ -227,18 +227,18 @@ void fernet_ctx_free(struct fernet_ctx *fc);
 
 /* fernet_encrypt() with a prepared key: same arguments otherwise, same results. */
 int fernet_ctx_encrypt(const struct fernet_ctx *fc, uint64_t now, const unsigned char iv[16],
-                       const void *msg, size_t len, char *out, size_t cap, size_t *outlen);
+		       const void *msg, size_t len, char *out, size_t cap, size_t *outlen);
 
 /* fernet_decrypt() with a prepared key: same arguments otherwise, same results. */
-int fernet_ctx_decrypt(const struct fernet_ctx *fc, const char *token, size_t toklen,
-                       uint64_t now, int64_t ttl, void *out, size_t cap, size_t *outlen);
+int fernet_ctx_decrypt(const struct fernet_ctx *fc, const char *token, size_t toklen, uint64_t now,
+		       int64_t ttl, void *out, size_t cap, size_t *outlen);
 
 /*
  * fernet_decrypt_detail() with prepared keys fcs[0..n), tried in order (MultiFernet);
  * d->key is the index into fcs. d may be NULL.
  */
 int fernet_ctx_decrypt_detail(const struct fernet_ctx *fcs, size_t n, const char *token,
-                              size_t toklen, uint64_t now, int64_t ttl, void *out, size_t cap,
-                              size_t *outlen, struct fernet_detail *d);
+			      size_t toklen, uint64_t now, int64_t ttl, void *out, size_t cap,
+			      size_t *outlen, struct fernet_detail *d);
 
 #endif

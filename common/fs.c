@@ -162,7 +162,7 @@ write_named(const char *path, const void *data, size_t len, mode_t mode, int for
 		sig_block_fatal(&old);
 		if (rc == 0)
 			rc = force ? (rename(tmp_name, path) < 0 ? -errno : 0)
-			           : place_new(tmp_name, path);
+				   : place_new(tmp_name, path);
 		if (rc != 0)
 			unlink(tmp_name);
 		tmp_exists = 0;
@@ -253,15 +253,15 @@ name_fd_replacing(int fd, const char *path)
  */
 static int
 write_unnamed(const char *dir, const char *path, const void *data, size_t len, mode_t mode,
-              int force)
+	      int force)
 {
 	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, FS_MODE_PRIVATE);
 	int rc;
 
 	if (fd < 0)
 		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL
-		           ? UNNAMED_UNSUPPORTED
-		           : -errno;
+			       ? UNNAMED_UNSUPPORTED
+			       : -errno;
 	rc = fill(fd, data, len, mode);
 	/* fsync has reported any write error; close's report comes too late to matter here (NFS,
 	 * where it matters most, has no O_TMPFILE). */

@@ -35,7 +35,15 @@
 
 enum { HTTP_INVALID = -1, HTTP_PARTIAL = -2 };
 
-enum http_method { HTTP_OTHER, HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_OPTIONS };
+enum http_method {
+	HTTP_OTHER,
+	HTTP_GET,
+	HTTP_HEAD,
+	HTTP_POST,
+	HTTP_PUT,
+	HTTP_DELETE,
+	HTTP_OPTIONS
+};
 
 /* How a message body is delimited (RFC 9112 §6.3). */
 enum http_framing { HTTP_BODY_NONE, HTTP_BODY_LENGTH, HTTP_BODY_CHUNKED, HTTP_BODY_CLOSE };

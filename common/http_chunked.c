@@ -9,18 +9,18 @@
 #include "http_scan.h"
 
 enum {
-	CH_SIZE,        /* hex digits of the chunk size */
-	CH_SIZE_WS,     /* whitespace after them (BWS): only ';' or CR may follow */
-	CH_EXT,         /* chunk extension after its ';', skipped up to CR */
-	CH_SIZE_LF,     /* the LF after the size line's CR */
-	CH_DATA,        /* chunk data */
-	CH_DATA_CR,     /* the CRLF after chunk data */
+	CH_SIZE,    /* hex digits of the chunk size */
+	CH_SIZE_WS, /* whitespace after them (BWS): only ';' or CR may follow */
+	CH_EXT,     /* chunk extension after its ';', skipped up to CR */
+	CH_SIZE_LF, /* the LF after the size line's CR */
+	CH_DATA,    /* chunk data */
+	CH_DATA_CR, /* the CRLF after chunk data */
 	CH_DATA_LF,
-	CH_TRAILER,     /* start of a trailer line, or the final CRLF */
+	CH_TRAILER,      /* start of a trailer line, or the final CRLF */
 	CH_TRAILER_NAME, /* a trailer field's name, up to its ':' */
-	CH_TRAILER_TXT, /* a trailer field's value */
-	CH_TRAILER_LF,  /* the LF ending a trailer line */
-	CH_END_LF,      /* the LF ending the chunked body */
+	CH_TRAILER_TXT,  /* a trailer field's value */
+	CH_TRAILER_LF,   /* the LF ending a trailer line */
+	CH_END_LF,       /* the LF ending the chunked body */
 	CH_DONE,
 };
 

@@ -64,9 +64,9 @@ http_format_head(char *buf, size_t cap, int status, const char *date, const char
 			 "%s"
 			 "\r\n",
 			 status, http_reason(status), date, content_type ? "Content-Type: " : "",
-			 content_type ? content_type : "", content_type ? "\r\n" : "", content_length,
-			 conn ? "Connection: " : "", conn ? conn : "", conn ? "\r\n" : "",
-			 extra ? extra : "");
+			 content_type ? content_type : "", content_type ? "\r\n" : "",
+			 content_length, conn ? "Connection: " : "", conn ? conn : "",
+			 conn ? "\r\n" : "", extra ? extra : "");
 
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }

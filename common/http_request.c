@@ -30,8 +30,8 @@ method_of(const char *m, size_t n)
 		const char *name;
 		enum http_method m;
 	} known[] = {
-		{"GET", HTTP_GET},       {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
-		{"PUT", HTTP_PUT},       {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
+		{"GET", HTTP_GET}, {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
+		{"PUT", HTTP_PUT}, {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
 	};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -57,8 +57,9 @@ request_line(const char *buf, size_t ls, size_t le, struct http_request *req)
 	while (q < le && buf[q] > ' ' && buf[q] < 0x7f)
 		q++;
 	if (q == p || q == le || buf[q] != ' ')
-		return reject(req, 400, q == le ? "request line without HTTP version"
-						: "malformed request target");
+		return reject(req, 400,
+			      q == le ? "request line without HTTP version"
+				      : "malformed request target");
 	req->target_off = (uint32_t)p;
 	req->target_end = (uint32_t)q;
 	v = buf + q + 1;
@@ -127,8 +128,9 @@ request_field(struct http_request *req, const struct http_header *h)
 			return 0;
 		if (chunked == 1 && last_chunked)
 			return reject(req, 501, "unsupported transfer coding");
-		return reject(req, 400, chunked > 1 ? "chunked applied more than once"
-						    : "chunked is not the final transfer coding");
+		return reject(req, 400,
+			      chunked > 1 ? "chunked applied more than once"
+					  : "chunked is not the final transfer coding");
 	} else if (http_name_is(n, nl, "host")) {
 		/* RFC 9112 §3.2: more than one Host, or an invalid one, is a 400. */
 		if (req->has_host)
@@ -164,7 +166,7 @@ finish(const char *buf, struct http_request *req)
 	request_views(buf, req);
 	req->head = buf + req->s.start;
 	req->head_len = req->s.pos - req->s.start;
-	req->framing = req->has_te ? HTTP_BODY_CHUNKED
+	req->framing = req->has_te                              ? HTTP_BODY_CHUNKED
 		       : req->has_cl && req->content_length > 0 ? HTTP_BODY_LENGTH
 								: HTTP_BODY_NONE;
 	/* RFC 9112 §9.3: 1.1 persists unless closed; 1.0 only when it asks to. */

@@ -28,7 +28,7 @@ status_line(const char *buf, size_t ls, size_t le, struct http_response *res)
 
 	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || !HTTP_IS(p[7], HC_DIGIT) || p[8] != ' ')
 		return fail(res, n >= 5 && memcmp(p, "HTTP/", 5) == 0 ? "unsupported HTTP version"
-								    : "not an HTTP response");
+								      : "not an HTTP response");
 	if (p[7] != '0' && p[7] != '1')
 		return fail(res, "unsupported HTTP version");
 	if (!HTTP_IS(p[9], HC_DIGIT) || !HTTP_IS(p[10], HC_DIGIT) || !HTTP_IS(p[11], HC_DIGIT) ||

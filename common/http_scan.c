@@ -17,11 +17,11 @@ const uint8_t http_ctype[256] = {
 	T, T, T, T, T, T, T, T, T, T, T, V, V, V, T, T, /* P-Z[\]^_ */
 	T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, /* `a-o */
 	T, T, T, T, T, T, T, T, T, T, T, V, T, V, T, C, /* p-z{|}~ DEL */
-	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
-	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
-	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
-	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
-	V, V, V, V, V, V, V, V,
+	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
+	V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V,
 };
 #undef C
 #undef T
@@ -96,7 +96,8 @@ http_split_field(const char *line, size_t n, struct http_header *h, const char *
 		if (!HTTP_IS(line[i], HC_TCHAR)) {
 			/* RFC 9112 §5.1: no whitespace between name and colon; a proxy that trims
 			 * it and one that does not would see different headers. */
-			*why = is_ows(line[i]) ? "whitespace before colon" : "invalid byte in header name";
+			*why = is_ows(line[i]) ? "whitespace before colon"
+					       : "invalid byte in header name";
 			return -1;
 		}
 	}
@@ -213,8 +214,8 @@ http_header_next(const char *head, size_t head_len, size_t *pos, struct http_hea
 }
 
 int
-http_scan_head(const char *buf, size_t len, struct http_scan *s,
-	       const struct http_head_visitor *v, void *m)
+http_scan_head(const char *buf, size_t len, struct http_scan *s, const struct http_head_visitor *v,
+	       void *m)
 {
 	struct http_header h;
 	size_t ls, le;

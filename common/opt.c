@@ -14,7 +14,8 @@ opt_number(const char *opt, const char *v, long min, long max, long *out)
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < min || n > max) {
-		msg_error("%s: expected a whole number from %ld to %ld, got '%s'", opt, min, max, v);
+		msg_error("%s: expected a whole number from %ld to %ld, got '%s'", opt, min, max,
+			  v);
 		return -1;
 	}
 	*out = n;

@@ -15,8 +15,7 @@ pass_strerror(int code)
 {
 	switch (code) {
 #define PASS_TEXT(name, value, text)                                                               \
-	case name:                                                                                 \
-		return text;
+	case name: return text;
 		PASS_ERRORS(PASS_TEXT)
 #undef PASS_TEXT
 	}
@@ -73,9 +72,9 @@ pass_read_file(const char *path, char *buf, size_t cap)
 		/* As OpenSSL keeps it, but rarely meant: say so, lest "wrong password" baffle. */
 		if (tmp[n - 1] == '\r')
 			msg_warn(
-			    "%s: the password ends in a carriage return (a Windows line end); it "
-			    "is part of the password, as OpenSSL reads it",
-			    path);
+				"%s: the password ends in a carriage return (a Windows line end); it "
+				"is part of the password, as OpenSSL reads it",
+				path);
 	}
 	explicit_bzero(tmp, sizeof(tmp));
 	return rc;

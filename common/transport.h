@@ -31,10 +31,11 @@ struct tr {
 	const struct tr_ops *ops;
 	struct WOLFSSL *ssl; /* NULL for plain */
 	int fd;
-	int err;         /* errno (plain, or TLS socket errors) or wolfSSL code of the last TR_ERROR */
+	int err; /* errno (plain, or TLS socket errors) or wolfSSL code of the last TR_ERROR */
 	unsigned char server;
 	unsigned char peeked; /* server: the first byte was checked for a TLS record */
-	unsigned char last;   /* plain: what is written now is followed by a close (see plain_write) */
+	unsigned char
+		last; /* plain: what is written now is followed by a close (see plain_write) */
 	unsigned char drained; /* server: the socket was empty at our last read (see tr_read) */
 	unsigned char sent;    /* server: bytes went to the socket since the caller cleared it */
 	unsigned char cut;     /* TLS: the last read's 0 was a TCP close without close_notify */

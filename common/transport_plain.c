@@ -87,8 +87,8 @@ plain_slim(struct tr *t)
 }
 
 static const struct tr_ops plain_ops = {
-	plain_read, plain_write, plain_handshake, plain_pending, plain_shutdown, plain_release,
-	plain_slim,
+	plain_read,     plain_write,   plain_handshake, plain_pending,
+	plain_shutdown, plain_release, plain_slim,
 };
 
 void

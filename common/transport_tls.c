@@ -70,7 +70,8 @@ tls_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	}
 	lend = ahead.owner == NULL && (size_t)sz < sizeof(ahead.data);
 	do
-		n = lend ? recv(t->fd, ahead.data, sizeof(ahead.data), 0) : recv(t->fd, buf, (size_t)sz, 0);
+		n = lend ? recv(t->fd, ahead.data, sizeof(ahead.data), 0)
+			 : recv(t->fd, buf, (size_t)sz, 0);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		t->drained = (size_t)n < (lend ? sizeof(ahead.data) : (size_t)sz);
@@ -116,10 +117,8 @@ tls_result(struct tr *t, int ret, int eof_ok)
 	int e = wolfSSL_get_error(t->ssl, ret);
 
 	switch (e) {
-	case WOLFSSL_ERROR_WANT_READ:
-		return TR_WANT_READ;
-	case WOLFSSL_ERROR_WANT_WRITE:
-		return TR_WANT_WRITE;
+	case WOLFSSL_ERROR_WANT_READ: return TR_WANT_READ;
+	case WOLFSSL_ERROR_WANT_WRITE: return TR_WANT_WRITE;
 	case WOLFSSL_ERROR_ZERO_RETURN:
 	case SOCKET_PEER_CLOSED_E:
 		/* close_notify, or a TCP close: our messages are length-delimited, so a close
@@ -313,8 +312,8 @@ tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const cha
 	if (!server && host != NULL) {
 		/* RFC 6066 §3: SNI carries names, never address literals. */
 		if (!is_ip_literal(host) &&
-		    wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host)) !=
-			    WOLFSSL_SUCCESS)
+		    wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, host,
+				   (unsigned short)strlen(host)) != WOLFSSL_SUCCESS)
 			goto fail;
 	}
 	/* release() has taken it back already; this only makes sure that a new session in this
@@ -396,17 +395,13 @@ tr_errstr(const struct tr *t, char *buf, size_t cap)
 	if (w != NULL)
 		return w;
 	switch (e) {
-	case 0:
-		return "no error";
+	case 0: return "no error";
 	case LENGTH_ERROR:
 		/* What a TLS client reads when an HTTP server answers (OpenSSL's words). */
 		return "wrong version number (the peer does not speak TLS)";
-	case VERSION_ERROR:
-		return "unsupported protocol version";
-	case MATCH_SUITE_ERROR:
-		return "no protocol version or cipher suite in common";
-	case NO_PEER_CERT:
-		return "the peer sent no certificate";
+	case VERSION_ERROR: return "unsupported protocol version";
+	case MATCH_SUITE_ERROR: return "no protocol version or cipher suite in common";
+	case NO_PEER_CERT: return "the peer sent no certificate";
 	case FATAL_ERROR:
 	case SOCKET_PEER_CLOSED_E:
 		if (t->ssl != NULL) {
@@ -419,9 +414,11 @@ tr_errstr(const struct tr *t, char *buf, size_t cap)
 				return buf;
 			}
 		}
-		return e == FATAL_ERROR ? "the peer sent a fatal alert" : "connection closed by peer";
+		return e == FATAL_ERROR ? "the peer sent a fatal alert"
+					: "connection closed by peer";
 	}
-	snprintf(buf, cap, "%s (wolfSSL error %d)", wolfSSL_ERR_reason_error_string((unsigned long)e), e);
+	snprintf(buf, cap, "%s (wolfSSL error %d)",
+		 wolfSSL_ERR_reason_error_string((unsigned long)e), e);
 	return buf;
 }
 
@@ -440,8 +437,8 @@ tr_err_not_tls(const struct tr *t)
 int
 tr_err_closed(const struct tr *t)
 {
-	return t->err == SOCKET_PEER_CLOSED_E || t->err == SOCKET_ERROR_E ||
-	       t->err == ECONNRESET || t->err == EPIPE;
+	return t->err == SOCKET_PEER_CLOSED_E || t->err == SOCKET_ERROR_E || t->err == ECONNRESET ||
+	       t->err == EPIPE;
 }
 
 int
@@ -459,8 +456,7 @@ tr_err_peer_refused_cert(const struct tr *t)
 	case 43: /* unsupported_certificate */
 	case 46: /* certificate_unknown */
 	case 48: /* unknown_ca */
-	case 116: /* certificate_required */
-		return 1;
+	case 116: /* certificate_required */ return 1;
 	}
 	return 0;
 }

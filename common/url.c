@@ -38,8 +38,9 @@ host_check(const char *host, size_t n, char *err, size_t errlen)
 	struct in_addr in;
 
 	if (memchr(host, '%', n) != NULL)
-		return fail(err, errlen,
-			    "'%' in the host name: write the name itself, without percent-encoding");
+		return fail(
+			err, errlen,
+			"'%' in the host name: write the name itself, without percent-encoding");
 	for (size_t i = 0; i < n; i++)
 		if (!name_char(host[i]))
 			return fail(err, errlen, "invalid character in host name");
@@ -77,8 +78,9 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
 		return fail(err, errlen, "empty URL");
 	/* A URL pasted with a space or read with its newline: the error line would hide it. */
 	if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[strlen(s) - 1]))
-		return fail(err, errlen,
-			    "white space before or after the URL: remove it (quote the URL as a whole)");
+		return fail(
+			err, errlen,
+			"white space before or after the URL: remove it (quote the URL as a whole)");
 	if (sep != NULL && strcspn(s, "/?#") > (size_t)(sep - s)) {
 		if ((size_t)(sep - s) == 4 && strncasecmp(s, "http", 4) == 0)
 			u->tls = 0;
@@ -89,8 +91,9 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
 		p = sep + 3;
 	} else if (strncasecmp(s, "http:", 5) == 0 || strncasecmp(s, "https:", 6) == 0) {
 		/* "http:/host" is a typo for the scheme, not the host "http" with a port. */
-		return fail(err, errlen,
-			    "the scheme needs two slashes: http://HOST:PORT/ or https://HOST:PORT/");
+		return fail(
+			err, errlen,
+			"the scheme needs two slashes: http://HOST:PORT/ or https://HOST:PORT/");
 	} else {
 		u->scheme_implied = 1;
 	}
@@ -106,9 +109,10 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
 		if (close != NULL && memchr(host, '%', (size_t)(close - host)) != NULL)
 			/* RFC 6874: the zone names an interface of this machine, which neither the
 			 * certificate check nor SNI can take. */
-			return fail(err, errlen,
-				    "IPv6 zone identifiers (%25eth0) are not supported: use a global or "
-				    "loopback address, or a host name");
+			return fail(
+				err, errlen,
+				"IPv6 zone identifiers (%25eth0) are not supported: use a global or "
+				"loopback address, or a host name");
 		if (close == NULL || (size_t)(close - host - 1) >= sizeof(lit))
 			return fail(err, errlen, "malformed IPv6 address (expected [::1])");
 		memcpy(lit, host + 1, (size_t)(close - host - 1));
@@ -146,7 +150,8 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
 			return fail(err, errlen, "the port must be a number from 1 to 65535");
 		for (size_t i = 0; i < plen; i++) {
 			if (port[i] < '0' || port[i] > '9')
-				return fail(err, errlen, "the port must be a number from 1 to 65535");
+				return fail(err, errlen,
+					    "the port must be a number from 1 to 65535");
 			v = v * 10 + (port[i] - '0');
 		}
 		if (v < 1 || v > 65535)
@@ -170,8 +175,9 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
 		return fail(err, errlen, "path too long");
 	for (size_t i = 0; i < plen; i++)
 		if (!path_char(path[i]))
-			return fail(err, errlen,
-				    "spaces and control characters in the path must be percent-encoded");
+			return fail(
+				err, errlen,
+				"spaces and control characters in the path must be percent-encoded");
 	if (plen == 0 || path[0] == '?')
 		strcpy(u->path, "/");
 	strncat(u->path, path, plen);

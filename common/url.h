@@ -21,7 +21,7 @@ struct url {
 	char host[ADDR_HOST_MAX];
 	char port[ADDR_PORT_MAX];
 	char authority[ADDR_HOST_MAX + ADDR_PORT_MAX + 3]; /* for the Host header */
-	char path[URL_PATH_MAX];                            /* "/" when empty */
+	char path[URL_PATH_MAX];                           /* "/" when empty */
 };
 
 /*

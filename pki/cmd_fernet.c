@@ -10,15 +10,16 @@ static void
 fernet_key_usage(FILE *f)
 {
 	cmd_fprintf(
-	    f, "usage: squirrel-pki fernet-key\n"
-	       "\n"
-	       "Print a new random Fernet key: 32 bytes from wolfCrypt's RNG as url-safe base64\n"
-	       "(44 characters), then a newline. Both ends of the fernet stage need the same key:\n"
-	       "\n"
-	       "  export SECRET_KEY=$(squirrel-pki fernet-key)\n"
-	       "\n"
-	       "To change keys without breaking members that still have the old one, put the new\n"
-	       "key first: SECRET_KEY=NEW,OLD (the server encrypts with NEW, clients try each).\n");
+		f,
+		"usage: squirrel-pki fernet-key\n"
+		"\n"
+		"Print a new random Fernet key: 32 bytes from wolfCrypt's RNG as url-safe base64\n"
+		"(44 characters), then a newline. Both ends of the fernet stage need the same key:\n"
+		"\n"
+		"  export SECRET_KEY=$(squirrel-pki fernet-key)\n"
+		"\n"
+		"To change keys without breaking members that still have the old one, put the new\n"
+		"key first: SECRET_KEY=NEW,OLD (the server encrypts with NEW, clients try each).\n");
 }
 
 int
@@ -34,8 +35,8 @@ cmd_fernet_key(int argc, char **argv)
 			return PKI_EXIT_OK;
 		}
 		msg_error(
-		    "fernet-key: unexpected argument '%s' (try 'squirrel-pki fernet-key --help')",
-		    argv[1]);
+			"fernet-key: unexpected argument '%s' (try 'squirrel-pki fernet-key --help')",
+			argv[1]);
 		return PKI_EXIT_USAGE;
 	}
 	if ((ret = fernet_key_generate(&k)) != 0) {

@@ -29,24 +29,24 @@ static void
 caesar_usage(FILE *f)
 {
 	cmd_fprintf(
-	    f,
-	    "usage: squirrel-pki caesar encrypt [--shift N] [TEXT...]\n"
-	    "       squirrel-pki caesar decrypt [--shift N] [TEXT...]\n"
-	    "       squirrel-pki caesar crack [--top N] [TEXT...]\n"
-	    "\n"
-	    "The tutorial's substitution cipher: every letter moves N places along the alphabet\n"
-	    "(negative N: back; default -1, so 'fluffy tail' becomes 'ekteex szhk'). Case is "
-	    "kept;\n"
-	    "other characters are unchanged. The words of TEXT are joined with spaces; without\n"
-	    "TEXT, standard input is read to its end.\n"
-	    "\n"
-	    "crack ranks all 26 shifts by how close the letter frequencies of each decryption are\n"
-	    "to English (chi-squared, lower is closer) and prints the best N guesses (default 5):\n"
-	    "rank, the shift that encrypted the text, its score, and the start of the decryption.\n"
-	    "\n"
-	    "  --shift N   places to move each letter when encrypting (decrypt moves them back)\n"
-	    "  --top N     crack: how many guesses to print (1-26)\n"
-	    "  --          the rest is TEXT, even if it starts with '-'\n");
+		f,
+		"usage: squirrel-pki caesar encrypt [--shift N] [TEXT...]\n"
+		"       squirrel-pki caesar decrypt [--shift N] [TEXT...]\n"
+		"       squirrel-pki caesar crack [--top N] [TEXT...]\n"
+		"\n"
+		"The tutorial's substitution cipher: every letter moves N places along the alphabet\n"
+		"(negative N: back; default -1, so 'fluffy tail' becomes 'ekteex szhk'). Case is "
+		"kept;\n"
+		"other characters are unchanged. The words of TEXT are joined with spaces; without\n"
+		"TEXT, standard input is read to its end.\n"
+		"\n"
+		"crack ranks all 26 shifts by how close the letter frequencies of each decryption are\n"
+		"to English (chi-squared, lower is closer) and prints the best N guesses (default 5):\n"
+		"rank, the shift that encrypted the text, its score, and the start of the decryption.\n"
+		"\n"
+		"  --shift N   places to move each letter when encrypting (decrypt moves them back)\n"
+		"  --top N     crack: how many guesses to print (1-26)\n"
+		"  --          the rest is TEXT, even if it starts with '-'\n");
 }
 
 /* A whole number in [lo, hi]; 0 or -1 (with a message naming the option). */
@@ -59,7 +59,7 @@ parse_int(const char *opt, const char *s, long lo, long hi, long *v)
 	*v = s ? strtol(s, &end, 10) : 0;
 	if (s == NULL || *s == '\0' || *end != '\0' || errno != 0 || *v < lo || *v > hi) {
 		msg_error("caesar: %s wants a whole number from %ld to %ld, not '%s'", opt, lo, hi,
-		          s ? s : "");
+			  s ? s : "");
 		return -1;
 	}
 	return 0;
@@ -162,13 +162,13 @@ caesar_crack(char **words, int nwords, long top)
 			pv[i] = ' ';
 
 	cmd_printf("# %lu letter%s; chi-squared distance from English letter frequencies, lower is "
-	           "closer\n",
-	           total, total == 1 ? "" : "s");
+		   "closer\n",
+		   total, total == 1 ? "" : "s");
 	cmd_printf("rank  shift  chi-squared  text (decrypted with -shift)\n");
 	for (long i = 0; i < top; i++) {
 		teach_caesar_shift(pv, shown, -g[i].shift, line);
 		cmd_printf("%4ld  %5d  %11.2f  %.*s%s\n", i + 1, g[i].shift, g[i].chi2, (int)shown,
-		           line, more ? "..." : "");
+			   line, more ? "..." : "");
 	}
 	return PKI_EXIT_OK;
 }
@@ -196,8 +196,8 @@ cmd_caesar(int argc, char **argv)
 		mode = CRACK;
 	} else {
 		msg_error("caesar: '%s' is not encrypt, decrypt or crack (try 'squirrel-pki caesar "
-		          "--help')",
-		          argv[1]);
+			  "--help')",
+			  argv[1]);
 		return PKI_EXIT_USAGE;
 	}
 	for (i = 2; i < argc; i++) {
@@ -216,7 +216,7 @@ cmd_caesar(int argc, char **argv)
 		    mode != CRACK) {
 			val = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
 			if (parse_int("--shift", val, -CAESAR_MAX_SHIFT, CAESAR_MAX_SHIFT,
-			              &shift) != 0)
+				      &shift) != 0)
 				return PKI_EXIT_USAGE;
 			continue;
 		}
@@ -229,8 +229,8 @@ cmd_caesar(int argc, char **argv)
 		/* "-3" is text, not an option; "--shift" after crack is a mistake worth naming. */
 		if (a[0] == '-' && a[1] == '-') {
 			msg_error(
-			    "caesar: %s takes no option '%s' (try 'squirrel-pki caesar --help')",
-			    argv[1], a);
+				"caesar: %s takes no option '%s' (try 'squirrel-pki caesar --help')",
+				argv[1], a);
 			return PKI_EXIT_USAGE;
 		}
 		break;
@@ -246,14 +246,15 @@ static void
 dh_usage(FILE *f)
 {
 	cmd_fprintf(
-	    f, "usage: squirrel-pki dh-demo\n"
-	       "\n"
-	       "Run a real X25519 Diffie-Hellman exchange between you and the secret squirrel and\n"
-	       "print each step in the tutorial's paint-mixing terms: the public agreement, both\n"
-	       "private and public keys, both computed shared secrets, a Fernet key derived from\n"
-	       "each with HKDF-SHA256, and a token of 'fluffy tail' made with your key and opened\n"
-	       "with the squirrel's. Every run makes new keys. Exit status 0 only when the two\n"
-	       "secrets are equal and the token opens.\n");
+		f,
+		"usage: squirrel-pki dh-demo\n"
+		"\n"
+		"Run a real X25519 Diffie-Hellman exchange between you and the secret squirrel and\n"
+		"print each step in the tutorial's paint-mixing terms: the public agreement, both\n"
+		"private and public keys, both computed shared secrets, a Fernet key derived from\n"
+		"each with HKDF-SHA256, and a token of 'fluffy tail' made with your key and opened\n"
+		"with the squirrel's. Every run makes new keys. Exit status 0 only when the two\n"
+		"secrets are equal and the token opens.\n");
 }
 
 /* "  label:<pad> value" with the values in one column; labels are stable for scripts. */
@@ -278,50 +279,50 @@ dh_print(const struct teach_dh *d, int ret)
 	char key[FERNET_KEY_B64_LEN + 1];
 
 	cmd_printf(
-	    "Diffie-Hellman key exchange (X25519): you and the secret squirrel agree on a key\n"
-	    "while a spy reads everything you send each other. Paint mixing: each side mixes a\n"
-	    "secret colour into a common one and sends the mix; each then mixes its own secret\n"
-	    "colour into the other's mix, and both end with the same colour the spy cannot make.\n"
-	    "\n");
+		"Diffie-Hellman key exchange (X25519): you and the secret squirrel agree on a key\n"
+		"while a spy reads everything you send each other. Paint mixing: each side mixes a\n"
+		"secret colour into a common one and sends the mix; each then mixes its own secret\n"
+		"colour into the other's mix, and both end with the same colour the spy cannot make.\n"
+		"\n");
 	cmd_printf("1. the public agreement (the common colour: known to everyone, the spy too)\n");
 	dh_text("curve:", "X25519 (Curve25519, RFC 7748)", strlen("X25519 (Curve25519, RFC 7748)"));
 	dh_text("base point:", "u = 9", 5);
 	cmd_printf(
-	    "2. private keys (each side's secret colour: never sent; shown only because this is "
-	    "a demo)\n");
+		"2. private keys (each side's secret colour: never sent; shown only because this is "
+		"a demo)\n");
 	dh_hex("your private key:", d->your_private, sizeof(d->your_private));
 	dh_hex("squirrel private key:", d->squirrel_private, sizeof(d->squirrel_private));
 	cmd_printf(
-	    "3. public keys (secret colour mixed into the common one: sent in the open, the spy "
-	    "sees them)\n");
+		"3. public keys (secret colour mixed into the common one: sent in the open, the spy "
+		"sees them)\n");
 	dh_hex("your public key:", d->your_public, sizeof(d->your_public));
 	dh_hex("squirrel public key:", d->squirrel_public, sizeof(d->squirrel_public));
 	cmd_printf(
-	    "4. shared secrets (your secret colour into the squirrel's mix, and the squirrel's "
-	    "into yours)\n");
+		"4. shared secrets (your secret colour into the squirrel's mix, and the squirrel's "
+		"into yours)\n");
 	dh_hex("your shared secret:", d->your_secret, sizeof(d->your_secret));
 	dh_hex("squirrel shared secret:", d->squirrel_secret, sizeof(d->squirrel_secret));
 	dh_text("secrets equal:", ret == TEACH_DH_EMISMATCH ? "no" : "yes",
-	        ret == TEACH_DH_EMISMATCH ? 2 : 3);
+		ret == TEACH_DH_EMISMATCH ? 2 : 3);
 	if (ret == TEACH_DH_EMISMATCH)
 		return;
 	cmd_printf("5. a Fernet key from each shared secret (HKDF-SHA256, no salt, info \"%s\")\n",
-	           TEACH_DH_INFO);
+		   TEACH_DH_INFO);
 	fernet_key_format(&d->your_key, key);
 	dh_text("your fernet key:", key, strlen(key));
 	fernet_key_format(&d->squirrel_key, key);
 	dh_text("squirrel fernet key:", key, strlen(key));
 	explicit_bzero(key, sizeof(key));
 	cmd_printf("6. you send the secret as a Fernet token made with your key (the spy sees only "
-	           "this)\n");
+		   "this)\n");
 	dh_text("token:", d->token, d->token_len);
 	if (ret == 0)
 		dh_text("opened with squirrel key:", d->opened, d->opened_len);
 	else
 		dh_text("opened with squirrel key:", "(failed)", 8);
 	cmd_printf(
-	    "\nThe spy saw the common colour, both public keys and the token, never a private\n"
-	    "key or the shared secret. This is how TLS gets a symmetric key that is never sent.\n");
+		"\nThe spy saw the common colour, both public keys and the token, never a private\n"
+		"key or the shared secret. This is how TLS gets a symmetric key that is never sent.\n");
 }
 
 int
@@ -337,7 +338,7 @@ cmd_dh_demo(int argc, char **argv)
 			return PKI_EXIT_OK;
 		}
 		msg_error("dh-demo: unexpected argument '%s' (try 'squirrel-pki dh-demo --help')",
-		          argv[1]);
+			  argv[1]);
 		return PKI_EXIT_USAGE;
 	}
 	ret = teach_dh_run(&d, now < 0 ? 0 : (uint64_t)now);

@@ -57,28 +57,28 @@ enum opt_id {
 };
 
 static const char usage_key[] =
-    "usage: squirrel-pki key --out FILE [--type rsa2048|rsa3072|rsa4096|ec-p256]\n"
-    "                        [--password-file FILE | --no-password] [--force]\n";
+	"usage: squirrel-pki key --out FILE [--type rsa2048|rsa3072|rsa4096|ec-p256]\n"
+	"                        [--password-file FILE | --no-password] [--force]\n";
 static const char usage_ca[] =
-    "usage: squirrel-pki ca --key KEY --out CERT --cn NAME [--country C] [--state ST]\n"
-    "                       [--locality L] [--org O] [--days N] [--not-before TIME]\n"
-    "                       [--password-file FILE] [--force]\n";
+	"usage: squirrel-pki ca --key KEY --out CERT --cn NAME [--country C] [--state ST]\n"
+	"                       [--locality L] [--org O] [--days N] [--not-before TIME]\n"
+	"                       [--password-file FILE] [--force]\n";
 static const char usage_csr[] =
-    "usage: squirrel-pki csr --key KEY --out CSR --cn NAME [--san NAME]... [--country C]\n"
-    "                        [--state ST] [--locality L] [--org O] [--password-file FILE]\n"
-    "                        [--force]\n";
+	"usage: squirrel-pki csr --key KEY --out CSR --cn NAME [--san NAME]... [--country C]\n"
+	"                        [--state ST] [--locality L] [--org O] [--password-file FILE]\n"
+	"                        [--force]\n";
 static const char usage_sign[] =
-    "usage: squirrel-pki sign --csr CSR --ca-cert CACERT --ca-key CAKEY --out CERT\n"
-    "                         [--days N] [--not-before TIME] [--ca-password-file FILE]\n"
-    "                         [--client] [--force]\n";
+	"usage: squirrel-pki sign --csr CSR --ca-cert CACERT --ca-key CAKEY --out CERT\n"
+	"                         [--days N] [--not-before TIME] [--ca-password-file FILE]\n"
+	"                         [--client] [--force]\n";
 static const char usage_show[] = "usage: squirrel-pki show FILE... [--password-file FILE]\n";
 static const char usage_verify[] =
-    "usage: squirrel-pki verify --ca CACERT CERT [--host NAME] [--strict]\n";
+	"usage: squirrel-pki verify --ca CACERT CERT [--host NAME] [--strict]\n";
 
 /* Everything any subcommand takes; each handler rejects what it does not use. */
 struct opts {
 	const char *out, *type, *password_file, *key, *days, *not_before, *csr, *ca_cert, *ca_key,
-	    *ca_password_file, *ca, *host;
+		*ca_password_file, *ca, *host;
 	struct pki_name name;
 	const char *san[MAX_SAN_ARGS];
 	size_t nsan;
@@ -110,56 +110,56 @@ static int
 parse(int argc, char **argv, const char *allow, const char *usage, struct opts *o)
 {
 	static const struct option all[] = {
-	    {"out", required_argument, NULL, OPT_OUT},
-	    {"type", required_argument, NULL, OPT_TYPE},
-	    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-	    {"no-password", no_argument, NULL, OPT_NO_PASSWORD},
-	    {"force", no_argument, NULL, OPT_FORCE},
-	    {"key", required_argument, NULL, OPT_KEY},
-	    {"country", required_argument, NULL, OPT_COUNTRY},
-	    {"state", required_argument, NULL, OPT_STATE},
-	    {"locality", required_argument, NULL, OPT_LOCALITY},
-	    {"org", required_argument, NULL, OPT_ORG},
-	    {"cn", required_argument, NULL, OPT_CN},
-	    {"days", required_argument, NULL, OPT_DAYS},
-	    {"not-before", required_argument, NULL, OPT_NOT_BEFORE},
-	    {"san", required_argument, NULL, OPT_SAN},
-	    {"csr", required_argument, NULL, OPT_CSR},
-	    {"ca-cert", required_argument, NULL, OPT_CA_CERT},
-	    {"ca-key", required_argument, NULL, OPT_CA_KEY},
-	    {"ca-password-file", required_argument, NULL, OPT_CA_PASSWORD_FILE},
-	    {"client", no_argument, NULL, OPT_CLIENT},
-	    {"ca", required_argument, NULL, OPT_CA},
-	    {"host", required_argument, NULL, OPT_HOST},
-	    {"strict", no_argument, NULL, OPT_STRICT},
-	    {"help", no_argument, NULL, OPT_HELP},
-	    {NULL, 0, NULL, 0},
+		{"out", required_argument, NULL, OPT_OUT},
+		{"type", required_argument, NULL, OPT_TYPE},
+		{"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+		{"no-password", no_argument, NULL, OPT_NO_PASSWORD},
+		{"force", no_argument, NULL, OPT_FORCE},
+		{"key", required_argument, NULL, OPT_KEY},
+		{"country", required_argument, NULL, OPT_COUNTRY},
+		{"state", required_argument, NULL, OPT_STATE},
+		{"locality", required_argument, NULL, OPT_LOCALITY},
+		{"org", required_argument, NULL, OPT_ORG},
+		{"cn", required_argument, NULL, OPT_CN},
+		{"days", required_argument, NULL, OPT_DAYS},
+		{"not-before", required_argument, NULL, OPT_NOT_BEFORE},
+		{"san", required_argument, NULL, OPT_SAN},
+		{"csr", required_argument, NULL, OPT_CSR},
+		{"ca-cert", required_argument, NULL, OPT_CA_CERT},
+		{"ca-key", required_argument, NULL, OPT_CA_KEY},
+		{"ca-password-file", required_argument, NULL, OPT_CA_PASSWORD_FILE},
+		{"client", no_argument, NULL, OPT_CLIENT},
+		{"ca", required_argument, NULL, OPT_CA},
+		{"host", required_argument, NULL, OPT_HOST},
+		{"strict", no_argument, NULL, OPT_STRICT},
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0},
 	};
 	/* Which option belongs to which subcommand, by the letters in `allow`. */
 	static const char classes[] = {
-	    [OPT_OUT - OPT_OUT] = 'o',
-	    [OPT_TYPE - OPT_OUT] = 't',
-	    [OPT_PASSWORD_FILE - OPT_OUT] = 'p',
-	    [OPT_NO_PASSWORD - OPT_OUT] = 'P',
-	    [OPT_FORCE - OPT_OUT] = 'f',
-	    [OPT_KEY - OPT_OUT] = 'k',
-	    [OPT_COUNTRY - OPT_OUT] = 'n',
-	    [OPT_STATE - OPT_OUT] = 'n',
-	    [OPT_LOCALITY - OPT_OUT] = 'n',
-	    [OPT_ORG - OPT_OUT] = 'n',
-	    [OPT_CN - OPT_OUT] = 'n',
-	    [OPT_DAYS - OPT_OUT] = 'd',
-	    [OPT_NOT_BEFORE - OPT_OUT] = 'd',
-	    [OPT_SAN - OPT_OUT] = 's',
-	    [OPT_CSR - OPT_OUT] = 'c',
-	    [OPT_CA_CERT - OPT_OUT] = 'c',
-	    [OPT_CA_KEY - OPT_OUT] = 'c',
-	    [OPT_CA_PASSWORD_FILE - OPT_OUT] = 'c',
-	    [OPT_CLIENT - OPT_OUT] = 'c',
-	    [OPT_CA - OPT_OUT] = 'v',
-	    [OPT_HOST - OPT_OUT] = 'v',
-	    [OPT_STRICT - OPT_OUT] = 'v',
-	    [OPT_HELP - OPT_OUT] = 'h',
+		[OPT_OUT - OPT_OUT] = 'o',
+		[OPT_TYPE - OPT_OUT] = 't',
+		[OPT_PASSWORD_FILE - OPT_OUT] = 'p',
+		[OPT_NO_PASSWORD - OPT_OUT] = 'P',
+		[OPT_FORCE - OPT_OUT] = 'f',
+		[OPT_KEY - OPT_OUT] = 'k',
+		[OPT_COUNTRY - OPT_OUT] = 'n',
+		[OPT_STATE - OPT_OUT] = 'n',
+		[OPT_LOCALITY - OPT_OUT] = 'n',
+		[OPT_ORG - OPT_OUT] = 'n',
+		[OPT_CN - OPT_OUT] = 'n',
+		[OPT_DAYS - OPT_OUT] = 'd',
+		[OPT_NOT_BEFORE - OPT_OUT] = 'd',
+		[OPT_SAN - OPT_OUT] = 's',
+		[OPT_CSR - OPT_OUT] = 'c',
+		[OPT_CA_CERT - OPT_OUT] = 'c',
+		[OPT_CA_KEY - OPT_OUT] = 'c',
+		[OPT_CA_PASSWORD_FILE - OPT_OUT] = 'c',
+		[OPT_CLIENT - OPT_OUT] = 'c',
+		[OPT_CA - OPT_OUT] = 'v',
+		[OPT_HOST - OPT_OUT] = 'v',
+		[OPT_STRICT - OPT_OUT] = 'v',
+		[OPT_HELP - OPT_OUT] = 'h',
 	};
 	const char *cmd = argv[0];
 	int c, li;
@@ -181,74 +181,32 @@ parse(int argc, char **argv, const char *allow, const char *usage, struct opts *
 		case OPT_HELP:
 			cmd_printf("%ssee squirrel-pki(1) for details\n", usage);
 			return PKI_EXIT_OK;
-		case OPT_OUT:
-			o->out = optarg;
-			break;
-		case OPT_TYPE:
-			o->type = optarg;
-			break;
-		case OPT_PASSWORD_FILE:
-			o->password_file = optarg;
-			break;
-		case OPT_NO_PASSWORD:
-			o->no_password = 1;
-			break;
-		case OPT_FORCE:
-			o->force = 1;
-			break;
-		case OPT_KEY:
-			o->key = optarg;
-			break;
-		case OPT_COUNTRY:
-			o->name.country = optarg;
-			break;
-		case OPT_STATE:
-			o->name.state = optarg;
-			break;
-		case OPT_LOCALITY:
-			o->name.locality = optarg;
-			break;
-		case OPT_ORG:
-			o->name.org = optarg;
-			break;
-		case OPT_CN:
-			o->name.cn = optarg;
-			break;
-		case OPT_DAYS:
-			o->days = optarg;
-			break;
-		case OPT_NOT_BEFORE:
-			o->not_before = optarg;
-			break;
+		case OPT_OUT: o->out = optarg; break;
+		case OPT_TYPE: o->type = optarg; break;
+		case OPT_PASSWORD_FILE: o->password_file = optarg; break;
+		case OPT_NO_PASSWORD: o->no_password = 1; break;
+		case OPT_FORCE: o->force = 1; break;
+		case OPT_KEY: o->key = optarg; break;
+		case OPT_COUNTRY: o->name.country = optarg; break;
+		case OPT_STATE: o->name.state = optarg; break;
+		case OPT_LOCALITY: o->name.locality = optarg; break;
+		case OPT_ORG: o->name.org = optarg; break;
+		case OPT_CN: o->name.cn = optarg; break;
+		case OPT_DAYS: o->days = optarg; break;
+		case OPT_NOT_BEFORE: o->not_before = optarg; break;
 		case OPT_SAN:
 			if (o->nsan == MAX_SAN_ARGS)
 				return usage_error(cmd, "more than %d --san options", MAX_SAN_ARGS);
 			o->san[o->nsan++] = optarg;
 			break;
-		case OPT_CSR:
-			o->csr = optarg;
-			break;
-		case OPT_CA_CERT:
-			o->ca_cert = optarg;
-			break;
-		case OPT_CA_KEY:
-			o->ca_key = optarg;
-			break;
-		case OPT_CA_PASSWORD_FILE:
-			o->ca_password_file = optarg;
-			break;
-		case OPT_CLIENT:
-			o->client = 1;
-			break;
-		case OPT_CA:
-			o->ca = optarg;
-			break;
-		case OPT_HOST:
-			o->host = optarg;
-			break;
-		case OPT_STRICT:
-			o->strict = 1;
-			break;
+		case OPT_CSR: o->csr = optarg; break;
+		case OPT_CA_CERT: o->ca_cert = optarg; break;
+		case OPT_CA_KEY: o->ca_key = optarg; break;
+		case OPT_CA_PASSWORD_FILE: o->ca_password_file = optarg; break;
+		case OPT_CLIENT: o->client = 1; break;
+		case OPT_CA: o->ca = optarg; break;
+		case OPT_HOST: o->host = optarg; break;
+		case OPT_STRICT: o->strict = 1; break;
 		}
 	}
 	o->argc = argc - optind;
@@ -273,7 +231,7 @@ read_input(const char *path, unsigned char *buf, size_t *len)
 
 	if (rc == -EFBIG) {
 		msg_error("%s: too large for a key, CSR or certificate (over %d KiB)", path,
-		          INPUT_MAX / 1024);
+			  INPUT_MAX / 1024);
 		return PKI_EXIT_READ;
 	}
 	if (rc < 0) {
@@ -298,16 +256,16 @@ refuse_existing(const struct opts *o)
 	const struct {
 		const char *path, *option;
 	} in[] = {
-	    {o->key, "--key"},       {o->password_file, "--password-file"},
-	    {o->csr, "--csr"},       {o->ca_cert, "--ca-cert"},
-	    {o->ca_key, "--ca-key"}, {o->ca_password_file, "--ca-password-file"},
+		{o->key, "--key"},       {o->password_file, "--password-file"},
+		{o->csr, "--csr"},       {o->ca_cert, "--ca-cert"},
+		{o->ca_key, "--ca-key"}, {o->ca_password_file, "--ca-password-file"},
 	};
 
 	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
 		if (in[i].path != NULL && fs_same_file(o->out, in[i].path)) {
 			msg_error("%s: is both --out and %s; writing it would lose that input "
-			          "(choose another --out)",
-			          o->out, in[i].option);
+				  "(choose another --out)",
+				  o->out, in[i].option);
 			return PKI_EXIT_USAGE;
 		}
 	if (!o->force && fs_exists(o->out)) {
@@ -358,9 +316,9 @@ password_for(const char *keyfile, const char *file, const char *option, char *bu
 	}
 	if (!pass_have_tty()) {
 		msg_error(
-		    "%s: the key is encrypted and there is no terminal to ask for its password "
-		    "(use %s FILE)",
-		    keyfile, option);
+			"%s: the key is encrypted and there is no terminal to ask for its password "
+			"(use %s FILE)",
+			keyfile, option);
 		return PKI_EXIT_PASSWORD;
 	}
 	snprintf(prompt, sizeof(prompt), "Password for %s: ", keyfile);
@@ -375,7 +333,7 @@ password_for(const char *keyfile, const char *file, const char *option, char *bu
 /* Read, unlock and decode the private key at path into der (the caller wipes it). */
 static int
 load_key(const char *path, const char *password_file, const char *option, unsigned char *der,
-         size_t cap, size_t *derlen)
+	 size_t cap, size_t *derlen)
 {
 	char password[PASS_MAX + 1];
 	size_t len = 0;
@@ -398,8 +356,7 @@ load_key(const char *path, const char *password_file, const char *option, unsign
 	explicit_bzero(password, sizeof(password));
 	explicit_bzero(in_b, len);
 	switch (rc) {
-	case 0:
-		return -1;
+	case 0: return -1;
 	case PKI_EPASSWORD:
 		if (password_file != NULL)
 			msg_error("%s: wrong password (check %s)", path, password_file);
@@ -409,14 +366,12 @@ load_key(const char *path, const char *password_file, const char *option, unsign
 	case PKI_ENEEDPASS:
 		msg_error("%s: %s (use %s FILE)", path, pki_strerror(rc), option);
 		return PKI_EXIT_PASSWORD;
-	case PKI_EKEYTYPE:
-		msg_error("%s: %s", path, pki_strerror(rc));
-		return PKI_EXIT_INPUT;
+	case PKI_EKEYTYPE: msg_error("%s: %s", path, pki_strerror(rc)); return PKI_EXIT_INPUT;
 	default:
 		msg_error(
-		    "%s: %s (expected a PEM or DER private key: PRIVATE KEY, ENCRYPTED PRIVATE "
-		    "KEY, RSA PRIVATE KEY or EC PRIVATE KEY)",
-		    path, pki_strerror(rc));
+			"%s: %s (expected a PEM or DER private key: PRIVATE KEY, ENCRYPTED PRIVATE "
+			"KEY, RSA PRIVATE KEY or EC PRIVATE KEY)",
+			path, pki_strerror(rc));
 		return PKI_EXIT_INPUT;
 	}
 }
@@ -434,10 +389,10 @@ parse_days(const char *cmd, const char *s, long *days)
 	*days = strtol(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || *days < 1 || *days > DAYS_MAX)
 		return usage_error(
-		    cmd,
-		    "--days '%s' is not a whole number of days from 1 to 36500 (for an "
-		    "expired certificate use --not-before -2d --days 1)",
-		    s);
+			cmd,
+			"--days '%s' is not a whole number of days from 1 to 36500 (for an "
+			"expired certificate use --not-before -2d --days 1)",
+			s);
 	return -1;
 }
 
@@ -452,9 +407,9 @@ parse_validity(const char *cmd, const struct opts *o, time_t now, time_t *nb, ti
 	*nb = now;
 	if (o->not_before != NULL && pki_time_parse(o->not_before, now, nb) < 0)
 		return usage_error(cmd,
-		                   "--not-before '%s' is not a time (now, -2d, +1h, @EPOCH, "
-		                   "2024-05-01 or 2024-05-01T12:00:00Z)",
-		                   o->not_before);
+				   "--not-before '%s' is not a time (now, -2d, +1h, @EPOCH, "
+				   "2024-05-01 or 2024-05-01T12:00:00Z)",
+				   o->not_before);
 	*na = *nb + (time_t)days * 86400;
 	return -1;
 }
@@ -495,10 +450,10 @@ cmd_key(int argc, char **argv)
 		return usage_error(argv[0], "unexpected argument '%s'", o.argv[0]);
 	if (o.type != NULL && pki_key_type_parse(o.type, &type) < 0)
 		return usage_error(
-		    argv[0], "--type '%s' is not rsa2048, rsa3072, rsa4096 or ec-p256", o.type);
+			argv[0], "--type '%s' is not rsa2048, rsa3072, rsa4096 or ec-p256", o.type);
 	if (o.no_password && o.password_file != NULL)
 		return usage_error(argv[0], "%s",
-		                   "--password-file and --no-password exclude each other");
+				   "--password-file and --no-password exclude each other");
 	if ((rc = refuse_existing(&o)) >= 0)
 		return rc;
 	if (o.password_file != NULL) {
@@ -509,15 +464,14 @@ cmd_key(int argc, char **argv)
 	} else if (!o.no_password) {
 		if (!pass_have_tty()) {
 			msg_error(
-			    "%s: no password to encrypt the key with and no terminal to ask for "
-			    "one "
-			    "(use --password-file FILE, or --no-password for an unencrypted key)",
-			    o.out);
+				"%s: no password to encrypt the key with and no terminal to ask for "
+				"one "
+				"(use --password-file FILE, or --no-password for an unencrypted key)",
+				o.out);
 			return PKI_EXIT_PASSWORD;
 		}
-		rc =
-		    pass_prompt("Password for the new key: ", "The same password again: ", password,
-		                sizeof(password));
+		rc = pass_prompt("Password for the new key: ", "The same password again: ",
+				 password, sizeof(password));
 		if (rc != 0) {
 			msg_error("%s: %s; no key written", o.out, pass_strerror(rc));
 			return PKI_EXIT_PASSWORD;
@@ -535,13 +489,13 @@ cmd_key(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	snprintf(summary, sizeof(summary), "%s",
-	         type == PKI_KEY_EC_P256   ? "EC P-256"
-	         : type == PKI_KEY_RSA2048 ? "RSA 2048"
-	         : type == PKI_KEY_RSA3072 ? "RSA 3072"
-	                                   : "RSA 4096");
+		 type == PKI_KEY_EC_P256   ? "EC P-256"
+		 : type == PKI_KEY_RSA2048 ? "RSA 2048"
+		 : type == PKI_KEY_RSA3072 ? "RSA 3072"
+					   : "RSA 4096");
 	cmd_printf("%s: new %s private key, %s\n", o.out, summary,
-	           pw != NULL ? "encrypted (PKCS#8, PBKDF2-SHA256, AES-256-CBC), mode 0600"
-	                      : "NOT encrypted (--no-password), mode 0600");
+		   pw != NULL ? "encrypted (PKCS#8, PBKDF2-SHA256, AES-256-CBC), mode 0600"
+			      : "NOT encrypted (--no-password), mode 0600");
 	return PKI_EXIT_OK;
 }
 
@@ -575,7 +529,7 @@ cmd_ca(int argc, char **argv)
 	    0)
 		return rc;
 	rc = pki_ca_create(key, keylen, &o.name, nb, na, pem, sizeof(pem), &pemlen, err,
-	                   sizeof(err));
+			   sizeof(err));
 	explicit_bzero(key, sizeof(key));
 	if (rc == PKI_ENAME || rc == PKI_EDATE)
 		return usage_error(argv[0], "%s", err);
@@ -615,7 +569,7 @@ cmd_csr(int argc, char **argv)
 	    0)
 		return rc;
 	rc = pki_csr_create(key, keylen, &o.name, o.san, o.nsan, pem, sizeof(pem), &pemlen, err,
-	                    sizeof(err));
+			    sizeof(err));
 	explicit_bzero(key, sizeof(key));
 	if (rc == PKI_ENAME || rc == PKI_ESAN)
 		return usage_error(argv[0], "%s", err);
@@ -627,15 +581,15 @@ cmd_csr(int argc, char **argv)
 		return rc;
 	if (o.nsan == 0 && pki_cn_is_host(o.name.cn))
 		msg_warn("%s: no --san given, so the CSR names no host; sign will put its CN '%s' "
-		         "in the certificate's subjectAltName",
-		         o.out, o.name.cn);
+			 "in the certificate's subjectAltName",
+			 o.out, o.name.cn);
 	else if (o.nsan == 0)
 		msg_warn(
-		    "%s: no --san given and the CN '%s' is not a host name, so sign will refuse "
-		    "this CSR (make it again with --san NAME)",
-		    o.out, o.name.cn);
+			"%s: no --san given and the CN '%s' is not a host name, so sign will refuse "
+			"this CSR (make it again with --san NAME)",
+			o.out, o.name.cn);
 	cmd_printf("%s: certificate signing request for '%s' with %zu subjectAltName entr%s\n",
-	           o.out, o.name.cn, o.nsan, o.nsan == 1 ? "y" : "ies");
+		   o.out, o.name.cn, o.nsan, o.nsan == 1 ? "y" : "ies");
 	return PKI_EXIT_OK;
 }
 
@@ -674,30 +628,24 @@ cmd_sign(int argc, char **argv)
 	if ((rc = read_input(o.ca_cert, in_c, &calen)) >= 0)
 		return rc;
 	if ((rc = load_key(o.ca_key, o.ca_password_file, "--ca-password-file", key, sizeof(key),
-	                   &keylen)) >= 0)
+			   &keylen)) >= 0)
 		return rc;
 	rc = pki_csr_sign(in_a, csrlen, in_c, calen, key, keylen, &so, now, &notes, pem,
-	                  sizeof(pem), &pemlen, err, sizeof(err));
+			  sizeof(pem), &pemlen, err, sizeof(err));
 	explicit_bzero(key, sizeof(key));
 	switch (rc) {
-	case 0:
-		break;
+	case 0: break;
 	case PKI_EBADCSR:
 	case PKI_ESAN:
-	case PKI_EKEYTYPE:
-		msg_error("%s: %s", o.csr, err);
-		return PKI_EXIT_INPUT;
+	case PKI_EKEYTYPE: msg_error("%s: %s", o.csr, err); return PKI_EXIT_INPUT;
 	case PKI_ECSRSIG:
 		msg_error("%s: %s (it was altered or damaged; make the CSR again)", o.csr, err);
 		return PKI_EXIT_MISMATCH;
-	case PKI_EBADCERT:
-		msg_error("%s: %s", o.ca_cert, err);
-		return PKI_EXIT_INPUT;
+	case PKI_EBADCERT: msg_error("%s: %s", o.ca_cert, err); return PKI_EXIT_INPUT;
 	case PKI_EMISMATCH:
 		msg_error("%s: %s %s (check --ca-key and --ca-cert)", o.ca_key, err, o.ca_cert);
 		return PKI_EXIT_MISMATCH;
-	case PKI_EDATE:
-		return usage_error(argv[0], "%s", err);
+	case PKI_EDATE: return usage_error(argv[0], "%s", err);
 	default:
 		msg_error("%s: cannot issue the certificate: %s", o.out, err);
 		return PKI_EXIT_FAIL;
@@ -706,23 +654,23 @@ cmd_sign(int argc, char **argv)
 		return rc;
 	if (notes.flags & PKI_SIGN_SAN_FROM_CN)
 		msg_warn(
-		    "%s: the CSR has no subjectAltName; the certificate names only its CN '%s'",
-		    o.csr, notes.cn);
+			"%s: the CSR has no subjectAltName; the certificate names only its CN '%s'",
+			o.csr, notes.cn);
 	if (notes.flags & PKI_SIGN_ISSUER_NOT_CA)
 		msg_warn("%s: this CA certificate does not say CA:TRUE, so OpenSSL-based clients "
-		         "(curl, Python, openssl verify) refuse what it issues as 'invalid CA "
-		         "certificate' (make a CA with 'squirrel-pki ca')",
-		         o.ca_cert);
+			 "(curl, Python, openssl verify) refuse what it issues as 'invalid CA "
+			 "certificate' (make a CA with 'squirrel-pki ca')",
+			 o.ca_cert);
 	if (notes.flags & PKI_SIGN_CA_EXPIRED)
 		msg_warn("%s: the CA certificate is not valid now; nothing it issued will verify",
-		         o.ca_cert);
+			 o.ca_cert);
 	/* Made right after its CA with the same --days, a certificate loses a few seconds: not
 	 * worth a line. A day or more is. */
 	if ((notes.flags & PKI_SIGN_CLIPPED) && so.not_after - notes.not_after >= 86400) {
 		pki_time_format(notes.not_before, a, sizeof(a));
 		pki_time_format(notes.not_after, b, sizeof(b));
 		msg_note("%s: validity cut to end with the CA certificate's: %s to %s UTC", o.out,
-		         a, b);
+			 a, b);
 	}
 	tell(o.out, pem, pemlen);
 	return PKI_EXIT_OK;
@@ -772,7 +720,7 @@ cmd_show(int argc, char **argv)
 		} else {
 			msg_error("%s: %s", path, err);
 			rc = rc == PKI_ESPACE || rc == PKI_EINTERNAL ? PKI_EXIT_FAIL
-			                                             : PKI_EXIT_INPUT;
+								     : PKI_EXIT_INPUT;
 		}
 		/* Every file gets its line, and the exit code is the first failure's, as a
 		 * script reading the messages in order would expect. */
@@ -845,19 +793,19 @@ cmd_verify(int argc, char **argv)
 		hint = verify_hint(r.wolfssl_code);
 		if (r.ca_problem)
 			msg_error(
-			    "%s: CA certificate verify failed: %s (see 'squirrel-pki show %s')",
-			    o.ca, text != NULL ? text : "not acceptable", o.ca);
+				"%s: CA certificate verify failed: %s (see 'squirrel-pki show %s')",
+				o.ca, text != NULL ? text : "not acceptable", o.ca);
 		else if (text != NULL)
 			msg_error("%s: certificate verify failed: %s%s%s%s", path, text,
-			          hint != NULL ? " (" : "", hint != NULL ? hint : "",
-			          hint != NULL ? ")" : "");
+				  hint != NULL ? " (" : "", hint != NULL ? hint : "",
+				  hint != NULL ? ")" : "");
 		else
 			msg_error("%s: certificate verify failed: wolfSSL error %d", path,
-			          r.wolfssl_code);
+				  r.wolfssl_code);
 	}
 	if (r.host_mismatch)
 		msg_error("%s: %s: certificate is not valid for '%s' (its names: %s)", path,
-		          tlsw_verify_text(r.host_mismatch), o.host, r.names);
+			  tlsw_verify_text(r.host_mismatch), o.host, r.names);
 	for (size_t i = 0; i < r.ndefects; i++)
 		msg_error("%s: strict: %s", path, r.defect[i]);
 	for (size_t i = 0; o.strict && i < r.nwarnings; i++)
@@ -866,6 +814,6 @@ cmd_verify(int argc, char **argv)
 		return PKI_EXIT_VERIFY;
 	pki_time_format(r.not_after, until, sizeof(until));
 	cmd_printf("%s: OK%s (valid until %s UTC; names: %s)\n", path, o.strict ? ", strict" : "",
-	           until, r.names);
+		   until, r.names);
 	return PKI_EXIT_OK;
 }

@@ -84,7 +84,7 @@ int pki_key_type_parse(const char *name, enum pki_key_type *type);
  * excludes the NUL. Returns 0, PKI_ESPACE, PKI_ERNG or PKI_EINTERNAL. RSA-4096 takes seconds.
  */
 int pki_key_generate(enum pki_key_type type, const char *password, char *pem, size_t cap,
-                     size_t *pemlen);
+		     size_t *pemlen);
 
 /* 1 if in (PEM or DER) is an encrypted private key (PKCS#8 or legacy Proc-Type), else 0. */
 int pki_key_is_encrypted(const unsigned char *in, size_t len);
@@ -102,7 +102,7 @@ int pki_key_is_encrypted(const unsigned char *in, size_t len);
  * garbage; PKI_ESPACE. The caller wipes der.
  */
 int pki_key_decode(const unsigned char *in, size_t len, const char *password, unsigned char *der,
-                   size_t cap, size_t *derlen);
+		   size_t cap, size_t *derlen);
 
 /*
  * A short description of a decoded key (pki_key_decode output): "RSA 2048", "EC P-256".
@@ -113,7 +113,7 @@ int pki_key_summary(const unsigned char *der, size_t len, char *buf, size_t cap)
 /* 0 if the private key (decoded DER) belongs to the certificate (PEM or DER), PKI_EMISMATCH
  * otherwise; PKI_EBADKEY / PKI_EBADCERT for unreadable input. */
 int pki_key_matches_cert(const unsigned char *keyder, size_t keylen, const unsigned char *cert,
-                         size_t certlen);
+			 size_t certlen);
 
 /* ---- names and validity (pki_name.c) --------------------------------------------------- */
 
@@ -142,7 +142,7 @@ void pki_time_format(time_t t, char *buf, size_t cap);
  * The first certificate of in (PEM or DER) as DER. Returns 0, PKI_EBADCERT or PKI_ESPACE.
  */
 int pki_cert_decode(const unsigned char *in, size_t len, unsigned char *der, size_t cap,
-                    size_t *derlen);
+		    size_t *derlen);
 
 /*
  * Iterate over the certificates of a PEM bundle (or one DER certificate): start with
@@ -150,7 +150,7 @@ int pki_cert_decode(const unsigned char *in, size_t len, unsigned char *der, siz
  * certificate, 0 when there are no more, PKI_EBADCERT or PKI_ESPACE.
  */
 int pki_cert_next(const unsigned char *in, size_t len, size_t *offset, unsigned char *der,
-                  size_t cap, size_t *derlen);
+		  size_t cap, size_t *derlen);
 
 /* The validity of a certificate (DER). Returns 0 or PKI_EBADCERT. */
 int pki_cert_validity(const unsigned char *der, size_t len, time_t *not_before, time_t *not_after);
@@ -171,8 +171,8 @@ int pki_cert_sentence(const unsigned char *der, size_t len, char *buf, size_t ca
  * PKI_EINTERNAL, with detail in err.
  */
 int pki_ca_create(const unsigned char *key, size_t keylen, const struct pki_name *name,
-                  time_t not_before, time_t not_after, char *pem, size_t cap, size_t *pemlen,
-                  char *err, size_t errlen);
+		  time_t not_before, time_t not_after, char *pem, size_t cap, size_t *pemlen,
+		  char *err, size_t errlen);
 
 /*
  * A CSR (the tutorial's generate_csr): subject from name, the key's public half, and the
@@ -182,8 +182,8 @@ int pki_ca_create(const unsigned char *key, size_t keylen, const struct pki_name
  * PKI_ESPACE or PKI_EINTERNAL.
  */
 int pki_csr_create(const unsigned char *key, size_t keylen, const struct pki_name *name,
-                   const char *const *sans, size_t nsans, char *pem, size_t cap, size_t *pemlen,
-                   char *err, size_t errlen);
+		   const char *const *sans, size_t nsans, char *pem, size_t cap, size_t *pemlen,
+		   char *err, size_t errlen);
 
 /*
  * 1 if cn can name a host: a DNS name, an IPv4 or an IPv6 address. pki_csr_sign() makes such
@@ -194,7 +194,7 @@ int pki_cn_is_host(const char *cn);
 /* A CSR (PEM "CERTIFICATE REQUEST" / "NEW CERTIFICATE REQUEST", or DER) as DER.
  * Returns 0, PKI_EBADCSR or PKI_ESPACE. The signature is not checked here. */
 int pki_csr_decode(const unsigned char *in, size_t len, unsigned char *der, size_t cap,
-                   size_t *derlen);
+		   size_t *derlen);
 
 struct pki_sign_opts {
 	time_t not_before; /* wanted validity; its end is cut to the CA's end */
@@ -227,9 +227,9 @@ struct pki_sign_notes {
  * and subjectKeyIdentifier. now decides PKI_SIGN_CA_EXPIRED. PEM out, NUL-terminated.
  */
 int pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacert,
-                 size_t cacertlen, const unsigned char *cakey, size_t cakeylen,
-                 const struct pki_sign_opts *opts, time_t now, struct pki_sign_notes *notes,
-                 char *pem, size_t cap, size_t *pemlen, char *err, size_t errlen);
+		 size_t cacertlen, const unsigned char *cakey, size_t cakeylen,
+		 const struct pki_sign_opts *opts, time_t now, struct pki_sign_notes *notes,
+		 char *pem, size_t cap, size_t *pemlen, char *err, size_t errlen);
 
 /* ---- describing files (pki_show.c) ----------------------------------------------------- */
 
@@ -253,7 +253,7 @@ enum pki_kind pki_detect(const unsigned char *in, size_t len);
  * PKI_ESPACE, with detail in err.
  */
 int pki_describe(const unsigned char *in, size_t len, const char *password, time_t now, char *out,
-                 size_t cap, char *err, size_t errlen);
+		 size_t cap, char *err, size_t errlen);
 
 /* ---- verification (pki_verify.c) ------------------------------------------------------- */
 
@@ -288,8 +288,8 @@ struct pki_verify_result {
  * saying why, PKI_EBADCERT (r->ca_problem says which input) or PKI_EINTERNAL.
  */
 int pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, size_t certlen,
-               const struct pki_verify_opts *opts, struct pki_verify_result *r, char *err,
-               size_t errlen);
+	       const struct pki_verify_opts *opts, struct pki_verify_result *r, char *err,
+	       size_t errlen);
 
 /*
  * Whether the certificate (DER) is for host: an IP address literal must equal one of its

@@ -215,7 +215,7 @@ static const char *const cert_labels[] = {"CERTIFICATE", "X509 CERTIFICATE", NUL
 
 int
 pki_cert_next(const unsigned char *in, size_t len, size_t *offset, unsigned char *der, size_t cap,
-              size_t *derlen)
+	      size_t *derlen)
 {
 	struct pki_x509 x;
 	int rc;
@@ -325,9 +325,9 @@ make_serial(WC_RNG *rng, unsigned char serial[SERIAL_LEN])
  */
 static void
 tbs_begin(struct pki_der_w *w, const unsigned char serial[SERIAL_LEN], const struct pki_key *k,
-          const unsigned char *issuer, size_t issuerlen, time_t not_before, time_t not_after,
-          const unsigned char *subject, size_t subjectlen, const unsigned char *spki,
-          size_t spkilen)
+	  const unsigned char *issuer, size_t issuerlen, time_t not_before, time_t not_after,
+	  const unsigned char *subject, size_t subjectlen, const unsigned char *spki,
+	  size_t spkilen)
 {
 	pki_der_begin(w, PKI_DER_SEQ);
 	pki_der_begin(w, PKI_DER_CTX(0));
@@ -352,12 +352,12 @@ tbs_begin(struct pki_der_w *w, const unsigned char serial[SERIAL_LEN], const str
  */
 static int
 signer_open(const unsigned char *key, size_t keylen, struct pki_key *k, WC_RNG *rng, char *err,
-            size_t errlen)
+	    size_t errlen)
 {
 	int rc = pki_key_load(key, keylen, k);
 
-	if (rc == 0 && k->kind == RSA_TYPE && (rc = pki_rsa_strong(k->bits, "the signing", err,
-	                                                          errlen)) != 0) {
+	if (rc == 0 && k->kind == RSA_TYPE &&
+	    (rc = pki_rsa_strong(k->bits, "the signing", err, errlen)) != 0) {
 		pki_key_free(k);
 		return rc;
 	}
@@ -376,8 +376,8 @@ signer_open(const unsigned char *key, size_t keylen, struct pki_key *k, WC_RNG *
  * whatever happened; rc is what came before (0 to go on). Failures are described in err.
  */
 static int
-tbs_end_sign(struct pki_der_w *w, int rc, struct pki_key *k, WC_RNG *rng, char *pem,
-             size_t pemcap, size_t *pemlen, char *err, size_t errlen)
+tbs_end_sign(struct pki_der_w *w, int rc, struct pki_key *k, WC_RNG *rng, char *pem, size_t pemcap,
+	     size_t *pemlen, char *err, size_t errlen)
 {
 	size_t tbslen = 0, derlen = 0;
 
@@ -400,12 +400,12 @@ tbs_end_sign(struct pki_der_w *w, int rc, struct pki_key *k, WC_RNG *rng, char *
 
 int
 pki_ca_create(const unsigned char *key, size_t keylen, const struct pki_name *name,
-              time_t not_before, time_t not_after, char *pem, size_t cap, size_t *pemlen, char *err,
-              size_t errlen)
+	      time_t not_before, time_t not_after, char *pem, size_t cap, size_t *pemlen, char *err,
+	      size_t errlen)
 {
 	static const unsigned char bc_ca[] = {0x30, 0x03, 0x01, 0x01, 0xff}; /* CA:TRUE */
 	unsigned char namebuf[1024], spki[PKI_DER_MAX], tbs[PKI_DER_MAX], serial[SERIAL_LEN],
-	    id[20];
+		id[20];
 	size_t namelen = 0, spkilen = 0;
 	struct pki_der_w w;
 	struct pki_der d;
@@ -416,7 +416,7 @@ pki_ca_create(const unsigned char *key, size_t keylen, const struct pki_name *na
 
 	if (not_after <= not_before)
 		return pki_fail(PKI_EDATE, err, errlen,
-		                "the certificate would end before it starts");
+				"the certificate would end before it starts");
 	pki_der_init(&w, namebuf, sizeof(namebuf));
 	rc = pki_name_encode(name, &w, err, errlen);
 	if (rc == 0 && pki_der_finish(&w, &namelen) != 0)
@@ -439,7 +439,7 @@ pki_ca_create(const unsigned char *key, size_t keylen, const struct pki_name *na
 		/* Self-signed: issuer == subject. */
 		pki_der_init(&w, tbs, sizeof(tbs));
 		tbs_begin(&w, serial, &k, namebuf, namelen, not_before, not_after, namebuf, namelen,
-		          spki, spkilen);
+			  spki, spkilen);
 		/* §4.2.1.9: CA:TRUE, critical (wolfSSL's own encoder leaves it non-critical,
 		 * which OpenSSL's X509_STRICT and Python's VERIFY_X509_STRICT refuse). */
 		ext_begin(&w, PKI_OID_BASIC_CONSTRAINTS, sizeof(PKI_OID_BASIC_CONSTRAINTS), 1);
@@ -475,9 +475,9 @@ san_from_cn(const char *cn, struct pki_der_w *w, char *err, size_t errlen)
 	/* The one test, shared with csr's warning: what csr promises, sign does. */
 	if (!pki_cn_is_host(cn))
 		return pki_fail(PKI_ESAN, err, errlen,
-		                "the CSR has no subjectAltName and its CN '%s' is not a host name "
-		                "(make the CSR again with --san NAME)",
-		                cn);
+				"the CSR has no subjectAltName and its CN '%s' is not a host name "
+				"(make the CSR again with --san NAME)",
+				cn);
 	pki_der_begin(w, PKI_DER_SEQ);
 	if (inet_pton(AF_INET, cn, ip) == 1)
 		pki_der_put(w, PKI_DER_CTXP(7), ip, 4);
@@ -491,9 +491,9 @@ san_from_cn(const char *cn, struct pki_der_w *w, char *err, size_t errlen)
 
 int
 pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacert, size_t cacertlen,
-             const unsigned char *cakey, size_t cakeylen, const struct pki_sign_opts *opts,
-             time_t now, struct pki_sign_notes *notes, char *pem, size_t cap, size_t *pemlen,
-             char *err, size_t errlen)
+	     const unsigned char *cakey, size_t cakeylen, const struct pki_sign_opts *opts,
+	     time_t now, struct pki_sign_notes *notes, char *pem, size_t cap, size_t *pemlen,
+	     char *err, size_t errlen)
 {
 	unsigned char reqder[PKI_DER_MAX], cader[PKI_DER_MAX], tbs[PKI_DER_MAX];
 	unsigned char serial[SERIAL_LEN], ski[20], cakid[20], sanbuf[PKI_DER_MAX];
@@ -526,14 +526,14 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 	rc = pki_cert_decode(cacert, cacertlen, cader, sizeof(cader), &calen);
 	if (rc == 0 && pki_x509_parse(cader, calen, &ca, detail, sizeof(detail)) != 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "not a certificate that can be read: %s",
-		                detail);
+				detail);
 	if (rc != 0)
 		return pki_fail(rc, err, errlen, "%s (expected PEM 'CERTIFICATE' or DER)",
-		                pki_strerror(rc));
+				pki_strerror(rc));
 	rc = pki_key_matches_cert(cakey, cakeylen, cader, calen);
 	if (rc == PKI_EMISMATCH)
 		return pki_fail(rc, err, errlen,
-		                "the CA key does not belong to the CA certificate");
+				"the CA key does not belong to the CA certificate");
 	if (rc != 0)
 		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
 
@@ -542,10 +542,10 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 	 * at all, is given the benefit of the doubt (a warning). */
 	if ((ca.ext.bc && !ca.ext.bc_ca) || (ca.ext.ku && !(ca.ext.ku_bits & PKI_KU_KEY_CERT_SIGN)))
 		return pki_fail(PKI_EBADCERT, err, errlen,
-		                "this certificate says it is no CA (%s), so nothing it signs would "
-		                "verify (give the CA certificate made by 'squirrel-pki ca')",
-		                ca.ext.bc && !ca.ext.bc_ca ? "basicConstraints CA:FALSE"
-		                                           : "keyUsage without keyCertSign");
+				"this certificate says it is no CA (%s), so nothing it signs would "
+				"verify (give the CA certificate made by 'squirrel-pki ca')",
+				ca.ext.bc && !ca.ext.bc_ca ? "basicConstraints CA:FALSE"
+							   : "keyUsage without keyCertSign");
 	if (!ca.ext.bc)
 		notes->flags |= PKI_SIGN_ISSUER_NOT_CA;
 	if (now < ca.not_before || now > ca.not_after)
@@ -566,9 +566,9 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 		char b[32];
 
 		pki_time_format(ca.not_after, b, sizeof(b));
-		return pki_fail(PKI_EDATE, err, errlen,
-		                "the requested validity starts after the CA certificate ends (%s UTC)",
-		                b);
+		return pki_fail(
+			PKI_EDATE, err, errlen,
+			"the requested validity starts after the CA certificate ends (%s UTC)", b);
 	}
 	if (pki_name_cn(&req.subject, notes->cn, sizeof(notes->cn)) < 0)
 		return pki_fail(PKI_EBADCSR, err, errlen, "unreadable subject name");
@@ -581,9 +581,9 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 	} else {
 		if (notes->cn[0] == '\0')
 			return pki_fail(
-			    PKI_ESAN, err, errlen,
-			    "the CSR has neither a subjectAltName nor a CN (make it again "
-			    "with --san NAME)");
+				PKI_ESAN, err, errlen,
+				"the CSR has neither a subjectAltName nor a CN (make it again "
+				"with --san NAME)");
 		rc = san_from_cn(notes->cn, &w, err, errlen);
 		if (rc != 0)
 			return rc;
@@ -602,7 +602,7 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 	} else {
 		if (pki_spki_key_id(&ca.spki, cakid) != 0)
 			return pki_fail(PKI_EINTERNAL, err, errlen, "%s",
-			                pki_strerror(PKI_EINTERNAL));
+					pki_strerror(PKI_EINTERNAL));
 		aki = cakid;
 		akilen = sizeof(cakid);
 	}
@@ -617,8 +617,8 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 		pki_der_init(&w, tbs, sizeof(tbs));
 		/* The names are copied byte for byte: chain building compares them. */
 		tbs_begin(&w, serial, &k, ca.subject.p, ca.subject.len, notes->not_before,
-		          notes->not_after, req.subject.p, req.subject.len, req.spki.all.p,
-		          req.spki.all.len);
+			  notes->not_after, req.subject.p, req.subject.len, req.spki.all.p,
+			  req.spki.all.len);
 		/* §4.2.1.9: CA:FALSE is the empty SEQUENCE (DEFAULT FALSE is not encoded). */
 		ext_begin(&w, PKI_OID_BASIC_CONSTRAINTS, sizeof(PKI_OID_BASIC_CONSTRAINTS), 1);
 		pki_der_put(&w, PKI_DER_SEQ, NULL, 0);
@@ -630,10 +630,10 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 		pki_der_begin(&w, PKI_DER_SEQ);
 		if (opts->client)
 			pki_der_put(&w, PKI_DER_OID, PKI_OID_CLIENT_AUTH,
-			            sizeof(PKI_OID_CLIENT_AUTH));
+				    sizeof(PKI_OID_CLIENT_AUTH));
 		else
 			pki_der_put(&w, PKI_DER_OID, PKI_OID_SERVER_AUTH,
-			            sizeof(PKI_OID_SERVER_AUTH));
+				    sizeof(PKI_OID_SERVER_AUTH));
 		pki_der_end(&w);
 		ext_end(&w);
 		/* §4.2.1.6: critical only when the subject is empty. */

@@ -45,7 +45,7 @@ pki_req_parse(const unsigned char *der, size_t len, struct pki_req *r, char *err
 	/* Attributes are required by the ASN.1 but some tools omit an empty set. */
 	if (pki_der_get(&info, PKI_DER_CTX(0), &t) < 0)
 		return info.len == 0 ? 0
-		                     : pki_fail(PKI_EBADCSR, err, errlen, "unreadable attributes");
+				     : pki_fail(PKI_EBADCSR, err, errlen, "unreadable attributes");
 	attrs = t.v;
 	while (attrs.len > 0) {
 		struct pki_tlv attr, oid, values;
@@ -63,7 +63,7 @@ pki_req_parse(const unsigned char *der, size_t len, struct pki_req *r, char *err
 			/* PKCS#9 extensionRequest: one value, an Extensions SEQUENCE. */
 			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
 				return pki_fail(PKI_EBADCSR, err, errlen,
-				                "unreadable extension request");
+						"unreadable extension request");
 			if (pki_exts_parse(&t.v, &r->ext, err, errlen) < 0)
 				return PKI_EBADCSR;
 		}
@@ -118,8 +118,8 @@ pki_csr_decode(const unsigned char *in, size_t len, unsigned char *der, size_t c
 
 int
 pki_csr_create(const unsigned char *key, size_t keylen, const struct pki_name *name,
-               const char *const *sans, size_t nsans, char *pem, size_t cap, size_t *pemlen,
-               char *err, size_t errlen)
+	       const char *const *sans, size_t nsans, char *pem, size_t cap, size_t *pemlen,
+	       char *err, size_t errlen)
 {
 	unsigned char buf[PKI_DER_MAX], spki[PKI_DER_MAX];
 	size_t len = 0, spkilen = 0, derlen = 0;
@@ -129,7 +129,8 @@ pki_csr_create(const unsigned char *key, size_t keylen, const struct pki_name *n
 	int rc;
 
 	rc = pki_key_load(key, keylen, &k);
-	if (rc == 0 && k.kind == RSA_TYPE && (rc = pki_rsa_strong(k.bits, "the", err, errlen)) != 0) {
+	if (rc == 0 && k.kind == RSA_TYPE &&
+	    (rc = pki_rsa_strong(k.bits, "the", err, errlen)) != 0) {
 		pki_key_free(&k);
 		return rc;
 	}
@@ -150,7 +151,7 @@ pki_csr_create(const unsigned char *key, size_t keylen, const struct pki_name *n
 			/* RFC 2985 §5.4.2 extensionRequest holding one subjectAltName. */
 			pki_der_begin(&w, PKI_DER_SEQ);
 			pki_der_put(&w, PKI_DER_OID, PKI_OID_EXT_REQUEST,
-			            sizeof(PKI_OID_EXT_REQUEST));
+				    sizeof(PKI_OID_EXT_REQUEST));
 			pki_der_begin(&w, PKI_DER_SET);
 			pki_der_begin(&w, PKI_DER_SEQ);
 			pki_der_begin(&w, PKI_DER_SEQ);
@@ -179,7 +180,7 @@ pki_csr_create(const unsigned char *key, size_t keylen, const struct pki_name *n
 			wc_FreeRng(&rng);
 			if (rc == 0)
 				rc = pki_pem_encode(buf, derlen, "CERTIFICATE REQUEST", pem, cap,
-				                    pemlen);
+						    pemlen);
 			if (rc != 0)
 				pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
 		}

@@ -38,9 +38,9 @@ const unsigned char PKI_OID_AES128_CBC[9] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
 
 static const unsigned char OID_SHA1_RSA[9] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05};
 static const unsigned char OID_SHA384_RSA[9] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
-                                                0x0d, 0x01, 0x01, 0x0c};
+						0x0d, 0x01, 0x01, 0x0c};
 static const unsigned char OID_SHA512_RSA[9] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
-                                                0x0d, 0x01, 0x01, 0x0d};
+						0x0d, 0x01, 0x01, 0x0d};
 static const unsigned char OID_RSA_PSS[9] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a};
 static const unsigned char OID_SHA384_ECDSA[8] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03};
 static const unsigned char OID_SHA512_ECDSA[8] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04};
@@ -51,24 +51,24 @@ static const struct {
 	size_t len;
 	const char *name;
 } oid_names[] = {
-    {PKI_OID_RSA, sizeof(PKI_OID_RSA), "rsaEncryption"},
-    {PKI_OID_EC, sizeof(PKI_OID_EC), "id-ecPublicKey"},
-    {PKI_OID_P256, sizeof(PKI_OID_P256), "P-256"},
-    {PKI_OID_P384, sizeof(PKI_OID_P384), "P-384"},
-    {PKI_OID_P521, sizeof(PKI_OID_P521), "P-521"},
-    {PKI_OID_SHA256_RSA, sizeof(PKI_OID_SHA256_RSA), "sha256WithRSAEncryption"},
-    {PKI_OID_SHA256_ECDSA, sizeof(PKI_OID_SHA256_ECDSA), "ecdsa-with-SHA256"},
-    {OID_SHA1_RSA, sizeof(OID_SHA1_RSA), "sha1WithRSAEncryption"},
-    {OID_SHA384_RSA, sizeof(OID_SHA384_RSA), "sha384WithRSAEncryption"},
-    {OID_SHA512_RSA, sizeof(OID_SHA512_RSA), "sha512WithRSAEncryption"},
-    {OID_RSA_PSS, sizeof(OID_RSA_PSS), "rsassaPss"},
-    {OID_SHA384_ECDSA, sizeof(OID_SHA384_ECDSA), "ecdsa-with-SHA384"},
-    {OID_SHA512_ECDSA, sizeof(OID_SHA512_ECDSA), "ecdsa-with-SHA512"},
-    {OID_ED25519, sizeof(OID_ED25519), "ED25519"},
-    {PKI_OID_HMAC_SHA256, sizeof(PKI_OID_HMAC_SHA256), "hmacWithSHA256"},
-    {PKI_OID_HMAC_SHA1, sizeof(PKI_OID_HMAC_SHA1), "hmacWithSHA1"},
-    {PKI_OID_AES256_CBC, sizeof(PKI_OID_AES256_CBC), "AES-256-CBC"},
-    {PKI_OID_AES128_CBC, sizeof(PKI_OID_AES128_CBC), "AES-128-CBC"},
+	{PKI_OID_RSA, sizeof(PKI_OID_RSA), "rsaEncryption"},
+	{PKI_OID_EC, sizeof(PKI_OID_EC), "id-ecPublicKey"},
+	{PKI_OID_P256, sizeof(PKI_OID_P256), "P-256"},
+	{PKI_OID_P384, sizeof(PKI_OID_P384), "P-384"},
+	{PKI_OID_P521, sizeof(PKI_OID_P521), "P-521"},
+	{PKI_OID_SHA256_RSA, sizeof(PKI_OID_SHA256_RSA), "sha256WithRSAEncryption"},
+	{PKI_OID_SHA256_ECDSA, sizeof(PKI_OID_SHA256_ECDSA), "ecdsa-with-SHA256"},
+	{OID_SHA1_RSA, sizeof(OID_SHA1_RSA), "sha1WithRSAEncryption"},
+	{OID_SHA384_RSA, sizeof(OID_SHA384_RSA), "sha384WithRSAEncryption"},
+	{OID_SHA512_RSA, sizeof(OID_SHA512_RSA), "sha512WithRSAEncryption"},
+	{OID_RSA_PSS, sizeof(OID_RSA_PSS), "rsassaPss"},
+	{OID_SHA384_ECDSA, sizeof(OID_SHA384_ECDSA), "ecdsa-with-SHA384"},
+	{OID_SHA512_ECDSA, sizeof(OID_SHA512_ECDSA), "ecdsa-with-SHA512"},
+	{OID_ED25519, sizeof(OID_ED25519), "ED25519"},
+	{PKI_OID_HMAC_SHA256, sizeof(PKI_OID_HMAC_SHA256), "hmacWithSHA256"},
+	{PKI_OID_HMAC_SHA1, sizeof(PKI_OID_HMAC_SHA1), "hmacWithSHA1"},
+	{PKI_OID_AES256_CBC, sizeof(PKI_OID_AES256_CBC), "AES-256-CBC"},
+	{PKI_OID_AES128_CBC, sizeof(PKI_OID_AES128_CBC), "AES-128-CBC"},
 };
 
 const char *
@@ -376,11 +376,11 @@ pki_der_put_time(struct pki_der_w *w, time_t t)
 	}
 	if (tm.tm_year + 1900 >= 1950 && tm.tm_year + 1900 <= 2049) {
 		n = snprintf(s, sizeof(s), "%02d%02d%02d%02d%02d%02dZ", tm.tm_year % 100,
-		             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+			     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 		pki_der_put(w, PKI_DER_UTCTIME, s, (size_t)n);
 	} else if (tm.tm_year + 1900 >= 0 && tm.tm_year + 1900 <= 9999) {
 		n = snprintf(s, sizeof(s), "%04d%02d%02d%02d%02d%02dZ", tm.tm_year + 1900,
-		             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+			     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 		pki_der_put(w, PKI_DER_GENTIME, s, (size_t)n);
 	} else if (!w->err) {
 		w->err = PKI_EDATE;

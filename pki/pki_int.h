@@ -16,7 +16,7 @@
 
 /* Copy a phrase into err (a no-op when err is NULL); always returns code. */
 int pki_fail(int code, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+	__attribute__((format(printf, 4, 5)));
 
 /* ---- extensions ------------------------------------------------------------------------ */
 
@@ -85,7 +85,7 @@ struct pki_x509 {
 
 /* Parse a certificate's DER. Returns 0 or PKI_EBADCERT (err says what is wrong). */
 int pki_x509_parse(const unsigned char *der, size_t len, struct pki_x509 *x, char *err,
-                   size_t errlen);
+		   size_t errlen);
 
 struct pki_req {
 	struct pki_der all;
@@ -97,7 +97,7 @@ struct pki_req {
 
 /* Parse a CSR's DER (no signature check). Returns 0 or PKI_EBADCSR. */
 int pki_req_parse(const unsigned char *der, size_t len, struct pki_req *r, char *err,
-                  size_t errlen);
+		  size_t errlen);
 /* Check a CSR's own signature with wolfSSL. Returns 0, PKI_ECSRSIG or PKI_EBADCSR. */
 int pki_req_verify(const unsigned char *der, size_t len);
 
@@ -128,7 +128,7 @@ void pki_key_sig_alg(const struct pki_key *k, struct pki_der_w *w);
  * PKI_ESPACE or PKI_EINTERNAL.
  */
 int pki_key_sign(struct pki_key *k, unsigned char *buf, size_t bodylen, size_t cap, WC_RNG *rng,
-                 size_t *len);
+		 size_t *len);
 
 /* A public key re-encoded canonically from an SPKI, for comparing keys by value. */
 int pki_spki_canonical(const struct pki_spki *s, unsigned char *out, size_t cap, size_t *len);
@@ -152,7 +152,7 @@ int pki_name_empty(const struct pki_der *name);
 
 /* Append a GeneralNames SEQUENCE for sans. Returns 0 or PKI_ESAN naming the entry. */
 int pki_san_encode(const char *const *sans, size_t n, struct pki_der_w *w, char *err,
-                   size_t errlen);
+		   size_t errlen);
 /* Check every GeneralName parses (DNS names are IA5, IP addresses 4 or 16 bytes). */
 int pki_san_check(const struct pki_der *names, char *err, size_t errlen);
 /* "DNS:localhost, IP:127.0.0.1, IP:::1". Returns 0 or -1. */
@@ -172,7 +172,7 @@ int pki_dns_name_ok(const char *s, size_t len);
  * found but is corrupt) or PKI_ESPACE.
  */
 int pki_pem_next(const unsigned char *in, size_t len, size_t *offset, const char *const *labels,
-                 int *which, unsigned char *der, size_t cap, size_t *derlen);
+		 int *which, unsigned char *der, size_t cap, size_t *derlen);
 /* 1 if in looks like PEM (has a "-----BEGIN " line). */
 int pki_pem_is(const unsigned char *in, size_t len);
 /* 1 if a PEM block of in carries "Proc-Type: 4,ENCRYPTED" among its RFC 1421 header lines
@@ -180,10 +180,10 @@ int pki_pem_is(const unsigned char *in, size_t len);
 int pki_pem_legacy_encrypted(const unsigned char *in, size_t len);
 /* Wrap DER as PEM with label; NUL-terminated; 64-column lines. Returns 0 or PKI_ESPACE. */
 int pki_pem_encode(const unsigned char *der, size_t len, const char *label, char *pem, size_t cap,
-                   size_t *pemlen);
+		   size_t *pemlen);
 
 /* Append printf output to buf[cap] at *used; sets *used to cap on overflow. */
 void pki_appendf(char *buf, size_t cap, size_t *used, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+	__attribute__((format(printf, 4, 5)));
 
 #endif

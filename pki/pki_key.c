@@ -26,10 +26,10 @@ static const struct {
 	const char *name;
 	enum pki_key_type type;
 } key_types[] = {
-    {"rsa2048", PKI_KEY_RSA2048},
-    {"rsa3072", PKI_KEY_RSA3072},
-    {"rsa4096", PKI_KEY_RSA4096},
-    {"ec-p256", PKI_KEY_EC_P256},
+	{"rsa2048", PKI_KEY_RSA2048},
+	{"rsa3072", PKI_KEY_RSA3072},
+	{"rsa4096", PKI_KEY_RSA4096},
+	{"ec-p256", PKI_KEY_EC_P256},
 };
 
 int
@@ -140,9 +140,9 @@ pki_rsa_strong(int bits, const char *whose, char *err, size_t errlen)
 	if (bits >= PKI_RSA_MIN_BITS)
 		return 0;
 	return pki_fail(PKI_EKEYTYPE, err, errlen,
-	                "%s key is RSA %d, too weak: OpenSSL, Python and browsers refuse RSA keys "
-	                "under %d bits (make a new one with 'squirrel-pki key')",
-	                whose, bits, PKI_RSA_MIN_BITS);
+			"%s key is RSA %d, too weak: OpenSSL, Python and browsers refuse RSA keys "
+			"under %d bits (make a new one with 'squirrel-pki key')",
+			whose, bits, PKI_RSA_MIN_BITS);
 }
 
 /*
@@ -254,16 +254,16 @@ pki_key_sig_alg(const struct pki_key *k, struct pki_der_w *w)
 
 int
 pki_key_sign(struct pki_key *k, unsigned char *buf, size_t bodylen, size_t cap, WC_RNG *rng,
-             size_t *len)
+	     size_t *len)
 {
 	int n;
 
 	if (k->kind == RSA_TYPE)
 		n = wc_SignCert_ex((int)bodylen, CTC_SHA256wRSA, buf, (word32)cap, RSA_TYPE,
-		                   &k->rsa, rng);
+				   &k->rsa, rng);
 	else if (k->kind == ECC_TYPE)
 		n = wc_SignCert_ex((int)bodylen, CTC_SHA256wECDSA, buf, (word32)cap, ECC_TYPE,
-		                   &k->ecc, rng);
+				   &k->ecc, rng);
 	else
 		return PKI_EKEYTYPE;
 	if (n <= 0)
@@ -410,10 +410,10 @@ pki_key_summary(const unsigned char *der, size_t len, char *buf, size_t cap)
 			snprintf(buf, cap, "RSA %d", k.bits);
 		else
 			snprintf(buf, cap, "EC %s",
-			         k.ecc.dp->id == ECC_SECP256R1   ? "P-256"
-			         : k.ecc.dp->id == ECC_SECP384R1 ? "P-384"
-			         : k.ecc.dp->id == ECC_SECP521R1 ? "P-521"
-			                                         : k.ecc.dp->name);
+				 k.ecc.dp->id == ECC_SECP256R1   ? "P-256"
+				 : k.ecc.dp->id == ECC_SECP384R1 ? "P-384"
+				 : k.ecc.dp->id == ECC_SECP521R1 ? "P-521"
+								 : k.ecc.dp->name);
 	}
 	pki_key_free(&k);
 	return rc;
@@ -429,7 +429,7 @@ pki_key_summary(const unsigned char *der, size_t len, char *buf, size_t cap)
  */
 static int
 pkcs8_encrypt(const unsigned char *pk8, size_t len, const char *password, WC_RNG *rng,
-              unsigned char *out, size_t cap, size_t *outlen)
+	      unsigned char *out, size_t cap, size_t *outlen)
 {
 	unsigned char salt[PBE_SALT_LEN], iv[AES_BLOCK], key[AES256_KEY_LEN];
 	unsigned char ct[PKI_DER_MAX + AES_BLOCK];
@@ -444,7 +444,7 @@ pkcs8_encrypt(const unsigned char *pk8, size_t len, const char *password, WC_RNG
 	    wc_RNG_GenerateBlock(rng, iv, sizeof(iv)) != 0)
 		return PKI_ERNG;
 	if (wc_PBKDF2(key, (const byte *)password, (int)strlen(password), salt, sizeof(salt),
-	              PKI_PBKDF2_ITERATIONS, sizeof(key), WC_SHA256) != 0)
+		      PKI_PBKDF2_ITERATIONS, sizeof(key), WC_SHA256) != 0)
 		return PKI_EINTERNAL;
 	memcpy(ct, pk8, len);
 	memset(ct + len, (int)pad, pad);
@@ -492,7 +492,7 @@ pkcs8_encrypt(const unsigned char *pk8, size_t len, const char *password, WC_RNG
 
 int
 pki_key_generate(enum pki_key_type type, const char *password, char *pem, size_t cap,
-                 size_t *pemlen)
+		 size_t *pemlen)
 {
 	unsigned char pk8[PKI_DER_MAX], enc[PKI_DER_MAX + 256];
 	size_t pk8len = 0, enclen = 0;
@@ -502,19 +502,11 @@ pki_key_generate(enum pki_key_type type, const char *password, char *pem, size_t
 
 	memset(&k, 0, sizeof(k));
 	switch (type) {
-	case PKI_KEY_RSA2048:
-		bits = 2048;
-		break;
-	case PKI_KEY_RSA3072:
-		bits = 3072;
-		break;
-	case PKI_KEY_RSA4096:
-		bits = 4096;
-		break;
-	case PKI_KEY_EC_P256:
-		break;
-	default:
-		return PKI_EKEYTYPE;
+	case PKI_KEY_RSA2048: bits = 2048; break;
+	case PKI_KEY_RSA3072: bits = 3072; break;
+	case PKI_KEY_RSA4096: bits = 4096; break;
+	case PKI_KEY_EC_P256: break;
+	default: return PKI_EKEYTYPE;
 	}
 	if (wc_InitRng(&rng) != 0)
 		return PKI_ERNG;
@@ -554,7 +546,7 @@ pki_key_generate(enum pki_key_type type, const char *password, char *pem, size_t
 /* ---- decoding -------------------------------------------------------------------------- */
 
 static const char *const key_labels[] = {"ENCRYPTED PRIVATE KEY", "PRIVATE KEY", "RSA PRIVATE KEY",
-                                         "EC PRIVATE KEY", NULL};
+					 "EC PRIVATE KEY", NULL};
 #define LABEL_ENCRYPTED 0
 
 /* Legacy OpenSSL encryption (RFC 1421 headers inside the PEM block), as the tutorial's
@@ -600,7 +592,7 @@ pki_key_is_encrypted(const unsigned char *in, size_t len)
  * (a wrong password after decryption, garbage otherwise). */
 static int
 finish_key(const unsigned char *plain, size_t plen, int bad_code, unsigned char *der, size_t cap,
-           size_t *derlen)
+	   size_t *derlen)
 {
 	struct pki_key k;
 	WC_RNG rng;
@@ -627,7 +619,7 @@ finish_key(const unsigned char *plain, size_t plen, int bad_code, unsigned char 
 
 int
 pki_key_decode(const unsigned char *in, size_t len, const char *password, unsigned char *der,
-               size_t cap, size_t *derlen)
+	       size_t cap, size_t *derlen)
 {
 	unsigned char buf[KEY_SCRATCH];
 	size_t blen = 0, off = 0;
@@ -688,7 +680,7 @@ pki_key_decode(const unsigned char *in, size_t len, const char *password, unsign
 
 int
 pki_key_matches_cert(const unsigned char *keyder, size_t keylen, const unsigned char *cert,
-                     size_t certlen)
+		     size_t certlen)
 {
 	unsigned char certder[PKI_DER_MAX], spki[PKI_DER_MAX], a[PKI_DER_MAX], b[PKI_DER_MAX];
 	size_t certderlen = 0, spkilen = 0, alen = 0, blen = 0;

@@ -17,15 +17,15 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-    {"key", cmd_key, "make a private key (password-encrypted PKCS#8 by default)"},
-    {"ca", cmd_ca, "make a self-signed CA certificate"},
-    {"csr", cmd_csr, "make a certificate signing request with subject alternative names"},
-    {"sign", cmd_sign, "sign a CSR with the CA: issue a server or client certificate"},
-    {"show", cmd_show, "describe a certificate, CSR or key"},
-    {"verify", cmd_verify, "check a certificate against a CA, a date and a host name"},
-    {"fernet-key", cmd_fernet_key, "print a new random Fernet key (for SECRET_KEY)"},
-    {"caesar", cmd_caesar, "the tutorial's substitution cipher: encrypt, decrypt, crack"},
-    {"dh-demo", cmd_dh_demo, "watch a Diffie-Hellman (X25519) key exchange step by step"},
+	{"key", cmd_key, "make a private key (password-encrypted PKCS#8 by default)"},
+	{"ca", cmd_ca, "make a self-signed CA certificate"},
+	{"csr", cmd_csr, "make a certificate signing request with subject alternative names"},
+	{"sign", cmd_sign, "sign a CSR with the CA: issue a server or client certificate"},
+	{"show", cmd_show, "describe a certificate, CSR or key"},
+	{"verify", cmd_verify, "check a certificate against a CA, a date and a host name"},
+	{"fernet-key", cmd_fernet_key, "print a new random Fernet key (for SECRET_KEY)"},
+	{"caesar", cmd_caesar, "the tutorial's substitution cipher: encrypt, decrypt, crack"},
+	{"dh-demo", cmd_dh_demo, "watch a Diffie-Hellman (X25519) key exchange step by step"},
 };
 
 static void
@@ -35,7 +35,7 @@ usage(FILE *f)
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		cmd_fprintf(f, "  %-11s %s\n", subcommands[i].name, subcommands[i].summary);
 	cmd_fprintf(f,
-	            "\n'squirrel-pki SUBCOMMAND --help' shows its options; see squirrel-pki(1)\n");
+		    "\n'squirrel-pki SUBCOMMAND --help' shows its options; see squirrel-pki(1)\n");
 }
 
 int

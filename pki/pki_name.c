@@ -36,19 +36,11 @@ pki_time_parse(const char *s, time_t now, time_t *out)
 			return 0;
 		}
 		switch (*e) {
-		case 'd':
-			v *= 86400;
-			break;
-		case 'h':
-			v *= 3600;
-			break;
-		case 'm':
-			v *= 60;
-			break;
-		case 's':
-			break;
-		default:
-			return -1;
+		case 'd': v *= 86400; break;
+		case 'h': v *= 3600; break;
+		case 'm': v *= 60; break;
+		case 's': break;
+		default: return -1;
 		}
 		if (e[1] != '\0')
 			return -1;
@@ -94,13 +86,13 @@ static const struct {
 	size_t len;
 	const char *label;
 } attr_labels[] = {
-    {PKI_OID_C, sizeof(PKI_OID_C), "C"},
-    {PKI_OID_ST, sizeof(PKI_OID_ST), "ST"},
-    {PKI_OID_L, sizeof(PKI_OID_L), "L"},
-    {PKI_OID_O, sizeof(PKI_OID_O), "O"},
-    {PKI_OID_OU, sizeof(PKI_OID_OU), "OU"},
-    {PKI_OID_CN, sizeof(PKI_OID_CN), "CN"},
-    {PKI_OID_EMAIL, sizeof(PKI_OID_EMAIL), "emailAddress"},
+	{PKI_OID_C, sizeof(PKI_OID_C), "C"},
+	{PKI_OID_ST, sizeof(PKI_OID_ST), "ST"},
+	{PKI_OID_L, sizeof(PKI_OID_L), "L"},
+	{PKI_OID_O, sizeof(PKI_OID_O), "O"},
+	{PKI_OID_OU, sizeof(PKI_OID_OU), "OU"},
+	{PKI_OID_CN, sizeof(PKI_OID_CN), "CN"},
+	{PKI_OID_EMAIL, sizeof(PKI_OID_EMAIL), "emailAddress"},
 };
 
 /* Bytes a person may type into a name: printable ASCII and UTF-8 sequences; no controls. */
@@ -115,13 +107,13 @@ value_ok(const char *v)
 
 static int
 put_attr(struct pki_der_w *w, const unsigned char *oid, size_t oidlen, unsigned char strtag,
-         const char *label, const char *v, char *err, size_t errlen)
+	 const char *label, const char *v, char *err, size_t errlen)
 {
 	size_t n = strlen(v);
 
 	if (n > PKI_NAME_MAX)
 		return pki_fail(PKI_ENAME, err, errlen, "%s is longer than %d bytes", label,
-		                PKI_NAME_MAX);
+				PKI_NAME_MAX);
 	if (!value_ok(v))
 		return pki_fail(PKI_ENAME, err, errlen, "%s holds control characters", label);
 	pki_der_begin(w, PKI_DER_SET);
@@ -144,26 +136,26 @@ pki_name_encode(const struct pki_name *n, struct pki_der_w *w, char *err, size_t
 	    (strlen(n->country) != 2 || !isalpha((unsigned char)n->country[0]) ||
 	     !isalpha((unsigned char)n->country[1])))
 		return pki_fail(PKI_ENAME, err, errlen,
-		                "country '%s' is not a two-letter ISO 3166 code such as US",
-		                n->country);
+				"country '%s' is not a two-letter ISO 3166 code such as US",
+				n->country);
 	/* The tutorial's order, which is also the conventional big-endian one. Country is a
 	 * PrintableString (RFC 5280 Appendix A), everything else UTF8String (§4.1.2.4). */
 	pki_der_begin(w, PKI_DER_SEQ);
 	if (n->country != NULL && n->country[0] != '\0')
 		rc = put_attr(w, PKI_OID_C, sizeof(PKI_OID_C), PKI_DER_PRINTABLE, "country",
-		              n->country, err, errlen);
+			      n->country, err, errlen);
 	if (rc == 0 && n->state != NULL && n->state[0] != '\0')
 		rc = put_attr(w, PKI_OID_ST, sizeof(PKI_OID_ST), PKI_DER_UTF8, "state", n->state,
-		              err, errlen);
+			      err, errlen);
 	if (rc == 0 && n->locality != NULL && n->locality[0] != '\0')
 		rc = put_attr(w, PKI_OID_L, sizeof(PKI_OID_L), PKI_DER_UTF8, "locality",
-		              n->locality, err, errlen);
+			      n->locality, err, errlen);
 	if (rc == 0 && n->org != NULL && n->org[0] != '\0')
 		rc = put_attr(w, PKI_OID_O, sizeof(PKI_OID_O), PKI_DER_UTF8, "organization", n->org,
-		              err, errlen);
+			      err, errlen);
 	if (rc == 0)
 		rc = put_attr(w, PKI_OID_CN, sizeof(PKI_OID_CN), PKI_DER_UTF8, "common name", n->cn,
-		              err, errlen);
+			      err, errlen);
 	pki_der_end(w);
 	return rc;
 }
@@ -376,15 +368,15 @@ pki_san_encode(const char *const *sans, size_t n, struct pki_der_w *w, char *err
 			pki_der_put(w, GN_IP, ip, 16);
 		} else if (force_ip) {
 			return pki_fail(PKI_ESAN, err, errlen,
-			                "'%s' is not an IPv4 or IPv6 address", sans[i]);
+					"'%s' is not an IPv4 or IPv6 address", sans[i]);
 		} else if (pki_dns_name_ok(s, strlen(s))) {
 			pki_der_put(w, GN_DNS, s, strlen(s));
 		} else {
 			return pki_fail(PKI_ESAN, err, errlen,
-			                "'%s' is neither a host name (letters, digits, '-', dots, "
-			                "no number at the end; xn-- for non-ASCII) nor an IP "
-			                "address",
-			                sans[i]);
+					"'%s' is neither a host name (letters, digits, '-', dots, "
+					"no number at the end; xn-- for non-ASCII) nor an IP "
+					"address",
+					sans[i]);
 		}
 	}
 	pki_der_end(w);
@@ -402,17 +394,17 @@ pki_san_check(const struct pki_der *names, char *err, size_t errlen)
 
 		if (pki_der_next(&in, &gn) < 0)
 			return pki_fail(-1, err, errlen, "subjectAltName entry %zu is not DER",
-			                count + 1);
+					count + 1);
 		count++;
 		if (gn.tag == GN_IP && gn.v.len != 4 && gn.v.len != 16)
 			return pki_fail(-1, err, errlen,
-			                "subjectAltName entry %zu is an IP address of %zu bytes",
-			                count, gn.v.len);
+					"subjectAltName entry %zu is an IP address of %zu bytes",
+					count, gn.v.len);
 		if (gn.tag == GN_DNS && !pki_dns_name_ok((const char *)gn.v.p, gn.v.len))
 			return pki_fail(
-			    -1, err, errlen,
-			    "subjectAltName entry %zu, DNS name '%.*s', is not a host name", count,
-			    (int)(gn.v.len > 64 ? 64 : gn.v.len), (const char *)gn.v.p);
+				-1, err, errlen,
+				"subjectAltName entry %zu, DNS name '%.*s', is not a host name",
+				count, (int)(gn.v.len > 64 ? 64 : gn.v.len), (const char *)gn.v.p);
 	}
 	if (count == 0)
 		return pki_fail(-1, err, errlen, "the subjectAltName extension is empty");
@@ -439,8 +431,8 @@ pki_san_text(const struct pki_der *names, char *buf, size_t cap)
 		first = 0;
 		if (gn.tag == GN_DNS || gn.tag == GN_EMAIL || gn.tag == GN_URI) {
 			const char *kind = gn.tag == GN_DNS     ? "DNS"
-			                   : gn.tag == GN_EMAIL ? "email"
-			                                        : "URI";
+					   : gn.tag == GN_EMAIL ? "email"
+								: "URI";
 
 			pki_appendf(buf, cap, &used, "%s%s:", sep, kind);
 			value_text(PKI_DER_IA5, &gn.v, buf, cap, &used);

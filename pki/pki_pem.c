@@ -12,8 +12,7 @@ pki_strerror(int code)
 {
 	switch (code) {
 #define PKI_TEXT(name, value, text)                                                                \
-	case name:                                                                                 \
-		return text;
+	case name: return text;
 		PKI_ERRORS(PKI_TEXT)
 #undef PKI_TEXT
 	}
@@ -148,7 +147,7 @@ b64_decode(const unsigned char *p, size_t n, unsigned char *out, size_t cap, siz
 
 int
 pki_pem_next(const unsigned char *in, size_t len, size_t *offset, const char *const *labels,
-             int *which, unsigned char *der, size_t cap, size_t *derlen)
+	     int *which, unsigned char *der, size_t cap, size_t *derlen)
 {
 	size_t off = *offset;
 
@@ -169,7 +168,7 @@ pki_pem_next(const unsigned char *in, size_t len, size_t *offset, const char *co
 		if (lablen == 0 || lablen > 64 || memchr(lab, '\n', lablen) != NULL)
 			return -1;
 		snprintf(endline, sizeof(endline), "-----END %.*s-----", (int)lablen,
-		         (const char *)lab);
+			 (const char *)lab);
 		body = dash + 5;
 		end = find(body, (size_t)(in + len - body), endline);
 		if (end == NULL)
@@ -203,7 +202,7 @@ pki_pem_next(const unsigned char *in, size_t len, size_t *offset, const char *co
 
 int
 pki_pem_encode(const unsigned char *der, size_t len, const char *label, char *pem, size_t cap,
-               size_t *pemlen)
+	       size_t *pemlen)
 {
 	size_t used = 0;
 	word32 outlen;

@@ -8,8 +8,8 @@
 #include "pki_int.h"
 
 static const char *const ku_names[] = {"digitalSignature", "nonRepudiation", "keyEncipherment",
-                                       "dataEncipherment", "keyAgreement",   "keyCertSign",
-                                       "cRLSign",          "encipherOnly",   "decipherOnly"};
+				       "dataEncipherment", "keyAgreement",   "keyCertSign",
+				       "cRLSign",          "encipherOnly",   "decipherOnly"};
 
 /* ---- what is this file? ---------------------------------------------------------------- */
 
@@ -17,14 +17,14 @@ static const struct {
 	const char *label;
 	enum pki_kind kind;
 } pem_kinds[] = {
-    {"CERTIFICATE", PKI_KIND_CERT},
-    {"X509 CERTIFICATE", PKI_KIND_CERT},
-    {"CERTIFICATE REQUEST", PKI_KIND_CSR},
-    {"NEW CERTIFICATE REQUEST", PKI_KIND_CSR},
-    {"ENCRYPTED PRIVATE KEY", PKI_KIND_ENCRYPTED_KEY},
-    {"PRIVATE KEY", PKI_KIND_KEY},
-    {"RSA PRIVATE KEY", PKI_KIND_KEY},
-    {"EC PRIVATE KEY", PKI_KIND_KEY},
+	{"CERTIFICATE", PKI_KIND_CERT},
+	{"X509 CERTIFICATE", PKI_KIND_CERT},
+	{"CERTIFICATE REQUEST", PKI_KIND_CSR},
+	{"NEW CERTIFICATE REQUEST", PKI_KIND_CSR},
+	{"ENCRYPTED PRIVATE KEY", PKI_KIND_ENCRYPTED_KEY},
+	{"PRIVATE KEY", PKI_KIND_KEY},
+	{"RSA PRIVATE KEY", PKI_KIND_KEY},
+	{"EC PRIVATE KEY", PKI_KIND_KEY},
 };
 
 enum pki_kind
@@ -103,16 +103,16 @@ exts_text(const struct pki_exts *e, int ca_expected, char *out, size_t cap, size
 		if (pki_san_text(&e->san_names, sans, sizeof(sans)) < 0)
 			snprintf(sans, sizeof(sans), "(malformed)");
 		pki_appendf(out, cap, used, "  names (SAN):   %s%s\n", sans,
-		            e->san_crit ? " (critical)" : "");
+			    e->san_crit ? " (critical)" : "");
 	} else if (!ca_expected) {
 		pki_appendf(out, cap, used,
-		            "  names (SAN):   none (curl, Python and browsers match host names "
-		            "only there)\n");
+			    "  names (SAN):   none (curl, Python and browsers match host names "
+			    "only there)\n");
 	}
 	if (e->bc)
 		pki_appendf(out, cap, used, "  CA:            %s (basicConstraints%s%s)\n",
-		            e->bc_ca ? "yes" : "no", e->bc_ca ? " CA:TRUE" : " CA:FALSE",
-		            e->bc_crit ? ", critical" : ", not critical");
+			    e->bc_ca ? "yes" : "no", e->bc_ca ? " CA:TRUE" : " CA:FALSE",
+			    e->bc_crit ? ", critical" : ", not critical");
 	else
 		pki_appendf(out, cap, used, "  CA:            not stated (no basicConstraints)\n");
 	if (e->bc && e->bc_pathlen >= 0)
@@ -127,18 +127,18 @@ exts_text(const struct pki_exts *e, int ca_expected, char *out, size_t cap, size
 				first = 0;
 			}
 		pki_appendf(out, cap, used, "%s%s\n", first ? "(none)" : "",
-		            e->ku_crit ? " (critical)" : "");
+			    e->ku_crit ? " (critical)" : "");
 	}
 	if (e->eku) {
 		static const char *const eku_names[] = {"serverAuth", "clientAuth", "any",
-		                                        "others"};
+							"others"};
 		int first = 1;
 
 		pki_appendf(out, cap, used, "  ext key usage: ");
 		for (size_t i = 0; i < sizeof(eku_names) / sizeof(eku_names[0]); i++)
 			if (e->eku_bits & (1u << i)) {
 				pki_appendf(out, cap, used, "%s%s", first ? "" : ", ",
-				            eku_names[i]);
+					    eku_names[i]);
 				first = 0;
 			}
 		pki_appendf(out, cap, used, "%s\n", first ? "(none)" : "");
@@ -155,7 +155,7 @@ exts_text(const struct pki_exts *e, int ca_expected, char *out, size_t cap, size
 	}
 	if (e->unknown_crit)
 		pki_appendf(out, cap, used, "  warning:       %d unknown critical extension(s)\n",
-		            e->unknown_crit);
+			    e->unknown_crit);
 	if (e->duplicate)
 		pki_appendf(out, cap, used, "  warning:       an extension appears twice\n");
 }
@@ -175,7 +175,7 @@ sig_text(const struct pki_der *oid, char *out, size_t cap, size_t *used)
 
 static int
 describe_cert(const unsigned char *in, size_t len, time_t now, char *out, size_t cap, size_t *used,
-              char *err, size_t errlen)
+	      char *err, size_t errlen)
 {
 	unsigned char der[PKI_DER_MAX], fp[WC_SHA256_DIGEST_SIZE];
 	char text[1024], keydesc[96];
@@ -193,10 +193,10 @@ describe_cert(const unsigned char *in, size_t len, time_t now, char *out, size_t
 	pki_appendf(out, cap, used, "  subject:       %s\n", text);
 	pki_name_text(&x.issuer, text, sizeof(text));
 	pki_appendf(out, cap, used, "  issuer:        %s%s\n", text,
-	            x.issuer.len == x.subject.len &&
-	                    memcmp(x.issuer.p, x.subject.p, x.issuer.len) == 0
-	                ? " (self-signed)"
-	                : "");
+		    x.issuer.len == x.subject.len &&
+				    memcmp(x.issuer.p, x.subject.p, x.issuer.len) == 0
+			    ? " (self-signed)"
+			    : "");
 	pki_appendf(out, cap, used, "  serial:        ");
 	hex(out, cap, used, x.serial.p, x.serial.len);
 	pki_appendf(out, cap, used, "\n  valid from:    ");
@@ -223,7 +223,7 @@ describe_cert(const unsigned char *in, size_t len, time_t now, char *out, size_t
 
 static int
 describe_csr(const unsigned char *in, size_t len, char *out, size_t cap, size_t *used, char *err,
-             size_t errlen)
+	     size_t errlen)
 {
 	unsigned char der[PKI_DER_MAX];
 	char text[1024], keydesc[96];
@@ -245,7 +245,7 @@ describe_csr(const unsigned char *in, size_t len, char *out, size_t cap, size_t 
 		pki_appendf(out, cap, used, "  names (SAN):   %s\n", text);
 	} else {
 		pki_appendf(out, cap, used,
-		            "  names (SAN):   none (squirrel-pki sign will use the CN)\n");
+			    "  names (SAN):   none (squirrel-pki sign will use the CN)\n");
 	}
 	pki_spki_summary(&r.spki, keydesc, sizeof(keydesc), &rsa);
 	pki_appendf(out, cap, used, "  public key:    %s\n", keydesc);
@@ -253,8 +253,8 @@ describe_csr(const unsigned char *in, size_t len, char *out, size_t cap, size_t 
 	sig_text(&r.sig_alg, out, cap, used);
 	rc = pki_req_verify(der, derlen);
 	pki_appendf(out, cap, used, "%s\n",
-	            rc == 0 ? " (verifies)"
-	                    : " (DOES NOT VERIFY: the CSR was altered or is broken)");
+		    rc == 0 ? " (verifies)"
+			    : " (DOES NOT VERIFY: the CSR was altered or is broken)");
 	return 0;
 }
 
@@ -302,8 +302,8 @@ pkcs8_envelope(const unsigned char *der, size_t len, char *out, size_t cap, size
 		struct pki_der p = t.v;
 
 		if (pki_der_get(&p, PKI_DER_OID, &oid) == 0)
-			prf =
-			    pki_oid_name(&oid.v) != NULL ? pki_oid_name(&oid.v) : "an unknown PRF";
+			prf = pki_oid_name(&oid.v) != NULL ? pki_oid_name(&oid.v)
+							   : "an unknown PRF";
 	}
 	if (pki_der_get(&params, PKI_DER_SEQ, &t) == 0) {
 		struct pki_der c = t.v;
@@ -312,7 +312,7 @@ pkcs8_envelope(const unsigned char *der, size_t len, char *out, size_t cap, size
 			cipher = pki_oid_name(&oid.v);
 	}
 	pki_appendf(out, cap, used, "PKCS#8, PBES2: PBKDF2-%s, %lu iterations, %s", prf, iter,
-	            cipher);
+		    cipher);
 	return;
 unknown:
 	pki_appendf(out, cap, used, "PKCS#8, unreadable parameters");
@@ -323,7 +323,7 @@ static const char *
 dek_cipher(const unsigned char *in, size_t len)
 {
 	static const char *const known[] = {"AES-256-CBC", "AES-192-CBC", "AES-128-CBC",
-	                                    "DES-EDE3-CBC", "DES-CBC"};
+					    "DES-EDE3-CBC", "DES-CBC"};
 	const unsigned char *dek = memmem(in, len, "DEK-Info: ", 10);
 
 	for (size_t i = 0; dek != NULL && i < sizeof(known) / sizeof(known[0]); i++) {
@@ -338,7 +338,7 @@ dek_cipher(const unsigned char *in, size_t len)
 
 static int
 describe_key(const unsigned char *in, size_t len, const char *password, char *out, size_t cap,
-             size_t *used, char *err, size_t errlen)
+	     size_t *used, char *err, size_t errlen)
 {
 	unsigned char der[PKI_DER_MAX], spki[PKI_DER_MAX], id[20];
 	size_t derlen = 0, spkilen = 0, off = 0;
@@ -352,29 +352,29 @@ describe_key(const unsigned char *in, size_t len, const char *password, char *ou
 		pki_appendf(out, cap, used, "private key, encrypted (");
 		if (pki_pem_legacy_encrypted(in, len)) {
 			pki_appendf(out, cap, used, "legacy OpenSSL PEM, %s; the tutorial's format",
-			            dek_cipher(in, len));
+				    dek_cipher(in, len));
 		} else {
 			static const char *const labels[] = {"ENCRYPTED PRIVATE KEY", NULL};
 
 			if (!pki_pem_is(in, len)) {
 				pkcs8_envelope(in, len, out, cap, used);
 			} else if (pki_pem_next(in, len, &off, labels, NULL, der, sizeof(der),
-			                        &derlen) == 1) {
+						&derlen) == 1) {
 				pkcs8_envelope(der, derlen, out, cap, used);
 			}
 		}
 		pki_appendf(out, cap, used, ")\n");
 		if (password == NULL) {
 			pki_appendf(
-			    out, cap, used,
-			    "  type:          unknown until decrypted (give --password-file)\n");
+				out, cap, used,
+				"  type:          unknown until decrypted (give --password-file)\n");
 			explicit_bzero(der, sizeof(der));
 			return 0;
 		}
 	} else {
 		pki_appendf(out, cap, used,
-		            "private key, not encrypted (anyone who can read the file "
-		            "can use it)\n");
+			    "private key, not encrypted (anyone who can read the file "
+			    "can use it)\n");
 	}
 	rc = pki_key_decode(in, len, password, der, sizeof(der), &derlen);
 	if (rc != 0) {
@@ -403,7 +403,7 @@ describe_key(const unsigned char *in, size_t len, const char *password, char *ou
 
 int
 pki_describe(const unsigned char *in, size_t len, const char *password, time_t now, char *out,
-             size_t cap, char *err, size_t errlen)
+	     size_t cap, char *err, size_t errlen)
 {
 	size_t used = 0;
 	int rc;
@@ -412,18 +412,13 @@ pki_describe(const unsigned char *in, size_t len, const char *password, time_t n
 		return PKI_ESPACE;
 	out[0] = '\0';
 	switch (pki_detect(in, len)) {
-	case PKI_KIND_CERT:
-		rc = describe_cert(in, len, now, out, cap, &used, err, errlen);
-		break;
-	case PKI_KIND_CSR:
-		rc = describe_csr(in, len, out, cap, &used, err, errlen);
-		break;
+	case PKI_KIND_CERT: rc = describe_cert(in, len, now, out, cap, &used, err, errlen); break;
+	case PKI_KIND_CSR: rc = describe_csr(in, len, out, cap, &used, err, errlen); break;
 	case PKI_KIND_KEY:
 	case PKI_KIND_ENCRYPTED_KEY:
 		rc = describe_key(in, len, password, out, cap, &used, err, errlen);
 		break;
-	default:
-		return pki_fail(PKI_EUNKNOWN, err, errlen, "%s", pki_strerror(PKI_EUNKNOWN));
+	default: return pki_fail(PKI_EUNKNOWN, err, errlen, "%s", pki_strerror(PKI_EUNKNOWN));
 	}
 	if (rc == 0 && used >= cap)
 		return pki_fail(PKI_ESPACE, err, errlen, "%s", pki_strerror(PKI_ESPACE));

@@ -54,10 +54,10 @@ strict_ca(const struct pki_x509 *ca, struct pki_verify_result *r)
 {
 	if (ca->version != 3)
 		defect(r, "CA certificate: not X.509 version 3, so it cannot carry the extensions "
-		          "a CA needs");
+			  "a CA needs");
 	if (!ca->ext.bc)
 		defect(r, "CA certificate: no basicConstraints extension (strict verifiers need "
-		          "CA:TRUE, marked critical)");
+			  "CA:TRUE, marked critical)");
 	else if (!ca->ext.bc_ca)
 		defect(r, "CA certificate: basicConstraints does not say CA:TRUE");
 	else if (!ca->ext.bc_crit)
@@ -68,9 +68,8 @@ strict_ca(const struct pki_x509 *ca, struct pki_verify_result *r)
 	else if (!(ca->ext.ku_bits & PKI_KU_KEY_CERT_SIGN))
 		defect(r, "CA certificate: keyUsage lacks keyCertSign");
 	else if (!ca->ext.ku_crit)
-		warning(
-		    r,
-		    "CA certificate: keyUsage is not marked critical (RFC 5280 says it should be)");
+		warning(r,
+			"CA certificate: keyUsage is not marked critical (RFC 5280 says it should be)");
 	if (!ca->ext.ski)
 		defect(r, "CA certificate: no subjectKeyIdentifier extension");
 	else if (ca->ext.ski_crit)
@@ -91,14 +90,13 @@ strict_leaf(const struct pki_x509 *leaf, const struct pki_x509 *ca, struct pki_v
 	else if (leaf->ext.aki && leaf->ext.aki_crit)
 		defect(r, "certificate: authorityKeyIdentifier is marked critical");
 	else if (leaf->ext.aki && ca != NULL && ca->ext.ski &&
-	         (leaf->ext.aki_id.len != ca->ext.ski_id.len ||
-	          memcmp(leaf->ext.aki_id.p, ca->ext.ski_id.p, leaf->ext.aki_id.len) != 0))
+		 (leaf->ext.aki_id.len != ca->ext.ski_id.len ||
+		  memcmp(leaf->ext.aki_id.p, ca->ext.ski_id.p, leaf->ext.aki_id.len) != 0))
 		defect(r, "certificate: authorityKeyIdentifier does not match the CA's "
-		          "subjectKeyIdentifier");
+			  "subjectKeyIdentifier");
 	if (!leaf->ext.san)
-		defect(
-		    r,
-		    "certificate: no subjectAltName extension (host names are matched only there)");
+		defect(r,
+		       "certificate: no subjectAltName extension (host names are matched only there)");
 	else if (pki_san_check(&leaf->ext.san_names, NULL, 0) != 0)
 		defect(r, "certificate: the subjectAltName extension is empty or malformed");
 	if (leaf->ext.ku && (leaf->ext.ku_bits & PKI_KU_KEY_CERT_SIGN) &&
@@ -115,7 +113,7 @@ strict_leaf(const struct pki_x509 *leaf, const struct pki_x509 *ca, struct pki_v
 		defect(r, "certificate: carries a critical extension verifiers do not know");
 	if (!leaf->ext.ski)
 		warning(r, "certificate: no subjectKeyIdentifier extension (RFC 5280 says it "
-		           "should have one)");
+			   "should have one)");
 	if (!leaf->ext.ku)
 		warning(r, "certificate: no keyUsage extension");
 	if (!leaf->ext.eku)
@@ -135,8 +133,8 @@ cm_verify(WOLFSSL_CERT_MANAGER *cm, const unsigned char *der, size_t len)
 
 int
 pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, size_t certlen,
-           const struct pki_verify_opts *opts, struct pki_verify_result *r, char *err,
-           size_t errlen)
+	   const struct pki_verify_opts *opts, struct pki_verify_result *r, char *err,
+	   size_t errlen)
 {
 	unsigned char chain[MAX_CHAIN][PKI_DER_MAX], cader[PKI_DER_MAX], issuerder[PKI_DER_MAX];
 	size_t chainlen[MAX_CHAIN], n = 0, off = 0, calen1 = 0;
@@ -148,7 +146,7 @@ pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, siz
 	for (;;) {
 		if (n == MAX_CHAIN)
 			return pki_fail(PKI_EBADCERT, err, errlen,
-			                "more than %d certificates in the chain", MAX_CHAIN);
+					"more than %d certificates in the chain", MAX_CHAIN);
 		rc = pki_cert_next(cert, certlen, &off, chain[n], sizeof(chain[n]), &chainlen[n]);
 		if (rc != 1)
 			break;
@@ -156,7 +154,7 @@ pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, siz
 	}
 	if (rc < 0 || n == 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "%s (expected PEM 'CERTIFICATE' or DER)",
-		                pki_strerror(rc < 0 ? rc : PKI_EBADCERT));
+				pki_strerror(rc < 0 ? rc : PKI_EBADCERT));
 	if (pki_x509_parse(chain[0], chainlen[0], &leaf, NULL, 0) != 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "%s", pki_strerror(PKI_EBADCERT));
 	r->not_before = leaf.not_before;
@@ -189,11 +187,12 @@ pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, siz
 		    same_name(&issuer.subject, &leaf.issuer)) {
 			/* Keep the issuer's DER: its views must outlive this loop. */
 			memcpy(issuerder, cader, calen1);
-			(void)pki_x509_parse(issuerder, calen1, &issuer, NULL, 0); /* parsed above */
+			(void)pki_x509_parse(issuerder, calen1, &issuer, NULL,
+					     0); /* parsed above */
 			have_issuer = 1;
 		}
-		lr =
-		    wolfSSL_CertManagerLoadCABuffer(cm, cader, (long)calen1, WOLFSSL_FILETYPE_ASN1);
+		lr = wolfSSL_CertManagerLoadCABuffer(cm, cader, (long)calen1,
+						     WOLFSSL_FILETYPE_ASN1);
 		if (lr != WOLFSSL_SUCCESS && r->wolfssl_code == 0) {
 			/* An anchor wolfSSL cannot use (malformed, unsupported key). */
 			r->wolfssl_code = lr;
@@ -205,7 +204,7 @@ pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, siz
 		wolfSSL_Cleanup();
 		r->ca_problem = 1;
 		return pki_fail(PKI_EBADCERT, err, errlen, "%s (expected PEM 'CERTIFICATE' or DER)",
-		                pki_strerror(rc < 0 ? rc : PKI_EBADCERT));
+				pki_strerror(rc < 0 ? rc : PKI_EBADCERT));
 	}
 	/* Intermediates from the top down, each trusted only once it verifies and may issue. */
 	for (size_t i = n; r->wolfssl_code == 0 && i-- > 1;) {
@@ -221,7 +220,7 @@ pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, siz
 			break;
 		}
 		wolfSSL_CertManagerLoadCABuffer(cm, chain[i], (long)chainlen[i],
-		                                WOLFSSL_FILETYPE_ASN1);
+						WOLFSSL_FILETYPE_ASN1);
 		if (!have_issuer && same_name(&tmp.subject, &leaf.issuer)) {
 			issuer = tmp;
 			have_issuer = 1;
@@ -237,7 +236,7 @@ pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, siz
 	    (r->wolfssl_code == 0 || r->wolfssl_code == ASN_AFTER_DATE_E ||
 	     r->wolfssl_code == ASN_BEFORE_DATE_E)) {
 		r->wolfssl_code =
-		    opts->now > issuer.not_after ? ASN_AFTER_DATE_E : ASN_BEFORE_DATE_E;
+			opts->now > issuer.not_after ? ASN_AFTER_DATE_E : ASN_BEFORE_DATE_E;
 		r->ca_problem = 1;
 	}
 

@@ -10,7 +10,7 @@
 
 static const char *const teach_dh_texts[] = {
 #define TEACH_DH_TEXT(name, value, text) [-(value)] = text,
-    TEACH_DH_ERRORS(TEACH_DH_TEXT)
+	TEACH_DH_ERRORS(TEACH_DH_TEXT)
 #undef TEACH_DH_TEXT
 };
 
@@ -30,8 +30,8 @@ teach_dh_derive(const unsigned char secret[TEACH_DH_KEY_LEN], struct fernet_key 
 
 	/* No salt: RFC 5869 §2.2 then uses a string of zeros, as Python's HKDF(salt=None). */
 	if (wc_HKDF(WC_SHA256, secret, TEACH_DH_KEY_LEN, NULL, 0,
-	            (const unsigned char *)TEACH_DH_INFO, sizeof(TEACH_DH_INFO) - 1, okm,
-	            sizeof(okm)) != 0) {
+		    (const unsigned char *)TEACH_DH_INFO, sizeof(TEACH_DH_INFO) - 1, okm,
+		    sizeof(okm)) != 0) {
 		explicit_bzero(okm, sizeof(okm));
 		return TEACH_DH_ECRYPTO;
 	}
@@ -70,7 +70,7 @@ mix(curve25519_key *mine, const unsigned char their_pub[32], unsigned char secre
 		return TEACH_DH_ECRYPTO;
 	if (wc_curve25519_import_public_ex(their_pub, 32, &theirs, EC25519_LITTLE_ENDIAN) == 0 &&
 	    wc_curve25519_shared_secret_ex(mine, &theirs, secret, &len, EC25519_LITTLE_ENDIAN) ==
-	        0 &&
+		    0 &&
 	    len == 32)
 		ret = 0;
 	wc_curve25519_free(&theirs);
@@ -111,10 +111,10 @@ teach_dh_run(struct teach_dh *d, uint64_t now)
 		goto out;
 	}
 	if (fernet_encrypt(&d->your_key, now, iv, TEACH_DH_MESSAGE, sizeof(TEACH_DH_MESSAGE) - 1,
-	                   d->token, sizeof(d->token), &d->token_len) != 0)
+			   d->token, sizeof(d->token), &d->token_len) != 0)
 		goto out;
 	if (fernet_decrypt(&d->squirrel_key, d->token, d->token_len, now, 60, d->opened,
-	                   sizeof(d->opened), &d->opened_len) != 0 ||
+			   sizeof(d->opened), &d->opened_len) != 0 ||
 	    d->opened_len != sizeof(TEACH_DH_MESSAGE) - 1 ||
 	    memcmp(d->opened, TEACH_DH_MESSAGE, d->opened_len) != 0) {
 		ret = TEACH_DH_EOPEN;

@@ -108,8 +108,8 @@ alog_request(struct alog *l, int64_t now_sec, const char *peer, const char *meth
 	stamp(l, now_sec);
 	escape(m, sizeof(m), method, method_len, 15);
 	escape(t, sizeof(t), target, target_len, ALOG_TARGET_MAX);
-	n = snprintf(line, sizeof(line), "%s %s \"%s %s\" %d %zu %lldus%s%s%s\n", l->stamp, peer,
-		     m, t, status, bytes, (long long)usec, why ? " (" : "", why ? why : "",
+	n = snprintf(line, sizeof(line), "%s %s \"%s %s\" %d %zu %lldus%s%s%s\n", l->stamp, peer, m,
+		     t, status, bytes, (long long)usec, why ? " (" : "", why ? why : "",
 		     why ? ")" : "");
 	if (n > 0)
 		append(l, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
@@ -124,8 +124,8 @@ alog_event(struct alog *l, int64_t now_sec, const char *peer, const char *what, 
 	if (l->quiet)
 		return;
 	stamp(l, now_sec);
-	n = snprintf(line, sizeof(line), "%s %s %s%s%s\n", l->stamp, peer, what,
-		     detail ? ": " : "", detail ? detail : "");
+	n = snprintf(line, sizeof(line), "%s %s %s%s%s\n", l->stamp, peer, what, detail ? ": " : "",
+		     detail ? detail : "");
 	if (n > 0)
 		append(l, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }

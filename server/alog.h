@@ -31,7 +31,6 @@
 /* Longest target written to the log; the rest is replaced by "...". */
 #define ALOG_TARGET_MAX 200
 
-
 struct alog {
 	int fd;
 	int quiet;

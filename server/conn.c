@@ -103,8 +103,9 @@ arm(struct srv *s, struct conn *c, int64_t ms)
 	if (conn_wants_slim(c))
 		wake = s->now_ms + SRV_TICK_MS;
 	if (wake < s->next_sweep_ms)
-		s->next_sweep_ms = wake > s->last_sweep_ms + SRV_TICK_MS ? wake
-								 : s->last_sweep_ms + SRV_TICK_MS;
+		s->next_sweep_ms = wake > s->last_sweep_ms + SRV_TICK_MS
+					   ? wake
+					   : s->last_sweep_ms + SRV_TICK_MS;
 }
 
 int
@@ -211,8 +212,8 @@ answer(struct srv *s, struct conn *c, enum resp_id id, const char *why)
 		char peer[ADDR_TEXT_MAX];
 
 		alog_request(&s->log, wall_sec(), peer_text(c, peer), q->method, q->method_len,
-			     q->target, q->target_len, r->status, body, clock_us() - c->req_start_us,
-			     why);
+			     q->target, q->target_len, r->status, body,
+			     clock_us() - c->req_start_us, why);
 	}
 	return 0;
 }
@@ -574,24 +575,13 @@ conn_step(struct srv *s, struct conn *c)
 
 	do {
 		switch (c->state) {
-		case CONN_HANDSHAKE:
-			r = step_handshake(s, c);
-			break;
-		case CONN_READ_HEAD:
-			r = step_read_head(s, c);
-			break;
-		case CONN_READ_BODY:
-			r = step_read_body(s, c);
-			break;
-		case CONN_WRITE:
-			r = step_write(s, c);
-			break;
-		case CONN_LINGER:
-			r = step_linger(s, c);
-			break;
+		case CONN_HANDSHAKE: r = step_handshake(s, c); break;
+		case CONN_READ_HEAD: r = step_read_head(s, c); break;
+		case CONN_READ_BODY: r = step_read_body(s, c); break;
+		case CONN_WRITE: r = step_write(s, c); break;
+		case CONN_LINGER: r = step_linger(s, c); break;
 		case CONN_CLOSED:
-		default:
-			return 0;
+		default: return 0;
 		}
 	} while (r == STEP_AGAIN);
 	/* Held bytes matter only to a connection that waits to read: one that waits to write
@@ -631,8 +621,7 @@ conn_expire(struct srv *s, struct conn *c)
 		conn_close(s, c, "closed: the peer stopped reading its response");
 		return 0;
 	case CONN_LINGER:
-	case CONN_CLOSED:
-		break;
+	case CONN_CLOSED: break;
 	}
 	conn_close(s, c, NULL);
 	return 0;

@@ -32,17 +32,17 @@ struct srv;
 struct conn {
 	struct tr t; /* t.fd is the socket */
 	enum conn_state state;
-	uint8_t close_after; /* close once the queued responses are written */
-	uint8_t silent;      /* close without an answer (a TLS hello on the plain port) */
-	uint8_t pending;     /* the transport holds bytes poll() cannot see */
-	uint8_t idle;        /* between requests: the deadline is the idle timeout */
+	uint8_t close_after;  /* close once the queued responses are written */
+	uint8_t silent;       /* close without an answer (a TLS hello on the plain port) */
+	uint8_t pending;      /* the transport holds bytes poll() cannot see */
+	uint8_t idle;         /* between requests: the deadline is the idle timeout */
 	uint8_t body_chunked; /* discarding a chunked body */
 	uint8_t linger;       /* the answer closes on an error: the peer may still be sending */
 	uint8_t nodelay;      /* TCP_NODELAY is set (on the first keep-alive wait) */
 	uint8_t slimmed;      /* tr_slim() has run (see conn_wants_slim) */
 	int64_t deadline_ms;
-	int64_t req_start_us; /* when the current request's first byte arrived */
-	struct buf *in, *out; /* borrowed from the pool while needed */
+	int64_t req_start_us;    /* when the current request's first byte arrived */
+	struct buf *in, *out;    /* borrowed from the pool while needed */
 	uint32_t in_off, in_len; /* current request starts at in_off; bytes end at in_len */
 	uint32_t out_off, out_len;
 	uint64_t body_left; /* HTTP_BODY_LENGTH: bytes of body still to discard */

@@ -155,7 +155,8 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 			else if (strcmp(optarg, "tls") == 0)
 				cfg->mode = SRV_TLS;
 			else {
-				msg_error("--mode: expected plain, fernet or tls, got '%s'", optarg);
+				msg_error("--mode: expected plain, fernet or tls, got '%s'",
+					  optarg);
 				return -1;
 			}
 			break;
@@ -184,7 +185,8 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 				return -1;
 			break;
 		case OPT_HANDSHAKE_TIMEOUT:
-			if (parse_seconds("--handshake-timeout", optarg, 3600, &cfg->handshake_ms) < 0)
+			if (parse_seconds("--handshake-timeout", optarg, 3600, &cfg->handshake_ms) <
+			    0)
 				return -1;
 			break;
 		case OPT_DEFER_ACCEPT: {
@@ -195,11 +197,8 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 			cfg->defer_accept_s = (int)n;
 			break;
 		}
-		case 'h':
-			fputs(usage_text, stdout);
-			exit(0);
-		default:
-			return opt_unknown(argv, ch);
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default: return opt_unknown(argv, ch);
 		}
 	}
 	if (optind < argc) {
@@ -216,12 +215,14 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 		}
 	}
 	if (cfg->mode == SRV_TLS && (cfg->cert == NULL || cfg->key == NULL)) {
-		msg_error("--mode tls needs --cert FILE and --key FILE (make them with squirrel-pki)");
+		msg_error(
+			"--mode tls needs --cert FILE and --key FILE (make them with squirrel-pki)");
 		return -1;
 	}
-	if (cfg->mode != SRV_TLS && (cfg->cert || cfg->key || cfg->key_password_file ||
-				     cfg->client_ca || tls_fernet)) {
-		msg_error("--cert, --key, --key-password-file, --client-ca and --fernet need --mode tls");
+	if (cfg->mode != SRV_TLS &&
+	    (cfg->cert || cfg->key || cfg->key_password_file || cfg->client_ca || tls_fernet)) {
+		msg_error(
+			"--cert, --key, --key-password-file, --client-ca and --fernet need --mode tls");
 		return -1;
 	}
 	cfg->fernet = cfg->mode == SRV_FERNET || tls_fernet;
@@ -238,8 +239,9 @@ load_secret_key(struct srv_config *cfg)
 	int rc;
 
 	if (text == NULL || *text == '\0') {
-		msg_error("SECRET_KEY is not set; make a key with: export SECRET_KEY=$(squirrel-pki "
-			  "fernet-key)");
+		msg_error(
+			"SECRET_KEY is not set; make a key with: export SECRET_KEY=$(squirrel-pki "
+			"fernet-key)");
 		return -1;
 	}
 	if (fernet_keys_parse(text, keys, FERNET_MAX_KEYS, &n, err, sizeof(err)) < 0) {
@@ -266,7 +268,8 @@ key_password(const struct srv_config *cfg, char *buf, size_t cap, int *have)
 		rc = pass_read_file(cfg->key_password_file, buf, cap);
 		if (rc < 0) {
 			msg_error("%s: %s%s%s", cfg->key_password_file, pass_strerror(rc),
-				  rc == PASS_EREAD ? ": " : "", rc == PASS_EREAD ? strerror(errno) : "");
+				  rc == PASS_EREAD ? ": " : "",
+				  rc == PASS_EREAD ? strerror(errno) : "");
 			return -1;
 		}
 		*have = 1;
@@ -299,8 +302,8 @@ reload(struct srv *s)
 	char err[512];
 
 	if (s->cfg->mode != SRV_TLS) {
-		msg_note("SIGHUP: nothing to reload in %s mode", s->cfg->mode == SRV_PLAIN ? "plain"
-											  : "fernet");
+		msg_note("SIGHUP: nothing to reload in %s mode",
+			 s->cfg->mode == SRV_PLAIN ? "plain" : "fernet");
 		return;
 	}
 	alog_flush(&s->log);
@@ -333,8 +336,9 @@ banner(const struct srv_config *cfg)
 		 v6 ? "[" : "", h, v6 ? "]" : "", port);
 	switch (cfg->mode) {
 	case SRV_PLAIN:
-		msg_info("serving the secret over plain HTTP on %s/ (anyone on the path can read it)",
-			 url);
+		msg_info(
+			"serving the secret over plain HTTP on %s/ (anyone on the path can read it)",
+			url);
 		msg_info("in a second terminal: SECRET_URL=%s squirrel-client", url);
 		break;
 	case SRV_FERNET:
@@ -450,7 +454,10 @@ reload_parent(void *arg)
 }
 
 static const struct srv_worker_ops worker_ops = {
-	run_worker, listen_worker, unlisten_worker, reload_parent,
+	run_worker,
+	listen_worker,
+	unlisten_worker,
+	reload_parent,
 };
 
 int

@@ -14,15 +14,20 @@ static const struct {
 	int closes;
 } errors[RESP_COUNT] = {
 	[RESP_400] = {400, "bad request\n", NULL, 1},
-	[RESP_400_PLAIN_ON_TLS] = {400, "400 Bad Request: the plain HTTP request was sent to HTTPS "
-					"port; use https://\n", NULL, 1},
+	[RESP_400_PLAIN_ON_TLS] = {400,
+				   "400 Bad Request: the plain HTTP request was sent to HTTPS "
+				   "port; use https://\n",
+				   NULL, 1},
 	[RESP_404] = {404, "not found: the secret is at /\n", NULL, 0},
 	[RESP_405] = {405, "method not allowed: use GET or HEAD\n", "Allow: GET, HEAD\r\n", 0},
 	[RESP_408] = {408, "request timeout: the request head did not arrive in time\n", NULL, 1},
-	[RESP_413] = {413, "content too large: request bodies are limited to 65536 bytes\n", NULL, 1},
+	[RESP_413] = {413, "content too large: request bodies are limited to 65536 bytes\n", NULL,
+		      1},
 	[RESP_414] = {414, "request line too long: the limit is 8192 bytes\n", NULL, 1},
-	[RESP_431] = {431, "request header fields too large: the limit is 16384 bytes and 100 "
-			   "fields\n", NULL, 1},
+	[RESP_431] = {431,
+		      "request header fields too large: the limit is 16384 bytes and 100 "
+		      "fields\n",
+		      NULL, 1},
 	[RESP_501] = {501, "not implemented: only the chunked transfer coding is supported\n", NULL,
 		      1},
 	[RESP_505] = {505, "HTTP version not supported: use HTTP/1.1 or HTTP/1.0\n", NULL, 1},

@@ -87,21 +87,21 @@ struct WC_RNG;
 struct srv {
 	const struct srv_config *cfg;
 	int lfd;
-	int nslots;  /* slots allocated (cfg->max_conns, capped) */
-	int nactive; /* slots in use */
+	int nslots;    /* slots allocated (cfg->max_conns, capped) */
+	int nactive;   /* slots in use */
 	int trim_peak; /* most slots in use at once since memory was last given back */
 	int trim_tail; /* further trims owed to the rest of the last burst */
-	int high;    /* highest slot index in use + 1: poll() looks no further */
+	int high;      /* highest slot index in use + 1: poll() looks no further */
 	struct conn *conns;
 	uint64_t *free_map; /* bit i set: slot i is free; the lowest free slot is taken first,
 			     * so poll() looks at a prefix about as long as the connections */
 	int free_hint;      /* no free slot in the words below this one */
 	int nfree;
-	int npending;       /* slots whose transport holds bytes poll() cannot see */
-	struct pollfd *pfd; /* [0] listener, [1 + i] slot i */
-	int64_t now_ms;     /* monotonic clock, read once per loop */
-	int64_t next_sweep_ms;  /* the earliest deadline, or a tick after the last sweep */
-	int64_t last_sweep_ms;  /* the next sweep comes no sooner than a tick after this */
+	int npending;             /* slots whose transport holds bytes poll() cannot see */
+	struct pollfd *pfd;       /* [0] listener, [1 + i] slot i */
+	int64_t now_ms;           /* monotonic clock, read once per loop */
+	int64_t next_sweep_ms;    /* the earliest deadline, or a tick after the last sweep */
+	int64_t last_sweep_ms;    /* the next sweep comes no sooner than a tick after this */
 	int64_t accept_resume_ms; /* accept paused until then (EMFILE), 0 if not */
 	int64_t accept_paused_ms; /* when accepts first failed in this episode, 0 if they work */
 	int stopping;
@@ -110,12 +110,12 @@ struct srv {
 	struct bufpool pool;  /* BUF_SIZE: heads that outgrew a small buffer, and answers */
 	struct resp_table resp;
 	struct alog log;
-	struct WOLFSSL_CTX *ctx; /* TLS mode: for new connections; replaced on SIGHUP */
-	struct WC_RNG *rng;      /* Fernet IVs */
-	struct fernet_ivs ivs;   /* drawn from rng in batches */
+	struct WOLFSSL_CTX *ctx;          /* TLS mode: for new connections; replaced on SIGHUP */
+	struct WC_RNG *rng;               /* Fernet IVs */
+	struct fernet_ivs ivs;            /* drawn from rng in batches */
 	void (*on_reload)(struct srv *s); /* SIGHUP, set by main() */
-	size_t max_response;     /* the largest answer: room kept free before parsing another */
-	char scratch[4096];      /* bytes read only to be dropped (lingering close) */
+	size_t max_response; /* the largest answer: room kept free before parsing another */
+	char scratch[4096];  /* bytes read only to be dropped (lingering close) */
 };
 
 /* Signals set these; the loop acts on them (handlers only set flags). */

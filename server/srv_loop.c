@@ -219,8 +219,10 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 			return -1;
 		}
 	}
-	if (resp_init(&s->resp, cfg->message, cfg->message_len, token_len, (int64_t)time(NULL)) < 0) {
-		snprintf(err, errlen, "the message is too long (at most %d bytes)", SRV_MAX_MESSAGE);
+	if (resp_init(&s->resp, cfg->message, cfg->message_len, token_len, (int64_t)time(NULL)) <
+	    0) {
+		snprintf(err, errlen, "the message is too long (at most %d bytes)",
+			 SRV_MAX_MESSAGE);
 		return -1;
 	}
 	for (int id = 0; id < RESP_COUNT; id++)
@@ -284,7 +286,8 @@ accept_batch(struct srv *s)
 		i = slot_take(s);
 		s->pfd[1 + i].fd = fd;
 		s->pfd[1 + i].revents = 0;
-		if (conn_open(s, &s->conns[i], fd, (struct sockaddr *)&ss, s->cfg->mode == SRV_TLS) < 0) {
+		if (conn_open(s, &s->conns[i], fd, (struct sockaddr *)&ss,
+			      s->cfg->mode == SRV_TLS) < 0) {
 			slot_free(s, i);
 			continue;
 		}
@@ -485,7 +488,8 @@ srv_loop(struct srv *s)
 			continue;
 		}
 		if (n < 0 && errno != EINTR) {
-			alog_event(&s->log, (int64_t)time(NULL), "-", "poll failed", strerror(errno));
+			alog_event(&s->log, (int64_t)time(NULL), "-", "poll failed",
+				   strerror(errno));
 			alog_flush(&s->log);
 			sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
 			return 1;

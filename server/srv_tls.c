@@ -18,7 +18,6 @@
 /* Certificate chains and keys are a few KiB; anything near this is not one. */
 #define TLS_FILE_MAX (256 * 1024)
 
-
 /*
  * Session tickets are sealed with a key drawn once per server, before workers are forked, so
  * a ticket opens whichever worker gets the resumed connection, and across SIGHUP reloads
@@ -73,18 +72,19 @@ ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 	if (in_len < 0)
 		return WOLFSSL_TICKET_RET_FATAL;
 	if (enc) {
-		if (!ticket_rng_ready || wc_RNG_GenerateBlock(&ticket_rng, iv, WOLFSSL_TICKET_IV_SZ) != 0)
+		if (!ticket_rng_ready ||
+		    wc_RNG_GenerateBlock(&ticket_rng, iv, WOLFSSL_TICKET_IV_SZ) != 0)
 			return WOLFSSL_TICKET_RET_FATAL;
 		memcpy(name, ticket_name, WOLFSSL_TICKET_NAME_SZ);
 		memset(mac, 0, WOLFSSL_TICKET_MAC_SZ);
-		if (wc_ChaCha20Poly1305_Encrypt(ticket_key, iv, name, WOLFSSL_TICKET_NAME_SZ, ticket,
-						(word32)in_len, ticket, mac) != 0)
+		if (wc_ChaCha20Poly1305_Encrypt(ticket_key, iv, name, WOLFSSL_TICKET_NAME_SZ,
+						ticket, (word32)in_len, ticket, mac) != 0)
 			return WOLFSSL_TICKET_RET_FATAL;
 	} else {
 		/* Not ours (another server, an older key), or forged: a full handshake instead. */
 		if (memcmp(name, ticket_name, WOLFSSL_TICKET_NAME_SZ) != 0 ||
-		    wc_ChaCha20Poly1305_Decrypt(ticket_key, iv, name, WOLFSSL_TICKET_NAME_SZ, ticket,
-						(word32)in_len, mac, ticket) != 0)
+		    wc_ChaCha20Poly1305_Decrypt(ticket_key, iv, name, WOLFSSL_TICKET_NAME_SZ,
+						ticket, (word32)in_len, mac, ticket) != 0)
 			return WOLFSSL_TICKET_RET_REJECT;
 	}
 	*out_len = in_len;
@@ -168,7 +168,8 @@ load_chain(WOLFSSL_CTX *ctx, const char *path, size_t *cert_len, char *err, size
 	if (pki_cert_validity(cert_der, *cert_len, &nb, &na) == 0) {
 		if (now < nb) {
 			format_day(nb, when, sizeof(when));
-			snprintf(err, errlen, "%s: certificate is not yet valid (from %s)", path, when);
+			snprintf(err, errlen, "%s: certificate is not yet valid (from %s)", path,
+				 when);
 			return SRV_TLS_ECERT;
 		}
 		if (now > na) {
@@ -183,7 +184,7 @@ load_chain(WOLFSSL_CTX *ctx, const char *path, size_t *cert_len, char *err, size
 	rc = off > 0 && memchr(file_buf, '-', len) != NULL
 		     ? wolfSSL_CTX_use_certificate_chain_buffer(ctx, file_buf, (long)len)
 		     : wolfSSL_CTX_use_certificate_buffer(ctx, cert_der, (long)*cert_len,
-							 WOLFSSL_FILETYPE_ASN1);
+							  WOLFSSL_FILETYPE_ASN1);
 	if (rc != WOLFSSL_SUCCESS) {
 		snprintf(err, errlen, "%s: the TLS library refused the certificate chain", path);
 		return SRV_TLS_EFILE;
@@ -204,8 +205,9 @@ load_key(WOLFSSL_CTX *ctx, const struct srv_config *cfg, const char *password, s
 	explicit_bzero(file_buf, len);
 	if (rc == PKI_ENEEDPASS || rc == PKI_EPASSWORD) {
 		snprintf(err, errlen, "%s: %s", cfg->key,
-			 rc == PKI_EPASSWORD ? "wrong password for the key (check --key-password-file)"
-					     : "the key is encrypted: give --key-password-file FILE");
+			 rc == PKI_EPASSWORD
+				 ? "wrong password for the key (check --key-password-file)"
+				 : "the key is encrypted: give --key-password-file FILE");
 		return SRV_TLS_EPASSWORD;
 	}
 	if (rc < 0) {
@@ -241,7 +243,8 @@ load_client_ca(WOLFSSL_CTX *ctx, const char *path, char *err, size_t errlen)
 		return SRV_TLS_EFILE;
 	}
 	/* Mutual TLS: no certificate, or one not from this CA, ends the handshake. */
-	wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER | WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER | WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+			       NULL);
 	return 0;
 }
 

@@ -507,9 +507,7 @@ headers_end(const struct out *o, struct dis_side *s)
 		h->body = DIS_BODY_CLOSE;
 	}
 	switch (h->body) {
-	case DIS_BODY_NONE:
-		message_end(o, s);
-		break;
+	case DIS_BODY_NONE: message_end(o, s); break;
 	case DIS_BODY_LENGTH:
 		if (layers(o))
 			say(o, "  HTTP body: %llu byte%s (Content-Length)",
@@ -617,9 +615,7 @@ http_line(const struct out *o, struct dis_side *s)
 				h->body = DIS_BODY_LENGTH;
 		}
 		return;
-	case DIS_HTTP_CHUNK_SIZE:
-		chunk_size_line(o, s, p, n);
-		return;
+	case DIS_HTTP_CHUNK_SIZE: chunk_size_line(o, s, p, n); return;
 	case DIS_HTTP_CHUNK_CRLF:
 		if (n != 0)
 			raw_start(o, s, "HTTP: chunk data longer than its size");
@@ -632,8 +628,7 @@ http_line(const struct out *o, struct dis_side *s)
 		else if (layers(o))
 			say(o, "  HTTP trailer: %s", text);
 		return;
-	default:
-		return;
+	default: return;
 	}
 }
 
@@ -648,9 +643,7 @@ http_byte(const struct out *o, struct dis_side *s, uint8_t c)
 		if (--h->left == 0)
 			message_end(o, s);
 		return;
-	case DIS_HTTP_BODY_CLOSE:
-		body_byte(o, s, c);
-		return;
+	case DIS_HTTP_BODY_CLOSE: body_byte(o, s, c); return;
 	case DIS_HTTP_CHUNK_DATA:
 		body_byte(o, s, c);
 		if (--h->left == 0)
@@ -683,16 +676,11 @@ static const char *
 tls_version_name(unsigned v, char *buf, size_t cap)
 {
 	switch (v) {
-	case 0x0300:
-		return "SSL 3.0";
-	case 0x0301:
-		return "TLS 1.0";
-	case 0x0302:
-		return "TLS 1.1";
-	case 0x0303:
-		return "TLS 1.2";
-	case 0x0304:
-		return "TLS 1.3";
+	case 0x0300: return "SSL 3.0";
+	case 0x0301: return "TLS 1.0";
+	case 0x0302: return "TLS 1.1";
+	case 0x0303: return "TLS 1.2";
+	case 0x0304: return "TLS 1.3";
 	}
 	/* RFC 8701: GREASE values look like 0x?a?a with both bytes equal. */
 	if ((v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff))
@@ -708,56 +696,56 @@ struct name {
 
 /* RFC 8446 §4 and RFC 5246 §7.4; Wireshark's names without spaces. */
 static const struct name handshake_names[] = {
-    {0, "HelloRequest"},        {1, "ClientHello"},      {2, "ServerHello"},
-    {3, "HelloVerifyRequest"},  {4, "NewSessionTicket"}, {5, "EndOfEarlyData"},
-    {8, "EncryptedExtensions"}, {11, "Certificate"},     {12, "ServerKeyExchange"},
-    {13, "CertificateRequest"}, {14, "ServerHelloDone"}, {15, "CertificateVerify"},
-    {16, "ClientKeyExchange"},  {20, "Finished"},        {21, "CertificateURL"},
-    {22, "CertificateStatus"},  {24, "KeyUpdate"},       {254, "MessageHash"},
+	{0, "HelloRequest"},        {1, "ClientHello"},      {2, "ServerHello"},
+	{3, "HelloVerifyRequest"},  {4, "NewSessionTicket"}, {5, "EndOfEarlyData"},
+	{8, "EncryptedExtensions"}, {11, "Certificate"},     {12, "ServerKeyExchange"},
+	{13, "CertificateRequest"}, {14, "ServerHelloDone"}, {15, "CertificateVerify"},
+	{16, "ClientKeyExchange"},  {20, "Finished"},        {21, "CertificateURL"},
+	{22, "CertificateStatus"},  {24, "KeyUpdate"},       {254, "MessageHash"},
 };
 
 /* RFC 8446 §6. */
 static const struct name alert_names[] = {
-    {0, "close_notify"},
-    {10, "unexpected_message"},
-    {20, "bad_record_mac"},
-    {22, "record_overflow"},
-    {40, "handshake_failure"},
-    {42, "bad_certificate"},
-    {43, "unsupported_certificate"},
-    {44, "certificate_revoked"},
-    {45, "certificate_expired"},
-    {46, "certificate_unknown"},
-    {47, "illegal_parameter"},
-    {48, "unknown_ca"},
-    {49, "access_denied"},
-    {50, "decode_error"},
-    {51, "decrypt_error"},
-    {70, "protocol_version"},
-    {71, "insufficient_security"},
-    {80, "internal_error"},
-    {86, "inappropriate_fallback"},
-    {90, "user_canceled"},
-    {109, "missing_extension"},
-    {110, "unsupported_extension"},
-    {112, "unrecognized_name"},
-    {116, "certificate_required"},
-    {120, "no_application_protocol"},
+	{0, "close_notify"},
+	{10, "unexpected_message"},
+	{20, "bad_record_mac"},
+	{22, "record_overflow"},
+	{40, "handshake_failure"},
+	{42, "bad_certificate"},
+	{43, "unsupported_certificate"},
+	{44, "certificate_revoked"},
+	{45, "certificate_expired"},
+	{46, "certificate_unknown"},
+	{47, "illegal_parameter"},
+	{48, "unknown_ca"},
+	{49, "access_denied"},
+	{50, "decode_error"},
+	{51, "decrypt_error"},
+	{70, "protocol_version"},
+	{71, "insufficient_security"},
+	{80, "internal_error"},
+	{86, "inappropriate_fallback"},
+	{90, "user_canceled"},
+	{109, "missing_extension"},
+	{110, "unsupported_extension"},
+	{112, "unrecognized_name"},
+	{116, "certificate_required"},
+	{120, "no_application_protocol"},
 };
 
 /* The suites wolfSSL, OpenSSL and Python offer by default; others are "unknown suite (0x....)". */
 static const struct name suite_names[] = {
-    {0x1301, "TLS_AES_128_GCM_SHA256"},
-    {0x1302, "TLS_AES_256_GCM_SHA384"},
-    {0x1303, "TLS_CHACHA20_POLY1305_SHA256"},
-    {0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
-    {0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"},
-    {0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
-    {0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
-    {0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
-    {0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"},
-    {0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"},
-    {0x009f, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"},
+	{0x1301, "TLS_AES_128_GCM_SHA256"},
+	{0x1302, "TLS_AES_256_GCM_SHA384"},
+	{0x1303, "TLS_CHACHA20_POLY1305_SHA256"},
+	{0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+	{0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"},
+	{0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+	{0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
+	{0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
+	{0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"},
+	{0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"},
+	{0x009f, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"},
 };
 
 #define LOOKUP(table, code, dflt) lookup(table, sizeof(table) / sizeof(table[0]), code, dflt)
@@ -840,9 +828,10 @@ add(char *buf, size_t cap, const char *fmt, ...)
 }
 
 /* RFC 8446 §4.1.3: a HelloRetryRequest is a ServerHello with this random. */
-static const uint8_t hrr_random[32] = {
-    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+static const uint8_t hrr_random[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11,
+				       0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+				       0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e,
+				       0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
 
 /* ClientHello (RFC 8446 §4.1.2): the SNI, ALPN and versions an eavesdropper reads in clear. */
 static void
@@ -951,7 +940,7 @@ handshake_done(const struct out *o, struct dis_side *s)
 		snprintf(sum, sizeof(sum), "%s, %zu byte%s", name, t->hs_len, plural(t->hs_len));
 	else
 		snprintf(sum, sizeof(sum), "handshake type %u, %zu byte%s", type, t->hs_len,
-		         plural(t->hs_len));
+			 plural(t->hs_len));
 	if (type == TLS_HS_CLIENT_HELLO)
 		client_hello(sum, sizeof(sum), &r);
 	else if (type == TLS_HS_SERVER_HELLO)
@@ -996,7 +985,7 @@ handshake_bytes(const struct out *o, struct dis_side *s, const uint8_t *p, size_
 			n--;
 			if (t->hs_hdr_len == 4) {
 				t->hs_len = (size_t)t->hs_hdr[1] << 16 | (size_t)t->hs_hdr[2] << 8 |
-				            t->hs_hdr[3];
+					    t->hs_hdr[3];
 				t->hs_got = 0;
 			} else {
 				continue;
@@ -1004,8 +993,9 @@ handshake_bytes(const struct out *o, struct dis_side *s, const uint8_t *p, size_
 		} else {
 			size_t take = t->hs_len - t->hs_got < n ? t->hs_len - t->hs_got : n;
 			if (t->hs_got < DIS_HS_KEEP) {
-				size_t keep =
-				    DIS_HS_KEEP - t->hs_got < take ? DIS_HS_KEEP - t->hs_got : take;
+				size_t keep = DIS_HS_KEEP - t->hs_got < take
+						      ? DIS_HS_KEEP - t->hs_got
+						      : take;
 				memcpy(t->hs_keep + t->hs_got, p, keep);
 			}
 			t->hs_got += take;
@@ -1037,21 +1027,13 @@ record_start(const struct out *o, struct dis_side *s)
 		return;
 	}
 	switch (t->type) {
-	case TLS_CT_CCS:
-		what = "change cipher spec";
-		break;
-	case TLS_CT_ALERT:
-		what = t->encrypted ? "encrypted alert" : "alert";
-		break;
+	case TLS_CT_CCS: what = "change cipher spec"; break;
+	case TLS_CT_ALERT: what = t->encrypted ? "encrypted alert" : "alert"; break;
 	case TLS_CT_HANDSHAKE:
 		what = t->encrypted ? "encrypted handshake message" : "handshake";
 		break;
-	case TLS_CT_APPDATA:
-		what = "application data";
-		break;
-	default:
-		what = "heartbeat";
-		break;
+	case TLS_CT_APPDATA: what = "application data"; break;
+	default: what = "heartbeat"; break;
 	}
 	if (layers(o))
 		say(o, "  TLS record: %s, %zu byte%s, %s (0x%04x)", what, len, plural(len),
@@ -1153,7 +1135,7 @@ dis_conn_init(struct dis_conn *d, unsigned long id, unsigned flags, const struct
 
 void
 dis_feed(struct dis_conn *d, enum dis_dir dir, const uint8_t *buf, size_t len, dis_emit_fn emit,
-         void *arg)
+	 void *arg)
 {
 	struct dis_side *s = &d->side[dir];
 	struct out o = {d, emit, arg};
@@ -1170,15 +1152,9 @@ dis_feed(struct dis_conn *d, enum dis_dir dir, const uint8_t *buf, size_t len, d
 		detect(s, buf[0]);
 	while (i < len) {
 		switch (s->proto) {
-		case DIS_PROTO_TLS:
-			i += tls_bytes(&o, s, buf + i, len - i);
-			break;
-		case DIS_PROTO_HTTP:
-			http_byte(&o, s, buf[i++]);
-			break;
-		default:
-			token_byte(&o, s, buf[i++]);
-			break;
+		case DIS_PROTO_TLS: i += tls_bytes(&o, s, buf + i, len - i); break;
+		case DIS_PROTO_HTTP: http_byte(&o, s, buf[i++]); break;
+		default: token_byte(&o, s, buf[i++]); break;
 		}
 	}
 	if (d->flags & DIS_HEX)
@@ -1215,10 +1191,10 @@ dis_grep_report(const struct dis_conn *d, dis_emit_fn emit, void *arg)
 
 		printable(text, sizeof(text), d->grep->text, d->grep->len, 0);
 		snprintf(line, sizeof(line), "conn %lu: '%s' %s", d->id, text,
-		         c2s && s2c ? "seen in clear (both directions)"
-		         : c2s      ? "seen in clear (client -> server)"
-		         : s2c      ? "seen in clear (server -> client)"
-		                    : "not seen");
+			 c2s && s2c ? "seen in clear (both directions)"
+			 : c2s      ? "seen in clear (client -> server)"
+			 : s2c      ? "seen in clear (server -> client)"
+				    : "not seen");
 		emit(arg, line);
 	}
 }

@@ -146,7 +146,7 @@ struct dis_conn {
 	/* A ServerHello (or HelloRetryRequest) chose TLS 1.3: from then on a ChangeCipherSpec is
 	 * the middlebox-compatibility dummy (RFC 8446 §D.4) and starts no encryption. */
 	int tls13;
-	struct dis_side side[2];     /* indexed by enum dis_dir */
+	struct dis_side side[2]; /* indexed by enum dis_dir */
 };
 
 /*
@@ -157,14 +157,14 @@ int dis_grep_init(struct dis_grep *g, const char *text, size_t len);
 
 /* Start a connection's state. grep may be NULL; flags are DIS_HEX | DIS_LAYERS or 0. */
 void dis_conn_init(struct dis_conn *d, unsigned long id, unsigned flags,
-                   const struct dis_grep *grep);
+		   const struct dis_grep *grep);
 
 /*
  * Take the next len bytes that crossed the wire in direction dir, in order, and emit what
  * the flags ask for. Chunks may be split anywhere; state carries over.
  */
 void dis_feed(struct dis_conn *d, enum dis_dir dir, const uint8_t *buf, size_t len,
-              dis_emit_fn emit, void *arg);
+	      dis_emit_fn emit, void *arg);
 
 /*
  * The connection ended: emit what was pending (a token at the very end of the stream, a

@@ -43,27 +43,27 @@ on_signal(int sig)
 static void
 usage(FILE *f)
 {
-	fprintf(
-	    f, "usage: squirrel-tap --listen HOST:PORT --upstream HOST:PORT [--grep TEXT]\n"
-	       "                    [--quiet | --summary] [--idle-timeout S]\n"
-	       "\n"
-	       "Relay TCP connections from --listen to --upstream, unchanged, and print what an\n"
-	       "eavesdropper sees: each chunk as a hex dump with the HTTP, Fernet token or TLS\n"
-	       "record it holds.\n"
-	       "\n"
-	       "  --listen HOST:PORT    where clients connect, e.g. 127.0.0.1:5684 or [::1]:5684\n"
-	       "  --upstream HOST:PORT  the real server, e.g. 127.0.0.1:5683\n"
-	       "  --grep TEXT           say per connection whether TEXT crossed the wire in clear\n"
-	       "  --summary             what is recognised, without the hex dump\n"
-	       "  --quiet               only connections opening and closing, and --grep verdicts\n"
-	       "  --idle-timeout S      close a connection when nothing crosses it for S seconds\n"
-	       "                        (default 60, at most 86400)\n"
-	       "  -h, --help            this help\n"
-	       "\n"
-	       "example: squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 "
-	       "--grep 'fluffy tail'\n"
-	       "         then SECRET_URL=http://127.0.0.1:5684 squirrel-client; see "
-	       "squirrel-tap(1)\n");
+	fprintf(f,
+		"usage: squirrel-tap --listen HOST:PORT --upstream HOST:PORT [--grep TEXT]\n"
+		"                    [--quiet | --summary] [--idle-timeout S]\n"
+		"\n"
+		"Relay TCP connections from --listen to --upstream, unchanged, and print what an\n"
+		"eavesdropper sees: each chunk as a hex dump with the HTTP, Fernet token or TLS\n"
+		"record it holds.\n"
+		"\n"
+		"  --listen HOST:PORT    where clients connect, e.g. 127.0.0.1:5684 or [::1]:5684\n"
+		"  --upstream HOST:PORT  the real server, e.g. 127.0.0.1:5683\n"
+		"  --grep TEXT           say per connection whether TEXT crossed the wire in clear\n"
+		"  --summary             what is recognised, without the hex dump\n"
+		"  --quiet               only connections opening and closing, and --grep verdicts\n"
+		"  --idle-timeout S      close a connection when nothing crosses it for S seconds\n"
+		"                        (default 60, at most 86400)\n"
+		"  -h, --help            this help\n"
+		"\n"
+		"example: squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 "
+		"--grep 'fluffy tail'\n"
+		"         then SECRET_URL=http://127.0.0.1:5684 squirrel-client; see "
+		"squirrel-tap(1)\n");
 }
 
 /*
@@ -122,7 +122,7 @@ on_data(void *arg, size_t slot, unsigned long id, enum tap_dir dir, const uint8_
 
 static void
 on_close(void *arg, size_t slot, unsigned long id, enum tap_end end, const char *reason,
-         const uint64_t bytes[2])
+	 const uint64_t bytes[2])
 {
 	struct tap_ui *ui = arg;
 
@@ -161,14 +161,14 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"listen", required_argument, NULL, 'l'},
-	    {"upstream", required_argument, NULL, 'u'},
-	    {"grep", required_argument, NULL, 'g'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"summary", no_argument, NULL, 's'},
-	    {"idle-timeout", required_argument, NULL, 'i'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{"listen", required_argument, NULL, 'l'},
+		{"upstream", required_argument, NULL, 'u'},
+		{"grep", required_argument, NULL, 'g'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"summary", no_argument, NULL, 's'},
+		{"idle-timeout", required_argument, NULL, 'i'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *listen_text = NULL, *upstream_text = NULL, *grep_text = NULL;
 	int quiet = 0, summary = 0, idle_ms = TAP_IDLE_MS, opt, fd, rc;
@@ -176,8 +176,8 @@ main(int argc, char **argv)
 	struct tap_addr listen_addr, upstream;
 	static struct dis_grep grep;
 	struct tap_ui ui = {DIS_HEX | DIS_LAYERS, NULL, NULL, 0};
-	struct tap_hooks hooks = {&ui, on_open, on_data, on_close, on_warn, STDOUT_FILENO,
-	                          on_out_gone};
+	struct tap_hooks hooks = {&ui,     on_open,       on_data,    on_close,
+				  on_warn, STDOUT_FILENO, on_out_gone};
 	struct tap_relay *r;
 	struct sigaction sa;
 	char err[256];
@@ -186,29 +186,17 @@ main(int argc, char **argv)
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'l':
-			listen_text = optarg;
-			break;
-		case 'u':
-			upstream_text = optarg;
-			break;
-		case 'g':
-			grep_text = optarg;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 's':
-			summary = 1;
-			break;
+		case 'l': listen_text = optarg; break;
+		case 'u': upstream_text = optarg; break;
+		case 'g': grep_text = optarg; break;
+		case 'q': quiet = 1; break;
+		case 's': summary = 1; break;
 		case 'i':
 			if (opt_number("--idle-timeout", optarg, 1, TAP_IDLE_MAX_S, &idle_s) < 0)
 				return EXIT_USAGE;
 			idle_ms = (int)idle_s * 1000;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
+		case 'h': usage(stdout); return 0;
 		default:
 			/* The same words as squirrel-server's and squirrel-client's. */
 			opt_unknown(argv, opt);
@@ -221,8 +209,8 @@ main(int argc, char **argv)
 	}
 	if (listen_text == NULL || upstream_text == NULL) {
 		msg_error("missing %s (e.g. squirrel-tap --listen 127.0.0.1:5684 --upstream "
-		          "127.0.0.1:5683)",
-		          listen_text == NULL ? "--listen HOST:PORT" : "--upstream HOST:PORT");
+			  "127.0.0.1:5683)",
+			  listen_text == NULL ? "--listen HOST:PORT" : "--upstream HOST:PORT");
 		return EXIT_USAGE;
 	}
 	if (quiet && summary) {
@@ -243,8 +231,8 @@ main(int argc, char **argv)
 	}
 	if (tap_addr_is_self(&listen_addr, &upstream)) {
 		msg_error("--upstream %s: is the tap's own --listen address, so it would relay to "
-		          "itself (give the server's address, e.g. 127.0.0.1:5683)",
-		          upstream_text);
+			  "itself (give the server's address, e.g. 127.0.0.1:5683)",
+			  upstream_text);
 		return EXIT_USAGE;
 	}
 	ui.flags = quiet ? 0 : summary ? DIS_LAYERS : DIS_HEX | DIS_LAYERS;
@@ -281,8 +269,9 @@ main(int argc, char **argv)
 	close(fd);
 	out_flush(&ui);
 	if (ui.out_errno != 0) {
-		msg_error("cannot write to standard output: %s; stopped and closed every connection",
-		          strerror(ui.out_errno));
+		msg_error(
+			"cannot write to standard output: %s; stopped and closed every connection",
+			strerror(ui.out_errno));
 		return EXIT_OUTPUT;
 	}
 	return rc != 0 ? EXIT_FAIL : 0;

@@ -144,8 +144,8 @@ tap_addr_is_self(const struct tap_addr *listen, const struct tap_addr *upstream)
 
 		return l->sin_port == u->sin_port &&
 		       (l->sin_addr.s_addr == u->sin_addr.s_addr ||
-		        (l->sin_addr.s_addr == htonl(INADDR_ANY) &&
-		         (ntohl(u->sin_addr.s_addr) >> 24) == IN_LOOPBACKNET));
+			(l->sin_addr.s_addr == htonl(INADDR_ANY) &&
+			 (ntohl(u->sin_addr.s_addr) >> 24) == IN_LOOPBACKNET));
 	}
 	if (listen->ss.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *l = (const struct sockaddr_in6 *)&listen->ss;
@@ -153,8 +153,8 @@ tap_addr_is_self(const struct tap_addr *listen, const struct tap_addr *upstream)
 
 		return l->sin6_port == u->sin6_port &&
 		       (IN6_ARE_ADDR_EQUAL(&l->sin6_addr, &u->sin6_addr) ||
-		        (IN6_IS_ADDR_UNSPECIFIED(&l->sin6_addr) &&
-		         IN6_IS_ADDR_LOOPBACK(&u->sin6_addr)));
+			(IN6_IS_ADDR_UNSPECIFIED(&l->sin6_addr) &&
+			 IN6_IS_ADDR_LOOPBACK(&u->sin6_addr)));
 	}
 	return 0;
 }
@@ -178,8 +178,8 @@ tap_listen(const struct tap_addr *a, char *err, size_t errlen)
 		e = errno;
 		if (e == EADDRINUSE)
 			snprintf(err, errlen,
-			         "address already in use (is another tap or server "
-			         "listening there? pick another port)");
+				 "address already in use (is another tap or server "
+				 "listening there? pick another port)");
 		else if (e == EACCES)
 			snprintf(err, errlen, "permission denied (ports below 1024 need root)");
 		else if (e == EADDRNOTAVAIL)
@@ -194,7 +194,7 @@ tap_listen(const struct tap_addr *a, char *err, size_t errlen)
 
 struct tap_relay *
 tap_relay_new(int listen_fd, const struct tap_addr *upstream, int idle_ms,
-              const struct tap_hooks *hooks)
+	      const struct tap_hooks *hooks)
 {
 	/* One allocation for every slot and buffer, at start-up; nothing is allocated later. */
 	struct tap_relay *r = calloc(1, sizeof(*r));
@@ -269,9 +269,9 @@ conn_fail(struct tap_relay *r, struct tap_conn *c, int side, int e)
 		/* The end of many TLS connections: the server answers and closes, the client's
 		 * close_notify follows, and a closed socket answers bytes with a reset. */
 		snprintf(reason, sizeof(reason),
-		         "%s reset the connection after closing its side (the %s sent more, as "
-		         "TLS's close_notify does, to a closed socket)",
-		         side_name[side], side_name[!side]);
+			 "%s reset the connection after closing its side (the %s sent more, as "
+			 "TLS's close_notify does, to a closed socket)",
+			 side_name[side], side_name[!side]);
 	else if (reset)
 		snprintf(reason, sizeof(reason), "%s reset the connection", side_name[side]);
 	else if (e == ETIMEDOUT)
@@ -290,17 +290,17 @@ conn_idle(struct tap_relay *r, struct tap_conn *c)
 
 	if (held == 0) {
 		snprintf(reason, sizeof(reason),
-		         "no traffic either way for %g s; the tap closed both sides",
-		         r->idle_ms / 1000.0);
+			 "no traffic either way for %g s; the tap closed both sides",
+			 r->idle_ms / 1000.0);
 		conn_end(r, c, TAP_END_IDLE, 0, reason);
 		return;
 	}
 	/* A side stopped reading with bytes still held here. They are lost, and a reset says
 	 * so, where a FIN would pass the cut stream off as a whole one. */
 	snprintf(reason, sizeof(reason),
-	         "no traffic either way for %g s; the tap reset both sides, %zu bytes "
-	         "undelivered (a side stopped reading)",
-	         r->idle_ms / 1000.0, held);
+		 "no traffic either way for %g s; the tap reset both sides, %zu bytes "
+		 "undelivered (a side stopped reading)",
+		 r->idle_ms / 1000.0, held);
 	conn_end(r, c, TAP_END_IDLE, 1, reason);
 }
 
@@ -321,18 +321,18 @@ upstream_down(struct tap_relay *r, struct tap_conn *c, int e)
 
 	if (e == ECONNREFUSED)
 		snprintf(reason, sizeof(reason),
-		         "cannot connect to upstream %s: connection refused "
-		         "(is the server running?); closed the client",
-		         r->upstream.text);
+			 "cannot connect to upstream %s: connection refused "
+			 "(is the server running?); closed the client",
+			 r->upstream.text);
 	else if (e == ETIMEDOUT)
 		snprintf(reason, sizeof(reason),
-		         "cannot connect to upstream %s: no answer within "
-		         "%d s; closed the client",
-		         r->upstream.text, TAP_CONNECT_MS / 1000);
+			 "cannot connect to upstream %s: no answer within "
+			 "%d s; closed the client",
+			 r->upstream.text, TAP_CONNECT_MS / 1000);
 	else
 		snprintf(reason, sizeof(reason),
-		         "cannot connect to upstream %s: %s; closed the client", r->upstream.text,
-		         strerror(e));
+			 "cannot connect to upstream %s: %s; closed the client", r->upstream.text,
+			 strerror(e));
 	conn_end(r, c, TAP_END_UPSTREAM_DOWN, 0, reason);
 }
 
@@ -414,7 +414,7 @@ accept_all(struct tap_relay *r, volatile sig_atomic_t *stop, int64_t now)
 			r->spare_fd = upstream_socket(r);
 		if (r->spare_fd >= 0 || !out_of_descriptors(errno))
 			fd = accept4(r->listen_fd, (struct sockaddr *)&ss, &len,
-			             SOCK_NONBLOCK | SOCK_CLOEXEC);
+				     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -486,7 +486,7 @@ pipe_read(struct tap_relay *r, struct tap_conn *c, int side, int64_t now)
 	if (n > 0) {
 		if (r->hooks.data != NULL)
 			r->hooks.data(r->hooks.arg, slot_of(r, c), c->id, (enum tap_dir)side, at,
-			              (size_t)n);
+				      (size_t)n);
 		p->len += (size_t)n;
 		c->bytes[side] += (uint64_t)n;
 		conn_touch(r, c, now);
@@ -647,7 +647,7 @@ tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_
 				if (ev == 0)
 					continue;
 				r->pfd[nfds] =
-				    (struct pollfd){.fd = r->conn[i].fd[side], .events = ev};
+					(struct pollfd){.fd = r->conn[i].fd[side], .events = ev};
 				r->owner[nfds++] = (int)(2 * i) + side;
 			}
 		timeout = poll_timeout(r, now);
@@ -685,8 +685,7 @@ tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_
 			else if (c->state == TAP_RELAYING && now >= c->deadline)
 				conn_idle(r, c);
 		}
-		if (listener_ready ||
-		    (accept_retry_wanted(r) && now >= r->accept_pause_until))
+		if (listener_ready || (accept_retry_wanted(r) && now >= r->accept_pause_until))
 			accept_all(r, stop, now);
 	}
 	for (size_t i = 0; i < TAP_MAX_CONNS; i++)

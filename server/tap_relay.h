@@ -71,10 +71,10 @@ struct tap_hooks {
 	void *arg;
 	void (*open)(void *arg, size_t slot, unsigned long id, const char *peer);
 	void (*data)(void *arg, size_t slot, unsigned long id, enum tap_dir dir, const uint8_t *buf,
-	             size_t len);
+		     size_t len);
 	/* bytes[TAP_C2S] and bytes[TAP_S2C]: what was read from each side. */
 	void (*close)(void *arg, size_t slot, unsigned long id, enum tap_end end,
-	              const char *reason, const uint64_t bytes[2]);
+		      const char *reason, const uint64_t bytes[2]);
 	/* Not tied to one connection: accepts pausing for lack of descriptors (said once a
 	 * pause, not at each retry) and resuming. The relay carries on. */
 	void (*warn)(void *arg, const char *text);
@@ -116,7 +116,7 @@ int tap_listen(const struct tap_addr *a, char *err, size_t errlen);
  * and hooks are copied. Returns NULL when out of memory. Free with tap_relay_free().
  */
 struct tap_relay *tap_relay_new(int listen_fd, const struct tap_addr *upstream, int idle_ms,
-                                const struct tap_hooks *hooks);
+				const struct tap_hooks *hooks);
 
 /*
  * Relay until *stop becomes non-zero, then close every connection (reported with

@@ -33,7 +33,8 @@ static double bench_seconds = 1.0;
 static unsigned char bench_in[BENCH_GCM_MAX];
 static unsigned char bench_out[BENCH_GCM_MAX];
 
-static double now_s(void)
+static double
+now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -43,7 +44,8 @@ static double now_s(void)
 /* Runs op until bench_seconds have passed; returns operations per second, or -1 on the first
  * failure (ret of op saved in *why). Checks the clock every `batch` operations so that the clock
  * costs nothing next to AES on 1 KiB. */
-static double bench_run(int (*op)(void *), void *arg, unsigned batch, int *why)
+static double
+bench_run(int (*op)(void *), void *arg, unsigned batch, int *why)
 {
 	double start = now_s();
 	double end = start + bench_seconds;
@@ -68,7 +70,8 @@ struct rsa_ctx {
 	WC_RNG *rng;
 };
 
-static int op_rsa_sign(void *arg)
+static int
+op_rsa_sign(void *arg)
 {
 	struct rsa_ctx *r = arg;
 	word32 len = sizeof bench_out;
@@ -82,14 +85,16 @@ struct ecc_ctx {
 	WC_RNG *rng;
 };
 
-static int op_ecdsa_sign(void *arg)
+static int
+op_ecdsa_sign(void *arg)
 {
 	struct ecc_ctx *e = arg;
 	word32 len = sizeof bench_out;
 	return wc_ecc_sign_hash(bench_in, 32, bench_out, &len, e->rng, &e->key);
 }
 
-static int op_ecdh(void *arg)
+static int
+op_ecdh(void *arg)
 {
 	struct ecc_ctx *e = arg;
 	word32 len = sizeof bench_out;
@@ -101,7 +106,8 @@ struct x25519_ctx {
 	curve25519_key peer;
 };
 
-static int op_x25519(void *arg)
+static int
+op_x25519(void *arg)
 {
 	struct x25519_ctx *x = arg;
 	word32 len = sizeof bench_out;
@@ -115,21 +121,24 @@ struct gcm_ctx {
 	unsigned char tag[16];
 };
 
-static int op_gcm(void *arg)
+static int
+op_gcm(void *arg)
 {
 	struct gcm_ctx *g = arg;
 	g->iv[11]++;
 	return wc_AesGcmEncrypt(&g->aes, bench_out, bench_in, g->len, g->iv, sizeof g->iv, g->tag,
-	                        sizeof g->tag, NULL, 0);
+				sizeof g->tag, NULL, 0);
 }
 
-static int fail(const char *what, int ret)
+static int
+fail(const char *what, int ret)
 {
 	msg_error("%s failed: wolfCrypt error %d", what, ret);
 	return 1;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	msg_init("bench_crypto");
 	if (argc > 2 || (argc == 2 && (bench_seconds = strtod(argv[1], NULL)) <= 0)) {
@@ -160,8 +169,9 @@ int main(int argc, char **argv)
 
 	static struct rsa_ctx r;
 	r.rng = &rng;
-	if ((ret = wc_InitRsaKey(&r.key, NULL)) != 0 || (ret = wc_MakeRsaKey(&r.key, 2048, WC_RSA_EXPONENT, &rng)) != 0
-	    || (ret = wc_RsaSetRNG(&r.key, &rng)) != 0)
+	if ((ret = wc_InitRsaKey(&r.key, NULL)) != 0 ||
+	    (ret = wc_MakeRsaKey(&r.key, 2048, WC_RSA_EXPONENT, &rng)) != 0 ||
+	    (ret = wc_RsaSetRNG(&r.key, &rng)) != 0)
 		status = fail("rsa-2048 key generation", ret);
 	else if ((v = bench_run(op_rsa_sign, &r, 1, &why)) < 0)
 		status = fail("rsa-2048 sign", why);
@@ -172,10 +182,10 @@ int main(int argc, char **argv)
 
 	static struct ecc_ctx e;
 	e.rng = &rng;
-	if ((ret = wc_ecc_init(&e.key)) != 0 || (ret = wc_ecc_init(&e.peer)) != 0
-	    || (ret = wc_ecc_make_key_ex(&rng, 32, &e.key, ECC_SECP256R1)) != 0
-	    || (ret = wc_ecc_make_key_ex(&rng, 32, &e.peer, ECC_SECP256R1)) != 0
-	    || (ret = wc_ecc_set_rng(&e.key, &rng)) != 0) {
+	if ((ret = wc_ecc_init(&e.key)) != 0 || (ret = wc_ecc_init(&e.peer)) != 0 ||
+	    (ret = wc_ecc_make_key_ex(&rng, 32, &e.key, ECC_SECP256R1)) != 0 ||
+	    (ret = wc_ecc_make_key_ex(&rng, 32, &e.peer, ECC_SECP256R1)) != 0 ||
+	    (ret = wc_ecc_set_rng(&e.key, &rng)) != 0) {
 		status = fail("p-256 key generation", ret);
 	} else {
 		if ((v = bench_run(op_ecdsa_sign, &e, 1, &why)) < 0)
@@ -192,9 +202,9 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	static struct x25519_ctx x;
-	if ((ret = wc_curve25519_init(&x.key)) != 0 || (ret = wc_curve25519_init(&x.peer)) != 0
-	    || (ret = wc_curve25519_make_key(&rng, CURVE25519_KEYSIZE, &x.key)) != 0
-	    || (ret = wc_curve25519_make_key(&rng, CURVE25519_KEYSIZE, &x.peer)) != 0)
+	if ((ret = wc_curve25519_init(&x.key)) != 0 || (ret = wc_curve25519_init(&x.peer)) != 0 ||
+	    (ret = wc_curve25519_make_key(&rng, CURVE25519_KEYSIZE, &x.key)) != 0 ||
+	    (ret = wc_curve25519_make_key(&rng, CURVE25519_KEYSIZE, &x.peer)) != 0)
 		status = fail("x25519 key generation", ret);
 	else if ((v = bench_run(op_x25519, &x, 1, &why)) < 0)
 		status = fail("x25519", why);
@@ -205,9 +215,10 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	static struct gcm_ctx g;
-	static const word32 sizes[] = { 1024, BENCH_GCM_MAX };
-	static const char *const names[] = { "aes128gcm_1k_mb_per_s", "aes128gcm_16k_mb_per_s" };
-	if ((ret = wc_AesInit(&g.aes, NULL, INVALID_DEVID)) != 0 || (ret = wc_AesGcmSetKey(&g.aes, bench_in, 16)) != 0) {
+	static const word32 sizes[] = {1024, BENCH_GCM_MAX};
+	static const char *const names[] = {"aes128gcm_1k_mb_per_s", "aes128gcm_16k_mb_per_s"};
+	if ((ret = wc_AesInit(&g.aes, NULL, INVALID_DEVID)) != 0 ||
+	    (ret = wc_AesGcmSetKey(&g.aes, bench_in, 16)) != 0) {
 		status = fail("aes-128-gcm key setup", ret);
 	} else {
 		for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {

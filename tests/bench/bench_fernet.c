@@ -74,7 +74,8 @@ main(int argc, char **argv)
 			/* An IV the way squirrel-server gets one: from a batch drawn from the DRBG. */
 			if (fernet_iv_next(&ivs, &rng, iv) != 0 ||
 			    fernet_ctx_encrypt(&fc, (uint64_t)time(NULL), iv, BENCH_MSG,
-			                       sizeof(BENCH_MSG) - 1, tok, sizeof(tok), &toklen) != 0) {
+					       sizeof(BENCH_MSG) - 1, tok, sizeof(tok),
+					       &toklen) != 0) {
 				msg_error("encrypt failed");
 				return 1;
 			}
@@ -89,7 +90,7 @@ main(int argc, char **argv)
 	do {
 		for (int i = 0; i < BENCH_BATCH; i++) {
 			if (fernet_ctx_decrypt(&fc, tok, toklen, (uint64_t)time(NULL), 0, out,
-			                       sizeof(out), &outlen) != 0 ||
+					       sizeof(out), &outlen) != 0 ||
 			    outlen != sizeof(BENCH_MSG) - 1) {
 				msg_error("decrypt failed");
 				return 1;

@@ -95,15 +95,9 @@ fuzz_split_next(struct fuzz_rng *r, size_t max)
 	if (max <= 1)
 		return 1;
 	switch (x & 3) {
-	case 0:
-		n = 1;
-		break;
-	case 1:
-		n = 1 + (size_t)((x >> 8) % 8);
-		break;
-	default:
-		n = 1 + (size_t)((x >> 8) % max);
-		break;
+	case 0: n = 1; break;
+	case 1: n = 1 + (size_t)((x >> 8) % 8); break;
+	default: n = 1 + (size_t)((x >> 8) % max); break;
 	}
 	return n > max ? max : n;
 }
@@ -151,7 +145,6 @@ fuzz_dup(const void *p, size_t n)
 		memcpy(c, p, n);
 	return c;
 }
-
 
 /*
  * A second, deliberately naive reading of comma-separated header lists, for harnesses to

@@ -40,8 +40,9 @@ decode_pieces(const uint8_t *data, size_t size, struct fuzz_rng *rng, int whole,
 	res->verdict = REF_PARTIAL;
 	res->outlen = 0;
 	while (off < size) {
-		size_t piece = whole ? size : (++pieces < MAX_PIECES ? fuzz_split_next(rng, size - off)
-								      : size - off);
+		size_t piece = whole ? size
+				     : (++pieces < MAX_PIECES ? fuzz_split_next(rng, size - off)
+							      : size - off);
 		char *buf = fuzz_guard_copy(data + off, piece);
 		size_t n = piece;
 		ssize_t left = http_chunked_decode(&d, buf, &n);

@@ -148,7 +148,8 @@ check_opened(const char *token, size_t toklen, const unsigned char *pt, size_t p
 	FUZZ_CHECK(rawlen == FERNET_RAW_LEN(ptlen) && raw[0] == 0x80);
 	for (int i = 1; i <= 8; i++)
 		ts = ts << 8 | raw[i];
-	FUZZ_CHECK(fernet_encrypt(&key, ts, raw + 9, pt, ptlen, again, sizeof(again), &againlen) == 0);
+	FUZZ_CHECK(fernet_encrypt(&key, ts, raw + 9, pt, ptlen, again, sizeof(again), &againlen) ==
+		   0);
 	FUZZ_CHECK(againlen == toklen && memcmp(again, token, toklen) == 0);
 	FUZZ_CHECK(fernet_ctx_encrypt(&kctx, ts, raw + 9, pt, ptlen, again, sizeof(again),
 				      &againlen) == 0);
@@ -167,9 +168,9 @@ open_token(const char *token, size_t toklen, int64_t ttl, size_t cap)
 	rc = fernet_decrypt_detail(&key, 1, token, toklen, NOW, ttl, out, cap, &outlen, &d);
 	FUZZ_CHECK(rc == 0 || rc == FERNET_EINVALID || rc == FERNET_ENOSPACE);
 	FUZZ_CHECK((rc == 0 || rc == FERNET_ENOSPACE) == (d.why == FERNET_WHY_OK));
-	rc2 = fernet_ctx_decrypt_detail(&kctx, 1, token, toklen, NOW, ttl, out2, cap, &outlen2, &d2);
-	FUZZ_CHECK(rc2 == rc && d2.why == d.why && d2.key == d.key &&
-		   d2.timestamp == d.timestamp);
+	rc2 = fernet_ctx_decrypt_detail(&kctx, 1, token, toklen, NOW, ttl, out2, cap, &outlen2,
+					&d2);
+	FUZZ_CHECK(rc2 == rc && d2.why == d.why && d2.key == d.key && d2.timestamp == d.timestamp);
 	if (rc == 0) {
 		FUZZ_CHECK(outlen <= cap);
 		FUZZ_CHECK(outlen2 == outlen && memcmp(out2, out, outlen) == 0);
@@ -224,17 +225,20 @@ roundtrip(const uint8_t *data, size_t size)
 		return;
 	FUZZ_CHECK(fernet_encrypt(&key, NOW, iv, data, size, token, sizeof(token), &toklen) == 0);
 	FUZZ_CHECK(toklen == fernet_token_len(size));
-	FUZZ_CHECK(fernet_ctx_encrypt(&kctx, NOW, iv, data, size, token2, sizeof(token2), &outlen) ==
-		   0);
+	FUZZ_CHECK(fernet_ctx_encrypt(&kctx, NOW, iv, data, size, token2, sizeof(token2),
+				      &outlen) == 0);
 	FUZZ_CHECK(outlen == toklen && memcmp(token2, token, toklen) == 0);
 	FUZZ_CHECK(fernet_decrypt(&key, token, toklen, NOW, 60, out, sizeof(out), &outlen) == 0);
 	FUZZ_CHECK(outlen == size && (size == 0 || memcmp(out, data, size) == 0));
-	FUZZ_CHECK(fernet_ctx_decrypt(&kctx, token, toklen, NOW, 60, out, sizeof(out), &outlen) == 0);
+	FUZZ_CHECK(fernet_ctx_decrypt(&kctx, token, toklen, NOW, 60, out, sizeof(out), &outlen) ==
+		   0);
 	FUZZ_CHECK(outlen == size && (size == 0 || memcmp(out, data, size) == 0));
 	fuzz_rng_seed(&rng, data, size, 3);
 	at = (size_t)(fuzz_rng_next(&rng) % toklen);
 	was = token[at];
-	now = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_="[fuzz_rng_next(&rng) % 65];
+	now = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_="[fuzz_rng_next(
+											  &rng) %
+										  65];
 	if (now == was)
 		return;
 	token[at] = now;
@@ -258,18 +262,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	switch (data[0] & 3) {
-	case 0:
-		keys_text(data + 1, size - 1);
-		break;
+	case 0: keys_text(data + 1, size - 1); break;
 	case 1:
 		open_token((const char *)data + 1, size - 1, data[0] & 4 ? 60 : 0, FERNET_MAX_MSG);
 		break;
-	case 2:
-		forged(data + 1, size - 1);
-		break;
-	default:
-		roundtrip(data + 1, size - 1);
-		break;
+	case 2: forged(data + 1, size - 1); break;
+	default: roundtrip(data + 1, size - 1); break;
 	}
 	return 0;
 }

@@ -52,7 +52,8 @@ setup(void)
 	FUZZ_CHECK(pki_key_decode((const unsigned char *)pem, pemlen, NULL, ca_key, sizeof(ca_key),
 				  &ca_key_len) == 0);
 	FUZZ_CHECK(pki_ca_create(ca_key, ca_key_len, &name, NOW - 86400, NOW + 86400 * 365,
-				 (char *)ca_pem, sizeof(ca_pem), &ca_pem_len, err, sizeof(err)) == 0);
+				 (char *)ca_pem, sizeof(ca_pem), &ca_pem_len, err,
+				 sizeof(err)) == 0);
 	explicit_bzero(pem, sizeof(pem));
 }
 

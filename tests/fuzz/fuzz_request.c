@@ -161,7 +161,8 @@ check_accepted(const char *buf, size_t len, int r, const struct http_request *q)
 		}
 		if (h.value_len > 0) {
 			FUZZ_CHECK(h.value[0] != ' ' && h.value[0] != '\t');
-			FUZZ_CHECK(h.value[h.value_len - 1] != ' ' && h.value[h.value_len - 1] != '\t');
+			FUZZ_CHECK(h.value[h.value_len - 1] != ' ' &&
+				   h.value[h.value_len - 1] != '\t');
 		}
 		if (fuzz_lower_eq(h.name, h.name_len, "host")) {
 			hosts++;
@@ -189,17 +190,12 @@ check_accepted(const char *buf, size_t len, int r, const struct http_request *q)
 	FUZZ_CHECK(!(cls > 0 && tes > 0));
 	FUZZ_CHECK(tes <= 1);
 	switch (q->framing) {
-	case HTTP_BODY_CHUNKED:
-		FUZZ_CHECK(tes == 1 && te_chunked && q->version == 11);
-		break;
+	case HTTP_BODY_CHUNKED: FUZZ_CHECK(tes == 1 && te_chunked && q->version == 11); break;
 	case HTTP_BODY_LENGTH:
 		FUZZ_CHECK(tes == 0 && cls > 0 && cl == q->content_length && cl > 0);
 		break;
-	case HTTP_BODY_NONE:
-		FUZZ_CHECK(tes == 0 && (cls == 0 || cl == 0));
-		break;
-	default:
-		FUZZ_CHECK(!"request framing is NONE, LENGTH or CHUNKED");
+	case HTTP_BODY_NONE: FUZZ_CHECK(tes == 0 && (cls == 0 || cl == 0)); break;
+	default: FUZZ_CHECK(!"request framing is NONE, LENGTH or CHUNKED");
 	}
 	FUZZ_CHECK(q->keep_alive == (!close && (q->version == 11 || keep)));
 }
@@ -243,7 +239,8 @@ parse_pieces(const char *buf, size_t len, struct fuzz_rng *rng, struct http_requ
 	memset(o, 0, sizeof(*o));
 	o->r = HTTP_PARTIAL;
 	while (have < len && r == HTTP_PARTIAL) {
-		size_t piece = ++pieces < MAX_PIECES ? fuzz_split_next(rng, len - have) : len - have;
+		size_t piece =
+			++pieces < MAX_PIECES ? fuzz_split_next(rng, len - have) : len - have;
 		char *copy;
 
 		have += piece;

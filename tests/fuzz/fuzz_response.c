@@ -41,7 +41,7 @@ te_line(const char *v, size_t n, size_t *chunked, int *last_chunked, size_t *oth
 		if (len > 0) {
 			*last_chunked = fuzz_lower_eq(el, len, "chunked");
 			*chunked += (size_t)*last_chunked;
-			*other += (size_t)!*last_chunked;
+			*other += (size_t) !*last_chunked;
 		}
 	}
 }
@@ -93,7 +93,8 @@ check_accepted(const char *buf, size_t len, int r, int head_request,
 	FUZZ_CHECK(res->version == (res->head[7] == '1' ? 11 : 10));
 	FUZZ_CHECK(res->head[7] == '0' || res->head[7] == '1');
 	FUZZ_CHECK(st >= 100 && st <= 599);
-	FUZZ_CHECK(st == (res->head[9] - '0') * 100 + (res->head[10] - '0') * 10 + (res->head[11] - '0'));
+	FUZZ_CHECK(st ==
+		   (res->head[9] - '0') * 100 + (res->head[10] - '0') * 10 + (res->head[11] - '0'));
 	/* Found here once: the reason pointed into the buffer of an earlier call after the buffer
 	 * moved (tests/unit/test_regress_fuzz.c, response_reason_moved). */
 	FUZZ_CHECK(fuzz_inside(res->reason, res->reason_len, res->head, res->head_len));
@@ -164,8 +165,7 @@ head_whole(const char *buf, size_t len, int head_request, struct http_response *
 
 /* The same head, arriving in pieces; returns the outcome of the last call. */
 static void
-head_pieces(const char *buf, size_t len, int head_request, struct fuzz_rng *rng,
-	    struct outcome *o)
+head_pieces(const char *buf, size_t len, int head_request, struct fuzz_rng *rng, struct outcome *o)
 {
 	struct http_response res;
 	size_t have = 0;
@@ -213,7 +213,8 @@ body_chunked(const uint8_t *body, size_t len, struct fuzz_rng *rng)
 		done += n;
 		if (left >= 0) {
 			FUZZ_CHECK((size_t)left <= piece - n);
-			FUZZ_CHECK(memcmp(buf + n, body + off + piece - (size_t)left, (size_t)left) == 0);
+			FUZZ_CHECK(memcmp(buf + n, body + off + piece - (size_t)left,
+					  (size_t)left) == 0);
 			verdict = (long)(off + piece - (size_t)left);
 			break;
 		}

@@ -99,8 +99,9 @@ feed(const struct seg *seg, size_t nseg, unsigned flags, const struct dis_grep *
 	for (size_t i = 0; i < nseg; i++) {
 		if (rng == NULL) {
 			/* Each chunk is a fresh exact copy ending at a guard page. */
-			dis_feed(d, seg[i].dir, (const uint8_t *)fuzz_guard_copy(seg[i].p, seg[i].n),
-				 seg[i].n, emit, s);
+			dis_feed(d, seg[i].dir,
+				 (const uint8_t *)fuzz_guard_copy(seg[i].p, seg[i].n), seg[i].n,
+				 emit, s);
 			continue;
 		}
 		for (size_t off = 0, k = 0; off < seg[i].n; k++) {
@@ -108,8 +109,8 @@ feed(const struct seg *seg, size_t nseg, unsigned flags, const struct dis_grep *
 							  : seg[i].n - off;
 
 			dis_feed(d, seg[i].dir,
-				 (const uint8_t *)fuzz_guard_copy(seg[i].p + off, piece), piece, emit,
-				 s);
+				 (const uint8_t *)fuzz_guard_copy(seg[i].p + off, piece), piece,
+				 emit, s);
 			off += piece;
 		}
 	}

@@ -83,7 +83,8 @@ check_url(const char *s)
 		return;
 	}
 	FUZZ_CHECK(terminated(u.host, sizeof(u.host)) && terminated(u.port, sizeof(u.port)));
-	FUZZ_CHECK(terminated(u.authority, sizeof(u.authority)) && terminated(u.path, sizeof(u.path)));
+	FUZZ_CHECK(terminated(u.authority, sizeof(u.authority)) &&
+		   terminated(u.path, sizeof(u.path)));
 	FUZZ_CHECK(u.host[0] != '\0');
 	FUZZ_CHECK(u.tls == 0 || u.tls == 1);
 	FUZZ_CHECK(!(u.tls && u.scheme_implied));
@@ -150,8 +151,8 @@ check_addr(const char *s)
 	FUZZ_CHECK(p >= 1 && p <= 65535);
 	/* Brackets when the host holds a ':' or starts with '[' (addr_split takes any bracketed
 	 * host, "[localhost]:80" too; getaddrinfo judges it later). */
-	snprintf(rebuilt, sizeof(rebuilt), strchr(host, ':') || host[0] == '[' ? "[%s]:%s" : "%s:%s",
-		 host, port);
+	snprintf(rebuilt, sizeof(rebuilt),
+		 strchr(host, ':') || host[0] == '[' ? "[%s]:%s" : "%s:%s", host, port);
 	FUZZ_CHECK(addr_split(rebuilt, host2, port2, &why) == 0);
 	FUZZ_CHECK(strcmp(host, host2) == 0 && strcmp(port, port2) == 0);
 }

@@ -4,7 +4,9 @@
 #   2. clang-tidy with tests/lint/clang-tidy.yaml (bugprone, cert, clang-analyzer; every
 #      warning is an error);
 #   3. every inline suppression (cppcheck-suppress, NOLINT) names what it silences and why;
-#   4. pyflakes on the Python under tests/ (unused imports and variables, undefined names).
+#   4. pyflakes on the Python under tests/ (unused imports and variables, undefined names);
+#   5. every tracked C file is formatted as the root .clang-format says (clang-format
+#      --dry-run; `git ls-files '*.[ch]' | xargs clang-format -i` fixes it).
 #
 #   sh tests/lint/run.sh
 #
@@ -19,9 +21,9 @@ JOBS=${LINT_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
 LOG=${LINT_LOG:-build/lint/clang-tidy.log}
 status=0
 
-for tool in cppcheck clang-tidy pkg-config; do
+for tool in cppcheck clang-tidy clang-format pkg-config; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "lint: $tool not found; install cppcheck and clang-tidy (sh .ci/deps lint)" >&2
+		echo "lint: $tool not found; install cppcheck, clang-tidy and clang-format (sh .ci/deps lint)" >&2
 		exit 1
 	fi
 done
@@ -84,6 +86,19 @@ elif /usr/bin/python3 -m pyflakes tests; then
 else
 	echo "lint: pyflakes: FAILED (findings above)" >&2
 	status=1
+fi
+
+# ---- 5. formatting ----------------------------------------------------------------------
+# shellcheck disable=SC2046
+unformatted=$(git ls-files '*.c' '*.h' 2>/dev/null | while read -r f; do
+	clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || echo "$f"
+done)
+if [ -n "$unformatted" ]; then
+	echo "$unformatted" | sed 's/^/    /'
+	echo "lint: clang-format: FAILED: the files above differ from .clang-format (fix: clang-format -i FILE)" >&2
+	status=1
+else
+	echo "lint: clang-format: every C file matches .clang-format"
 fi
 
 [ "$status" -eq 0 ] && echo "lint: clean"

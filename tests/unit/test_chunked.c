@@ -24,10 +24,12 @@ struct ccase {
 /* An extension that fills a size line to HTTP_MAX_CHUNK_LINE with "1;" and CR: the limit
  * holds for every size line, not only the first. */
 #define LONG_EXT_10 "xxxxxxxxxx"
-#define LONG_EXT_100 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 \
-	LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10
-#define LONG_EXT_1000 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 \
-	LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100
+#define LONG_EXT_100                                                                               \
+	LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10 LONG_EXT_10        \
+		LONG_EXT_10 LONG_EXT_10 LONG_EXT_10
+#define LONG_EXT_1000                                                                              \
+	LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 LONG_EXT_100 \
+		LONG_EXT_100 LONG_EXT_100 LONG_EXT_100
 #define LONG_EXT LONG_EXT_1000 LONG_EXT_10 LONG_EXT_10 "x" /* 1021 bytes */
 static const struct ccase cases[] = {
 	{"one chunk", "5\r\nhello\r\n0\r\n\r\n", "hello", 0},
@@ -38,8 +40,8 @@ static const struct ccase cases[] = {
 	{"extension", "5;name=value;x=\"q\"\r\nhello\r\n0;end\r\n\r\n", "hello", 0},
 	{"extension after space", "5 ;a\r\nhello\r\n0\r\n\r\n", "hello", 0},
 	{"whitespace before CRLF", "5 \t\r\nhello\r\n0 \r\n\r\n", "hello", 0},
-	{"longest size line twice",
-	 "1;" LONG_EXT "\r\na\r\n1;" LONG_EXT "\r\nb\r\n0\r\n\r\n", "ab", 0},
+	{"longest size line twice", "1;" LONG_EXT "\r\na\r\n1;" LONG_EXT "\r\nb\r\n0\r\n\r\n", "ab",
+	 0},
 	{"trailers", "5\r\nhello\r\n0\r\nX-Sum: 1\r\nX-Other: two\r\n\r\n", "hello", 0},
 	{"empty body", "0\r\n\r\n", "", 0},
 	{"next request follows", "3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\n", "abc", 16},

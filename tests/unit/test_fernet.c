@@ -173,7 +173,7 @@ load_cases(const char *name, struct jcase *cases)
 	snprintf(path, sizeof(path), "%s/fernet/%s", dir && *dir ? dir : "tests/vectors", name);
 	if (fs_read(path, text, sizeof(text), &len) != 0)
 		fail_msg("cannot read %s (run from the repository root or set SQUIRREL_VECTORS)",
-		         path);
+			 path);
 	c.p = text;
 	c.end = text + len;
 	assert_true(j_eat(&c, '['));
@@ -199,7 +199,7 @@ rfc3339(const char *s)
 	time_t t;
 
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c%2d:%2d", &y, &mo, &d, &h, &mi, &sec, &sign, &oh,
-	           &om) != 9 ||
+		   &om) != 9 ||
 	    (sign != '+' && sign != '-'))
 		fail_msg("bad time '%s'", s);
 	tm.tm_year = y - 1900;
@@ -223,7 +223,7 @@ key_from(const char *text, struct fernet_key *k)
 
 static int
 open_token(const struct fernet_key *k, const char *tok, size_t len, uint64_t now, int64_t ttl,
-           int *why)
+	   int *why)
 {
 	unsigned char out[FERNET_MAX_MSG];
 	struct fernet_detail d;
@@ -254,9 +254,9 @@ test_spec_generate(void **state)
 		assert_int_equal(cases[i].niv, 16);
 		key_from(cases[i].secret, &k);
 		assert_int_equal(fernet_encrypt(&k, rfc3339(cases[i].now), cases[i].iv,
-		                                cases[i].src, strlen(cases[i].src), tok,
-		                                sizeof(tok), &toklen),
-		                 0);
+						cases[i].src, strlen(cases[i].src), tok,
+						sizeof(tok), &toklen),
+				 0);
 		assert_int_equal(toklen, strlen(cases[i].token));
 		assert_memory_equal(tok, cases[i].token, toklen);
 	}
@@ -278,9 +278,9 @@ test_spec_verify(void **state)
 		assert_true(cases[i].has_ttl);
 		key_from(cases[i].secret, &k);
 		assert_int_equal(fernet_decrypt(&k, cases[i].token, strlen(cases[i].token),
-		                                rfc3339(cases[i].now), cases[i].ttl, out,
-		                                sizeof(out), &outlen),
-		                 0);
+						rfc3339(cases[i].now), cases[i].ttl, out,
+						sizeof(out), &outlen),
+				 0);
 		assert_int_equal(outlen, strlen(cases[i].src));
 		assert_memory_equal(out, cases[i].src, outlen);
 	}
@@ -294,14 +294,14 @@ test_spec_invalid(void **state)
 		const char *desc;
 		int why;
 	} expect[] = {
-	    {"incorrect mac", FERNET_WHY_MAC},
-	    {"too short", FERNET_WHY_LENGTH},
-	    {"invalid base64", FERNET_WHY_BASE64},
-	    {"payload size not multiple of block size", FERNET_WHY_LENGTH},
-	    {"payload padding error", FERNET_WHY_PADDING},
-	    {"far-future TS (unacceptable clock skew)", FERNET_WHY_FUTURE},
-	    {"expired TTL", FERNET_WHY_EXPIRED},
-	    {"incorrect IV (causes padding error)", FERNET_WHY_PADDING},
+		{"incorrect mac", FERNET_WHY_MAC},
+		{"too short", FERNET_WHY_LENGTH},
+		{"invalid base64", FERNET_WHY_BASE64},
+		{"payload size not multiple of block size", FERNET_WHY_LENGTH},
+		{"payload padding error", FERNET_WHY_PADDING},
+		{"far-future TS (unacceptable clock skew)", FERNET_WHY_FUTURE},
+		{"expired TTL", FERNET_WHY_EXPIRED},
+		{"incorrect IV (causes padding error)", FERNET_WHY_PADDING},
 	};
 	struct jcase cases[JCASES_MAX];
 	size_t n = load_cases("invalid.json", cases);
@@ -320,11 +320,11 @@ test_spec_invalid(void **state)
 			fail_msg("unexpected case '%s'", cases[i].desc);
 		key_from(cases[i].secret, &k);
 		assert_int_equal(open_token(&k, cases[i].token, strlen(cases[i].token),
-		                            rfc3339(cases[i].now), cases[i].ttl, &why),
-		                 FERNET_EINVALID);
+					    rfc3339(cases[i].now), cases[i].ttl, &why),
+				 FERNET_EINVALID);
 		if (why != expect[j].why)
 			fail_msg("'%s': refused as '%s', expected '%s'", cases[i].desc,
-			         fernet_why_str(why), fernet_why_str(expect[j].why));
+				 fernet_why_str(why), fernet_why_str(expect[j].why));
 	}
 }
 
@@ -341,34 +341,46 @@ static const struct {
 	size_t len;
 	const char *token;
 } ref_tokens[] = {
-    {0, "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_7YjB8BYCkvuVQR6H0hcrNrWl5DmffpV_bxouaz4FgS2UX1criHyX5bJ"
-        "gJutH7FF9A=="},
-    {1, "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_ywbkFLPgPWnq0-aD0WxwSGjmpci0PqaumuBvoBQg0pIsKH3gzNEDJuH"
-        "oIJSUpB0dw=="},
-    {2, "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_7_XaZ-bUXNfZN_L_Yl8C-dVAsKuUEACT0l1uEk7nRmAy-1fWxKMD1bZ"
-        "7vG2zlAiuA=="},
-    {15, "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_44KGvF1gPfkCEWS6e-uR0_TNF01nrEdS771JGrnltrpLBeoZDLet6L_"
-         "baI3KfocVw=="},
-    {16, "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXBfGkRUeXzcZTBgbc0GHsZX7ixpJHiBKOW"
-         "ysSsnDoM6QhATNAXocI5FN_fXCMPkGE="},
-    {17, "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iUZbb0vBbbCRb4070vOBXGuGCjIR8CW03Kq"
-         "JAMJtr2-Smyx-xQi2_dAajzC3Xfl7_c="},
-    {31, "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iUgNY5l7mzJtRtc3YZ5XDsrTBCMRAYaAmJD"
-         "Wk0vz5ARawheaDgqTo_PSTRidrl2rhw="},
-    {32, "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ1ih8uZi91HF1p"
-         "9LkuuAE-MAb_agYxNUFX6zOaqQhpw0DPaQHQ0fyUq1DlDdzAyUqu"},
-    {33, "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ1PqYhRDxeJfDq"
-         "kv486kFmpnWGH9HuQYcDazxQJwD5h7wiCGpdCyVnz3-YClwZIhLF"},
-    {47, "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ1Je3LMkc3_NLW"
-         "Dz8DHSbkBHphfBJi4LaA1rjxypziwFyFLN4gdZvFd6YveN9o8Vj0"},
-    {48, "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ17B5ec8lSGH6U"
-         "7XPtl-WTU8g4Ku_xy6ZFOrd8BQ60tgD8A_ig__RLMCMAxKvPhLdlJNHRFEIZK0wPWguZu2LKMQ=="},
-    {49, "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ17B5ec8lSGH6U"
-         "7XPtl-WTU1Jmjtiyxz2RGCcAlTde9F-oZsa_dldGepBztqHmnUhE0wcCvYRm-3PMLqhSc90Qtw=="},
+	{0,
+	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_7YjB8BYCkvuVQR6H0hcrNrWl5DmffpV_bxouaz4FgS2UX1criHyX5bJ"
+	 "gJutH7FF9A=="},
+	{1,
+	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_ywbkFLPgPWnq0-aD0WxwSGjmpci0PqaumuBvoBQg0pIsKH3gzNEDJuH"
+	 "oIJSUpB0dw=="},
+	{2,
+	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_7_XaZ-bUXNfZN_L_Yl8C-dVAsKuUEACT0l1uEk7nRmAy-1fWxKMD1bZ"
+	 "7vG2zlAiuA=="},
+	{15,
+	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_44KGvF1gPfkCEWS6e-uR0_TNF01nrEdS771JGrnltrpLBeoZDLet6L_"
+	 "baI3KfocVw=="},
+	{16,
+	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXBfGkRUeXzcZTBgbc0GHsZX7ixpJHiBKOW"
+	 "ysSsnDoM6QhATNAXocI5FN_fXCMPkGE="},
+	{17,
+	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iUZbb0vBbbCRb4070vOBXGuGCjIR8CW03Kq"
+	 "JAMJtr2-Smyx-xQi2_dAajzC3Xfl7_c="},
+	{31,
+	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iUgNY5l7mzJtRtc3YZ5XDsrTBCMRAYaAmJD"
+	 "Wk0vz5ARawheaDgqTo_PSTRidrl2rhw="},
+	{32,
+	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ1ih8uZi91HF1p"
+	 "9LkuuAE-MAb_agYxNUFX6zOaqQhpw0DPaQHQ0fyUq1DlDdzAyUqu"},
+	{33,
+	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ1PqYhRDxeJfDq"
+	 "kv486kFmpnWGH9HuQYcDazxQJwD5h7wiCGpdCyVnz3-YClwZIhLF"},
+	{47,
+	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ1Je3LMkc3_NLW"
+	 "Dz8DHSbkBHphfBJi4LaA1rjxypziwFyFLN4gdZvFd6YveN9o8Vj0"},
+	{48,
+	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ17B5ec8lSGH6U"
+	 "7XPtl-WTU8g4Ku_xy6ZFOrd8BQ60tgD8A_ig__RLMCMAxKvPhLdlJNHRFEIZK0wPWguZu2LKMQ=="},
+	{49,
+	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ17B5ec8lSGH6U"
+	 "7XPtl-WTU1Jmjtiyxz2RGCcAlTde9F-oZsa_dldGepBztqHmnUhE0wcCvYRm-3PMLqhSc90Qtw=="},
 };
 
 static const unsigned char ref_iv[16] = {0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7,
-                                         0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff};
+					 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff};
 
 static void
 ref_msg(unsigned char *msg, size_t len)
@@ -393,12 +405,13 @@ test_reference_tokens(void **state)
 		ref_msg(msg, len);
 		assert_int_equal(fernet_token_len(len), strlen(ref));
 		assert_int_equal(
-		    fernet_encrypt(&k, REF_TIME, ref_iv, msg, len, tok, sizeof(tok), &toklen), 0);
+			fernet_encrypt(&k, REF_TIME, ref_iv, msg, len, tok, sizeof(tok), &toklen),
+			0);
 		assert_int_equal(toklen, strlen(ref));
 		assert_memory_equal(tok, ref, toklen);
 		assert_int_equal(fernet_decrypt(&k, ref, strlen(ref), REF_TIME + 30, 60, out,
-		                                sizeof(out), &outlen),
-		                 0);
+						sizeof(out), &outlen),
+				 0);
 		assert_int_equal(outlen, len);
 		if (len)
 			assert_memory_equal(out, msg, len);
@@ -427,10 +440,10 @@ test_tamper_every_bit(void **state)
 
 				raw[i] ^= (unsigned char)(1u << bit);
 				assert_int_equal(
-				    b64url_encode(raw, rawlen, tok, sizeof(tok), &toklen), 0);
+					b64url_encode(raw, rawlen, tok, sizeof(tok), &toklen), 0);
 				/* No ttl: a changed timestamp must be caught by the MAC too. */
 				assert_int_equal(open_token(&k, tok, toklen, REF_TIME, 0, &why),
-				                 FERNET_EINVALID);
+						 FERNET_EINVALID);
 				assert_int_equal(why, i == 0 ? FERNET_WHY_VERSION : FERNET_WHY_MAC);
 				raw[i] ^= (unsigned char)(1u << bit);
 			}
@@ -442,7 +455,7 @@ static void
 test_tamper_every_char(void **state)
 {
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	                               "0123456789-_=+/ \n.";
+				       "0123456789-_=+/ \n.";
 	struct fernet_key k;
 
 	(void)state;
@@ -461,18 +474,18 @@ test_tamper_every_char(void **state)
 					continue;
 				tok[i] = *a;
 				assert_int_equal(open_token(&k, tok, len, REF_TIME, 0, NULL),
-				                 FERNET_EINVALID);
+						 FERNET_EINVALID);
 			}
 			tok[i] = orig;
 		}
 		/* Every proper prefix, and one character more. */
 		for (size_t cut = 0; cut < len; cut++)
 			assert_int_equal(open_token(&k, tok, cut, REF_TIME, 0, NULL),
-			                 FERNET_EINVALID);
+					 FERNET_EINVALID);
 		for (const char *a = alphabet; *a; a++) {
 			tok[len] = *a;
 			assert_int_equal(open_token(&k, tok, len + 1, REF_TIME, 0, NULL),
-			                 FERNET_EINVALID);
+					 FERNET_EINVALID);
 		}
 	}
 }
@@ -521,7 +534,7 @@ test_padding(void **state)
 		memset(pt + 32 - pad, (int)pad, pad);
 		toklen = forge(&k, pt, 32, tok, sizeof(tok));
 		assert_int_equal(fernet_decrypt(&k, tok, toklen, 1, 0, out, sizeof(out), &outlen),
-		                 0);
+				 0);
 		assert_int_equal(outlen, 32 - pad);
 	}
 	/* Invalid: last byte 0, 17, 255; one wrong byte anywhere inside a long pad. */
@@ -623,7 +636,7 @@ test_guard_page(void **state)
 	(void)state;
 	key_from(REF_KEY, &k);
 	map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-	           0);
+		   0);
 	assert_true(map != MAP_FAILED);
 	assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
 	for (size_t cut = 0; cut <= len; cut++) {
@@ -631,7 +644,7 @@ test_guard_page(void **state)
 
 		memcpy(at, ref, cut);
 		assert_int_equal(open_token(&k, at, cut, REF_TIME, 60, NULL),
-		                 cut == len ? 0 : FERNET_EINVALID);
+				 cut == len ? 0 : FERNET_EINVALID);
 	}
 	munmap(map, (size_t)page * 2);
 }
@@ -642,14 +655,14 @@ test_b64url(void **state)
 	static const struct {
 		const char *in, *out;
 	} rfc4648[] = {
-	    {"", ""},
-	    {"f", "Zg=="},
-	    {"fo", "Zm8="},
-	    {"foo", "Zm9v"},
-	    {"foob", "Zm9vYg=="},
-	    {"fooba", "Zm9vYmE="},
-	    {"foobar", "Zm9vYmFy"},
-	    {"\xfb\xff", "-_8="},
+		{"", ""},
+		{"f", "Zg=="},
+		{"fo", "Zm8="},
+		{"foo", "Zm9v"},
+		{"foob", "Zm9vYg=="},
+		{"fooba", "Zm9vYmE="},
+		{"foobar", "Zm9vYmFy"},
+		{"\xfb\xff", "-_8="},
 	};
 	unsigned char bin[800], back[801];
 	char text[1100];
@@ -688,7 +701,7 @@ test_b64url(void **state)
 		assert_int_equal(back[len], 0xaa);
 		if (len > 0)
 			assert_int_equal(b64url_decode(text, n, back, len - 1, &m),
-			                 B64URL_ENOSPACE);
+					 B64URL_ENOSPACE);
 		if (len > 0)
 			assert_int_equal(b64url_encode(bin, len, text, n - 1, &m), B64URL_ENOSPACE);
 	}
@@ -709,7 +722,7 @@ test_b64url(void **state)
 	assert_int_equal(b64url_check("Zm8=", 4, &n, &pos), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(b64url_strerror(B64URL_EBITS),
-	                    "the last character has unused bits set (not canonical)");
+			    "the last character has unused bits set (not canonical)");
 	assert_string_equal(b64url_strerror(0), "unknown error");
 	assert_string_equal(b64url_strerror(-100), "unknown error");
 }
@@ -745,7 +758,8 @@ test_b64url_matches_wolfcrypt(void **state)
 			unsigned char want = std[i] == '+' ? '-' : std[i] == '/' ? '_' : std[i];
 
 			if ((unsigned char)text[i] != want)
-				fail_msg("length %zu, character %zu: '%c', wolfCrypt '%c'", len, i, text[i], want);
+				fail_msg("length %zu, character %zu: '%c', wolfCrypt '%c'", len, i,
+					 text[i], want);
 		}
 		assert_int_equal(b64url_decode(text, n, back, sizeof(back), &m), 0);
 		assert_int_equal(Base64_Decode(std, got, ref, &reflen), 0);
@@ -762,10 +776,10 @@ static void
 test_key_parse(void **state)
 {
 	static const char *const spaced[] = {
-	    SPEC_KEY "\n",
-	    " " SPEC_KEY,
-	    "\t" SPEC_KEY " \r\n",
-	    "\r\n\r\n" SPEC_KEY "\n\n",
+		SPEC_KEY "\n",
+		" " SPEC_KEY,
+		"\t" SPEC_KEY " \r\n",
+		"\r\n\r\n" SPEC_KEY "\n\n",
 	};
 	struct fernet_key want, k;
 
@@ -789,20 +803,20 @@ test_key_parse(void **state)
 	/* Unpadded (Python refuses it too), the standard alphabet, whitespace inside. */
 	assert_int_equal(fernet_key_parse(SPEC_KEY, 43, &k), FERNET_EKEYBASE64);
 	assert_int_equal(fernet_key_parse("cw/0x689RpI+jtRR7oE8h/eQsKImvJapLeSbXpwF4e4=", 44, &k),
-	                 FERNET_EKEYBASE64);
+			 FERNET_EKEYBASE64);
 	assert_int_equal(fernet_key_parse("cw_0x689RpI-jtRR7oE8h _eQsKImvJapLeSbXpwF4e4=", 45, &k),
-	                 FERNET_EKEYBASE64);
+			 FERNET_EKEYBASE64);
 	/* "4=" -> "5=": unused bits set. */
 	assert_int_equal(fernet_key_parse("cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e5=", 44, &k),
-	                 FERNET_EKEYBASE64);
+			 FERNET_EKEYBASE64);
 	/* 16 and 48 bytes. */
 	assert_int_equal(fernet_key_parse("AAECAwQFBgcICQoLDA0ODw==", 24, &k), FERNET_EKEYLENGTH);
 	assert_int_equal(fernet_key_parse(SPEC_KEY SPEC_KEY, 88, &k), FERNET_EKEYBASE64);
 	assert_int_equal(
-	    fernet_key_parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKiss"
-	                     "LS4v",
-	                     64, &k),
-	    FERNET_EKEYLENGTH);
+		fernet_key_parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKiss"
+				 "LS4v",
+				 64, &k),
+		FERNET_EKEYLENGTH);
 	/* A failed parse leaves no key behind. */
 	{
 		static const struct fernet_key zero;
@@ -819,27 +833,27 @@ test_keys_parse_messages(void **state)
 		int ret;
 		const char *err;
 	} cases[] = {
-	    {"", FERNET_EKEYEMPTY, "the key is empty"},
-	    {"  \n", FERNET_EKEYEMPTY, "the key is empty"},
-	    {SPEC_KEY ",", FERNET_EKEYEMPTY, "key 2 of 2 is empty"},
-	    {SPEC_KEY ",," SPEC_KEY, FERNET_EKEYEMPTY, "key 2 of 3 is empty"},
-	    {"AAECAwQFBgcICQoLDA0ODw==", FERNET_EKEYLENGTH,
-	     "the key decodes to 16 bytes instead of 32"},
-	    {SPEC_KEY ", AAECAwQFBgcICQoLDA0ODw==", FERNET_EKEYLENGTH,
-	     "key 2 of 2 decodes to 16 bytes instead of 32"},
-	    {"cw/0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=", FERNET_EKEYBASE64,
-	     "character 3 ('/') is not url-safe base64 (A-Z a-z 0-9 - _)"},
-	    {SPEC_KEY ",cw_0x\t", FERNET_EKEYBASE64,
-	     "key 2 of 2 is 5 characters long, not a multiple of 4 (a fernet key is 44 characters "
-	     "ending in '=')"},
-	    {"cw_0x689RpI-jtRR7oE8h_eQsKI\x01vJapLeSbXpwF4e4=", FERNET_EKEYBASE64,
-	     "character 28 (byte 0x01) is not url-safe base64 (A-Z a-z 0-9 - _)"},
-	    {SPEC_KEY "," SPEC_KEY, 0, ""},
-	    {"cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e5=", FERNET_EKEYBASE64,
-	     "character 43 has unused bits set (not canonical base64)"},
-	    {"cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpw=F4e4", FERNET_EKEYBASE64,
-	     "misplaced '=' at character 40"},
-	    {"a,b,c,d,e,f,g,h,i", FERNET_ETOOMANYKEYS, "9 keys given; at most 8 are allowed"},
+		{"", FERNET_EKEYEMPTY, "the key is empty"},
+		{"  \n", FERNET_EKEYEMPTY, "the key is empty"},
+		{SPEC_KEY ",", FERNET_EKEYEMPTY, "key 2 of 2 is empty"},
+		{SPEC_KEY ",," SPEC_KEY, FERNET_EKEYEMPTY, "key 2 of 3 is empty"},
+		{"AAECAwQFBgcICQoLDA0ODw==", FERNET_EKEYLENGTH,
+		 "the key decodes to 16 bytes instead of 32"},
+		{SPEC_KEY ", AAECAwQFBgcICQoLDA0ODw==", FERNET_EKEYLENGTH,
+		 "key 2 of 2 decodes to 16 bytes instead of 32"},
+		{"cw/0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=", FERNET_EKEYBASE64,
+		 "character 3 ('/') is not url-safe base64 (A-Z a-z 0-9 - _)"},
+		{SPEC_KEY ",cw_0x\t", FERNET_EKEYBASE64,
+		 "key 2 of 2 is 5 characters long, not a multiple of 4 (a fernet key is 44 characters "
+		 "ending in '=')"},
+		{"cw_0x689RpI-jtRR7oE8h_eQsKI\x01vJapLeSbXpwF4e4=", FERNET_EKEYBASE64,
+		 "character 28 (byte 0x01) is not url-safe base64 (A-Z a-z 0-9 - _)"},
+		{SPEC_KEY "," SPEC_KEY, 0, ""},
+		{"cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e5=", FERNET_EKEYBASE64,
+		 "character 43 has unused bits set (not canonical base64)"},
+		{"cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpw=F4e4", FERNET_EKEYBASE64,
+		 "misplaced '=' at character 40"},
+		{"a,b,c,d,e,f,g,h,i", FERNET_ETOOMANYKEYS, "9 keys given; at most 8 are allowed"},
 	};
 	struct fernet_key keys[FERNET_MAX_KEYS];
 
@@ -848,9 +862,9 @@ test_keys_parse_messages(void **state)
 		char err[200] = "";
 		size_t n = 0;
 
-		assert_int_equal(
-		    fernet_keys_parse(cases[i].text, keys, FERNET_MAX_KEYS, &n, err, sizeof(err)),
-		    cases[i].ret);
+		assert_int_equal(fernet_keys_parse(cases[i].text, keys, FERNET_MAX_KEYS, &n, err,
+						   sizeof(err)),
+				 cases[i].ret);
 		assert_string_equal(err, cases[i].err);
 		/* No key material in any message: nothing longer than one character of it. */
 		assert_null(strstr(err, "cw_0"));
@@ -860,7 +874,7 @@ test_keys_parse_messages(void **state)
 		size_t n;
 
 		assert_int_equal(fernet_keys_parse("x", keys, FERNET_MAX_KEYS, &n, NULL, 0),
-		                 FERNET_EKEYBASE64);
+				 FERNET_EKEYBASE64);
 	}
 }
 
@@ -869,7 +883,7 @@ test_keys_rotation(void **state)
 {
 	struct fernet_key keys[FERNET_MAX_KEYS], k1, k2, k3;
 	char list[4 * (FERNET_KEY_B64_LEN + 4)], t1[FERNET_KEY_B64_LEN + 1],
-	    t2[FERNET_KEY_B64_LEN + 1], t3[FERNET_KEY_B64_LEN + 1];
+		t2[FERNET_KEY_B64_LEN + 1], t3[FERNET_KEY_B64_LEN + 1];
 	char tok[256], out[64];
 	size_t n = 0, toklen = 0, outlen = 0;
 	struct fernet_detail d;
@@ -890,27 +904,28 @@ test_keys_rotation(void **state)
 
 	/* A token from a member still on the old key opens with the list; d.key says which. */
 	assert_int_equal(
-	    fernet_encrypt(&k2, 100, ref_iv, "fluffy tail", 11, tok, sizeof(tok), &toklen), 0);
+		fernet_encrypt(&k2, 100, ref_iv, "fluffy tail", 11, tok, sizeof(tok), &toklen), 0);
 	assert_int_equal(
-	    fernet_decrypt_detail(keys, n, tok, toklen, 100, 60, out, sizeof(out), &outlen, &d), 0);
+		fernet_decrypt_detail(keys, n, tok, toklen, 100, 60, out, sizeof(out), &outlen, &d),
+		0);
 	assert_int_equal(d.key, 1);
 	assert_int_equal(d.why, FERNET_WHY_OK);
 	assert_int_equal(d.timestamp, 100);
 	assert_int_equal(outlen, 11);
 	assert_memory_equal(out, "fluffy tail", 11);
 	assert_int_equal(
-	    fernet_decrypt_any(keys, n, tok, toklen, 100, 0, out, sizeof(out), &outlen), 0);
+		fernet_decrypt_any(keys, n, tok, toklen, 100, 0, out, sizeof(out), &outlen), 0);
 	/* Without that key: refused; with the old key only: opened. */
 	keys[1] = k3;
 	assert_int_equal(
-	    fernet_decrypt_detail(keys, 2, tok, toklen, 100, 0, out, sizeof(out), &outlen, &d),
-	    FERNET_EINVALID);
+		fernet_decrypt_detail(keys, 2, tok, toklen, 100, 0, out, sizeof(out), &outlen, &d),
+		FERNET_EINVALID);
 	assert_int_equal(d.why, FERNET_WHY_MAC);
 	assert_int_equal(fernet_decrypt_any(&k2, 1, tok, toklen, 100, 0, out, sizeof(out), &outlen),
-	                 0);
+			 0);
 	assert_int_equal(
-	    fernet_decrypt_any(keys, 0, tok, toklen, 100, 0, out, sizeof(out), &outlen),
-	    FERNET_EINVALID);
+		fernet_decrypt_any(keys, 0, tok, toklen, 100, 0, out, sizeof(out), &outlen),
+		FERNET_EINVALID);
 	/* Exactly FERNET_MAX_KEYS is fine. */
 	snprintf(list, sizeof(list), "%s,%s,%s,%s", t1, t1, t1, t1);
 	assert_int_equal(fernet_keys_parse(list, keys, 4, &n, NULL, 0), 0);
@@ -933,7 +948,7 @@ test_key_generate_format(void **state)
 	assert_int_equal(strlen(ta), FERNET_KEY_B64_LEN);
 	assert_int_equal(ta[43], '=');
 	assert_int_equal(
-	    strspn(ta, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 43);
+		strspn(ta, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 43);
 	assert_string_not_equal(ta, tb);
 	assert_int_equal(fernet_key_parse(ta, strlen(ta), &back), 0);
 	assert_memory_equal(&back, &a, sizeof(a));
@@ -977,7 +992,7 @@ test_ttl_and_skew(void **state)
 
 	/* Extremes: no sum may wrap. */
 	assert_int_equal(fernet_encrypt(&k, UINT64_MAX, ref_iv, "x", 1, tok, sizeof(tok), &toklen),
-	                 0);
+			 0);
 	assert_int_equal(open_token(&k, tok, toklen, 1000, 60, &why), FERNET_EINVALID);
 	assert_int_equal(why, FERNET_WHY_FUTURE);
 	assert_int_equal(open_token(&k, tok, toklen, UINT64_MAX, INT64_MAX, NULL), 0);
@@ -1007,13 +1022,14 @@ test_limits(void **state)
 	assert_int_equal(fernet_token_len(16), 120);
 	for (size_t len = 0; len <= 64; len++) {
 		assert_int_equal(fernet_encrypt(&k, 1, ref_iv, msg, len, tok, sizeof(tok), &toklen),
-		                 0);
+				 0);
 		assert_int_equal(toklen, fernet_token_len(len));
 	}
 	memset(msg, 'm', sizeof(msg));
 	memset(tok, '#', sizeof(tok));
 	assert_int_equal(
-	    fernet_encrypt(&k, 1, ref_iv, msg, FERNET_MAX_MSG, tok, FERNET_MAX_TOKEN, &toklen), 0);
+		fernet_encrypt(&k, 1, ref_iv, msg, FERNET_MAX_MSG, tok, FERNET_MAX_TOKEN, &toklen),
+		0);
 	assert_int_equal(toklen, FERNET_MAX_TOKEN);
 	assert_int_equal(tok[FERNET_MAX_TOKEN], '#');
 	assert_int_equal(fernet_decrypt(&k, tok, toklen, 1, 0, out, FERNET_MAX_MSG, &outlen), 0);
@@ -1021,11 +1037,11 @@ test_limits(void **state)
 	assert_memory_equal(out, msg, FERNET_MAX_MSG);
 	/* A valid token, a buffer one byte short. */
 	assert_int_equal(fernet_decrypt(&k, tok, toklen, 1, 0, out, FERNET_MAX_MSG - 1, &outlen),
-	                 FERNET_ENOSPACE);
+			 FERNET_ENOSPACE);
 
 	assert_int_equal(
-	    fernet_encrypt(&k, 1, ref_iv, msg, FERNET_MAX_MSG + 1, tok, sizeof(tok), &toklen),
-	    FERNET_ETOOLONG);
+		fernet_encrypt(&k, 1, ref_iv, msg, FERNET_MAX_MSG + 1, tok, sizeof(tok), &toklen),
+		FERNET_ETOOLONG);
 	memset(tok, '#', sizeof(tok));
 	assert_int_equal(fernet_encrypt(&k, 1, ref_iv, msg, 11, tok, 99, &toklen), FERNET_ENOSPACE);
 	assert_int_equal(tok[0], '#');
@@ -1045,7 +1061,7 @@ test_strerror(void **state)
 	(void)state;
 	assert_string_equal(fernet_strerror(FERNET_EINVALID), "invalid token");
 	assert_string_equal(fernet_strerror(FERNET_EKEYLENGTH),
-	                    "the key does not decode to 32 bytes");
+			    "the key does not decode to 32 bytes");
 	for (int code = -1; code >= FERNET_ECRYPTO; code--)
 		assert_string_not_equal(fernet_strerror(code), "unknown error");
 	assert_string_equal(fernet_strerror(0), "unknown error");
@@ -1109,9 +1125,9 @@ test_ctx_spec(void **state)
 
 		ctx_from(cases[i].secret, &fc);
 		assert_int_equal(fernet_ctx_encrypt(&fc, rfc3339(cases[i].now), cases[i].iv,
-		                                    cases[i].src, strlen(cases[i].src), tok,
-		                                    sizeof(tok), &toklen),
-		                 0);
+						    cases[i].src, strlen(cases[i].src), tok,
+						    sizeof(tok), &toklen),
+				 0);
 		assert_int_equal(toklen, strlen(cases[i].token));
 		assert_memory_equal(tok, cases[i].token, toklen);
 		fernet_ctx_free(&fc);
@@ -1124,9 +1140,9 @@ test_ctx_spec(void **state)
 
 		ctx_from(cases[i].secret, &fc);
 		assert_int_equal(fernet_ctx_decrypt(&fc, cases[i].token, strlen(cases[i].token),
-		                                    rfc3339(cases[i].now), cases[i].ttl, out,
-		                                    sizeof(out), &outlen),
-		                 0);
+						    rfc3339(cases[i].now), cases[i].ttl, out,
+						    sizeof(out), &outlen),
+				 0);
 		assert_int_equal(outlen, strlen(cases[i].src));
 		assert_memory_equal(out, cases[i].src, outlen);
 		fernet_ctx_free(&fc);
@@ -1142,26 +1158,26 @@ test_ctx_spec(void **state)
 
 		ctx_from(cases[i].secret, &fc);
 		assert_int_equal(fernet_ctx_decrypt_detail(&fc, 1, cases[i].token,
-		                                           strlen(cases[i].token),
-		                                           rfc3339(cases[i].now), cases[i].ttl,
-		                                           out, sizeof(out), &outlen, &d),
-		                 FERNET_EINVALID);
+							   strlen(cases[i].token),
+							   rfc3339(cases[i].now), cases[i].ttl, out,
+							   sizeof(out), &outlen, &d),
+				 FERNET_EINVALID);
 		assert_int_equal(fernet_ctx_decrypt(&fc, cases[i].token, strlen(cases[i].token),
-		                                    rfc3339(cases[i].now), cases[i].ttl, out,
-		                                    sizeof(out), &outlen),
-		                 FERNET_EINVALID);
+						    rfc3339(cases[i].now), cases[i].ttl, out,
+						    sizeof(out), &outlen),
+				 FERNET_EINVALID);
 		fernet_ctx_free(&fc);
 		{
 			struct fernet_key k;
 
 			key_from(cases[i].secret, &k);
 			assert_int_equal(open_token(&k, cases[i].token, strlen(cases[i].token),
-			                            rfc3339(cases[i].now), cases[i].ttl, &why),
-			                 FERNET_EINVALID);
+						    rfc3339(cases[i].now), cases[i].ttl, &why),
+					 FERNET_EINVALID);
 		}
 		if (d.why != why)
 			fail_msg("'%s': ctx refused it as '%s', the one-shot call as '%s'",
-			         cases[i].desc, fernet_why_str(d.why), fernet_why_str(why));
+				 cases[i].desc, fernet_why_str(d.why), fernet_why_str(why));
 	}
 }
 
@@ -1195,24 +1211,25 @@ test_ctx_many_tokens(void **state)
 		for (size_t i = 0; i < sizeof(iv); i++)
 			iv[i] = (unsigned char)(t ^ (i * 29));
 		assert_int_equal(
-		    fernet_ctx_encrypt(&fc, now, iv, msg, len, tok, sizeof(tok), &toklen), 0);
-		assert_int_equal(fernet_encrypt(&k, now, iv, msg, len, want, sizeof(want), &wantlen),
-		                 0);
+			fernet_ctx_encrypt(&fc, now, iv, msg, len, tok, sizeof(tok), &toklen), 0);
+		assert_int_equal(
+			fernet_encrypt(&k, now, iv, msg, len, want, sizeof(want), &wantlen), 0);
 		assert_int_equal(toklen, wantlen);
 		assert_memory_equal(tok, want, toklen);
 		assert_int_equal(
-		    fernet_ctx_decrypt(&fc, tok, toklen, now, 60, out, sizeof(out), &outlen), 0);
+			fernet_ctx_decrypt(&fc, tok, toklen, now, 60, out, sizeof(out), &outlen),
+			0);
 		assert_int_equal(outlen, len);
 		if (len)
 			assert_memory_equal(out, msg, len);
-		assert_int_equal(fernet_decrypt(&k, tok, toklen, now, 60, out, sizeof(out), &outlen),
-		                 0);
+		assert_int_equal(
+			fernet_decrypt(&k, tok, toklen, now, 60, out, sizeof(out), &outlen), 0);
 		/* A wrong MAC in between must not disturb the next token. */
 		if (t % 10 == 0) {
 			tok[toklen - 6] = tok[toklen - 6] == 'A' ? 'B' : 'A';
 			assert_int_equal(fernet_ctx_decrypt(&fc, tok, toklen, now, 0, out,
-			                                    sizeof(out), &outlen),
-			                 FERNET_EINVALID);
+							    sizeof(out), &outlen),
+					 FERNET_EINVALID);
 		}
 	}
 	/* The reference's tokens, after all that. */
@@ -1221,13 +1238,13 @@ test_ctx_many_tokens(void **state)
 
 		ref_msg(msg, ref_tokens[i].len);
 		assert_int_equal(fernet_ctx_encrypt(&fc, REF_TIME, ref_iv, msg, ref_tokens[i].len,
-		                                    tok, sizeof(tok), &toklen),
-		                 0);
+						    tok, sizeof(tok), &toklen),
+				 0);
 		assert_int_equal(toklen, strlen(ref));
 		assert_memory_equal(tok, ref, toklen);
 		assert_int_equal(fernet_ctx_decrypt(&fc, ref, strlen(ref), REF_TIME, 0, out,
-		                                    sizeof(out), &outlen),
-		                 0);
+						    sizeof(out), &outlen),
+				 0);
 		assert_int_equal(outlen, ref_tokens[i].len);
 	}
 	assert_memory_equal(&fc, &snapshot, sizeof(fc));
@@ -1255,8 +1272,8 @@ test_ctx_tamper(void **state)
 			raw[i] ^= (unsigned char)(1u << bit);
 			assert_int_equal(b64url_encode(raw, rawlen, tok, sizeof(tok), &toklen), 0);
 			assert_int_equal(fernet_ctx_decrypt_detail(&fc, 1, tok, toklen, REF_TIME, 0,
-			                                           out, sizeof(out), &outlen, &d),
-			                 FERNET_EINVALID);
+								   out, sizeof(out), &outlen, &d),
+					 FERNET_EINVALID);
 			assert_int_equal(d.why, i == 0 ? FERNET_WHY_VERSION : FERNET_WHY_MAC);
 			raw[i] ^= (unsigned char)(1u << bit);
 		}
@@ -1281,39 +1298,43 @@ test_ctx_keys(void **state)
 	assert_int_equal(fernet_ctx_init(&fcs[1], &k1), 0);
 	assert_int_equal(fernet_ctx_init(&fcs[2], &k2), 0);
 	assert_int_equal(
-	    fernet_encrypt(&k1, 100, ref_iv, "fluffy tail", 11, tok, sizeof(tok), &toklen), 0);
+		fernet_encrypt(&k1, 100, ref_iv, "fluffy tail", 11, tok, sizeof(tok), &toklen), 0);
 
 	/* Wrong key: refused for its MAC, and nothing of the plaintext in out. */
 	memset(out, '#', sizeof(out));
-	assert_int_equal(
-	    fernet_ctx_decrypt_detail(&fcs[0], 1, tok, toklen, 100, 0, out, sizeof(out), &outlen, &d),
-	    FERNET_EINVALID);
+	assert_int_equal(fernet_ctx_decrypt_detail(&fcs[0], 1, tok, toklen, 100, 0, out,
+						   sizeof(out), &outlen, &d),
+			 FERNET_EINVALID);
 	assert_int_equal(d.why, FERNET_WHY_MAC);
 	assert_int_equal(d.timestamp, 100);
 	assert_int_equal(out[0], '#');
-	assert_int_equal(fernet_ctx_decrypt(&fcs[2], tok, toklen, 100, 0, out, sizeof(out), &outlen),
-	                 FERNET_EINVALID);
+	assert_int_equal(
+		fernet_ctx_decrypt(&fcs[2], tok, toklen, 100, 0, out, sizeof(out), &outlen),
+		FERNET_EINVALID);
 
 	/* MultiFernet: tried in order; d.key says which one opened it. */
-	assert_int_equal(
-	    fernet_ctx_decrypt_detail(fcs, 3, tok, toklen, 100, 60, out, sizeof(out), &outlen, &d), 0);
+	assert_int_equal(fernet_ctx_decrypt_detail(fcs, 3, tok, toklen, 100, 60, out, sizeof(out),
+						   &outlen, &d),
+			 0);
 	assert_int_equal(d.why, FERNET_WHY_OK);
 	assert_int_equal(d.key, 1);
 	assert_int_equal(outlen, 11);
 	assert_memory_equal(out, "fluffy tail", 11);
-	assert_int_equal(
-	    fernet_ctx_decrypt_detail(fcs, 0, tok, toklen, 100, 0, out, sizeof(out), &outlen, &d),
-	    FERNET_EINVALID);
+	assert_int_equal(fernet_ctx_decrypt_detail(fcs, 0, tok, toklen, 100, 0, out, sizeof(out),
+						   &outlen, &d),
+			 FERNET_EINVALID);
 	assert_int_equal(d.why, FERNET_WHY_MAC);
-	assert_int_equal(fernet_ctx_decrypt_detail(fcs, 3, tok, toklen, 100, 0, out, 10, &outlen, NULL),
-	                 FERNET_ENOSPACE);
+	assert_int_equal(
+		fernet_ctx_decrypt_detail(fcs, 3, tok, toklen, 100, 0, out, 10, &outlen, NULL),
+		FERNET_ENOSPACE);
 
 	/* The ctx calls keep the one-shot calls' limits. */
 	assert_int_equal(fernet_ctx_encrypt(&fcs[0], 1, ref_iv, "x", FERNET_MAX_MSG + 1, tok,
-	                                    sizeof(tok), &toklen),
-	                 FERNET_ETOOLONG);
-	assert_int_equal(fernet_ctx_encrypt(&fcs[0], 1, ref_iv, "fluffy tail", 11, tok, 99, &toklen),
-	                 FERNET_ENOSPACE);
+					    sizeof(tok), &toklen),
+			 FERNET_ETOOLONG);
+	assert_int_equal(
+		fernet_ctx_encrypt(&fcs[0], 1, ref_iv, "fluffy tail", 11, tok, 99, &toklen),
+		FERNET_ENOSPACE);
 	for (int i = 0; i < 3; i++)
 		fernet_ctx_free(&fcs[i]);
 }
@@ -1333,7 +1354,8 @@ test_ctx_free_wipes(void **state)
 	assert_int_equal(fernet_ctx_init(&fc, &k), 0);
 	assert_memory_not_equal(&fc, &zero, sizeof(fc));
 	assert_int_equal(
-	    fernet_ctx_encrypt(&fc, 1, ref_iv, "fluffy tail", 11, tok, sizeof(tok), &toklen), 0);
+		fernet_ctx_encrypt(&fc, 1, ref_iv, "fluffy tail", 11, tok, sizeof(tok), &toklen),
+		0);
 	fernet_ctx_free(&fc);
 	assert_memory_equal(&fc, &zero, sizeof(fc));
 	fernet_ctx_free(&fc);
@@ -1353,12 +1375,13 @@ decode_agrees(const char *text, size_t len)
 	int got = b64url_decode(text, len, out, sizeof(out), &outlen);
 
 	if (got != want)
-		fail_msg("'%.*s': b64url_decode says %d, b64url_check %d", (int)len, text, got, want);
+		fail_msg("'%.*s': b64url_decode says %d, b64url_check %d", (int)len, text, got,
+			 want);
 	if (want == 0) {
 		assert_int_equal(outlen, declen);
 		if (declen > 0)
 			assert_int_equal(b64url_decode(text, len, out, declen - 1, &outlen),
-			                 B64URL_ENOSPACE);
+					 B64URL_ENOSPACE);
 	} else {
 		/* An invalid text is invalid whatever the room. */
 		assert_int_equal(b64url_decode(text, len, out, 0, &outlen), want);
@@ -1370,8 +1393,9 @@ test_b64url_decode_refusals(void **state)
 {
 	static const char *const bases[] = {"Zm9vYmFy", "Zm9vYmE=", "Zm9vYg==", "Zg==", "-_8="};
 	static const char *const odd[] = {
-	    "=", "==", "===", "====", "Z===", "Zg=", "Zg===", "Zg==Zg==", "Zm=v", "Z=9v",
-	    "=m9v", "Zm9v=", "Zh==", "Zm9=", "Zm8=", "Zm+v", "Zm/v", "Zm9v\n", " Zm9", "A",
+		"=",        "==",   "===",  "====",   "Z===",  "Zg=",  "Zg===",
+		"Zg==Zg==", "Zm=v", "Z=9v", "=m9v",   "Zm9v=", "Zh==", "Zm9=",
+		"Zm8=",     "Zm+v", "Zm/v", "Zm9v\n", " Zm9",  "A",
 	};
 	char text[900];
 
@@ -1411,19 +1435,30 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_iv_batches),
-	    cmocka_unit_test(test_spec_generate),    cmocka_unit_test(test_spec_verify),
-	    cmocka_unit_test(test_spec_invalid),     cmocka_unit_test(test_reference_tokens),
-	    cmocka_unit_test(test_tamper_every_bit), cmocka_unit_test(test_tamper_every_char),
-	    cmocka_unit_test(test_padding),          cmocka_unit_test(test_strict_token_base64),
-	    cmocka_unit_test(test_guard_page),       cmocka_unit_test(test_b64url),
-	    cmocka_unit_test(test_b64url_matches_wolfcrypt),
-	    cmocka_unit_test(test_key_parse),        cmocka_unit_test(test_keys_parse_messages),
-	    cmocka_unit_test(test_keys_rotation),    cmocka_unit_test(test_key_generate_format),
-	    cmocka_unit_test(test_ttl_and_skew),     cmocka_unit_test(test_limits),
-	    cmocka_unit_test(test_strerror),
-	    cmocka_unit_test(test_ctx_spec),         cmocka_unit_test(test_ctx_many_tokens),
-	    cmocka_unit_test(test_ctx_tamper),       cmocka_unit_test(test_ctx_keys),
-	    cmocka_unit_test(test_ctx_free_wipes),   cmocka_unit_test(test_b64url_decode_refusals),
+		cmocka_unit_test(test_spec_generate),
+		cmocka_unit_test(test_spec_verify),
+		cmocka_unit_test(test_spec_invalid),
+		cmocka_unit_test(test_reference_tokens),
+		cmocka_unit_test(test_tamper_every_bit),
+		cmocka_unit_test(test_tamper_every_char),
+		cmocka_unit_test(test_padding),
+		cmocka_unit_test(test_strict_token_base64),
+		cmocka_unit_test(test_guard_page),
+		cmocka_unit_test(test_b64url),
+		cmocka_unit_test(test_b64url_matches_wolfcrypt),
+		cmocka_unit_test(test_key_parse),
+		cmocka_unit_test(test_keys_parse_messages),
+		cmocka_unit_test(test_keys_rotation),
+		cmocka_unit_test(test_key_generate_format),
+		cmocka_unit_test(test_ttl_and_skew),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_ctx_spec),
+		cmocka_unit_test(test_ctx_many_tokens),
+		cmocka_unit_test(test_ctx_tamper),
+		cmocka_unit_test(test_ctx_keys),
+		cmocka_unit_test(test_ctx_free_wipes),
+		cmocka_unit_test(test_b64url_decode_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,7 +29,7 @@ dir_make(void **state)
 {
 	(void)state;
 	snprintf(dir, sizeof(dir), "%s/squirrel-fs-XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	return mkdtemp(dir) == NULL ? -1 : 0;
 }
 
@@ -134,7 +134,7 @@ test_failures_say_why(void **state)
 
 	(void)state;
 	assert_int_equal(fs_write_atomic(in_dir("no/such/dir"), "x", 1, FS_MODE_PUBLIC, 0),
-	                 -ENOENT);
+			 -ENOENT);
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_int_equal(fs_write_atomic(longname, "x", 1, FS_MODE_PUBLIC, 0), -ENAMETOOLONG);
@@ -168,13 +168,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_new_files_get_their_mode_whatever_the_umask,
-	                                    dir_make, dir_remove),
-	    cmocka_unit_test_setup_teardown(test_existing_files_are_replaced_only_with_force,
-	                                    dir_make, dir_remove),
-	    cmocka_unit_test_setup_teardown(test_failures_say_why, dir_make, dir_remove),
-	    cmocka_unit_test_setup_teardown(test_signal_actions_are_as_they_were, dir_make,
-	                                    dir_remove),
+		cmocka_unit_test_setup_teardown(test_new_files_get_their_mode_whatever_the_umask,
+						dir_make, dir_remove),
+		cmocka_unit_test_setup_teardown(test_existing_files_are_replaced_only_with_force,
+						dir_make, dir_remove),
+		cmocka_unit_test_setup_teardown(test_failures_say_why, dir_make, dir_remove),
+		cmocka_unit_test_setup_teardown(test_signal_actions_are_as_they_were, dir_make,
+						dir_remove),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,9 +40,9 @@ static struct {
 } m;
 
 static const struct pki_name ca_name = {"US", "Maryland", "Baltimore", "My CA Company",
-                                        "my-ca.com"};
+					"my-ca.com"};
 static const struct pki_name leaf_name = {"US", "Maryland", "Baltimore", "My Company",
-                                          "my-site.com"};
+					  "my-site.com"};
 static const char *const leaf_sans[] = {"localhost", "127.0.0.1", "::1", "my-site.com"};
 
 static void
@@ -64,20 +64,20 @@ setup(void **state)
 	(void)state;
 	m.now = time(NULL);
 	assert_int_equal(pki_key_generate(PKI_KEY_EC_P256, "ca secret", m.ca_key_pem,
-	                                  sizeof(m.ca_key_pem), &len),
-	                 0);
-	assert_int_equal(
-	    pki_key_generate(PKI_KEY_EC_P256, NULL, m.leaf_key_pem, sizeof(m.leaf_key_pem), &len),
-	    0);
+					  sizeof(m.ca_key_pem), &len),
+			 0);
+	assert_int_equal(pki_key_generate(PKI_KEY_EC_P256, NULL, m.leaf_key_pem,
+					  sizeof(m.leaf_key_pem), &len),
+			 0);
 	decode_key(m.ca_key_pem, "ca secret", m.ca_key, &m.ca_key_len);
 	decode_key(m.leaf_key_pem, NULL, m.leaf_key, &m.leaf_key_len);
 	assert_int_equal(pki_ca_create(m.ca_key, m.ca_key_len, &ca_name, m.now - 60,
-	                               m.now + 30 * DAY, m.ca_pem, sizeof(m.ca_pem), &len, err,
-	                               sizeof(err)),
-	                 0);
+				       m.now + 30 * DAY, m.ca_pem, sizeof(m.ca_pem), &len, err,
+				       sizeof(err)),
+			 0);
 	assert_int_equal(pki_csr_create(m.leaf_key, m.leaf_key_len, &leaf_name, leaf_sans, 4,
-	                                m.csr_pem, sizeof(m.csr_pem), &len, err, sizeof(err)),
-	                 0);
+					m.csr_pem, sizeof(m.csr_pem), &len, err, sizeof(err)),
+			 0);
 	return 0;
 }
 
@@ -99,7 +99,7 @@ test_der_lengths(void **state)
 		pki_der_init(&w, buf, sizeof(buf));
 		pki_der_begin(&w, PKI_DER_SEQ);
 		pki_der_put(&w, PKI_DER_OCTET_STRING, big,
-		            n - 2 - (n - 2 >= 0x80) - (n - 2 >= 0x100));
+			    n - 2 - (n - 2 >= 0x80) - (n - 2 >= 0x100));
 		pki_der_end(&w);
 		assert_int_equal(pki_der_finish(&w, &len), 0);
 		in.p = buf;
@@ -151,15 +151,15 @@ test_der_integers_and_bits(void **state)
 	/* keyUsage encodings as OpenSSL writes them. */
 	pki_der_named_bits(&w, PKI_KU_KEY_CERT_SIGN | PKI_KU_CRL_SIGN); /* 03 02 01 06 */
 	pki_der_named_bits(&w,
-	                   PKI_KU_DIGITAL_SIGNATURE | PKI_KU_KEY_ENCIPHERMENT); /* 03 02 05 a0 */
+			   PKI_KU_DIGITAL_SIGNATURE | PKI_KU_KEY_ENCIPHERMENT); /* 03 02 05 a0 */
 	pki_der_named_bits(&w, PKI_KU_DIGITAL_SIGNATURE);                       /* 03 02 07 80 */
 	pki_der_named_bits(&w, PKI_KU_DECIPHER_ONLY);                           /* 03 03 07 00 80 */
 	assert_int_equal(pki_der_finish(&w, &len), 0);
 	{
 		static const unsigned char want[] = {0x02, 0x01, 0x7f, 0x02, 0x02, 0x00, 0x80, 0x02,
-		                                     0x01, 0x00, 0x02, 0x02, 0x4e, 0x20, 0x03, 0x02,
-		                                     0x01, 0x06, 0x03, 0x02, 0x05, 0xa0, 0x03, 0x02,
-		                                     0x07, 0x80, 0x03, 0x03, 0x07, 0x00, 0x80};
+						     0x01, 0x00, 0x02, 0x02, 0x4e, 0x20, 0x03, 0x02,
+						     0x01, 0x06, 0x03, 0x02, 0x05, 0xa0, 0x03, 0x02,
+						     0x07, 0x80, 0x03, 0x03, 0x07, 0x00, 0x80};
 
 		assert_int_equal(len, sizeof(want));
 		assert_memory_equal(buf, want, sizeof(want));
@@ -174,9 +174,9 @@ test_der_times(void **state)
 		unsigned char tag;
 		const char *text;
 	} cases[] = {
-	    {0, PKI_DER_UTCTIME, "700101000000Z"},
-	    {2524607999, PKI_DER_UTCTIME, "491231235959Z"},   /* the last UTCTime second */
-	    {2524608000, PKI_DER_GENTIME, "20500101000000Z"}, /* RFC 5280: GeneralizedTime */
+		{0, PKI_DER_UTCTIME, "700101000000Z"},
+		{2524607999, PKI_DER_UTCTIME, "491231235959Z"},   /* the last UTCTime second */
+		{2524608000, PKI_DER_GENTIME, "20500101000000Z"}, /* RFC 5280: GeneralizedTime */
 	};
 	unsigned char buf[64];
 	struct pki_der_w w;
@@ -202,9 +202,9 @@ test_der_times(void **state)
 	/* 1950 is the first UTCTime year: "50" means 1950, "49" 2049. */
 	{
 		static const unsigned char y50[] = {0x17, 13,  '5', '0', '0', '1', '0', '1',
-		                                    '0',  '0', '0', '0', '0', '0', 'Z'};
+						    '0',  '0', '0', '0', '0', '0', 'Z'};
 		static const unsigned char local[] = {0x17, 13,  '2', '4', '0', '1', '0', '1',
-		                                      '0',  '0', '0', '0', '0', '0', '+'};
+						      '0',  '0', '0', '0', '0', '0', '+'};
 		in.p = y50, in.len = sizeof(y50);
 		assert_int_equal(pki_der_next(&in, &t), 0);
 		assert_int_equal(pki_der_time(&t, &back), 0);
@@ -252,41 +252,41 @@ test_pem(void **state)
 		assert_int_equal(pemlen, strlen(pem));
 		off = 0;
 		assert_int_equal(pki_pem_next((unsigned char *)pem, pemlen, &off, NULL, NULL, out,
-		                              sizeof(out), &outlen),
-		                 1);
+					      sizeof(out), &outlen),
+				 1);
 		assert_int_equal(outlen, n);
 		assert_memory_equal(out, der, n);
 	}
 	/* Blocks with other labels are skipped; CRLF line ends are fine. */
 	snprintf(pem, sizeof(pem),
-	         "junk\r\n-----BEGIN A-----\r\nAAEC\r\n-----END A-----\r\n"
-	         "-----BEGIN B-----\r\nAwQF\r\n-----END B-----\r\n");
+		 "junk\r\n-----BEGIN A-----\r\nAAEC\r\n-----END A-----\r\n"
+		 "-----BEGIN B-----\r\nAwQF\r\n-----END B-----\r\n");
 	off = 0;
 	assert_int_equal(pki_pem_next((unsigned char *)pem, strlen(pem), &off, only_b, &which, out,
-	                              sizeof(out), &outlen),
-	                 1);
+				      sizeof(out), &outlen),
+			 1);
 	assert_int_equal(which, 0);
 	assert_int_equal(outlen, 3);
 	assert_int_equal(out[0], 3);
 	assert_int_equal(pki_pem_next((unsigned char *)pem, strlen(pem), &off, only_b, &which, out,
-	                              sizeof(out), &outlen),
-	                 0);
+				      sizeof(out), &outlen),
+			 0);
 	/* Corrupt base64, missing END, a full output buffer. */
 	snprintf(pem, sizeof(pem), "-----BEGIN A-----\nAA*C\n-----END A-----\n");
 	off = 0;
 	assert_int_equal(pki_pem_next((unsigned char *)pem, strlen(pem), &off, NULL, NULL, out,
-	                              sizeof(out), &outlen),
-	                 -1);
+				      sizeof(out), &outlen),
+			 -1);
 	snprintf(pem, sizeof(pem), "-----BEGIN A-----\nAAEC\n");
 	off = 0;
 	assert_int_equal(pki_pem_next((unsigned char *)pem, strlen(pem), &off, NULL, NULL, out,
-	                              sizeof(out), &outlen),
-	                 -1);
+				      sizeof(out), &outlen),
+			 -1);
 	snprintf(pem, sizeof(pem), "-----BEGIN A-----\nAAECAwQF\n-----END A-----\n");
 	off = 0;
 	assert_int_equal(
-	    pki_pem_next((unsigned char *)pem, strlen(pem), &off, NULL, NULL, out, 5, &outlen),
-	    PKI_ESPACE);
+		pki_pem_next((unsigned char *)pem, strlen(pem), &off, NULL, NULL, out, 5, &outlen),
+		PKI_ESPACE);
 }
 
 /* ---- names, SANs, time ----------------------------------------------------------------- */
@@ -347,25 +347,25 @@ static void
 test_sans(void **state)
 {
 	static const char *const good[] = {"localhost",
-	                                   "127.0.0.1",
-	                                   "::1",
-	                                   "DNS:a-b.example",
-	                                   "IP:10.1.2.3",
-	                                   "*.example.com",
-	                                   "xn--bcher-kva.example"};
+					   "127.0.0.1",
+					   "::1",
+					   "DNS:a-b.example",
+					   "IP:10.1.2.3",
+					   "*.example.com",
+					   "xn--bcher-kva.example"};
 	static const char *const bad[] = {"",
-	                                  "-lead.example",
-	                                  "trail-.example",
-	                                  "a..b",
-	                                  "*.com",
-	                                  "foo.*.example",
-	                                  "under_score.example",
-	                                  "sp ace",
-	                                  "IP:not-an-ip",
-	                                  "b\xc3\xbc"
-	                                  "cher.example",
-	                                  "x.",
-	                                  "*example.com"};
+					  "-lead.example",
+					  "trail-.example",
+					  "a..b",
+					  "*.com",
+					  "foo.*.example",
+					  "under_score.example",
+					  "sp ace",
+					  "IP:not-an-ip",
+					  "b\xc3\xbc"
+					  "cher.example",
+					  "x.",
+					  "*example.com"};
 	unsigned char buf[1024];
 	char text[512], err[256];
 	struct pki_der_w w;
@@ -384,7 +384,7 @@ test_sans(void **state)
 	assert_int_equal(pki_san_check(&names, err, sizeof(err)), 0);
 	assert_int_equal(pki_san_text(&names, text, sizeof(text)), 0);
 	assert_string_equal(text, "DNS:localhost, IP:127.0.0.1, IP:::1, DNS:a-b.example, "
-	                          "IP:10.1.2.3, DNS:*.example.com, DNS:xn--bcher-kva.example");
+				  "IP:10.1.2.3, DNS:*.example.com, DNS:xn--bcher-kva.example");
 	/* RFC 6125 matching: exact (any case), one leftmost wildcard label, IPs by value. */
 	assert_true(pki_san_match(&names, "localhost"));
 	assert_true(pki_san_match(&names, "LOCALHOST"));
@@ -467,7 +467,8 @@ test_key_roundtrip(void **state)
 	assert_non_null(strstr(m.leaf_key_pem, "-----BEGIN PRIVATE KEY-----"));
 	assert_int_equal(pki_key_is_encrypted(p, n), 1);
 	assert_int_equal(
-	    pki_key_is_encrypted((const unsigned char *)m.leaf_key_pem, strlen(m.leaf_key_pem)), 0);
+		pki_key_is_encrypted((const unsigned char *)m.leaf_key_pem, strlen(m.leaf_key_pem)),
+		0);
 	assert_int_equal(pki_key_decode(p, n, NULL, der, sizeof(der), &len), PKI_ENEEDPASS);
 	assert_int_equal(pki_key_decode(p, n, "ca secreT", der, sizeof(der), &len), PKI_EPASSWORD);
 	assert_int_equal(pki_key_decode(p, n, "", der, sizeof(der), &len), PKI_EPASSWORD);
@@ -480,20 +481,20 @@ test_key_roundtrip(void **state)
 	assert_memory_equal(der, m.ca_key, len);
 	/* A password for a key that has none is ignored. */
 	assert_int_equal(pki_key_decode((const unsigned char *)m.leaf_key_pem,
-	                                strlen(m.leaf_key_pem), "unused", der, sizeof(der), &len),
-	                 0);
+					strlen(m.leaf_key_pem), "unused", der, sizeof(der), &len),
+			 0);
 }
 
 static void
 test_key_garbage(void **state)
 {
 	static const char *const inputs[] = {
-	    "",
-	    "hello",
-	    "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-	    "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-	    "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n",
-	    "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n",
+		"",
+		"hello",
+		"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+		"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+		"-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n",
+		"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n",
 	};
 	unsigned char der[PKI_DER_MAX];
 	size_t len;
@@ -501,7 +502,7 @@ test_key_garbage(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		int rc = pki_key_decode((const unsigned char *)inputs[i], strlen(inputs[i]), "pw",
-		                        der, sizeof(der), &len);
+					der, sizeof(der), &len);
 
 		assert_int_equal(rc, PKI_EBADKEY);
 	}
@@ -513,7 +514,7 @@ test_key_garbage(void **state)
  */
 static size_t
 legacy_pem(const unsigned char *trad, size_t tradlen, const char *label, const char *pw,
-           const unsigned char iv[16], char *out, size_t cap)
+	   const unsigned char iv[16], char *out, size_t cap)
 {
 	unsigned char key[32], d[16], ct[PKI_DER_MAX + 16], b64[PKI_PEM_MAX];
 	size_t pad = 16 - tradlen % 16, used = 0;
@@ -538,11 +539,12 @@ legacy_pem(const unsigned char *trad, size_t tradlen, const char *label, const c
 	wc_AesFree(&aes);
 	assert_int_equal(Base64_Encode(ct, (word32)(tradlen + pad), b64, &b64len), 0);
 	used += (size_t)snprintf(
-	    out, cap, "-----BEGIN %s-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,", label);
+		out, cap, "-----BEGIN %s-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,",
+		label);
 	for (int i = 0; i < 16; i++)
 		used += (size_t)snprintf(out + used, cap - used, "%02X", iv[i]);
 	used += (size_t)snprintf(out + used, cap - used, "\n\n%.*s-----END %s-----\n", (int)b64len,
-	                         (const char *)b64, label);
+				 (const char *)b64, label);
 	return used;
 }
 
@@ -564,12 +566,13 @@ test_key_legacy_wrong_password(void **state)
 	assert_int_equal(wc_InitRng(&rng), 0);
 	assert_int_equal(wc_RNG_GenerateBlock(&rng, iv, sizeof(iv)), 0);
 	n = legacy_pem(trad, (size_t)tradlen, "EC PRIVATE KEY", "serverpassword", iv, pem,
-	               sizeof(pem));
+		       sizeof(pem));
 	assert_int_equal(pki_key_is_encrypted((unsigned char *)pem, n), 1);
 	assert_int_equal(pki_key_decode((unsigned char *)pem, n, NULL, der, sizeof(der), &len),
-	                 PKI_ENEEDPASS);
+			 PKI_ENEEDPASS);
 	assert_int_equal(
-	    pki_key_decode((unsigned char *)pem, n, "serverpassword", der, sizeof(der), &len), 0);
+		pki_key_decode((unsigned char *)pem, n, "serverpassword", der, sizeof(der), &len),
+		0);
 	assert_int_equal(len, m.leaf_key_len);
 	assert_memory_equal(der, m.leaf_key, len);
 	/* wolfSSL itself "decrypts" such a key under a wrong password; whatever garbage comes
@@ -603,19 +606,19 @@ test_key_rsa(void **state)
 	assert_int_equal(pki_key_summary(key, keylen, summary, sizeof(summary)), 0);
 	assert_string_equal(summary, "RSA 2048");
 	assert_int_equal(pki_csr_create(key, keylen, &leaf_name, leaf_sans, 1, pem, sizeof(pem),
-	                                &pemlen, err, sizeof(err)),
-	                 0);
+					&pemlen, err, sizeof(err)),
+			 0);
 	assert_int_equal(pki_csr_sign((unsigned char *)pem, pemlen, (unsigned char *)m.ca_pem,
-	                              strlen(m.ca_pem), m.ca_key, m.ca_key_len, &o, m.now, &notes,
-	                              text, sizeof(text), &pemlen, err, sizeof(err)),
-	                 0);
+				      strlen(m.ca_pem), m.ca_key, m.ca_key_len, &o, m.now, &notes,
+				      text, sizeof(text), &pemlen, err, sizeof(err)),
+			 0);
 	assert_int_equal(pki_cert_decode((unsigned char *)text, pemlen, der, sizeof(der), &derlen),
-	                 0);
+			 0);
 	assert_int_equal(pki_x509_parse(der, derlen, &x, err, sizeof(err)), 0);
 	assert_int_equal(x.ext.ku_bits, PKI_KU_DIGITAL_SIGNATURE | PKI_KU_KEY_ENCIPHERMENT);
 	assert_int_equal(pki_key_matches_cert(key, keylen, der, derlen), 0);
 	assert_int_equal(pki_key_matches_cert(m.leaf_key, m.leaf_key_len, der, derlen),
-	                 PKI_EMISMATCH);
+			 PKI_EMISMATCH);
 	explicit_bzero(key, sizeof(key));
 }
 
@@ -630,9 +633,9 @@ test_ca(void **state)
 	char err[128], sentence[256];
 
 	(void)state;
-	assert_int_equal(
-	    pki_cert_decode((unsigned char *)m.ca_pem, strlen(m.ca_pem), der, sizeof(der), &derlen),
-	    0);
+	assert_int_equal(pki_cert_decode((unsigned char *)m.ca_pem, strlen(m.ca_pem), der,
+					 sizeof(der), &derlen),
+			 0);
 	assert_int_equal(pki_x509_parse(der, derlen, &x, err, sizeof(err)), 0);
 	assert_int_equal(x.version, 3);
 	assert_true(x.ext.bc && x.ext.bc_ca && x.ext.bc_crit);
@@ -653,14 +656,14 @@ test_ca(void **state)
 	assert_true(x.not_before == m.now - 60 && x.not_after == m.now + 30 * DAY);
 	assert_int_equal(pki_key_matches_cert(m.ca_key, m.ca_key_len, der, derlen), 0);
 	assert_int_equal(pki_key_matches_cert(m.leaf_key, m.leaf_key_len, der, derlen),
-	                 PKI_EMISMATCH);
+			 PKI_EMISMATCH);
 	assert_int_equal(pki_cert_sentence(der, derlen, sentence, sizeof(sentence)), 0);
 	assert_non_null(strstr(sentence, " I am my-ca.com according to my-ca.com"));
 	assert_int_equal(strncmp(sentence, "From ", 5), 0);
 	assert_int_equal(pki_cert_sentence(der, derlen, sentence, 20), PKI_ESPACE);
 	assert_int_equal(pki_ca_create(m.ca_key, m.ca_key_len, &ca_name, m.now, m.now, sentence,
-	                               sizeof(sentence), &derlen, err, sizeof(err)),
-	                 PKI_EDATE);
+				       sizeof(sentence), &derlen, err, sizeof(err)),
+			 PKI_EDATE);
 }
 
 static void
@@ -675,8 +678,8 @@ test_csr(void **state)
 	(void)state;
 	assert_non_null(strstr(m.csr_pem, "-----BEGIN CERTIFICATE REQUEST-----"));
 	assert_int_equal(pki_csr_decode((unsigned char *)m.csr_pem, strlen(m.csr_pem), der,
-	                                sizeof(der), &derlen),
-	                 0);
+					sizeof(der), &derlen),
+			 0);
 	assert_int_equal(pki_req_parse(der, derlen, &r, err, sizeof(err)), 0);
 	assert_int_equal(pki_req_verify(der, derlen), 0);
 	assert_true(r.ext.san);
@@ -689,25 +692,25 @@ test_csr(void **state)
 	der[derlen - 3] ^= 0x40;
 	assert_int_not_equal(pki_req_verify(der, derlen), 0);
 	assert_int_equal(pki_csr_create(m.leaf_key, m.leaf_key_len, &leaf_name, one_bad, 2, pem,
-	                                sizeof(pem), &derlen, err, sizeof(err)),
-	                 PKI_ESAN);
+					sizeof(pem), &derlen, err, sizeof(err)),
+			 PKI_ESAN);
 	assert_non_null(strstr(err, "bad_name"));
 }
 
 static void
 sign_ok(const char *csr_pem, const struct pki_sign_opts *o, struct pki_sign_notes *notes,
-        unsigned char *der, size_t *derlen)
+	unsigned char *der, size_t *derlen)
 {
 	char pem[PKI_PEM_MAX], err[256];
 	size_t pemlen;
 
 	assert_int_equal(pki_csr_sign((const unsigned char *)csr_pem, strlen(csr_pem),
-	                              (unsigned char *)m.ca_pem, strlen(m.ca_pem), m.ca_key,
-	                              m.ca_key_len, o, m.now, notes, pem, sizeof(pem), &pemlen, err,
-	                              sizeof(err)),
-	                 0);
+				      (unsigned char *)m.ca_pem, strlen(m.ca_pem), m.ca_key,
+				      m.ca_key_len, o, m.now, notes, pem, sizeof(pem), &pemlen, err,
+				      sizeof(err)),
+			 0);
 	assert_int_equal(pki_cert_decode((unsigned char *)pem, pemlen, der, PKI_DER_MAX, derlen),
-	                 0);
+			 0);
 }
 
 static void
@@ -726,8 +729,8 @@ test_sign(void **state)
 	assert_string_equal(notes.cn, "my-site.com");
 	assert_int_equal(pki_x509_parse(der, derlen, &x, err, sizeof(err)), 0);
 	assert_int_equal(pki_cert_decode((unsigned char *)m.ca_pem, strlen(m.ca_pem), cader,
-	                                 sizeof(cader), &caderlen),
-	                 0);
+					 sizeof(cader), &caderlen),
+			 0);
 	assert_int_equal(pki_x509_parse(cader, caderlen, &ca, err, sizeof(err)), 0);
 	assert_true(x.ext.bc && !x.ext.bc_ca && x.ext.bc_crit);
 	assert_true(x.ext.ku && x.ext.ku_crit);
@@ -765,29 +768,29 @@ test_sign(void **state)
 		size_t pemlen;
 
 		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
-		                              (unsigned char *)m.ca_pem, strlen(m.ca_pem), m.ca_key,
-		                              m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
-		                              &pemlen, err, sizeof(err)),
-		                 PKI_EDATE);
+					      (unsigned char *)m.ca_pem, strlen(m.ca_pem), m.ca_key,
+					      m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
+					      &pemlen, err, sizeof(err)),
+				 PKI_EDATE);
 		/* The CA key must belong to the CA certificate. */
 		o.not_before = m.now;
 		o.not_after = m.now + DAY;
 		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
-		                              (unsigned char *)m.ca_pem, strlen(m.ca_pem),
-		                              m.leaf_key, m.leaf_key_len, &o, m.now, &notes, pem,
-		                              sizeof(pem), &pemlen, err, sizeof(err)),
-		                 PKI_EMISMATCH);
+					      (unsigned char *)m.ca_pem, strlen(m.ca_pem),
+					      m.leaf_key, m.leaf_key_len, &o, m.now, &notes, pem,
+					      sizeof(pem), &pemlen, err, sizeof(err)),
+				 PKI_EMISMATCH);
 		/* A CSR is not a CA certificate, nor the other way round. */
 		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
-		                              (unsigned char *)m.csr_pem, strlen(m.csr_pem),
-		                              m.ca_key, m.ca_key_len, &o, m.now, &notes, pem,
-		                              sizeof(pem), &pemlen, err, sizeof(err)),
-		                 PKI_EBADCERT);
+					      (unsigned char *)m.csr_pem, strlen(m.csr_pem),
+					      m.ca_key, m.ca_key_len, &o, m.now, &notes, pem,
+					      sizeof(pem), &pemlen, err, sizeof(err)),
+				 PKI_EBADCERT);
 		assert_int_equal(pki_csr_sign((unsigned char *)m.ca_pem, strlen(m.ca_pem),
-		                              (unsigned char *)m.ca_pem, strlen(m.ca_pem), m.ca_key,
-		                              m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
-		                              &pemlen, err, sizeof(err)),
-		                 PKI_EBADCSR);
+					      (unsigned char *)m.ca_pem, strlen(m.ca_pem), m.ca_key,
+					      m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
+					      &pemlen, err, sizeof(err)),
+				 PKI_EBADCSR);
 	}
 }
 
@@ -805,16 +808,16 @@ test_sign_without_san(void **state)
 	(void)state;
 	/* The CN becomes the only SAN, as an IP when it is one, and the caller is told. */
 	assert_int_equal(pki_csr_create(m.leaf_key, m.leaf_key_len, &leaf_name, NULL, 0, csr,
-	                                sizeof(csr), &len, err, sizeof(err)),
-	                 0);
+					sizeof(csr), &len, err, sizeof(err)),
+			 0);
 	sign_ok(csr, &o, &notes, der, &derlen);
 	assert_int_equal(notes.flags, PKI_SIGN_SAN_FROM_CN);
 	assert_int_equal(pki_x509_parse(der, derlen, &x, err, sizeof(err)), 0);
 	assert_int_equal(pki_san_text(&x.ext.san_names, text, sizeof(text)), 0);
 	assert_string_equal(text, "DNS:my-site.com");
 	assert_int_equal(pki_csr_create(m.leaf_key, m.leaf_key_len, &n, NULL, 0, csr, sizeof(csr),
-	                                &len, err, sizeof(err)),
-	                 0);
+					&len, err, sizeof(err)),
+			 0);
 	sign_ok(csr, &o, &notes, der, &derlen);
 	assert_int_equal(pki_x509_parse(der, derlen, &x, err, sizeof(err)), 0);
 	assert_int_equal(pki_san_text(&x.ext.san_names, text, sizeof(text)), 0);
@@ -822,12 +825,12 @@ test_sign_without_san(void **state)
 	/* A CN that is no host name cannot stand in for a SAN. */
 	n.cn = "My Web Server";
 	assert_int_equal(pki_csr_create(m.leaf_key, m.leaf_key_len, &n, NULL, 0, csr, sizeof(csr),
-	                                &len, err, sizeof(err)),
-	                 0);
+					&len, err, sizeof(err)),
+			 0);
 	assert_int_equal(pki_csr_sign((unsigned char *)csr, len, (unsigned char *)m.ca_pem,
-	                              strlen(m.ca_pem), m.ca_key, m.ca_key_len, &o, m.now, &notes,
-	                              pem, sizeof(pem), &len, err, sizeof(err)),
-	                 PKI_ESAN);
+				      strlen(m.ca_pem), m.ca_key, m.ca_key_len, &o, m.now, &notes,
+				      pem, sizeof(pem), &len, err, sizeof(err)),
+			 PKI_ESAN);
 	assert_non_null(strstr(err, "My Web Server"));
 }
 
@@ -874,13 +877,13 @@ test_verify(void **state)
 		static const struct pki_name other = {NULL, NULL, NULL, NULL, "Other CA"};
 
 		assert_int_equal(pki_ca_create(m.leaf_key, m.leaf_key_len, &other, m.now - 60,
-		                               m.now + DAY, other_ca, sizeof(other_ca), &len, err,
-		                               sizeof(err)),
-		                 0);
+					       m.now + DAY, other_ca, sizeof(other_ca), &len, err,
+					       sizeof(err)),
+				 0);
 	}
 	sign_ok(m.csr_pem, &o, &notes, der, &derlen);
 	assert_int_equal(verify((unsigned char *)other_ca, len, der, derlen, NULL, 0, &r),
-	                 PKI_EVERIFY);
+			 PKI_EVERIFY);
 	assert_int_equal(r.wolfssl_code, ASN_NO_SIGNER_E);
 	assert_int_equal(r.ca_problem, 0);
 	/* An impostor with the CA's very name but another key: wolfSSL finds it by name and the
@@ -890,18 +893,19 @@ test_verify(void **state)
 		size_t ilen;
 
 		assert_int_equal(pki_ca_create(m.leaf_key, m.leaf_key_len, &ca_name, m.now - 60,
-		                               m.now + DAY, impostor, sizeof(impostor), &ilen, err,
-		                               sizeof(err)),
-		                 0);
+					       m.now + DAY, impostor, sizeof(impostor), &ilen, err,
+					       sizeof(err)),
+				 0);
 		assert_int_equal(verify((unsigned char *)impostor, ilen, der, derlen, NULL, 0, &r),
-		                 PKI_EVERIFY);
+				 PKI_EVERIFY);
 		assert_true(r.wolfssl_code == ASN_NO_SIGNER_E ||
-		            r.wolfssl_code == ASN_SIG_CONFIRM_E);
+			    r.wolfssl_code == ASN_SIG_CONFIRM_E);
 	}
 	/* A bundle holding both CAs finds the right one. */
 	snprintf(bundle, sizeof(bundle), "%s%s", other_ca, m.ca_pem);
 	assert_int_equal(
-	    verify((unsigned char *)bundle, strlen(bundle), der, derlen, "localhost", 1, &r), 0);
+		verify((unsigned char *)bundle, strlen(bundle), der, derlen, "localhost", 1, &r),
+		0);
 
 	/* Expired, and not yet valid. */
 	o.not_before = m.now - 3 * DAY;
@@ -911,46 +915,46 @@ test_verify(void **state)
 		size_t oldlen, pemlen;
 
 		assert_int_equal(pki_ca_create(m.ca_key, m.ca_key_len, &ca_name, m.now - 10 * DAY,
-		                               m.now + 10 * DAY, oldca, sizeof(oldca), &oldlen, err,
-		                               sizeof(err)),
-		                 0);
+					       m.now + 10 * DAY, oldca, sizeof(oldca), &oldlen, err,
+					       sizeof(err)),
+				 0);
 		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
-		                              (unsigned char *)oldca, oldlen, m.ca_key,
-		                              m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
-		                              &pemlen, err, sizeof(err)),
-		                 0);
+					      (unsigned char *)oldca, oldlen, m.ca_key,
+					      m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
+					      &pemlen, err, sizeof(err)),
+				 0);
 		assert_int_equal(verify((unsigned char *)oldca, oldlen, (unsigned char *)pem,
-		                        pemlen, NULL, 0, &r),
-		                 PKI_EVERIFY);
+					pemlen, NULL, 0, &r),
+				 PKI_EVERIFY);
 		assert_int_equal(r.wolfssl_code, ASN_AFTER_DATE_E);
 		o.not_before = m.now + 2 * DAY;
 		o.not_after = m.now + 3 * DAY;
 		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
-		                              (unsigned char *)oldca, oldlen, m.ca_key,
-		                              m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
-		                              &pemlen, err, sizeof(err)),
-		                 0);
+					      (unsigned char *)oldca, oldlen, m.ca_key,
+					      m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
+					      &pemlen, err, sizeof(err)),
+				 0);
 		assert_int_equal(verify((unsigned char *)oldca, oldlen, (unsigned char *)pem,
-		                        pemlen, NULL, 0, &r),
-		                 PKI_EVERIFY);
+					pemlen, NULL, 0, &r),
+				 PKI_EVERIFY);
 		assert_int_equal(r.wolfssl_code, ASN_BEFORE_DATE_E);
 		/* An expired CA is the CA's problem. */
 		assert_int_equal(pki_ca_create(m.ca_key, m.ca_key_len, &ca_name, m.now - 10 * DAY,
-		                               m.now - DAY, oldca, sizeof(oldca), &oldlen, err,
-		                               sizeof(err)),
-		                 0);
+					       m.now - DAY, oldca, sizeof(oldca), &oldlen, err,
+					       sizeof(err)),
+				 0);
 		assert_int_equal(verify((unsigned char *)oldca, oldlen, (unsigned char *)pem,
-		                        pemlen, NULL, 0, &r),
-		                 PKI_EVERIFY);
+					pemlen, NULL, 0, &r),
+				 PKI_EVERIFY);
 		assert_int_equal(r.wolfssl_code, ASN_AFTER_DATE_E);
 		assert_int_equal(r.ca_problem, 1);
 	}
 	/* Garbage on either side is PKI_EBADCERT, with the side named. */
 	assert_int_equal(verify((const unsigned char *)"junk", 4, der, derlen, NULL, 0, &r),
-	                 PKI_EBADCERT);
+			 PKI_EBADCERT);
 	assert_int_equal(r.ca_problem, 1);
 	assert_int_equal(verify(ca, calen, (const unsigned char *)"junk", 4, NULL, 0, &r),
-	                 PKI_EBADCERT);
+			 PKI_EBADCERT);
 	assert_int_equal(r.ca_problem, 0);
 }
 
@@ -966,42 +970,42 @@ test_describe(void **state)
 	assert_int_equal(pki_detect((unsigned char *)m.ca_pem, strlen(m.ca_pem)), PKI_KIND_CERT);
 	assert_int_equal(pki_detect((unsigned char *)m.csr_pem, strlen(m.csr_pem)), PKI_KIND_CSR);
 	assert_int_equal(pki_detect((unsigned char *)m.ca_key_pem, strlen(m.ca_key_pem)),
-	                 PKI_KIND_ENCRYPTED_KEY);
+			 PKI_KIND_ENCRYPTED_KEY);
 	assert_int_equal(pki_detect((unsigned char *)m.leaf_key_pem, strlen(m.leaf_key_pem)),
-	                 PKI_KIND_KEY);
+			 PKI_KIND_KEY);
 	assert_int_equal(pki_detect(m.leaf_key, m.leaf_key_len), PKI_KIND_KEY);
 	assert_int_equal(pki_detect((const unsigned char *)"text", 4), PKI_KIND_UNKNOWN);
 
 	assert_int_equal(pki_describe((unsigned char *)m.ca_pem, strlen(m.ca_pem), NULL, m.now, out,
-	                              sizeof(out), err, sizeof(err)),
-	                 0);
+				      sizeof(out), err, sizeof(err)),
+			 0);
 	assert_non_null(strstr(out, "CA:            yes (basicConstraints CA:TRUE, critical)"));
 	assert_non_null(strstr(out, "key usage:     keyCertSign, cRLSign (critical)"));
 	assert_non_null(strstr(out, "(self-signed)"));
 	assert_non_null(strstr(out, "SHA-256 fingerprint: "));
 	assert_non_null(strstr(out, "I am my-ca.com according to my-ca.com\n"));
 	assert_int_equal(pki_describe((unsigned char *)m.csr_pem, strlen(m.csr_pem), NULL, m.now,
-	                              out, sizeof(out), err, sizeof(err)),
-	                 0);
+				      out, sizeof(out), err, sizeof(err)),
+			 0);
 	assert_non_null(strstr(out, "(verifies)"));
 	assert_int_equal(pki_describe((unsigned char *)m.ca_key_pem, strlen(m.ca_key_pem), NULL,
-	                              m.now, out, sizeof(out), err, sizeof(err)),
-	                 0);
+				      m.now, out, sizeof(out), err, sizeof(err)),
+			 0);
 	assert_non_null(strstr(out, "PBKDF2-hmacWithSHA256, 20000 iterations, AES-256-CBC"));
 	assert_non_null(strstr(out, "unknown until decrypted"));
 	assert_int_equal(pki_describe((unsigned char *)m.ca_key_pem, strlen(m.ca_key_pem),
-	                              "ca secret", m.now, out, sizeof(out), err, sizeof(err)),
-	                 0);
+				      "ca secret", m.now, out, sizeof(out), err, sizeof(err)),
+			 0);
 	assert_non_null(strstr(out, "type:          EC P-256"));
 	assert_int_equal(pki_describe((unsigned char *)m.ca_key_pem, strlen(m.ca_key_pem), "nope",
-	                              m.now, out, sizeof(out), err, sizeof(err)),
-	                 PKI_EPASSWORD);
+				      m.now, out, sizeof(out), err, sizeof(err)),
+			 PKI_EPASSWORD);
 	assert_int_equal(pki_describe((const unsigned char *)"text", 4, NULL, m.now, out,
-	                              sizeof(out), err, sizeof(err)),
-	                 PKI_EUNKNOWN);
+				      sizeof(out), err, sizeof(err)),
+			 PKI_EUNKNOWN);
 	assert_int_equal(pki_describe((unsigned char *)m.ca_pem, strlen(m.ca_pem), NULL, m.now, out,
-	                              40, err, sizeof(err)),
-	                 PKI_ESPACE);
+				      40, err, sizeof(err)),
+			 PKI_ESPACE);
 }
 
 static void
@@ -1041,7 +1045,7 @@ prefixes(const unsigned char *p, size_t n, int pem)
 			assert_int_not_equal(pki_cert_decode(u, cut, der, sizeof(der), &len), 0);
 			assert_int_not_equal(pki_csr_decode(u, cut, der, sizeof(der), &len), 0);
 			assert_int_not_equal(pki_key_decode(u, cut, NULL, der, sizeof(der), &len),
-			                     0);
+					     0);
 		} else {
 			pki_cert_decode(u, cut, der, sizeof(der), &len);
 			pki_csr_decode(u, cut, der, sizeof(der), &len);
@@ -1065,13 +1069,13 @@ test_truncated(void **state)
 	size_t len;
 
 	(void)state;
-	assert_int_equal(
-	    pki_cert_decode((unsigned char *)m.ca_pem, strlen(m.ca_pem), der, sizeof(der), &len),
-	    0);
+	assert_int_equal(pki_cert_decode((unsigned char *)m.ca_pem, strlen(m.ca_pem), der,
+					 sizeof(der), &len),
+			 0);
 	prefixes(der, len, 0);
-	assert_int_equal(
-	    pki_csr_decode((unsigned char *)m.csr_pem, strlen(m.csr_pem), der, sizeof(der), &len),
-	    0);
+	assert_int_equal(pki_csr_decode((unsigned char *)m.csr_pem, strlen(m.csr_pem), der,
+					sizeof(der), &len),
+			 0);
 	prefixes(der, len, 0);
 	prefixes(m.leaf_key, m.leaf_key_len, 0);
 	prefixes((unsigned char *)m.ca_pem, strlen(m.ca_pem), 1);
@@ -1082,26 +1086,26 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_der_lengths),
-	    cmocka_unit_test(test_der_integers_and_bits),
-	    cmocka_unit_test(test_der_times),
-	    cmocka_unit_test(test_oid_text),
-	    cmocka_unit_test(test_pem),
-	    cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_sans),
-	    cmocka_unit_test(test_time_parse),
-	    cmocka_unit_test(test_key_roundtrip),
-	    cmocka_unit_test(test_key_garbage),
-	    cmocka_unit_test(test_key_legacy_wrong_password),
-	    cmocka_unit_test(test_key_rsa),
-	    cmocka_unit_test(test_ca),
-	    cmocka_unit_test(test_csr),
-	    cmocka_unit_test(test_sign),
-	    cmocka_unit_test(test_sign_without_san),
-	    cmocka_unit_test(test_verify),
-	    cmocka_unit_test(test_describe),
-	    cmocka_unit_test(test_strerror),
-	    cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_der_lengths),
+		cmocka_unit_test(test_der_integers_and_bits),
+		cmocka_unit_test(test_der_times),
+		cmocka_unit_test(test_oid_text),
+		cmocka_unit_test(test_pem),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_sans),
+		cmocka_unit_test(test_time_parse),
+		cmocka_unit_test(test_key_roundtrip),
+		cmocka_unit_test(test_key_garbage),
+		cmocka_unit_test(test_key_legacy_wrong_password),
+		cmocka_unit_test(test_key_rsa),
+		cmocka_unit_test(test_ca),
+		cmocka_unit_test(test_csr),
+		cmocka_unit_test(test_sign),
+		cmocka_unit_test(test_sign_without_san),
+		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_truncated),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -66,8 +66,7 @@ test_response_reason_moved(void **state)
 }
 
 /* Leave a recognisable pattern where the next call's locals will live. */
-static void __attribute__((noinline))
-dirty_stack(void)
+static void __attribute__((noinline)) dirty_stack(void)
 {
 	volatile unsigned char junk[16384];
 
@@ -88,8 +87,8 @@ test_spki_param_uninitialised(void **state)
 {
 	/* SEQUENCE { SEQUENCE { OID id-ecPublicKey, 06 f8 (a bad length) }, BIT STRING } */
 	static const unsigned char spki[] = {
-		0x30, 0x15, 0x30, 0x0b, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
-		0x06, 0xf8, 0x03, 0x06, 0x00, 0x04, 0x01, 0x02, 0x03, 0x04,
+		0x30, 0x15, 0x30, 0x0b, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+		0x01, 0x06, 0xf8, 0x03, 0x06, 0x00, 0x04, 0x01, 0x02, 0x03, 0x04,
 	};
 	struct pki_der all = {spki, sizeof(spki)};
 	struct pki_spki s;
@@ -122,15 +121,15 @@ test_detect_proc_type_in_der(void **state)
 
 	(void)state;
 	assert_int_equal(pki_key_generate(PKI_KEY_EC_P256, NULL, pem, sizeof(pem), &pemlen), 0);
-	assert_int_equal(pki_key_decode((const unsigned char *)pem, pemlen, NULL, key, sizeof(key),
-					&keylen),
+	assert_int_equal(
+		pki_key_decode((const unsigned char *)pem, pemlen, NULL, key, sizeof(key), &keylen),
+		0);
+	assert_int_equal(pki_csr_create(key, keylen, &name, sans, 1, csrpem, sizeof(csrpem),
+					&csrlen, err, sizeof(err)),
 			 0);
-	assert_int_equal(pki_csr_create(key, keylen, &name, sans, 1, csrpem, sizeof(csrpem), &csrlen,
-					err, sizeof(err)),
-			 0);
-	assert_int_equal(pki_csr_decode((const unsigned char *)csrpem, csrlen, der, sizeof(der),
-					&derlen),
-			 0);
+	assert_int_equal(
+		pki_csr_decode((const unsigned char *)csrpem, csrlen, der, sizeof(der), &derlen),
+		0);
 	assert_int_equal(pki_detect(der, derlen), PKI_KIND_CSR);
 	assert_int_equal(pki_key_is_encrypted(der, derlen), 0);
 	assert_int_equal(pki_key_decode(der, derlen, NULL, out, sizeof(out), &outlen), PKI_EBADKEY);

@@ -72,7 +72,7 @@ guarded(const void *p, size_t n)
 
 	if (base == NULL) {
 		base = mmap(NULL, GUARD_SPAN + page, PROT_READ | PROT_WRITE,
-		            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		assert_true(base != MAP_FAILED);
 		assert_int_equal(mprotect(base + GUARD_SPAN, page, PROT_NONE), 0);
 	}
@@ -108,7 +108,7 @@ play(struct sink *s, unsigned flags, const struct dis_grep *g, const struct step
 		} else {
 			dis_feed(&d, st[i].dir, guarded(p, split), split, collect, s);
 			dis_feed(&d, st[i].dir, guarded(p + split, n - split), n - split, collect,
-			         s);
+				 s);
 		}
 	}
 	dis_finish(&d, collect, s);
@@ -136,7 +136,7 @@ check_all_splits(unsigned flags, const struct dis_grep *g, const struct step *st
 		play(&part, flags, g, st, nst, k);
 		if (strcmp(part.buf, whole.buf) != 0) {
 			fprintf(stderr, "split at %zu differs:\n%s\n--- whole:\n%s", k, part.buf,
-			        whole.buf);
+				whole.buf);
 			fail();
 		}
 	}
@@ -159,10 +159,10 @@ test_hexdump_layout(void **state)
 	sink_reset(&whole, 1);
 	play(&whole, DIS_HEX, NULL, st, 1, SPLIT_WHOLE);
 	assert_string_equal(
-	    whole.buf,
-	    "conn 1: client -> server, 18 bytes\n"
-	    "  0000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a   GET / HT TP/1.1..\n"
-	    "  0010  0d 0a                                              ..\n");
+		whole.buf,
+		"conn 1: client -> server, 18 bytes\n"
+		"  0000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a   GET / HT TP/1.1..\n"
+		"  0010  0d 0a                                              ..\n");
 }
 
 /* ---- HTTP -------------------------------------------------------------------------------- */
@@ -171,25 +171,25 @@ static void
 test_http_exchange(void **state)
 {
 	static const char req[] = "GET /secret HTTP/1.1\r\nHost: 127.0.0.1:5683\r\n\r\n"
-	                          "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n";
+				  "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n";
 	static const char res[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
-	                          "Content-Length: 11\r\n\r\nfluffy tail"
-	                          "HTTP/1.1 204 No Content\r\n\r\n";
+				  "Content-Length: 11\r\n\r\nfluffy tail"
+				  "HTTP/1.1 204 No Content\r\n\r\n";
 	struct step st[] = {STEP(DIS_C2S, req), STEP(DIS_S2C, res)};
 
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 2);
 	assert_string_equal(whole.buf, "  HTTP request: GET /secret HTTP/1.1\n"
-	                               "  HTTP header: Host: 127.0.0.1:5683\n"
-	                               "  HTTP request: HEAD / HTTP/1.1\n"
-	                               "  HTTP header: Host: x\n"
-	                               "  HTTP response: HTTP/1.1 200 OK\n"
-	                               "  HTTP header: Content-Type: text/plain; charset=utf-8\n"
-	                               "  HTTP header: Content-Length: 11\n"
-	                               "  HTTP body: 11 bytes (Content-Length)\n"
-	                               "  HTTP body text: \"fluffy tail\"\n"
-	                               "  HTTP response: HTTP/1.1 204 No Content\n"
-	                               "  HTTP body: none (a response to HEAD)\n");
+				       "  HTTP header: Host: 127.0.0.1:5683\n"
+				       "  HTTP request: HEAD / HTTP/1.1\n"
+				       "  HTTP header: Host: x\n"
+				       "  HTTP response: HTTP/1.1 200 OK\n"
+				       "  HTTP header: Content-Type: text/plain; charset=utf-8\n"
+				       "  HTTP header: Content-Length: 11\n"
+				       "  HTTP body: 11 bytes (Content-Length)\n"
+				       "  HTTP body text: \"fluffy tail\"\n"
+				       "  HTTP response: HTTP/1.1 204 No Content\n"
+				       "  HTTP body: none (a response to HEAD)\n");
 }
 
 /*
@@ -201,32 +201,32 @@ static void
 test_http_head_response_has_no_body(void **state)
 {
 	static const char req[] = "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
-	                          "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-	                          "GET / HTTP/1.1\r\nIf-None-Match: \"a\"\r\n\r\n"
-	                          "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+				  "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+				  "GET / HTTP/1.1\r\nIf-None-Match: \"a\"\r\n\r\n"
+				  "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 	static const char res[] = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n"
-	                          "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nfluffy tail"
-	                          "HTTP/1.1 304 Not Modified\r\nContent-Length: 11\r\n\r\n"
-	                          "HTTP/1.1 100 Continue\r\n\r\n"
-	                          "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ntail";
+				  "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nfluffy tail"
+				  "HTTP/1.1 304 Not Modified\r\nContent-Length: 11\r\n\r\n"
+				  "HTTP/1.1 100 Continue\r\n\r\n"
+				  "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ntail";
 	struct step st[] = {STEP(DIS_C2S, req), STEP(DIS_S2C, res)};
 
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 2);
 	assert_non_null(strstr(whole.buf, "  HTTP response: HTTP/1.1 200 OK\n"
-	                                  "  HTTP header: Content-Length: 11\n"
-	                                  "  HTTP body: none (a response to HEAD)\n"
-	                                  "  HTTP response: HTTP/1.1 200 OK\n"
-	                                  "  HTTP header: Content-Length: 11\n"
-	                                  "  HTTP body: 11 bytes (Content-Length)\n"
-	                                  "  HTTP body text: \"fluffy tail\"\n"
-	                                  "  HTTP response: HTTP/1.1 304 Not Modified\n"
-	                                  "  HTTP header: Content-Length: 11\n"
-	                                  "  HTTP response: HTTP/1.1 100 Continue\n"
-	                                  "  HTTP response: HTTP/1.1 200 OK\n"
-	                                  "  HTTP header: Content-Length: 4\n"
-	                                  "  HTTP body: 4 bytes (Content-Length)\n"
-	                                  "  HTTP body text: \"tail\"\n"));
+					  "  HTTP header: Content-Length: 11\n"
+					  "  HTTP body: none (a response to HEAD)\n"
+					  "  HTTP response: HTTP/1.1 200 OK\n"
+					  "  HTTP header: Content-Length: 11\n"
+					  "  HTTP body: 11 bytes (Content-Length)\n"
+					  "  HTTP body text: \"fluffy tail\"\n"
+					  "  HTTP response: HTTP/1.1 304 Not Modified\n"
+					  "  HTTP header: Content-Length: 11\n"
+					  "  HTTP response: HTTP/1.1 100 Continue\n"
+					  "  HTTP response: HTTP/1.1 200 OK\n"
+					  "  HTTP header: Content-Length: 4\n"
+					  "  HTTP body: 4 bytes (Content-Length)\n"
+					  "  HTTP body text: \"tail\"\n"));
 }
 
 static void
@@ -238,9 +238,9 @@ test_http_body_until_close(void **state)
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 1);
 	assert_string_equal(whole.buf, "  HTTP response: HTTP/1.0 200 OK\n"
-	                               "  HTTP header: Server: x\n"
-	                               "  HTTP body: until the connection closes\n"
-	                               "  HTTP body text: \"the end\"\n");
+				       "  HTTP header: Server: x\n"
+				       "  HTTP body: until the connection closes\n"
+				       "  HTTP body text: \"the end\"\n");
 }
 
 static void
@@ -253,11 +253,11 @@ test_http_not_http(void **state)
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 2);
 	assert_string_equal(whole.buf,
-	                    "  not an HTTP request or status line; showing bytes only from here\n"
-	                    "  HTTP response: HTTP/1.1 200 OK\n"
-	                    "  HTTP header: Content-Length: 1x\n"
-	                    "  HTTP: cannot tell where the body ends (bad Content-Length); showing "
-	                    "bytes only from here\n");
+			    "  not an HTTP request or status line; showing bytes only from here\n"
+			    "  HTTP response: HTTP/1.1 200 OK\n"
+			    "  HTTP header: Content-Length: 1x\n"
+			    "  HTTP: cannot tell where the body ends (bad Content-Length); showing "
+			    "bytes only from here\n");
 }
 
 static void
@@ -283,16 +283,16 @@ test_http_long_line_cut(void **state)
 /* The first case of the Fernet spec's generate.json (tests/vectors/fernet/): version 0x80,
  * now 1985-10-26T01:20:00-07:00, IV 00..0f, src "hello". */
 static const char spec_token[] =
-    "gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVUPgJobwOz7JcbmrR64jVm"
-    "pU4IwqDA==";
+	"gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVUPgJobwOz7JcbmrR64jVm"
+	"pU4IwqDA==";
 
 static const char spec_layout[] =
-    "  Fernet token: 100 characters, 73 bytes\n"
-    "    version     0x80\n"
-    "    timestamp   499162800 (1985-10-26 08:20:00 UTC)\n"
-    "    IV          000102030405060708090a0b0c0d0e0f\n"
-    "    ciphertext  16 bytes (1 AES-128-CBC block)\n"
-    "    HMAC        c5ff9095f5d38f9ab86e5543e02686f03b3ec971b9ab47ae23566a54e08c2a0c\n";
+	"  Fernet token: 100 characters, 73 bytes\n"
+	"    version     0x80\n"
+	"    timestamp   499162800 (1985-10-26 08:20:00 UTC)\n"
+	"    IV          000102030405060708090a0b0c0d0e0f\n"
+	"    ciphertext  16 bytes (1 AES-128-CBC block)\n"
+	"    HMAC        c5ff9095f5d38f9ab86e5543e02686f03b3ec971b9ab47ae23566a54e08c2a0c\n";
 
 static void
 test_fernet_vector_is_the_spec_one(void **state)
@@ -322,16 +322,16 @@ test_fernet_in_body(void **state)
 	struct step st[] = {{DIS_S2C, res, 0}};
 
 	(void)state;
-	st[0].n =
-	    (size_t)snprintf(res, sizeof(res), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
-	                     strlen(spec_token), spec_token);
+	st[0].n = (size_t)snprintf(res, sizeof(res),
+				   "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
+				   strlen(spec_token), spec_token);
 	check_all_splits(DIS_LAYERS, NULL, st, 1);
 	snprintf(want, sizeof(want),
-	         "  HTTP response: HTTP/1.1 200 OK\n"
-	         "  HTTP header: Content-Length: 100\n"
-	         "  HTTP body: 100 bytes (Content-Length)\n"
-	         "  HTTP body text: \"%s\"\n%s",
-	         spec_token, spec_layout);
+		 "  HTTP response: HTTP/1.1 200 OK\n"
+		 "  HTTP header: Content-Length: 100\n"
+		 "  HTTP body: 100 bytes (Content-Length)\n"
+		 "  HTTP body text: \"%s\"\n%s",
+		 spec_token, spec_layout);
 	assert_string_equal(whole.buf, want);
 }
 
@@ -344,9 +344,9 @@ test_fernet_chunked(void **state)
 
 	(void)state;
 	st[0].n = (size_t)snprintf(res, sizeof(res),
-	                           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-	                           "20\r\n%.32s\r\n44;ext=1\r\n%s\r\n0\r\nX-Trailer: 1\r\n\r\n",
-	                           spec_token, spec_token + 32);
+				   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				   "20\r\n%.32s\r\n44;ext=1\r\n%s\r\n0\r\nX-Trailer: 1\r\n\r\n",
+				   spec_token, spec_token + 32);
 	check_all_splits(DIS_LAYERS, NULL, st, 1);
 	assert_non_null(strstr(whole.buf, "  HTTP body: chunked\n"));
 	assert_non_null(strstr(whole.buf, spec_layout));
@@ -358,7 +358,7 @@ static void
 test_fernet_raw_at_close(void **state)
 {
 	struct step st[] = {{DIS_C2S, "\x01token=", 7},
-	                    {DIS_C2S, spec_token, sizeof(spec_token) - 1}};
+			    {DIS_C2S, spec_token, sizeof(spec_token) - 1}};
 
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 2);
@@ -371,9 +371,9 @@ test_fernet_not_tokens(void **state)
 {
 	static char big[DIS_TOKEN_MAX + 100];
 	static const char bad[] =
-	    "\x01gAAAAAxyz gAAAAA==AAAA gAAAAAB\n"
-	    "gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVU"
-	    "PgJobwOz7JcbmrR64jVmpU4IwqDAB.";
+		"\x01gAAAAAxyz gAAAAA==AAAA gAAAAAB\n"
+		"gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVU"
+		"PgJobwOz7JcbmrR64jVmpU4IwqDAB.";
 	struct step st[] = {STEP(DIS_C2S, bad), {DIS_S2C, big, sizeof(big)}};
 
 	(void)state;
@@ -383,14 +383,14 @@ test_fernet_not_tokens(void **state)
 	big[sizeof(big) - 1] = ' ';
 	check_all_splits(DIS_LAYERS, NULL, st, 2);
 	assert_string_equal(
-	    whole.buf,
-	    "  Fernet token? 9 characters starting gAAAAA, but its base64 length is impossible\n"
-	    "  Fernet token? 12 characters starting gAAAAA, but '=' inside the base64 text\n"
-	    "  Fernet token? 7 characters starting gAAAAA, but too short for version, timestamp, "
-	    "IV, one block and HMAC\n"
-	    "  Fernet token? 99 characters starting gAAAAA, but its ciphertext is not whole "
-	    "16-byte blocks\n"
-	    "  Fernet token? 4194 characters starting gAAAAA: longer than 4096, not laid out\n");
+		whole.buf,
+		"  Fernet token? 9 characters starting gAAAAA, but its base64 length is impossible\n"
+		"  Fernet token? 12 characters starting gAAAAA, but '=' inside the base64 text\n"
+		"  Fernet token? 7 characters starting gAAAAA, but too short for version, timestamp, "
+		"IV, one block and HMAC\n"
+		"  Fernet token? 99 characters starting gAAAAA, but its ciphertext is not whole "
+		"16-byte blocks\n"
+		"  Fernet token? 4194 characters starting gAAAAA: longer than 4096, not laid out\n");
 }
 
 /* ---- TLS --------------------------------------------------------------------------------- */
@@ -398,27 +398,28 @@ test_fernet_not_tokens(void **state)
 /* A ClientHello recorded from `openssl s_client -connect 127.0.0.1:PORT -servername localhost
  * -alpn http/1.1` (OpenSSL 3.0.x, Debian 12): public bytes only, its key share included. */
 static const uint8_t openssl_client_hello[] = {
-    0x16, 0x03, 0x01, 0x01, 0x45, 0x01, 0x00, 0x01, 0x41, 0x03, 0x03, 0xab, 0xfe, 0xee, 0x3f, 0xb0,
-    0x49, 0x6e, 0xe4, 0xcb, 0x94, 0x3a, 0x8e, 0x86, 0xbb, 0xed, 0xfc, 0xa7, 0xd1, 0x6d, 0x19, 0x68,
-    0xaa, 0x1c, 0x27, 0xe9, 0x93, 0x3b, 0x68, 0x6c, 0xbf, 0xa7, 0x72, 0x20, 0xc3, 0x0c, 0x1a, 0xa3,
-    0x43, 0x85, 0x8d, 0xdb, 0x4d, 0x59, 0xb0, 0x16, 0x70, 0x08, 0x15, 0xe5, 0x7f, 0x47, 0x67, 0x59,
-    0x22, 0xf9, 0xdb, 0x10, 0xe3, 0xe9, 0x3f, 0x3b, 0x3a, 0x77, 0x8f, 0xcc, 0x00, 0x3e, 0x13, 0x02,
-    0x13, 0x03, 0x13, 0x01, 0xc0, 0x2c, 0xc0, 0x30, 0x00, 0x9f, 0xcc, 0xa9, 0xcc, 0xa8, 0xcc, 0xaa,
-    0xc0, 0x2b, 0xc0, 0x2f, 0x00, 0x9e, 0xc0, 0x24, 0xc0, 0x28, 0x00, 0x6b, 0xc0, 0x23, 0xc0, 0x27,
-    0x00, 0x67, 0xc0, 0x0a, 0xc0, 0x14, 0x00, 0x39, 0xc0, 0x09, 0xc0, 0x13, 0x00, 0x33, 0x00, 0x9d,
-    0x00, 0x9c, 0x00, 0x3d, 0x00, 0x3c, 0x00, 0x35, 0x00, 0x2f, 0x00, 0xff, 0x01, 0x00, 0x00, 0xba,
-    0x00, 0x00, 0x00, 0x0e, 0x00, 0x0c, 0x00, 0x00, 0x09, 0x6c, 0x6f, 0x63, 0x61, 0x6c, 0x68, 0x6f,
-    0x73, 0x74, 0x00, 0x0b, 0x00, 0x04, 0x03, 0x00, 0x01, 0x02, 0x00, 0x0a, 0x00, 0x16, 0x00, 0x14,
-    0x00, 0x1d, 0x00, 0x17, 0x00, 0x1e, 0x00, 0x19, 0x00, 0x18, 0x01, 0x00, 0x01, 0x01, 0x01, 0x02,
-    0x01, 0x03, 0x01, 0x04, 0x00, 0x23, 0x00, 0x00, 0x00, 0x10, 0x00, 0x0b, 0x00, 0x09, 0x08, 0x68,
-    0x74, 0x74, 0x70, 0x2f, 0x31, 0x2e, 0x31, 0x00, 0x16, 0x00, 0x00, 0x00, 0x17, 0x00, 0x00, 0x00,
-    0x0d, 0x00, 0x2a, 0x00, 0x28, 0x04, 0x03, 0x05, 0x03, 0x06, 0x03, 0x08, 0x07, 0x08, 0x08, 0x08,
-    0x09, 0x08, 0x0a, 0x08, 0x0b, 0x08, 0x04, 0x08, 0x05, 0x08, 0x06, 0x04, 0x01, 0x05, 0x01, 0x06,
-    0x01, 0x03, 0x03, 0x03, 0x01, 0x03, 0x02, 0x04, 0x02, 0x05, 0x02, 0x06, 0x02, 0x00, 0x2b, 0x00,
-    0x09, 0x08, 0x03, 0x04, 0x03, 0x03, 0x03, 0x02, 0x03, 0x01, 0x00, 0x2d, 0x00, 0x02, 0x01, 0x01,
-    0x00, 0x33, 0x00, 0x26, 0x00, 0x24, 0x00, 0x1d, 0x00, 0x20, 0x1a, 0x65, 0xfa, 0x2e, 0x20, 0xe2,
-    0xd0, 0x5f, 0x54, 0x3b, 0x5c, 0xe5, 0xb8, 0x47, 0x42, 0x38, 0x3f, 0xbe, 0xd3, 0x49, 0x18, 0x68,
-    0x71, 0x16, 0x18, 0x16, 0x5f, 0xaa, 0xc7, 0x48, 0xea, 0x05,
+	0x16, 0x03, 0x01, 0x01, 0x45, 0x01, 0x00, 0x01, 0x41, 0x03, 0x03, 0xab, 0xfe, 0xee, 0x3f,
+	0xb0, 0x49, 0x6e, 0xe4, 0xcb, 0x94, 0x3a, 0x8e, 0x86, 0xbb, 0xed, 0xfc, 0xa7, 0xd1, 0x6d,
+	0x19, 0x68, 0xaa, 0x1c, 0x27, 0xe9, 0x93, 0x3b, 0x68, 0x6c, 0xbf, 0xa7, 0x72, 0x20, 0xc3,
+	0x0c, 0x1a, 0xa3, 0x43, 0x85, 0x8d, 0xdb, 0x4d, 0x59, 0xb0, 0x16, 0x70, 0x08, 0x15, 0xe5,
+	0x7f, 0x47, 0x67, 0x59, 0x22, 0xf9, 0xdb, 0x10, 0xe3, 0xe9, 0x3f, 0x3b, 0x3a, 0x77, 0x8f,
+	0xcc, 0x00, 0x3e, 0x13, 0x02, 0x13, 0x03, 0x13, 0x01, 0xc0, 0x2c, 0xc0, 0x30, 0x00, 0x9f,
+	0xcc, 0xa9, 0xcc, 0xa8, 0xcc, 0xaa, 0xc0, 0x2b, 0xc0, 0x2f, 0x00, 0x9e, 0xc0, 0x24, 0xc0,
+	0x28, 0x00, 0x6b, 0xc0, 0x23, 0xc0, 0x27, 0x00, 0x67, 0xc0, 0x0a, 0xc0, 0x14, 0x00, 0x39,
+	0xc0, 0x09, 0xc0, 0x13, 0x00, 0x33, 0x00, 0x9d, 0x00, 0x9c, 0x00, 0x3d, 0x00, 0x3c, 0x00,
+	0x35, 0x00, 0x2f, 0x00, 0xff, 0x01, 0x00, 0x00, 0xba, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x0c,
+	0x00, 0x00, 0x09, 0x6c, 0x6f, 0x63, 0x61, 0x6c, 0x68, 0x6f, 0x73, 0x74, 0x00, 0x0b, 0x00,
+	0x04, 0x03, 0x00, 0x01, 0x02, 0x00, 0x0a, 0x00, 0x16, 0x00, 0x14, 0x00, 0x1d, 0x00, 0x17,
+	0x00, 0x1e, 0x00, 0x19, 0x00, 0x18, 0x01, 0x00, 0x01, 0x01, 0x01, 0x02, 0x01, 0x03, 0x01,
+	0x04, 0x00, 0x23, 0x00, 0x00, 0x00, 0x10, 0x00, 0x0b, 0x00, 0x09, 0x08, 0x68, 0x74, 0x74,
+	0x70, 0x2f, 0x31, 0x2e, 0x31, 0x00, 0x16, 0x00, 0x00, 0x00, 0x17, 0x00, 0x00, 0x00, 0x0d,
+	0x00, 0x2a, 0x00, 0x28, 0x04, 0x03, 0x05, 0x03, 0x06, 0x03, 0x08, 0x07, 0x08, 0x08, 0x08,
+	0x09, 0x08, 0x0a, 0x08, 0x0b, 0x08, 0x04, 0x08, 0x05, 0x08, 0x06, 0x04, 0x01, 0x05, 0x01,
+	0x06, 0x01, 0x03, 0x03, 0x03, 0x01, 0x03, 0x02, 0x04, 0x02, 0x05, 0x02, 0x06, 0x02, 0x00,
+	0x2b, 0x00, 0x09, 0x08, 0x03, 0x04, 0x03, 0x03, 0x03, 0x02, 0x03, 0x01, 0x00, 0x2d, 0x00,
+	0x02, 0x01, 0x01, 0x00, 0x33, 0x00, 0x26, 0x00, 0x24, 0x00, 0x1d, 0x00, 0x20, 0x1a, 0x65,
+	0xfa, 0x2e, 0x20, 0xe2, 0xd0, 0x5f, 0x54, 0x3b, 0x5c, 0xe5, 0xb8, 0x47, 0x42, 0x38, 0x3f,
+	0xbe, 0xd3, 0x49, 0x18, 0x68, 0x71, 0x16, 0x18, 0x16, 0x5f, 0xaa, 0xc7, 0x48, 0xea, 0x05,
 };
 
 static void
@@ -429,9 +430,10 @@ test_tls_openssl_client_hello(void **state)
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 1);
 	assert_string_equal(
-	    whole.buf, "  TLS record: handshake, 325 bytes, TLS 1.0 (0x0301)\n"
-	               "    handshake: ClientHello, 321 bytes, 31 cipher suites, SNI localhost, "
-	               "ALPN http/1.1, offers TLS 1.3 TLS 1.2 TLS 1.1 TLS 1.0\n");
+		whole.buf,
+		"  TLS record: handshake, 325 bytes, TLS 1.0 (0x0301)\n"
+		"    handshake: ClientHello, 321 bytes, 31 cipher suites, SNI localhost, "
+		"ALPN http/1.1, offers TLS 1.3 TLS 1.2 TLS 1.1 TLS 1.0\n");
 }
 
 /* A little writer for crafted handshakes. */
@@ -577,24 +579,24 @@ test_tls13_handshake(void **state)
 	st[2].n = c2.n;
 	check_all_splits(DIS_LAYERS, NULL, st, 3);
 	assert_string_equal(
-	    whole.buf,
-	    "  TLS record: handshake, 98 bytes, TLS 1.2 (0x0303)\n"
-	    "    handshake: ClientHello, 94 bytes, 3 cipher suites, SNI localhost, ALPN h2 "
-	    "http/1.1, offers GREASE TLS 1.3 TLS 1.2\n"
-	    "  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
-	    "    handshake: ServerHello, 46 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
-	    "(0x1301)\n"
-	    "  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
-	    "  TLS record: application data, 40 bytes, TLS 1.2 (0x0303)\n"
-	    "  TLS record: encrypted handshake message, 33 bytes, TLS 1.2 (0x0303)\n"
-	    "  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
-	    "  TLS record: application data, 17 bytes, TLS 1.2 (0x0303)\n");
+		whole.buf,
+		"  TLS record: handshake, 98 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: ClientHello, 94 bytes, 3 cipher suites, SNI localhost, ALPN h2 "
+		"http/1.1, offers GREASE TLS 1.3 TLS 1.2\n"
+		"  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: ServerHello, 46 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
+		"(0x1301)\n"
+		"  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
+		"  TLS record: application data, 40 bytes, TLS 1.2 (0x0303)\n"
+		"  TLS record: encrypted handshake message, 33 bytes, TLS 1.2 (0x0303)\n"
+		"  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
+		"  TLS record: application data, 17 bytes, TLS 1.2 (0x0303)\n");
 }
 
 /* RFC 8446 §4.1.3: a ServerHello with this random is a HelloRetryRequest. */
 static const uint8_t hrr[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
-                                0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
-                                0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+				0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
+				0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
 
 /* RFC 8446 §4.1.3: a HelloRetryRequest keeps the handshake in clear. */
 static void
@@ -645,22 +647,22 @@ test_tls13_hello_retry_compat_ccs(void **state)
 	st[3] = (struct step){DIS_S2C, s2.b, s2.n};
 	check_all_splits(DIS_LAYERS, NULL, st, 4);
 	assert_string_equal(
-	    whole.buf,
-	    "  TLS record: handshake, 90 bytes, TLS 1.2 (0x0303)\n"
-	    "    handshake: ClientHello, 86 bytes, 3 cipher suites, SNI a, ALPN h2 http/1.1, "
-	    "offers GREASE TLS 1.3 TLS 1.2\n"
-	    "  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
-	    "    handshake: ServerHello, 46 bytes (HelloRetryRequest: the client must send a new "
-	    "ClientHello), TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 (0x1301)\n"
-	    "  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
-	    "  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
-	    "  TLS record: handshake, 90 bytes, TLS 1.2 (0x0303)\n"
-	    "    handshake: ClientHello, 86 bytes, 3 cipher suites, SNI b, ALPN h2 http/1.1, "
-	    "offers GREASE TLS 1.3 TLS 1.2\n"
-	    "  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
-	    "    handshake: ServerHello, 46 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
-	    "(0x1301)\n"
-	    "  TLS record: encrypted handshake message, 30 bytes, TLS 1.2 (0x0303)\n");
+		whole.buf,
+		"  TLS record: handshake, 90 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: ClientHello, 86 bytes, 3 cipher suites, SNI a, ALPN h2 http/1.1, "
+		"offers GREASE TLS 1.3 TLS 1.2\n"
+		"  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: ServerHello, 46 bytes (HelloRetryRequest: the client must send a new "
+		"ClientHello), TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 (0x1301)\n"
+		"  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
+		"  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
+		"  TLS record: handshake, 90 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: ClientHello, 86 bytes, 3 cipher suites, SNI b, ALPN h2 http/1.1, "
+		"offers GREASE TLS 1.3 TLS 1.2\n"
+		"  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: ServerHello, 46 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
+		"(0x1301)\n"
+		"  TLS record: encrypted handshake message, 30 bytes, TLS 1.2 (0x0303)\n");
 }
 
 /* TLS 1.2: several messages in one record, one message across two records, ChangeCipherSpec,
@@ -704,21 +706,21 @@ test_tls12_flow(void **state)
 	st[2] = (struct step){DIS_S2C, s2.b, s2.n};
 	check_all_splits(DIS_LAYERS, NULL, st, 3);
 	assert_string_equal(
-	    whole.buf,
-	    "  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
-	    "    handshake: ServerHello, 46 bytes, TLS 1.2, cipher suite TLS_AES_128_GCM_SHA256 "
-	    "(0x1301)\n"
-	    "  TLS record: handshake, 150 bytes, TLS 1.2 (0x0303)\n"
-	    "  TLS record: handshake, 75 bytes, TLS 1.2 (0x0303)\n"
-	    "    handshake: Certificate, 209 bytes, 2 certificates\n"
-	    "    handshake: ServerKeyExchange, 4 bytes\n"
-	    "    handshake: ServerHelloDone, 0 bytes\n"
-	    "  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
-	    "  TLS record: encrypted handshake message, 40 bytes, TLS 1.2 (0x0303)\n"
-	    "  TLS record: application data, 29 bytes, TLS 1.2 (0x0303)\n"
-	    "  TLS record: alert, 2 bytes, TLS 1.2 (0x0303)\n"
-	    "    alert: fatal, handshake_failure (40)\n"
-	    "  TLS record: encrypted alert, 26 bytes, TLS 1.2 (0x0303)\n");
+		whole.buf,
+		"  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: ServerHello, 46 bytes, TLS 1.2, cipher suite TLS_AES_128_GCM_SHA256 "
+		"(0x1301)\n"
+		"  TLS record: handshake, 150 bytes, TLS 1.2 (0x0303)\n"
+		"  TLS record: handshake, 75 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: Certificate, 209 bytes, 2 certificates\n"
+		"    handshake: ServerKeyExchange, 4 bytes\n"
+		"    handshake: ServerHelloDone, 0 bytes\n"
+		"  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
+		"  TLS record: encrypted handshake message, 40 bytes, TLS 1.2 (0x0303)\n"
+		"  TLS record: application data, 29 bytes, TLS 1.2 (0x0303)\n"
+		"  TLS record: alert, 2 bytes, TLS 1.2 (0x0303)\n"
+		"    alert: fatal, handshake_failure (40)\n"
+		"  TLS record: encrypted alert, 26 bytes, TLS 1.2 (0x0303)\n");
 }
 
 static void
@@ -726,20 +728,21 @@ test_tls_not_tls(void **state)
 {
 	static const uint8_t toolong[] = {0x16, 0x03, 0x01, 0xff, 0xff, 0x01};
 	static const uint8_t badtype[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x01,
-	                                  0x00, 0x47, 0x45, 0x54, 0x20, 0x2f};
+					  0x00, 0x47, 0x45, 0x54, 0x20, 0x2f};
 	static const uint8_t hugehs[] = {0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0xff,
-	                                 0xff, 0xff, 1,    2,    3,    4};
+					 0xff, 0xff, 1,    2,    3,    4};
 	struct step st[] = {{DIS_C2S, toolong, sizeof(toolong)},
-	                    {DIS_S2C, badtype, sizeof(badtype)}};
+			    {DIS_S2C, badtype, sizeof(badtype)}};
 	struct step st2[] = {{DIS_C2S, hugehs, sizeof(hugehs)}};
 
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 2);
 	assert_string_equal(
-	    whole.buf, "  not a TLS record header (160301ffff); showing bytes only from here\n"
-	               "  TLS record: alert, 2 bytes, TLS 1.2 (0x0303)\n"
-	               "    alert: warning, close_notify (0)\n"
-	               "  not a TLS record header (474554202f); showing bytes only from here\n");
+		whole.buf,
+		"  not a TLS record header (160301ffff); showing bytes only from here\n"
+		"  TLS record: alert, 2 bytes, TLS 1.2 (0x0303)\n"
+		"    alert: warning, close_notify (0)\n"
+		"  not a TLS record header (474554202f); showing bytes only from here\n");
 	/* A 16 MiB handshake message announced in an 8-byte record: counted, never read past. */
 	check_all_splits(DIS_LAYERS, NULL, st2, 1);
 	assert_string_equal(whole.buf, "  TLS record: handshake, 8 bytes, TLS 1.0 (0x0301)\n");
@@ -761,10 +764,10 @@ test_grep_split_everywhere(void **state)
 	assert_string_equal(whole.buf, "conn 1: 'fluffy tail' seen in clear (server -> client)\n");
 	check_all_splits(DIS_LAYERS, &g, st, 2);
 	assert_non_null(
-	    strstr(whole.buf, "conn 1: 'fluffy tail' seen in clear (server -> client)\n"));
+		strstr(whole.buf, "conn 1: 'fluffy tail' seen in clear (server -> client)\n"));
 
-	st[0] =
-	    (struct step)STEP(DIS_C2S, "POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\nfluffy tail");
+	st[0] = (struct step)STEP(DIS_C2S,
+				  "POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\nfluffy tail");
 	check_all_splits(0, &g, st, 2);
 	assert_string_equal(whole.buf, "conn 1: 'fluffy tail' seen in clear (both directions)\n");
 
@@ -831,12 +834,12 @@ static void
 test_mutations_never_crash(void **state)
 {
 	static const char *const starts[] = {
-	    "",
-	    "\x16\x03\x01",
-	    "\x16\x03\x03\x00\x30\x02",
-	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-	    "GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
-	    "gAAAAA"};
+		"",
+		"\x16\x03\x01",
+		"\x16\x03\x03\x00\x30\x02",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
+		"gAAAAA"};
 	static const uint8_t values[] = {0x00, 0x80, 0xff};
 	static uint8_t buf[4096];
 	static struct dis_conn d;
@@ -850,9 +853,9 @@ test_mutations_never_crash(void **state)
 			buf[i] = values[v];
 			dis_conn_init(&d, 1, DIS_LAYERS, &g);
 			dis_feed(&d, DIS_C2S, guarded(buf, sizeof(openssl_client_hello)),
-			         sizeof(openssl_client_hello), discard, NULL);
+				 sizeof(openssl_client_hello), discard, NULL);
 			dis_feed(&d, DIS_S2C, guarded(buf, sizeof(openssl_client_hello)),
-			         sizeof(openssl_client_hello), discard, NULL);
+				 sizeof(openssl_client_hello), discard, NULL);
 			dis_finish(&d, discard, NULL);
 			dis_grep_report(&d, discard, NULL);
 		}
@@ -863,13 +866,13 @@ test_mutations_never_crash(void **state)
 		memcpy(buf, start, n < len ? n : len);
 		for (size_t k = n; k < len; k++)
 			buf[k] = round % 3 == 0 ? (uint8_t) "gAAAAA0123-_=\r\n "[next_rand() % 16]
-			                        : (uint8_t)next_rand();
+						: (uint8_t)next_rand();
 		dis_conn_init(&d, (unsigned long)round, round % 4 == 0 ? 0 : DIS_LAYERS | DIS_HEX,
-		              &g);
+			      &g);
 		while (at < len) {
 			size_t piece = 1 + next_rand() % (len - at);
 			dis_feed(&d, (enum dis_dir)(round & 1), guarded(buf + at, piece), piece,
-			         discard, NULL);
+				 discard, NULL);
 			at += piece;
 		}
 		dis_finish(&d, discard, NULL);
@@ -881,26 +884,26 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hexdump_layout),
-	    cmocka_unit_test(test_http_exchange),
-	    cmocka_unit_test(test_http_head_response_has_no_body),
-	    cmocka_unit_test(test_http_body_until_close),
-	    cmocka_unit_test(test_http_not_http),
-	    cmocka_unit_test(test_http_long_line_cut),
-	    cmocka_unit_test(test_fernet_vector_is_the_spec_one),
-	    cmocka_unit_test(test_fernet_in_body),
-	    cmocka_unit_test(test_fernet_chunked),
-	    cmocka_unit_test(test_fernet_raw_at_close),
-	    cmocka_unit_test(test_fernet_not_tokens),
-	    cmocka_unit_test(test_tls_openssl_client_hello),
-	    cmocka_unit_test(test_tls13_handshake),
-	    cmocka_unit_test(test_tls13_hello_retry),
-	    cmocka_unit_test(test_tls13_hello_retry_compat_ccs),
-	    cmocka_unit_test(test_tls12_flow),
-	    cmocka_unit_test(test_tls_not_tls),
-	    cmocka_unit_test(test_grep_split_everywhere),
-	    cmocka_unit_test(test_grep_overlaps),
-	    cmocka_unit_test(test_mutations_never_crash),
+		cmocka_unit_test(test_hexdump_layout),
+		cmocka_unit_test(test_http_exchange),
+		cmocka_unit_test(test_http_head_response_has_no_body),
+		cmocka_unit_test(test_http_body_until_close),
+		cmocka_unit_test(test_http_not_http),
+		cmocka_unit_test(test_http_long_line_cut),
+		cmocka_unit_test(test_fernet_vector_is_the_spec_one),
+		cmocka_unit_test(test_fernet_in_body),
+		cmocka_unit_test(test_fernet_chunked),
+		cmocka_unit_test(test_fernet_raw_at_close),
+		cmocka_unit_test(test_fernet_not_tokens),
+		cmocka_unit_test(test_tls_openssl_client_hello),
+		cmocka_unit_test(test_tls13_handshake),
+		cmocka_unit_test(test_tls13_hello_retry),
+		cmocka_unit_test(test_tls13_hello_retry_compat_ccs),
+		cmocka_unit_test(test_tls12_flow),
+		cmocka_unit_test(test_tls_not_tls),
+		cmocka_unit_test(test_grep_split_everywhere),
+		cmocka_unit_test(test_grep_overlaps),
+		cmocka_unit_test(test_mutations_never_crash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

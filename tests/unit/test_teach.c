@@ -15,10 +15,10 @@
 #include "teach_dh.h"
 
 static const char paragraph[] =
-    "It was the best of times, it was the worst of times, it was the age of wisdom, it was the "
-    "age of foolishness, it was the epoch of belief, it was the epoch of incredulity, it was "
-    "the season of Light, it was the season of Darkness, it was the spring of hope, it was the "
-    "winter of despair.";
+	"It was the best of times, it was the worst of times, it was the age of wisdom, it was the "
+	"age of foolishness, it was the epoch of belief, it was the epoch of incredulity, it was "
+	"the season of Light, it was the season of Darkness, it was the spring of hope, it was the "
+	"winter of despair.";
 
 static void
 test_tutorial_pair(void **state)
@@ -158,12 +158,12 @@ test_dh_run(void **state)
 	assert_int_equal(a.opened_len, strlen(TEACH_DH_MESSAGE));
 	assert_memory_equal(a.opened, TEACH_DH_MESSAGE, a.opened_len);
 	assert_int_equal(fernet_decrypt(&a.squirrel_key, a.token, a.token_len, 1700000000, 60, out,
-	                                sizeof(out), &outlen),
-	                 0);
+					sizeof(out), &outlen),
+			 0);
 	assert_memory_equal(out, TEACH_DH_MESSAGE, outlen);
 	assert_int_equal(fernet_decrypt(&b.squirrel_key, a.token, a.token_len, 1700000000, 60, out,
-	                                sizeof(out), &outlen),
-	                 FERNET_EINVALID);
+					sizeof(out), &outlen),
+			 FERNET_EINVALID);
 	teach_dh_wipe(&a);
 	{
 		static const struct teach_dh zero;
@@ -178,9 +178,9 @@ test_dh_derive(void **state)
 	/* Python: HKDF(SHA256(), 32, salt=None, info=b"squirrel dh-demo fernet key")
 	 * .derive(bytes(range(32))) */
 	static const unsigned char want[32] = {
-	    0x90, 0xa4, 0x70, 0xb5, 0x87, 0x6c, 0x19, 0x06, 0x64, 0x23, 0x68,
-	    0xaa, 0x78, 0xab, 0x70, 0xc5, 0x8e, 0xe4, 0x6e, 0xb7, 0x03, 0xd0,
-	    0x09, 0xf7, 0x49, 0x87, 0xd3, 0x3e, 0x11, 0xf9, 0x90, 0x73,
+		0x90, 0xa4, 0x70, 0xb5, 0x87, 0x6c, 0x19, 0x06, 0x64, 0x23, 0x68,
+		0xaa, 0x78, 0xab, 0x70, 0xc5, 0x8e, 0xe4, 0x6e, 0xb7, 0x03, 0xd0,
+		0x09, 0xf7, 0x49, 0x87, 0xd3, 0x3e, 0x11, 0xf9, 0x90, 0x73,
 	};
 	unsigned char secret[32];
 	struct fernet_key k;
@@ -200,13 +200,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_tutorial_pair),
-	    cmocka_unit_test(test_other_bytes_unchanged),
-	    cmocka_unit_test(test_round_trip_every_shift),
-	    cmocka_unit_test(test_crack_finds_every_shift),
-	    cmocka_unit_test(test_crack_counts),
-	    cmocka_unit_test(test_dh_run),
-	    cmocka_unit_test(test_dh_derive),
+		cmocka_unit_test(test_tutorial_pair),
+		cmocka_unit_test(test_other_bytes_unchanged),
+		cmocka_unit_test(test_round_trip_every_shift),
+		cmocka_unit_test(test_crack_finds_every_shift),
+		cmocka_unit_test(test_crack_counts),
+		cmocka_unit_test(test_dh_run),
+		cmocka_unit_test(test_dh_derive),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,14 +19,14 @@ struct ucase {
 	const char *err;  /* with a refusal: the whole reason */
 };
 
-#define NOT_QUAD                                                                                \
-	"not an IPv4 address (four decimal numbers from 0 to 255, like 127.0.0.1), and a host " \
+#define NOT_QUAD                                                                                   \
+	"not an IPv4 address (four decimal numbers from 0 to 255, like 127.0.0.1), and a host "    \
 	"name cannot end in a number"
 #define WRITE "write the IPv4 address as four decimal numbers, "
 #define SPACE "white space before or after the URL: remove it (quote the URL as a whole)"
 #define SLASHES "the scheme needs two slashes: http://HOST:PORT/ or https://HOST:PORT/"
-#define ZONE                                                                                  \
-	"IPv6 zone identifiers (%25eth0) are not supported: use a global or loopback address, " \
+#define ZONE                                                                                       \
+	"IPv6 zone identifiers (%25eth0) are not supported: use a global or loopback address, "    \
 	"or a host name"
 #define PERCENT "'%' in the host name: write the name itself, without percent-encoding"
 
