@@ -25,7 +25,7 @@ BIN      ?= $(if $(SAN),$(BUILD)/bin,bin)
 CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wcast-qual -Wsign-compare -Wformat=2
-CPPFLAGS += -D_GNU_SOURCE -Icommon -Ipki -Iserver -Iclient
+CPPFLAGS += -D_GNU_SOURCE -Icommon -Ipki -Iserver -Iclient -Itap
 ifneq ($(SAN),)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
@@ -46,15 +46,17 @@ ALL_CFLAGS = $(WARN) $(CPPFLAGS) $(WOLFSSL_CFLAGS) $(CFLAGS) -MMD -MP
 
 # Each program has a main file; the rest of its folder is a library that unit tests link too.
 COMMON_SRC := $(wildcard common/*.c)
-SERVER_SRC := $(filter-out server/main.c server/tap_main.c,$(wildcard server/*.c))
+SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
 CLIENT_SRC := $(filter-out client/main.c,$(wildcard client/*.c))
+TAP_SRC    := $(filter-out tap/main.c,$(wildcard tap/*.c))
 PKI_SRC    := $(filter-out pki/pki_main.c pki/cmd_%.c,$(wildcard pki/*.c))
 PKI_CLI    := pki/pki_main.c $(wildcard pki/cmd_*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_SUPPORT := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
-LIBS = $(BUILD)/libserver.a $(BUILD)/libclient.a $(BUILD)/libpki.a $(BUILD)/libcommon.a
+LIBS = $(BUILD)/libserver.a $(BUILD)/libclient.a $(BUILD)/libtap.a $(BUILD)/libpki.a \
+       $(BUILD)/libcommon.a
 LDLIBS = $(WOLFSSL_LIBS)
 
 PROGRAMS := $(BIN)/squirrel-server $(BIN)/squirrel-client $(BIN)/squirrel-pki $(BIN)/squirrel-tap
@@ -73,26 +75,35 @@ $(BUILD)/%.o: %.c | $(BUILD)/.deps-build $(WOLFSSL_DEP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/libcommon.a: $(call obj,$(COMMON_SRC))
-$(BUILD)/libserver.a: $(call obj,$(SERVER_SRC))
-$(BUILD)/libclient.a: $(call obj,$(CLIENT_SRC))
-$(BUILD)/libpki.a:    $(call obj,$(PKI_SRC))
-$(BUILD)/lib%.a:
+MEMBERS_common := $(COMMON_SRC)
+MEMBERS_server := $(SERVER_SRC)
+MEMBERS_client := $(CLIENT_SRC)
+MEMBERS_tap    := $(TAP_SRC)
+MEMBERS_pki    := $(PKI_SRC)
+# An archive is rebuilt when its member list changes, not only when a member does: a file
+# moved out of a folder must leave that folder's library.
+$(BUILD)/lib%.members: FORCE
 	@mkdir -p $(@D)
-	rm -f $@ && $(AR) rcs $@ $^
+	@echo '$(MEMBERS_$*)' | cmp -s - $@ || echo '$(MEMBERS_$*)' > $@
+.SECONDEXPANSION:
+$(BUILD)/lib%.a: $$(call obj,$$(MEMBERS_$$*)) $(BUILD)/lib%.members
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $(filter %.o,$^)
 
 # Programs remember which wolfSSL they were linked with, so switching WOLFSSL= relinks.
 $(BIN)/.flavor: FORCE
 	@mkdir -p $(@D)
 	@echo '$(FLAVOR)' | cmp -s - $@ || echo '$(FLAVOR)' > $@
 
-$(BIN)/squirrel-server: $(call obj,server/main.c) $(LIBS) $(BIN)/.flavor
-$(BIN)/squirrel-tap:    $(call obj,server/tap_main.c) $(LIBS) $(BIN)/.flavor
-$(BIN)/squirrel-client: $(call obj,client/main.c) $(LIBS) $(BIN)/.flavor
-$(BIN)/squirrel-pki:    $(call obj,$(PKI_CLI)) $(LIBS) $(BIN)/.flavor
-$(PROGRAMS):
+# Each program links only the libraries it uses: its own folder's, libcommon, and libpki
+# for the server and client (key decoding, certificate dates and names).
+$(BIN)/squirrel-server: $(call obj,server/main.c) $(BUILD)/libserver.a $(BUILD)/libpki.a $(BUILD)/libcommon.a
+$(BIN)/squirrel-client: $(call obj,client/main.c) $(BUILD)/libclient.a $(BUILD)/libpki.a $(BUILD)/libcommon.a
+$(BIN)/squirrel-pki:    $(call obj,$(PKI_CLI)) $(BUILD)/libpki.a $(BUILD)/libcommon.a
+$(BIN)/squirrel-tap:    $(call obj,tap/main.c) $(BUILD)/libtap.a $(BUILD)/libcommon.a
+$(PROGRAMS): $(BIN)/.flavor
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
 
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c $(UNIT_SUPPORT)) $(LIBS)
 	@mkdir -p $(@D)

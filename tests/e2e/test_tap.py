@@ -29,7 +29,7 @@ SECRET = b"fluffy tail"
 
 def max_conns():
     """TAP_MAX_CONNS, read from the header so the test follows the constant."""
-    with open(os.path.join(REPO, "server", "tap_relay.h")) as f:
+    with open(os.path.join(REPO, "tap", "relay.h")) as f:
         return int(re.search(r"#define TAP_MAX_CONNS (\d+)", f.read()).group(1))
 
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_tap: squirrel-tap's dissector (server/tap_dissect.c), which reads whatever crosses the
+ * fuzz_tap: squirrel-tap's dissector (tap/dissect*.c), which reads whatever crosses the
  * wire in both directions: HTTP, TLS records and handshakes, Fernet tokens, or garbage.
  *
  * Input: byte 0 is the --grep text's length g (1 + byte % 32), the next g bytes are the text,
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "tap_dissect.h"
+#include "dissect.h"
 
 #define MAX_PIECES 64
 #define MAX_LINES 8192

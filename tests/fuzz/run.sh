@@ -47,7 +47,7 @@ WOLFSSL_LIBS=$(pkg-config --libs wolfssl)
 
 CFLAGS="-std=c11 -g -O2 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 -fno-sanitize-recover=all -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
--Icommon -Ipki -Iserver -Iclient -Itests/fuzz $WOLFSSL_CFLAGS"
+-Icommon -Ipki -Iserver -Iclient -Itap -Itests/fuzz $WOLFSSL_CFLAGS"
 
 # The sources each harness exercises: the sans-IO modules only, compiled in (not linked from
 # libcommon.a), so their edges are instrumented for coverage.
@@ -63,7 +63,8 @@ srcs() {
 			[ "$f" = pki/pki_main.c ] || echo "$f"
 		done
 		echo common/tls_words.c common/addr.c ;;
-	tap) echo server/tap_dissect.c ;;
+	tap) echo tap/dissect.c tap/dissect_http.c tap/dissect_fernet.c tap/dissect_tls.c \
+		common/b64url.c ;;
 	*) echo "fuzz: unknown harness '$1' (one of: $ALL)" >&2; return 1 ;;
 	esac
 }

@@ -15,8 +15,8 @@
 set -u
 
 cd "$(dirname "$0")/../.." || exit 1
-DIRS="common server client pki"
-DEFS="-D_GNU_SOURCE -Icommon -Ipki -Iserver -Iclient"
+DIRS="common server client pki tap"
+DEFS="-D_GNU_SOURCE -Icommon -Ipki -Iserver -Iclient -Itap"
 JOBS=${LINT_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
 LOG=${LINT_LOG:-build/lint/clang-tidy.log}
 status=0
@@ -42,7 +42,7 @@ else
 fi
 
 # ---- 2. clang-tidy ----------------------------------------------------------------------
-files=$(ls common/*.c server/*.c client/*.c pki/*.c)
+files=$(ls common/*.c server/*.c client/*.c pki/*.c tap/*.c)
 nfiles=$(echo "$files" | wc -l)
 echo "lint: clang-tidy $(clang-tidy --version | sed -n 's/.*LLVM version \([0-9.]*\).*/\1/p') on $nfiles files, $JOBS at a time"
 # shellcheck disable=SC2086,SC2046

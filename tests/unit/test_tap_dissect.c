@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "tap_dissect.h"
+#include "dissect.h"
 
 #define SINK_MAX (1 << 18)
 #define SPLIT_WHOLE 0

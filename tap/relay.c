@@ -1,5 +1,5 @@
 /*
- * tap_relay: a small non-blocking poll() relay for squirrel-tap. See tap_relay.h.
+ * relay: a small non-blocking poll() relay for squirrel-tap. See relay.h.
  *
  * A connection is two sockets (side 0 the client, side 1 the upstream server) and two pipes:
  * pipe[TAP_C2S] holds bytes read from the client and not yet written to the server,
@@ -25,7 +25,7 @@
 #include <sys/socket.h>
 
 #include "addr.h"
-#include "tap_relay.h"
+#include "relay.h"
 
 #define SIDE_CLIENT 0
 #define SIDE_SERVER 1

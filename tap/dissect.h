@@ -1,5 +1,5 @@
 /*
- * tap_dissect: what squirrel-tap says about the bytes it relays, like Wireshark's middle pane
+ * dissect: what squirrel-tap says about the bytes it relays, like Wireshark's middle pane
  * (what it recognises) above its bytes pane (a hex dump with offsets and printable text).
  *
  * Sans-IO: bytes and per-direction state come in, text lines go out through a callback. No

@@ -1,5 +1,5 @@
 /*
- * tap_relay: the TCP relay under squirrel-tap. Each client that connects to the listener gets
+ * relay: the TCP relay under squirrel-tap. Each client that connects to the listener gets
  * its own connection to the upstream, and bytes are forwarded unchanged both ways through a
  * non-blocking poll() loop; a callback sees every chunk as it passes.
  *

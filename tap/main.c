@@ -17,8 +17,8 @@
 
 #include "msg.h"
 #include "opt.h"
-#include "tap_dissect.h"
-#include "tap_relay.h"
+#include "dissect.h"
+#include "relay.h"
 
 #define EXIT_USAGE 2
 #define EXIT_FAIL 1
