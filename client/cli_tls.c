@@ -44,7 +44,7 @@ load_trust(WOLFSSL_CTX *ctx, const struct cli_opts *o, char *err, size_t errlen)
 	int rc = fs_read(o->cacert, file_buf, sizeof(file_buf), &len);
 
 	if (rc < 0) {
-		/* wolfSSL's own loader fails here without a useful reason (WOLFSSL-NOTES). */
+		/* wolfSSL's own loader fails here without a useful reason (docs/wolfssl-notes.md). */
 		snprintf(err, errlen, "cannot read the CA file %s%s%s: %s", o->cacert,
 			 o->cacert_from != o->cacert ? " from " : "",
 			 o->cacert_from != o->cacert ? o->cacert_from : "",

@@ -1,6 +1,6 @@
 /*
  * The TLS transport: wolfSSL on a (usually non-blocking) socket. Every call's real return
- * value goes to wolfSSL_get_error() (WOLFSSL-NOTES: passing 0 can report stale state), and
+ * value goes to wolfSSL_get_error() (docs/wolfssl-notes.md: passing 0 can report stale state), and
  * one function maps the result to the transport's contract (curl's wssl_recv).
  */
 #include <arpa/inet.h>

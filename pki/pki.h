@@ -37,7 +37,7 @@
 /*
  * PBKDF2-HMAC-SHA256 rounds for encrypted PKCS#8 keys: ten times OpenSSL 3's 2048 (about
  * 30 ms per unlock here), and below 32768, which wolfSSL 5.5.4's own PKCS#8 encoder gets
- * wrong (see WOLFSSL-NOTES.md); we encode the structure ourselves, but stay interoperable
+ * wrong (docs/wolfssl-notes.md); we encode the structure ourselves, but stay interoperable
  * with any tool that shares that bug's limits.
  */
 #define PKI_PBKDF2_ITERATIONS 20000
