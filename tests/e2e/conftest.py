@@ -1,15 +1,21 @@
-"""Shared fixtures for the end-to-end tests: our programs, free ports, and processes that are
-always stopped. Run with /usr/bin/python3 -m pytest (Debian's pytest, requests, cryptography).
+"""Shared fixtures for the end-to-end tests: our programs, free ports, processes that are
+always stopped, and what this machine can do (requires()). Run with /usr/bin/python3 -m pytest
+(Debian's pytest, requests, cryptography).
 
 Environment (set by `make check-e2e`):
-  SQUIRREL_BIN   folder holding squirrel-server, -client, -pki, -tap (default: <repo>/bin)
-  SQUIRREL_WRAP  a command prefix for our programs, e.g. "valgrind --error-exitcode=99 ..."
+  SQUIRREL_BIN         folder holding squirrel-server, -client, -pki, -tap (default: <repo>/bin)
+  SQUIRREL_WRAP        a command prefix for our programs, e.g. "valgrind --error-exitcode=99 ..."
 """
+import functools
 import os
+import select
 import shlex
 import shutil
 import socket
+import struct
 import subprocess
+import sys
+import tempfile
 import time
 
 import pytest
@@ -70,6 +76,257 @@ def need(tool):
     """Skip (never pass) a test whose real peer is missing, saying which."""
     if shutil.which(tool) is None:
         pytest.skip(f"{tool} not found")
+
+
+# ---- what this machine can do ----------------------------------------------------------------
+#
+# A test that needs more than an ordinary process (a namespace, packet capture, a browser,
+# Landlock or seccomp, a terminal, a privileged port, another user) calls requires("name", ...)
+# first, or is marked @pytest.mark.requires("name", ...). Each capability's probe does the real
+# thing once per session, and where the machine refuses it the test is skipped with the probe's
+# own words: chroots, containers, non-root users and older kernels each refuse different
+# things. A probe only decides whether a test runs; a test that runs proves everything itself,
+# and fails if the program is wrong. docs/testing.md lists the capabilities and their tests.
+
+def _probe_run(argv, want=None, timeout=60):
+    """None if argv exits 0 (having printed want, if given), else why not, in its own words."""
+    if shutil.which(argv[0]) is None:
+        return f"{argv[0]} not found"
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return f"{os.path.basename(argv[0])} did not finish in {timeout} s"
+    if r.returncode == 0 and (want is None or want in r.stdout):
+        return None
+    said = (r.stderr.strip() or r.stdout.strip()).splitlines()
+    if argv[0] == sys.executable:  # a probe in Python says why in its exit message
+        return said[-1] if said else f"the probe exited {r.returncode}"
+    return f"{os.path.basename(argv[0])} exited {r.returncode}" + (f": {said[-1][:200]}" if said
+                                                                     else "")
+
+
+def _probe_mount_namespace():
+    """A bind mount in a private mount namespace of its own (refused in a chroot, whose root
+    is no mount point, and in containers under the default seccomp profile)."""
+    with tempfile.TemporaryDirectory() as d:
+        a, b = os.path.join(d, "a"), os.path.join(d, "b")
+        with open(a, "w") as f:
+            f.write("bound\n")
+        open(b, "w").close()
+        return _probe_run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                           'mount --bind "$0" "$1" && cat "$1"', a, b], want="bound")
+
+
+def _probe_network_namespace():
+    """A network namespace of its own, which holds only a loopback device."""
+    return _probe_run(["unshare", "--net", "cat", "/proc/net/dev"], want="lo:")
+
+
+def _probe_packet_capture():
+    """tcpdump on the loopback device catches one datagram sent there."""
+    if shutil.which("tcpdump") is None:
+        return "tcpdump not found (apt-get install tcpdump)"
+    with tempfile.TemporaryDirectory() as d, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.bind(("127.0.0.1", 0))
+        port = u.getsockname()[1]
+        pcap = os.path.join(d, "probe.pcap")
+        p = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-c", "1", "-w", pcap,
+                              f"udp port {port}"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while p.poll() is None and time.monotonic() < deadline:
+            u.sendto(b"probe", ("127.0.0.1", port))
+            time.sleep(0.1)
+        if p.poll() is None:
+            p.kill()
+        said = p.communicate()[1].strip().splitlines()
+        if p.returncode != 0:
+            return f"tcpdump exited {p.returncode}" + (f": {said[-1][:200]}" if said else "")
+        return None if os.path.getsize(pcap) > 24 else "tcpdump caught nothing on lo"
+
+
+def _probe_tshark():
+    """tshark reads a capture of one UDP datagram and names its destination port."""
+    udp = struct.pack(">HHHH", 40000, 5683, 13, 0) + b"probe"
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                     bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])) + udp
+    if shutil.which("tshark") is None:
+        return "tshark not found (apt-get install tshark)"
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "probe.pcap")
+        with open(path, "wb") as f:  # classic pcap, link type 101: raw IP
+            f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
+            f.write(struct.pack("<IIII", 0, 0, len(ip), len(ip)) + ip)
+        return _probe_run(["tshark", "-r", path, "-T", "fields", "-e", "udp.dstport"],
+                          want="5683")
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def browser():
+    """The path of a headless-capable browser (Chromium, under any of its names), or None."""
+    return next(filter(None, map(shutil.which, BROWSERS)), None)
+
+
+def _probe_browser():
+    """Headless Chromium loads a page and prints its DOM."""
+    exe = browser()
+    if exe is None:
+        return "no browser found (apt-get install chromium)"
+    with tempfile.TemporaryDirectory() as d:
+        return _probe_run([exe, "--headless", "--no-sandbox", "--disable-gpu",
+                           f"--user-data-dir={d}", "--dump-dom", "data:text/html,<p>squirrel</p>"],
+                          want="<p>squirrel</p>", timeout=120)
+
+
+# Run in a child, so the probing process stays unconfined. The system call numbers are the
+# same on every Linux architecture (444 landlock_create_ruleset, 446 landlock_restrict_self).
+_LANDLOCK_PROBE = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def refused(call):
+    sys.exit(f"{call}: {os.strerror(ctypes.get_errno())}")
+class Attr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64)]
+attr = Attr(1 << 2)  # LANDLOCK_ACCESS_FS_READ_FILE, and no rule allowing it anywhere
+fd = libc.syscall(444, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), 0)
+if fd < 0:
+    refused("landlock_create_ruleset")
+if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+    refused("prctl(PR_SET_NO_NEW_PRIVS)")
+if libc.syscall(446, fd, 0) != 0:
+    refused("landlock_restrict_self")
+try:
+    open(sys.executable, "rb").close()
+except PermissionError:
+    sys.exit(0)
+sys.exit("Landlock is on, but a file outside its rules could still be read")
+"""
+
+# A one-instruction filter (BPF_RET | BPF_K, SECCOMP_RET_ALLOW) installed with PR_SET_SECCOMP,
+# then seen by the kernel in /proc/self/status.
+_SECCOMP_PROBE = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+class Insn(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
+                ("k", ctypes.c_uint32)]
+class Prog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Insn))]
+prog = Prog(1, (Insn * 1)(Insn(0x06, 0, 0, 0x7fff0000)))
+if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+    sys.exit("prctl(PR_SET_NO_NEW_PRIVS): " + os.strerror(ctypes.get_errno()))
+if libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+    sys.exit("prctl(PR_SET_SECCOMP): " + os.strerror(ctypes.get_errno()))
+with open("/proc/self/status") as f:
+    on = any(line.split() == ["Seccomp:", "2"] for line in f)
+sys.exit(0 if on else "a seccomp filter was accepted but is not in force")
+"""
+
+# What a program started as root does to become someone else: nobody (65534).
+_ROOT_PROBE = """
+import os, sys
+try:
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+except OSError as e:
+    sys.exit(f"cannot become another user (setgid/setuid 65534): {e.strerror}")
+"""
+
+
+def _probe_pseudo_terminal():
+    """A pseudo-terminal carries a line from its slave side to its master side."""
+    try:
+        master, slave = os.openpty()
+    except OSError as e:
+        return f"openpty: {e.strerror}"
+    try:
+        os.write(slave, b"probe\n")
+        got = os.read(master, 64) if select.select([master], [], [], 5)[0] else b""
+    finally:
+        os.close(master)
+        os.close(slave)
+    return None if b"probe" in got else "a line written to a pseudo-terminal did not come out"
+
+
+def _probe_privileged_port():
+    """A socket binds a loopback port below 1024 (root, CAP_NET_BIND_SERVICE, or a lowered
+    net.ipv4.ip_unprivileged_port_start)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for port in range(1023, 511, -1):
+            try:
+                s.bind(("127.0.0.1", port))
+                return None
+            except PermissionError as e:
+                return f"binding 127.0.0.1:{port}: {e.strerror}"
+            except OSError:
+                continue
+    return "every loopback port from 512 to 1023 is taken"
+
+
+def _probe_ipv6_loopback():
+    """A connection to a listener on ::1."""
+    try:
+        with socket.create_server(("::1", 0), family=socket.AF_INET6) as srv, \
+                socket.create_connection(("::1", srv.getsockname()[1]), timeout=5):
+            return None
+    except OSError as e:
+        return f"::1: {e.strerror or e}"
+
+
+def _probe_dev_full():
+    """/dev/full refuses a write with ENOSPC, the failing output tests point programs at."""
+    try:
+        with open("/dev/full", "wb", buffering=0) as f:
+            f.write(b"x")
+    except OSError as e:
+        return None if e.errno == 28 else f"/dev/full: {e.strerror}"  # 28: ENOSPC
+    return "/dev/full took a write"
+
+
+CAPABILITIES = {
+    "mount-namespace": _probe_mount_namespace,
+    "network-namespace": _probe_network_namespace,
+    "packet-capture": _probe_packet_capture,
+    "tshark": _probe_tshark,
+    "browser": _probe_browser,
+    "landlock": lambda: _probe_run([sys.executable, "-c", _LANDLOCK_PROBE]),
+    "seccomp": lambda: _probe_run([sys.executable, "-c", _SECCOMP_PROBE]),
+    "root": lambda: _probe_run([sys.executable, "-c", _ROOT_PROBE]),
+    "pseudo-terminal": _probe_pseudo_terminal,
+    "privileged-port": _probe_privileged_port,
+    "ipv6-loopback": _probe_ipv6_loopback,
+    "dev-full": _probe_dev_full,
+}
+
+
+@functools.lru_cache(maxsize=None)
+def refusal(capability):
+    """None if this machine can do capability (a key of CAPABILITIES), else the reason it
+    cannot. Each probe runs once per session, when a test first asks."""
+    return CAPABILITIES[capability]()
+
+
+def requires(*capabilities):
+    """Skip the calling test unless this machine can do each capability, naming the first
+    it refuses and why."""
+    for cap in capabilities:
+        why = refusal(cap)
+        if why is not None:
+            pytest.skip(f"needs {cap}: {why}")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "requires(*capabilities): run only where this machine "
+                            "can do each (conftest.CAPABILITIES); skipped with the reason otherwise")
+
+
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("requires"):
+        requires(*mark.args)
 
 
 def wait_port(port, host="127.0.0.1", timeout=10.0, proc=None):

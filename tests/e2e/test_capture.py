@@ -1,9 +1,8 @@
 """What an eavesdropper with a packet capture sees, as the tutorial shows with Wireshark:
 plain -> the secret; fernet -> a token and no secret; tls -> TLS records and no secret.
 A real capture with tcpdump on loopback (root in CI); skipped, with the reason, where it
-cannot capture."""
+cannot capture (requires("packet-capture"))."""
 import os
-import shutil
 import signal
 import socket
 import struct
@@ -13,7 +12,7 @@ import time
 import pytest
 from cryptography.fernet import Fernet
 
-from conftest import run
+from conftest import requires, run
 
 SECRET = b"fluffy tail"
 
@@ -59,8 +58,7 @@ def payloads(pcap_path):
 
 @pytest.fixture
 def capture(tmp_path):
-    if shutil.which("tcpdump") is None:
-        pytest.skip("tcpdump not found (apt-get install tcpdump)")
+    requires("packet-capture")
     started = []
 
     def start(port):
@@ -76,8 +74,6 @@ def capture(tmp_path):
         if "listening on" not in line:
             p.kill()
             err = line + p.stderr.read()
-            if "ermission" in err or "Operation not permitted" in err:
-                pytest.skip(f"cannot capture packets here (needs root or CAP_NET_RAW): {err.strip()[:200]}")
             raise AssertionError(f"tcpdump did not start: {err}")
         started.append(p)
         return p, pcap

@@ -71,6 +71,7 @@ def test_fernet_key_usage():
     assert r.stderr.startswith("squirrel-pki: error: fernet-key: unexpected argument 'extra'")
 
 
+@pytest.mark.requires("dev-full")
 def test_fernet_key_write_failure():
     # /dev/full refuses every write: the key must not be reported as made.
     with open("/dev/full", "w") as full:

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from conftest import WRAP, assert_no_sanitizer_report, need, preload, prog, run
+from conftest import WRAP, assert_no_sanitizer_report, need, preload, prog, requires, run
 
 # Exit codes (pki/cmd.h, squirrel-pki(1)).
 OK, USAGE, EXISTS, READ, WRITE, PASSWORD, INPUT, MISMATCH, VERIFY = 0, 2, 3, 4, 5, 6, 7, 8, 9
@@ -516,6 +516,7 @@ def tty_session(argv, answers, timeout=60):
     """Run argv with a pseudo-terminal as its controlling terminal, answering each
     (prompt, answer) once the prompt has appeared (never earlier: a prompt flushes the
     terminal's pending input). Returns (exit code, everything the terminal showed)."""
+    requires("pseudo-terminal")
     pid, fd = pty.fork()
     if pid == 0:
         try:
@@ -576,6 +577,7 @@ def test_password_prompt_twice_without_echo(tmp_path):
     assert "tty-secret-1" not in shown
 
 
+@pytest.mark.requires("pseudo-terminal")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
                          ids=["SIGINT", "SIGTERM", "SIGHUP"])
 def test_signal_at_prompt_restores_echo(tmp_path, sig):
@@ -673,6 +675,7 @@ def test_crlf_password_file_reads_as_openssl_reads_it(tmp_path):
           "--out", tmp_path / "d.csr", "--cn", "x.test", "--san", "x.test")
 
 
+@pytest.mark.requires("dev-full")
 @pytest.mark.parametrize("sub", ["show", "verify"])
 def test_show_and_verify_exit_5_when_stdout_cannot_be_written(tutorial, sub):
     """What they print is their product: lost on a full disk, it must not look like success."""
@@ -1182,6 +1185,7 @@ def run_to(stdout, argv, stdin=None, **kw):
     return r
 
 
+@pytest.mark.requires("dev-full")
 def test_every_subcommand_says_why_stdout_cannot_be_written(ec_chain, tmp_path):
     """What they print is their product or its receipt: lost on a full disk, each says so
     with the reason, in one line, and exits 5, whether the write failed mid-way or at the

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import WRAP, need, prog, read_head, run
+from conftest import WRAP, need, prog, read_head, requires, run
 
 SECRET = "fluffy tail"
 
@@ -497,10 +497,7 @@ def test_bad_flags_exit_2(args):
 
 
 def test_ipv6_listen(start_server):
-    try:
-        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
-    except OSError:
-        pytest.skip("no IPv6 loopback")
+    requires("ipv6-loopback")
     s = start_server(host="[::1]")
     port = s.port
     r = run("squirrel-client", "--raw", f"http://[::1]:{port}/")
@@ -662,9 +659,7 @@ def test_client_timeout_covers_the_name_lookup(tmp_path):
     """A name server that never answers: --timeout 1 ends the fetch after a second with exit
     28, as curl's --max-time does, not after the resolver's own 2 x 5 s with exit 6. The
     client runs in a mount namespace of its own whose /etc/resolv.conf names that server."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root, for a mount namespace with its own /etc/resolv.conf")
-    need("unshare")
+    requires("mount-namespace", "privileged-port")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         try:
             silent.bind(("127.0.0.77", 53))
@@ -678,8 +673,6 @@ def test_client_timeout_covers_the_name_lookup(tmp_path):
         t0 = time.monotonic()
         r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
         took = time.monotonic() - t0
-    if "mount" in r.stderr and r.returncode != 28:
-        pytest.skip(f"no mount namespace here: {r.stderr.strip()}")
     assert r.returncode == 28, r.stderr
     assert r.stderr == "squirrel-client: error: timed out resolving host 'squirrel.test'\n"
     assert took < (8 if WRAPPED else 4), took
@@ -724,6 +717,7 @@ def test_client_body_unchanged_when_not_a_terminal():
 def on_a_terminal(*args):
     """Run squirrel-client with a pseudo-terminal as standard output; returns (exit code,
     what the terminal received, with its CRLF line ends as LF)."""
+    requires("pseudo-terminal")
     master, slave = os.openpty()
     try:
         p = subprocess.Popen(prog("squirrel-client") + list(args), stdout=slave,
@@ -793,6 +787,7 @@ def test_closed_stdio_never_reaches_a_client(start_server, closed):
     assert server.proc.poll() is None
 
 
+@pytest.mark.requires("dev-full")
 @pytest.mark.parametrize("raw", [[], ["--raw"]])
 def test_client_write_error_has_its_own_exit_code(raw):
     """Standard output that refuses the secret (/dev/full) is curl's write error: exit 23
@@ -888,8 +883,6 @@ def test_client_never_repeats_a_password_from_the_url(url, shown):
 def test_client_writes_an_ipv6_peer_in_brackets():
     """'connection refused by ::1:1' reads as the address ::1:1; the port is told apart as in
     the URL, [::1]:1."""
-    if not socket.has_ipv6:
-        pytest.skip("no IPv6")
     port = free_port_v6()
     r = run("squirrel-client", f"http://[::1]:{port}/")
     assert r.returncode == 7, r.stderr
@@ -898,9 +891,7 @@ def test_client_writes_an_ipv6_peer_in_brackets():
 
 
 def free_port_v6():
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-            return s.getsockname()[1]
-    except OSError as e:
-        pytest.skip(f"no IPv6 loopback: {e}")
+    requires("ipv6-loopback")
+    with socket.socket(socket.AF_INET6) as s:
+        s.bind(("::1", 0))
+        return s.getsockname()[1]

@@ -588,6 +588,7 @@ def test_closed_stdout_stops_the_tap(procs, tmp_path, upstream):
         socket.create_connection(("127.0.0.1", port), timeout=5)
 
 
+@pytest.mark.requires("dev-full")
 def test_stdout_on_a_full_disk_stops_the_tap(procs, tmp_path, upstream):
     """Any failed write counts, not only a closed pipe: /dev/full fails every write with
     ENOSPC, as a full disk does."""
@@ -785,12 +786,8 @@ def test_address_in_use_exits_1():
         in r.stderr
 
 
+@pytest.mark.requires("ipv6-loopback")
 def test_ipv6_loopback(procs, tmp_path, upstream):
-    try:
-        with socket.socket(socket.AF_INET6) as s6:
-            s6.bind(("::1", 0))
-    except OSError:
-        pytest.skip("no IPv6 loopback")
     tap = Tap(procs, tmp_path, upstream.port, "--quiet", listen_host="::1")
     with socket.create_connection(("::1", tap.port), timeout=10) as s:
         s.sendall(b"GET / HTTP/1.0\r\n\r\n")

@@ -107,13 +107,10 @@ def test_hostname_mismatch(start_server, pki):
     assert "certificate is not valid for 'localhost'" in r.stderr
 
 
+@pytest.mark.requires("ipv6-loopback")
 def test_ipv6_address_san(start_server, pki):
     """"::1" matches the certificate's IP entry ::1 by value (wolfSSL's own check compared
     text with its written-out form and refused it), as curl and Python do."""
-    try:
-        socket.socket(socket.AF_INET6).bind(("::1", 0))
-    except OSError as e:
-        pytest.skip(f"no IPv6 loopback here: {e}")
     s = start_server("--mode", "tls", "--cert", pki.server_cert, "--key", pki.server_key,
                      host="[::1]")
     r = run("squirrel-client", "--raw", "--cacert", pki.ca_cert, https(s, "[::1]"))
@@ -641,6 +638,7 @@ def test_hostile_bytes_over_tls(tls_server, pki):
     assert requests.get(https(tls_server), verify=pki.ca_cert, timeout=5).text == SECRET
 
 
+@pytest.mark.requires("pseudo-terminal")
 def test_server_asks_for_the_key_password_on_a_terminal(pki, tmp_path):
     """As uWSGI and OpenSSL do for the tutorial: the prompt names the key, input is not echoed."""
     import pty

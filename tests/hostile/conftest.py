@@ -1,11 +1,13 @@
 """Fixtures for the hostile-load tests (make hostile): bounded, loopback only.
 
-The programs, ports, processes and certificates come from the end-to-end fixtures in
-tests/e2e/conftest.py (loaded here under another module name, not copied). This file adds
-what load tests need: /proc readings of the server (CPU time, RSS, descriptors), a TLS
-context for the test CA, one-shot GET probes, and a figures table printed at the end of the
-run, so `make hostile` shows its numbers without -s.
+The programs, ports, processes, certificates and capability probes (requires()) come from
+the end-to-end fixtures in tests/e2e/conftest.py (loaded here under another module name, not
+copied). This file adds what load tests need: /proc readings of the server (CPU time, RSS,
+descriptors), a probe for many descriptors, a TLS context for the test CA, one-shot GET
+probes, and a figures table printed at the end of the run, so `make hostile` shows its
+numbers without -s.
 """
+import functools
 import importlib.util
 import os
 import resource
@@ -32,6 +34,10 @@ prog, run, free_port, wait_port, need, Server = (e2e.prog, e2e.run, e2e.free_por
 read_head = e2e.read_head
 children = e2e.children
 preload = e2e.preload
+requires = e2e.requires
+# The e2e hooks, so @pytest.mark.requires works here too.
+pytest_configure = e2e.pytest_configure
+pytest_runtest_setup = e2e.pytest_runtest_setup
 
 SECRET = b"fluffy tail"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -121,6 +127,32 @@ def raise_nofile(want=None):
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+@functools.lru_cache(maxsize=None)
+def _descriptors_refusal(n):
+    limit = raise_nofile()
+    if limit < n:
+        return f"the hard descriptor limit (ulimit -Hn) is {limit}"
+    held = []
+    try:
+        with open(os.devnull) as f:
+            for _ in range(n - fd_count(os.getpid())):
+                held.append(os.dup(f.fileno()))
+    except OSError as e:
+        return f"opening descriptor {fd_count(os.getpid()) + 1} failed: {e.strerror}"
+    finally:
+        for fd in held:
+            os.close(fd)
+    return None
+
+
+def requires_descriptors(n):
+    """Raise this process's descriptor limit to its hard limit (the servers it starts inherit
+    it), and skip the calling test unless about n descriptors really open here."""
+    why = _descriptors_refusal(n)
+    if why is not None:
+        pytest.skip(f"needs {n} descriptors: {why}")
 
 
 # ---- clients ----------------------------------------------------------------------------------
