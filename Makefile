@@ -114,18 +114,23 @@ VG := valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-k
       --show-leak-kinds=definite --track-fds=no
 RUNWRAP := $(if $(VALGRIND),$(VG))
 
+# make test ends with what it skipped and why (docs/testing.md): the unit tests run first and
+# write their skips to UNIT_SKIPS; the end-to-end run lists those with its own.
 test: check-unit check-e2e
+UNIT_SKIPS := $(BUILD)/tests/skipped
+MAKING_TEST := $(filter test,$(MAKECMDGOALS))
 
 $(BUILD)/.deps-test: .ci/deps
 	@sh .ci/deps test $(if $(VALGRIND),valgrind)
 	@mkdir -p $(@D) && touch $@
 
 check-unit: $(BUILD)/.deps-test $(UNITS)
-	@set -e; for t in $(UNITS); do \
-		echo "== $$t"; SQUIRREL_VECTORS=tests/vectors $(RUNWRAP) $$t; done
+	@SKIPS=$(UNIT_SKIPS) WRAP='$(RUNWRAP)' SQUIRREL_VECTORS=tests/vectors \
+		sh tests/unit/run.sh $(UNITS)
 
-check-e2e: $(BUILD)/.deps-test $(PROGRAMS)
+check-e2e: $(BUILD)/.deps-test $(PROGRAMS) | $(if $(MAKING_TEST),check-unit)
 	SQUIRREL_BIN=$(abspath $(BIN)) SQUIRREL_WRAP='$(RUNWRAP)' \
+		$(if $(MAKING_TEST),SQUIRREL_UNIT_SKIPS=$(abspath $(UNIT_SKIPS))) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
 
 demo: $(PROGRAMS)

@@ -5,7 +5,10 @@ always stopped, and what this machine can do (requires()). Run with /usr/bin/pyt
 Environment (set by `make check-e2e`):
   SQUIRREL_BIN         folder holding squirrel-server, -client, -pki, -tap (default: <repo>/bin)
   SQUIRREL_WRAP        a command prefix for our programs, e.g. "valgrind --error-exitcode=99 ..."
+  SQUIRREL_UNIT_SKIPS  a file of the unit tests' skips ("binary: test: reason" lines), listed
+                       with this run's own at its end (make test sets it)
 """
+import collections
 import functools
 import os
 import select
@@ -327,6 +330,40 @@ def pytest_configure(config):
 def pytest_runtest_setup(item):
     for mark in item.iter_markers("requires"):
         requires(*mark.args)
+
+
+def skipped_lines(terminalreporter):
+    """(reason, test) for every test this run skipped, the unit tests' included when make
+    test names their file in SQUIRREL_UNIT_SKIPS."""
+    out = []
+    unit = os.environ.get("SQUIRREL_UNIT_SKIPS")
+    if unit and os.path.exists(unit):
+        with open(unit) as f:
+            for line in f:
+                test, _, why = line.rstrip("\n").partition("\t")
+                out.append((why, test))
+    for rep in terminalreporter.stats.get("skipped", []):
+        why = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        out.append((why.removeprefix("Skipped: "), rep.nodeid))
+    return out
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The run's last words: what it skipped and why, grouped by reason, or that it skipped
+    nothing, so a reader knows what it did not cover. (Nothing after --collect-only.)"""
+    stats = terminalreporter.stats
+    if not any(stats.get(k) for k in ("passed", "failed", "skipped", "error")):
+        return
+    by_reason = collections.defaultdict(list)
+    for why, test in skipped_lines(terminalreporter):
+        by_reason[why].append(test)
+    count = sum(map(len, by_reason.values()))
+    terminalreporter.section(f"skipped: {count}, what this run did not cover" if count
+                             else "skipped: none")
+    for why, tests in by_reason.items():
+        terminalreporter.write_line(why)
+        for test in tests:
+            terminalreporter.write_line(f"    {test}")
 
 
 def wait_port(port, host="127.0.0.1", timeout=10.0, proc=None):

@@ -5,7 +5,7 @@ the end-to-end fixtures in tests/e2e/conftest.py (loaded here under another modu
 copied). This file adds what load tests need: /proc readings of the server (CPU time, RSS,
 descriptors), a probe for many descriptors, a TLS context for the test CA, one-shot GET
 probes, and a figures table printed at the end of the run, so `make hostile` shows its
-numbers without -s.
+numbers without -s, followed by what the run skipped and why.
 """
 import functools
 import importlib.util
@@ -63,11 +63,11 @@ def figures(request):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not _FIGURES:
-        return
-    terminalreporter.section("hostile-load figures")
-    for test, text in _FIGURES:
-        terminalreporter.write_line(f"{test}: {text}")
+    if _FIGURES:
+        terminalreporter.section("hostile-load figures")
+        for test, text in _FIGURES:
+            terminalreporter.write_line(f"{test}: {text}")
+    e2e.pytest_terminal_summary(terminalreporter)
 
 
 # ---- the server seen through /proc ----------------------------------------------------------
