@@ -50,7 +50,7 @@ bench_run(int (*op)(void *), void *arg, unsigned batch, int *why)
 {
 	double start = now_s();
 	double end = start + bench_seconds;
-	double t = start;
+	double t;
 	unsigned long n = 0;
 	do {
 		for (unsigned i = 0; i < batch; i++) {
