@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "http.h"
+#include "tls_words.h"
 #include "transport.h"
 
 /*
@@ -229,22 +230,6 @@ refused_cert(struct tr *t, char *err, size_t errlen)
 	return 1;
 }
 
-/* What to do about a certificate the chain check refused, where there is something. */
-static const char *
-verify_hint(const char *words)
-{
-	if (strcmp(words, "certificate has expired") == 0)
-		return " (the server needs a new certificate, or this machine's clock is wrong)";
-	if (strcmp(words, "certificate is not yet valid") == 0)
-		return " (check this machine's clock, or when the certificate starts)";
-	if (strcmp(words, "unsuitable certificate purpose") == 0)
-		return " (its extendedKeyUsage does not allow a server: it was issued for a client, "
-		       "with squirrel-pki sign --client)";
-	if (strcmp(words, "certificate signature failure") == 0)
-		return " (it was altered, or not signed by the CA it names)";
-	return "";
-}
-
 static int
 handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_check *hc,
 	  struct tr *t, int64_t deadline, char *err, size_t errlen)
@@ -263,7 +248,7 @@ handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_c
 		return CLI_TIMEOUT;
 	}
 	if (hc->mismatch || tr_err_is_verify(t)) {
-		const char *words = tr_errstr(t, detail, sizeof(detail));
+		const char *words = tr_errstr(t, detail, sizeof(detail)), *hint;
 		int no_issuer = strcmp(words, "unable to get local issuer certificate") == 0 ||
 				strcmp(words, "self-signed certificate") == 0;
 
@@ -286,9 +271,10 @@ handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_c
 				"certificate verify failed: %s (trusting %s; give the CA file with "
 				"--cacert FILE)",
 				words, o->cacert_from);
+		else if ((hint = tlsw_verify_hint(t->err, TLSW_CLIENT)) != NULL)
+			snprintf(err, errlen, "certificate verify failed: %s (%s)", words, hint);
 		else
-			snprintf(err, errlen, "certificate verify failed: %s%s", words,
-				 verify_hint(words));
+			snprintf(err, errlen, "certificate verify failed: %s", words);
 		return CLI_VERIFY;
 	}
 	if (tr_err_not_tls(t)) {

@@ -734,29 +734,6 @@ cmd_show(int argc, char **argv)
 
 /* ---- verify ---------------------------------------------------------------------------- */
 
-static const char *
-verify_hint(int code)
-{
-	const char *text = tlsw_verify_text(code);
-
-	if (text == NULL)
-		return NULL;
-	if (strcmp(text, "unable to get local issuer certificate") == 0)
-		return "is --ca the CA that issued it?";
-	if (strcmp(text, "certificate has expired") == 0)
-		return "issue a new one with 'squirrel-pki sign'";
-	if (strcmp(text, "certificate is not yet valid") == 0)
-		return "check the clock, or its --not-before";
-	if (strcmp(text, "self-signed certificate") == 0)
-		return "a self-signed certificate is trusted only when it is itself in --ca";
-	if (strcmp(text, "invalid CA certificate") == 0)
-		return "a certificate in it signs another but is no CA: it lacks basicConstraints "
-		       "CA:TRUE or keyUsage keyCertSign";
-	if (strcmp(text, "certificate signature failure") == 0)
-		return "it was altered, or another key signed it";
-	return NULL;
-}
-
 int
 cmd_verify(int argc, char **argv)
 {
@@ -790,7 +767,7 @@ cmd_verify(int argc, char **argv)
 	if (r.wolfssl_code != 0) {
 		/* The words the client uses for the same failure (common/tls_words). */
 		text = tlsw_verify_text(r.wolfssl_code);
-		hint = verify_hint(r.wolfssl_code);
+		hint = tlsw_verify_hint(r.wolfssl_code, TLSW_PKI_VERIFY);
 		if (r.ca_problem)
 			msg_error(
 				"%s: CA certificate verify failed: %s (see 'squirrel-pki show %s')",

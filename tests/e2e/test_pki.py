@@ -819,10 +819,13 @@ def test_expired_and_not_yet_valid(tmp_path):
     assert "certificate has expired" in r.stdout + r.stderr
     r = openssl("verify", "-CAfile", tmp_path / "ca.pem", tmp_path / "future.pem", check=False)
     assert "certificate is not yet valid" in r.stdout + r.stderr
+    # The words the client uses, and what to do (common/tls_words.c).
     r = fails(VERIFY, "verify", "--ca", tmp_path / "ca.pem", tmp_path / "expired.pem")
-    assert "certificate verify failed: certificate has expired" in r.stderr
+    assert ("certificate verify failed: certificate has expired (issue a new one with "
+            "'squirrel-pki sign')") in r.stderr
     r = fails(VERIFY, "verify", "--ca", tmp_path / "ca.pem", tmp_path / "future.pem")
-    assert "certificate verify failed: certificate is not yet valid" in r.stderr
+    assert ("certificate verify failed: certificate is not yet valid (check the clock, or its "
+            "--not-before)") in r.stderr
     assert "certificate has expired" in handshake(tmp_path / "ca.pem", tmp_path / "expired.pem",
                                                   tmp_path / "leaf.key", None, "localhost")
     # Asked for 30 days under a CA with 10 left: cut to the CA's end, and said so.
@@ -839,7 +842,8 @@ def test_expired_and_not_yet_valid(tmp_path):
 def test_verify_failures_use_the_clients_words(tutorial, ec_chain, tmp_path):
     r = fails(VERIFY, "verify", "--ca", ec_chain / "ca-public-key.pem",
               tutorial / "server-public-key.pem")
-    assert "certificate verify failed: unable to get local issuer certificate" in r.stderr
+    assert ("certificate verify failed: unable to get local issuer certificate (is --ca the CA "
+            "that issued it?)") in r.stderr
     r = fails(VERIFY, "verify", "--ca", tutorial / "ca-public-key.pem", "--host", "example.com",
               tutorial / "server-public-key.pem")
     assert ("hostname mismatch: certificate is not valid for 'example.com' (its names: "

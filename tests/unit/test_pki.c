@@ -27,6 +27,7 @@
 #include "pki.h"
 #include "pki_der.h"
 #include "pki_int.h"
+#include "tls_words.h"
 
 #define DAY 86400
 
@@ -1021,6 +1022,67 @@ test_strerror(void **state)
 	assert_string_equal(pki_strerror(PKI_EPASSWORD), "wrong password");
 }
 
+/* The words and hints verify and the client print for wolfSSL's verification codes. */
+static void
+test_verify_words(void **state)
+{
+	static const struct {
+		int code;
+		const char *text, *client_hint, *pki_hint;
+	} cases[] = {
+		{.code = ASN_NO_SIGNER_E,
+		 .text = "unable to get local issuer certificate",
+		 .pki_hint = "is --ca the CA that issued it?"},
+		{.code = ASN_AFTER_DATE_E,
+		 .text = "certificate has expired",
+		 .client_hint =
+			 "the server needs a new certificate, or this machine's clock is wrong",
+		 .pki_hint = "issue a new one with 'squirrel-pki sign'"},
+		{.code = ASN_BEFORE_DATE_E,
+		 .text = "certificate is not yet valid",
+		 .client_hint = "check this machine's clock, or when the certificate starts",
+		 .pki_hint = "check the clock, or its --not-before"},
+		{.code = ASN_SELF_SIGNED_E,
+		 .text = "self-signed certificate",
+		 .pki_hint = "a self-signed certificate is trusted only when it is itself in --ca"},
+		{.code = ASN_SIG_OID_E,
+		 .text = "certificate signature failure",
+		 .client_hint = "it was altered, or not signed by the CA it names",
+		 .pki_hint = "it was altered, or another key signed it"},
+		{.code = KEYUSE_ENCIPHER_E,
+		 .text = "unsuitable certificate purpose",
+		 .client_hint = "its extendedKeyUsage does not allow a server: it was issued for a "
+				"client, with squirrel-pki sign --client"},
+		{.code = NOT_CA_ERROR,
+		 .text = "invalid CA certificate",
+		 .pki_hint = "a certificate in it signs another but is no CA: it lacks "
+			     "basicConstraints CA:TRUE or keyUsage keyCertSign"},
+		{.code = DOMAIN_NAME_MISMATCH, .text = "hostname mismatch"},
+		{.code = 0},
+		{.code = MEMORY_E},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *text = tlsw_verify_text(cases[i].code);
+		const char *client = tlsw_verify_hint(cases[i].code, TLSW_CLIENT);
+		const char *pki = tlsw_verify_hint(cases[i].code, TLSW_PKI_VERIFY);
+
+		if (cases[i].text == NULL)
+			assert_null(text);
+		else
+			assert_string_equal(text, cases[i].text);
+		if (cases[i].client_hint == NULL)
+			assert_null(client);
+		else
+			assert_string_equal(client, cases[i].client_hint);
+		if (cases[i].pki_hint == NULL)
+			assert_null(pki);
+		else
+			assert_string_equal(pki, cases[i].pki_hint);
+	}
+}
+
 /* ---- cut short ------------------------------------------------------------------------- */
 
 /* Every prefix of a valid input, placed against a guard page: no reader may read past its
@@ -1105,6 +1167,7 @@ main(void)
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_verify_words),
 		cmocka_unit_test(test_truncated),
 	};
 
