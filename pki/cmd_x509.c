@@ -584,16 +584,66 @@ cmd_csr(int argc, char **argv)
 
 /* ---- sign ------------------------------------------------------------------------------ */
 
+/* The message and exit code for a pki_csr_sign failure: each names the file at fault. */
+static int
+sign_failed(const char *cmd, const struct opts *o, int rc, const char *err)
+{
+	switch (rc) {
+	case PKI_EBADCSR:
+	case PKI_ESAN:
+	case PKI_EKEYTYPE: msg_error("%s: %s", o->csr, err); return PKI_EXIT_INPUT;
+	case PKI_ECSRSIG:
+		msg_error("%s: %s (it was altered or damaged; make the CSR again)", o->csr, err);
+		return PKI_EXIT_MISMATCH;
+	case PKI_EBADCERT: msg_error("%s: %s", o->ca_cert, err); return PKI_EXIT_INPUT;
+	case PKI_EMISMATCH:
+		msg_error("%s: %s %s (check --ca-key and --ca-cert)", o->ca_key, err, o->ca_cert);
+		return PKI_EXIT_MISMATCH;
+	case PKI_EDATE: return usage_error(cmd, "%s", err);
+	default:
+		msg_error("%s: cannot issue the certificate: %s", o->out, err);
+		return PKI_EXIT_FAIL;
+	}
+}
+
+/* What a person should hear about the certificate just issued. */
+static void
+sign_warnings(const struct opts *o, const struct pki_sign_opts *so,
+	      const struct pki_sign_notes *notes)
+{
+	char a[32], b[32];
+
+	if (notes->flags & PKI_SIGN_SAN_FROM_CN)
+		msg_warn(
+			"%s: the CSR has no subjectAltName; the certificate names only its CN '%s'",
+			o->csr, notes->cn);
+	if (notes->flags & PKI_SIGN_ISSUER_NOT_CA)
+		msg_warn("%s: this CA certificate does not say CA:TRUE, so OpenSSL-based clients "
+			 "(curl, Python, openssl verify) refuse what it issues as 'invalid CA "
+			 "certificate' (make a CA with 'squirrel-pki ca')",
+			 o->ca_cert);
+	if (notes->flags & PKI_SIGN_CA_EXPIRED)
+		msg_warn("%s: the CA certificate is not valid now; nothing it issued will verify",
+			 o->ca_cert);
+	/* Made right after its CA with the same --days, a certificate loses a few seconds: not
+	 * worth a line. A day or more is. */
+	if ((notes->flags & PKI_SIGN_CLIPPED) && so->not_after - notes->not_after >= 86400) {
+		pki_time_format(notes->not_before, a, sizeof(a));
+		pki_time_format(notes->not_after, b, sizeof(b));
+		msg_note("%s: validity cut to end with the CA certificate's: %s to %s UTC", o->out,
+			 a, b);
+	}
+}
+
 int
 cmd_sign(int argc, char **argv)
 {
 	static char pem[PKI_PEM_MAX];
 	unsigned char key[PKI_DER_MAX];
-	char err[256], a[32], b[32];
-	size_t keylen = 0, pemlen = 0, csrlen = 0, calen = 0;
-	struct pki_sign_opts so;
+	char err[256];
+	size_t pemlen = 0;
+	struct pki_sign_opts so = {.now = time(NULL)};
 	struct pki_sign_notes notes;
-	time_t now = time(NULL);
 	struct opts o;
 	int rc;
 
@@ -606,61 +656,23 @@ cmd_sign(int argc, char **argv)
 		return rc;
 	if (o.argc > 0)
 		return usage_error(argv[0], "unexpected argument '%s'", o.argv[0]);
-	memset(&so, 0, sizeof(so));
 	so.client = o.client;
-	if ((rc = parse_validity(argv[0], &o, now, &so.not_before, &so.not_after)) != 0)
+	if ((rc = parse_validity(argv[0], &o, so.now, &so.not_before, &so.not_after)) != 0 ||
+	    (rc = refuse_existing(&o)) != 0 || (rc = read_input(o.csr, in_a, &so.csrlen)) != 0 ||
+	    (rc = read_input(o.ca_cert, in_c, &so.cacertlen)) != 0 ||
+	    (rc = load_key(o.ca_key, o.ca_password_file, "--ca-password-file", key, sizeof(key),
+			   &so.cakeylen)) != 0)
 		return rc;
-	if ((rc = refuse_existing(&o)) != 0)
-		return rc;
-	if ((rc = read_input(o.csr, in_a, &csrlen)) != 0)
-		return rc;
-	if ((rc = read_input(o.ca_cert, in_c, &calen)) != 0)
-		return rc;
-	if ((rc = load_key(o.ca_key, o.ca_password_file, "--ca-password-file", key, sizeof(key),
-			   &keylen)) != 0)
-		return rc;
-	rc = pki_csr_sign(in_a, csrlen, in_c, calen, key, keylen, &so, now, &notes, pem,
-			  sizeof(pem), &pemlen, err, sizeof(err));
+	so.csr = in_a;
+	so.cacert = in_c;
+	so.cakey = key;
+	rc = pki_csr_sign(&so, &notes, pem, sizeof(pem), &pemlen, err, sizeof(err));
 	explicit_bzero(key, sizeof(key));
-	switch (rc) {
-	case 0: break;
-	case PKI_EBADCSR:
-	case PKI_ESAN:
-	case PKI_EKEYTYPE: msg_error("%s: %s", o.csr, err); return PKI_EXIT_INPUT;
-	case PKI_ECSRSIG:
-		msg_error("%s: %s (it was altered or damaged; make the CSR again)", o.csr, err);
-		return PKI_EXIT_MISMATCH;
-	case PKI_EBADCERT: msg_error("%s: %s", o.ca_cert, err); return PKI_EXIT_INPUT;
-	case PKI_EMISMATCH:
-		msg_error("%s: %s %s (check --ca-key and --ca-cert)", o.ca_key, err, o.ca_cert);
-		return PKI_EXIT_MISMATCH;
-	case PKI_EDATE: return usage_error(argv[0], "%s", err);
-	default:
-		msg_error("%s: cannot issue the certificate: %s", o.out, err);
-		return PKI_EXIT_FAIL;
-	}
+	if (rc != 0)
+		return sign_failed(argv[0], &o, rc, err);
 	if ((rc = write_output(o.out, pem, pemlen, FS_MODE_PUBLIC, o.force)) != 0)
 		return rc;
-	if (notes.flags & PKI_SIGN_SAN_FROM_CN)
-		msg_warn(
-			"%s: the CSR has no subjectAltName; the certificate names only its CN '%s'",
-			o.csr, notes.cn);
-	if (notes.flags & PKI_SIGN_ISSUER_NOT_CA)
-		msg_warn("%s: this CA certificate does not say CA:TRUE, so OpenSSL-based clients "
-			 "(curl, Python, openssl verify) refuse what it issues as 'invalid CA "
-			 "certificate' (make a CA with 'squirrel-pki ca')",
-			 o.ca_cert);
-	if (notes.flags & PKI_SIGN_CA_EXPIRED)
-		msg_warn("%s: the CA certificate is not valid now; nothing it issued will verify",
-			 o.ca_cert);
-	/* Made right after its CA with the same --days, a certificate loses a few seconds: not
-	 * worth a line. A day or more is. */
-	if ((notes.flags & PKI_SIGN_CLIPPED) && so.not_after - notes.not_after >= 86400) {
-		pki_time_format(notes.not_before, a, sizeof(a));
-		pki_time_format(notes.not_after, b, sizeof(b));
-		msg_note("%s: validity cut to end with the CA certificate's: %s to %s UTC", o.out,
-			 a, b);
-	}
+	sign_warnings(&o, &so, &notes);
 	tell(o.out, pem, pemlen);
 	return PKI_EXIT_OK;
 }

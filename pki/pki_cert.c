@@ -489,95 +489,123 @@ san_from_cn(const char *cn, struct pki_der_w *w, char *err, size_t errlen)
 	return 0;
 }
 
-int
-pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacert, size_t cacertlen,
-	     const unsigned char *cakey, size_t cakeylen, const struct pki_sign_opts *opts,
-	     time_t now, struct pki_sign_notes *notes, char *pem, size_t cap, size_t *pemlen,
-	     char *err, size_t errlen)
-{
-	unsigned char reqder[PKI_DER_MAX], cader[PKI_DER_MAX], tbs[PKI_DER_MAX];
-	unsigned char serial[SERIAL_LEN], ski[20], cakid[20], sanbuf[PKI_DER_MAX];
-	size_t reqlen = 0, calen = 0, sanlen = 0;
-	char keydesc[64], detail[160];
+/* What pki_csr_sign works from: the request and the CA, parsed (views into the DER buffers),
+ * and the pieces of the certificate worked out before anything is signed. */
+struct issue {
+	unsigned char reqder[PKI_DER_MAX], cader[PKI_DER_MAX], san[PKI_DER_MAX];
 	struct pki_req req;
 	struct pki_x509 ca;
-	struct pki_der_w w;
-	struct pki_key k;
+	int rsa_bits; /* the request's RSA key size, 0 for EC */
+	size_t sanlen;
+	unsigned char ski[20], cakid[20];
 	const unsigned char *aki;
 	size_t akilen;
-	unsigned ku;
-	int rc, rsa = 0;
-	WC_RNG rng;
+};
 
-	memset(notes, 0, sizeof(*notes));
-	rc = pki_csr_decode(csr, csrlen, reqder, sizeof(reqder), &reqlen);
+/* The request: decoded, parsed, its own signature checked, its key one we sign for. */
+static int
+read_request(const struct pki_sign_opts *o, struct issue *is, char *err, size_t errlen)
+{
+	char keydesc[64], detail[160];
+	size_t len = 0;
+	int rc = pki_csr_decode(o->csr, o->csrlen, is->reqder, sizeof(is->reqder), &len);
+
 	if (rc != 0)
 		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
-	if (pki_req_parse(reqder, reqlen, &req, detail, sizeof(detail)) != 0)
+	if (pki_req_parse(is->reqder, len, &is->req, detail, sizeof(detail)) != 0)
 		return pki_fail(PKI_EBADCSR, err, errlen, "%s", detail);
-	rc = pki_req_verify(reqder, reqlen);
+	rc = pki_req_verify(is->reqder, len);
 	if (rc != 0)
 		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
-	if (pki_spki_summary(&req.spki, keydesc, sizeof(keydesc), &rsa) != 0)
+	if (pki_spki_summary(&is->req.spki, keydesc, sizeof(keydesc), &is->rsa_bits) != 0)
 		return pki_fail(PKI_EKEYTYPE, err, errlen, "the CSR's key is %s", keydesc);
-	if (rsa && (rc = pki_rsa_strong(rsa, "the CSR's", err, errlen)) != 0)
-		return rc;
+	if (is->rsa_bits > 0)
+		return pki_rsa_strong(is->rsa_bits, "the CSR's", err, errlen);
+	return 0;
+}
 
-	rc = pki_cert_decode(cacert, cacertlen, cader, sizeof(cader), &calen);
-	if (rc == 0 && pki_x509_parse(cader, calen, &ca, detail, sizeof(detail)) != 0)
-		return pki_fail(PKI_EBADCERT, err, errlen, "not a certificate that can be read: %s",
-				detail);
+/*
+ * The CA certificate: readable, the pair of the CA key, and not one that says it is no CA.
+ * Notes a CA that says nothing (the tutorial's) and one outside its validity at o->now.
+ */
+static int
+check_ca(const struct pki_sign_opts *o, struct issue *is, struct pki_sign_notes *notes, char *err,
+	 size_t errlen)
+{
+	const struct pki_exts *e = &is->ca.ext;
+	char detail[160];
+	size_t len = 0;
+	int rc = pki_cert_decode(o->cacert, o->cacertlen, is->cader, sizeof(is->cader), &len);
+
 	if (rc != 0)
 		return pki_fail(rc, err, errlen, "%s (expected PEM 'CERTIFICATE' or DER)",
 				pki_strerror(rc));
-	rc = pki_key_matches_cert(cakey, cakeylen, cader, calen);
+	if (pki_x509_parse(is->cader, len, &is->ca, detail, sizeof(detail)) != 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "not a certificate that can be read: %s",
+				detail);
+	rc = pki_key_matches_cert(o->cakey, o->cakeylen, is->cader, len);
 	if (rc == PKI_EMISMATCH)
 		return pki_fail(rc, err, errlen,
 				"the CA key does not belong to the CA certificate");
 	if (rc != 0)
 		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
-
 	/* A certificate that says it is no CA issues nothing OpenSSL, curl or Python accept
 	 * (wolfSSL refuses CA:FALSE too); only the tutorial's CA, which has no basicConstraints
 	 * at all, is given the benefit of the doubt (a warning). */
-	if ((ca.ext.bc && !ca.ext.bc_ca) || (ca.ext.ku && !(ca.ext.ku_bits & PKI_KU_KEY_CERT_SIGN)))
+	if ((e->bc && !e->bc_ca) || (e->ku && !(e->ku_bits & PKI_KU_KEY_CERT_SIGN)))
 		return pki_fail(PKI_EBADCERT, err, errlen,
 				"this certificate says it is no CA (%s), so nothing it signs would "
 				"verify (give the CA certificate made by 'squirrel-pki ca')",
-				ca.ext.bc && !ca.ext.bc_ca ? "basicConstraints CA:FALSE"
-							   : "keyUsage without keyCertSign");
-	if (!ca.ext.bc)
+				e->bc && !e->bc_ca ? "basicConstraints CA:FALSE"
+						   : "keyUsage without keyCertSign");
+	if (!e->bc)
 		notes->flags |= PKI_SIGN_ISSUER_NOT_CA;
-	if (now < ca.not_before || now > ca.not_after)
+	if (o->now < is->ca.not_before || o->now > is->ca.not_after)
 		notes->flags |= PKI_SIGN_CA_EXPIRED;
-	notes->not_before = opts->not_before;
-	notes->not_after = opts->not_after;
-	/*
-	 * Nothing issued outlives its issuer: a certificate valid after its CA expired would
-	 * only fail later, and more confusingly. The start is left alone (RFC 5280 does not
-	 * nest validities, nor do verifiers), so a backdated, already expired certificate can
-	 * be made under a fresh CA for tests.
-	 */
-	if (notes->not_after > ca.not_after) {
-		notes->not_after = ca.not_after;
+	return 0;
+}
+
+/*
+ * Nothing issued outlives its issuer: a certificate valid after its CA expired would only
+ * fail later, and more confusingly. The start is left alone (RFC 5280 does not nest
+ * validities, nor do verifiers), so a backdated, already expired certificate can be made
+ * under a fresh CA for tests.
+ */
+static int
+clip_validity(const struct pki_sign_opts *o, const struct pki_x509 *ca,
+	      struct pki_sign_notes *notes, char *err, size_t errlen)
+{
+	char end[32];
+
+	notes->not_before = o->not_before;
+	notes->not_after = o->not_after;
+	if (notes->not_after > ca->not_after) {
+		notes->not_after = ca->not_after;
 		notes->flags |= PKI_SIGN_CLIPPED;
 	}
-	if (notes->not_after <= notes->not_before) {
-		char b[32];
+	if (notes->not_after > notes->not_before)
+		return 0;
+	pki_time_format(ca->not_after, end, sizeof(end));
+	return pki_fail(PKI_EDATE, err, errlen,
+			"the requested validity starts after the CA certificate ends (%s UTC)",
+			end);
+}
 
-		pki_time_format(ca.not_after, b, sizeof(b));
-		return pki_fail(
-			PKI_EDATE, err, errlen,
-			"the requested validity starts after the CA certificate ends (%s UTC)", b);
-	}
-	if (pki_name_cn(&req.subject, notes->cn, sizeof(notes->cn)) < 0)
+/* The certificate's GeneralNames: the request's, checked, or else its CN (noted). */
+static int
+build_san(struct issue *is, struct pki_sign_notes *notes, char *err, size_t errlen)
+{
+	struct pki_der_w w;
+	char detail[160];
+	int rc;
+
+	if (pki_name_cn(&is->req.subject, notes->cn, sizeof(notes->cn)) < 0)
 		return pki_fail(PKI_EBADCSR, err, errlen, "unreadable subject name");
-
-	pki_der_init(&w, sanbuf, sizeof(sanbuf));
-	if (req.ext.san) {
-		if (pki_san_check(&req.ext.san_names, detail, sizeof(detail)) != 0)
+	pki_der_init(&w, is->san, sizeof(is->san));
+	if (is->req.ext.san) {
+		if (pki_san_check(&is->req.ext.san_names, detail, sizeof(detail)) != 0)
 			return pki_fail(PKI_ESAN, err, errlen, "%s", detail);
-		pki_der_put(&w, PKI_DER_SEQ, req.ext.san_names.p, req.ext.san_names.len);
+		pki_der_put(&w, PKI_DER_SEQ, is->req.ext.san_names.p, is->req.ext.san_names.len);
 	} else {
 		if (notes->cn[0] == '\0')
 			return pki_fail(
@@ -589,65 +617,94 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 			return rc;
 		notes->flags |= PKI_SIGN_SAN_FROM_CN;
 	}
-	if (pki_der_finish(&w, &sanlen) != 0)
+	if (pki_der_finish(&w, &is->sanlen) != 0)
 		return pki_fail(PKI_ESAN, err, errlen, "the subjectAltName is too long");
+	return 0;
+}
 
-	if (pki_spki_key_id(&req.spki, ski) != 0)
+/* §4.2.1.2 the subject's key identifier; §4.2.1.1 the AKI names the issuer's key by its SKI,
+ * and a CA without one (the tutorial's) gets the method (1) hash its SKI would have had. */
+static int
+key_ids(struct issue *is, char *err, size_t errlen)
+{
+	if (pki_spki_key_id(&is->req.spki, is->ski) != 0)
 		return pki_fail(PKI_EINTERNAL, err, errlen, "%s", pki_strerror(PKI_EINTERNAL));
-	/* §4.2.1.1: the AKI names the issuer's key by its SKI; a CA without one (the
-	 * tutorial's) gets the same method (1) hash its SKI would have had. */
-	if (ca.ext.ski && ca.ext.ski_id.len > 0) {
-		aki = ca.ext.ski_id.p;
-		akilen = ca.ext.ski_id.len;
-	} else {
-		if (pki_spki_key_id(&ca.spki, cakid) != 0)
-			return pki_fail(PKI_EINTERNAL, err, errlen, "%s",
-					pki_strerror(PKI_EINTERNAL));
-		aki = cakid;
-		akilen = sizeof(cakid);
+	if (is->ca.ext.ski && is->ca.ext.ski_id.len > 0) {
+		is->aki = is->ca.ext.ski_id.p;
+		is->akilen = is->ca.ext.ski_id.len;
+		return 0;
 	}
-	/* §4.2.1.3; RSA key exchange (TLS 1.2 RSA suites) needs keyEncipherment too. */
-	ku = PKI_KU_DIGITAL_SIGNATURE | (rsa ? PKI_KU_KEY_ENCIPHERMENT : 0);
+	if (pki_spki_key_id(&is->ca.spki, is->cakid) != 0)
+		return pki_fail(PKI_EINTERNAL, err, errlen, "%s", pki_strerror(PKI_EINTERNAL));
+	is->aki = is->cakid;
+	is->akilen = sizeof(is->cakid);
+	return 0;
+}
 
-	rc = signer_open(cakey, cakeylen, &k, &rng, err, errlen);
-	if (rc != 0)
+/* A leaf's extensions (RFC 5280 §4.2), into the open extensions SEQUENCE. */
+static void
+put_leaf_extensions(struct pki_der_w *w, const struct issue *is, int client)
+{
+	/* §4.2.1.3; RSA key exchange (TLS 1.2 RSA suites) needs keyEncipherment too. */
+	unsigned ku = PKI_KU_DIGITAL_SIGNATURE | (is->rsa_bits > 0 ? PKI_KU_KEY_ENCIPHERMENT : 0);
+
+	/* §4.2.1.9: CA:FALSE is the empty SEQUENCE (DEFAULT FALSE is not encoded). */
+	ext_begin(w, PKI_OID_BASIC_CONSTRAINTS, sizeof(PKI_OID_BASIC_CONSTRAINTS), 1);
+	pki_der_put(w, PKI_DER_SEQ, NULL, 0);
+	ext_end(w);
+	ext_begin(w, PKI_OID_KEY_USAGE, sizeof(PKI_OID_KEY_USAGE), 1);
+	pki_der_named_bits(w, ku);
+	ext_end(w);
+	ext_begin(w, PKI_OID_EXT_KEY_USAGE, sizeof(PKI_OID_EXT_KEY_USAGE), 0);
+	pki_der_begin(w, PKI_DER_SEQ);
+	if (client)
+		pki_der_put(w, PKI_DER_OID, PKI_OID_CLIENT_AUTH, sizeof(PKI_OID_CLIENT_AUTH));
+	else
+		pki_der_put(w, PKI_DER_OID, PKI_OID_SERVER_AUTH, sizeof(PKI_OID_SERVER_AUTH));
+	pki_der_end(w);
+	ext_end(w);
+	/* §4.2.1.6: critical only when the subject is empty. */
+	ext_begin(w, PKI_OID_SAN, sizeof(PKI_OID_SAN), pki_name_empty(&is->req.subject));
+	pki_der_raw(w, is->san, is->sanlen);
+	ext_end(w);
+	ext_begin(w, PKI_OID_SKI, sizeof(PKI_OID_SKI), 0);
+	pki_der_put(w, PKI_DER_OCTET_STRING, is->ski, sizeof(is->ski));
+	ext_end(w);
+	ext_begin(w, PKI_OID_AKI, sizeof(PKI_OID_AKI), 0);
+	pki_der_begin(w, PKI_DER_SEQ);
+	pki_der_put(w, PKI_DER_CTXP(0), is->aki, is->akilen);
+	pki_der_end(w);
+	ext_end(w);
+}
+
+int
+pki_csr_sign(const struct pki_sign_opts *o, struct pki_sign_notes *notes, char *pem, size_t cap,
+	     size_t *pemlen, char *err, size_t errlen)
+{
+	struct issue is;
+	unsigned char tbs[PKI_DER_MAX], serial[SERIAL_LEN];
+	struct pki_der_w w;
+	struct pki_key k;
+	WC_RNG rng;
+	int rc;
+
+	memset(notes, 0, sizeof(*notes));
+	memset(&is, 0, sizeof(is));
+	if ((rc = read_request(o, &is, err, errlen)) != 0 ||
+	    (rc = check_ca(o, &is, notes, err, errlen)) != 0 ||
+	    (rc = clip_validity(o, &is.ca, notes, err, errlen)) != 0 ||
+	    (rc = build_san(&is, notes, err, errlen)) != 0 ||
+	    (rc = key_ids(&is, err, errlen)) != 0 ||
+	    (rc = signer_open(o->cakey, o->cakeylen, &k, &rng, err, errlen)) != 0)
 		return rc;
 	rc = make_serial(&rng, serial);
 	if (rc == 0) {
 		pki_der_init(&w, tbs, sizeof(tbs));
 		/* The names are copied byte for byte: chain building compares them. */
-		tbs_begin(&w, serial, &k, ca.subject.p, ca.subject.len, notes->not_before,
-			  notes->not_after, req.subject.p, req.subject.len, req.spki.all.p,
-			  req.spki.all.len);
-		/* §4.2.1.9: CA:FALSE is the empty SEQUENCE (DEFAULT FALSE is not encoded). */
-		ext_begin(&w, PKI_OID_BASIC_CONSTRAINTS, sizeof(PKI_OID_BASIC_CONSTRAINTS), 1);
-		pki_der_put(&w, PKI_DER_SEQ, NULL, 0);
-		ext_end(&w);
-		ext_begin(&w, PKI_OID_KEY_USAGE, sizeof(PKI_OID_KEY_USAGE), 1);
-		pki_der_named_bits(&w, ku);
-		ext_end(&w);
-		ext_begin(&w, PKI_OID_EXT_KEY_USAGE, sizeof(PKI_OID_EXT_KEY_USAGE), 0);
-		pki_der_begin(&w, PKI_DER_SEQ);
-		if (opts->client)
-			pki_der_put(&w, PKI_DER_OID, PKI_OID_CLIENT_AUTH,
-				    sizeof(PKI_OID_CLIENT_AUTH));
-		else
-			pki_der_put(&w, PKI_DER_OID, PKI_OID_SERVER_AUTH,
-				    sizeof(PKI_OID_SERVER_AUTH));
-		pki_der_end(&w);
-		ext_end(&w);
-		/* §4.2.1.6: critical only when the subject is empty. */
-		ext_begin(&w, PKI_OID_SAN, sizeof(PKI_OID_SAN), pki_name_empty(&req.subject));
-		pki_der_raw(&w, sanbuf, sanlen);
-		ext_end(&w);
-		ext_begin(&w, PKI_OID_SKI, sizeof(PKI_OID_SKI), 0);
-		pki_der_put(&w, PKI_DER_OCTET_STRING, ski, sizeof(ski));
-		ext_end(&w);
-		ext_begin(&w, PKI_OID_AKI, sizeof(PKI_OID_AKI), 0);
-		pki_der_begin(&w, PKI_DER_SEQ);
-		pki_der_put(&w, PKI_DER_CTXP(0), aki, akilen);
-		pki_der_end(&w);
-		ext_end(&w);
+		tbs_begin(&w, serial, &k, is.ca.subject.p, is.ca.subject.len, notes->not_before,
+			  notes->not_after, is.req.subject.p, is.req.subject.len, is.req.spki.all.p,
+			  is.req.spki.all.len);
+		put_leaf_extensions(&w, &is, o->client);
 	}
 	return tbs_end_sign(&w, rc, &k, &rng, pem, cap, pemlen, err, errlen);
 }

@@ -82,6 +82,20 @@ setup(void **state)
 	return 0;
 }
 
+/* o with the request, the CA certificate and the CA key to sign with. */
+static void
+set_inputs(struct pki_sign_opts *o, const void *csr, size_t csrlen, const void *ca, size_t calen,
+	   const unsigned char *key, size_t keylen)
+{
+	o->csr = csr;
+	o->csrlen = csrlen;
+	o->cacert = ca;
+	o->cacertlen = calen;
+	o->cakey = key;
+	o->cakeylen = keylen;
+	o->now = m.now;
+}
+
 /* ---- DER ------------------------------------------------------------------------------- */
 
 static void
@@ -594,7 +608,7 @@ test_key_rsa(void **state)
 	char pem[PKI_PEM_MAX], err[256], summary[32], text[8192];
 	unsigned char key[PKI_DER_MAX];
 	size_t pemlen, keylen;
-	struct pki_sign_opts o = {m.now, m.now + DAY, 0};
+	struct pki_sign_opts o = {.not_before = m.now, .not_after = m.now + DAY};
 	struct pki_sign_notes notes;
 	unsigned char der[PKI_DER_MAX];
 	size_t derlen;
@@ -609,9 +623,8 @@ test_key_rsa(void **state)
 	assert_int_equal(pki_csr_create(key, keylen, &leaf_name, leaf_sans, 1, pem, sizeof(pem),
 					&pemlen, err, sizeof(err)),
 			 0);
-	assert_int_equal(pki_csr_sign((unsigned char *)pem, pemlen, (unsigned char *)m.ca_pem,
-				      strlen(m.ca_pem), m.ca_key, m.ca_key_len, &o, m.now, &notes,
-				      text, sizeof(text), &pemlen, err, sizeof(err)),
+	set_inputs(&o, pem, pemlen, m.ca_pem, strlen(m.ca_pem), m.ca_key, m.ca_key_len);
+	assert_int_equal(pki_csr_sign(&o, &notes, text, sizeof(text), &pemlen, err, sizeof(err)),
 			 0);
 	assert_int_equal(pki_cert_decode((unsigned char *)text, pemlen, der, sizeof(der), &derlen),
 			 0);
@@ -699,17 +712,14 @@ test_csr(void **state)
 }
 
 static void
-sign_ok(const char *csr_pem, const struct pki_sign_opts *o, struct pki_sign_notes *notes,
+sign_ok(const char *csr_pem, struct pki_sign_opts *o, struct pki_sign_notes *notes,
 	unsigned char *der, size_t *derlen)
 {
 	char pem[PKI_PEM_MAX], err[256];
 	size_t pemlen;
 
-	assert_int_equal(pki_csr_sign((const unsigned char *)csr_pem, strlen(csr_pem),
-				      (unsigned char *)m.ca_pem, strlen(m.ca_pem), m.ca_key,
-				      m.ca_key_len, o, m.now, notes, pem, sizeof(pem), &pemlen, err,
-				      sizeof(err)),
-			 0);
+	set_inputs(o, csr_pem, strlen(csr_pem), m.ca_pem, strlen(m.ca_pem), m.ca_key, m.ca_key_len);
+	assert_int_equal(pki_csr_sign(o, notes, pem, sizeof(pem), &pemlen, err, sizeof(err)), 0);
 	assert_int_equal(pki_cert_decode((unsigned char *)pem, pemlen, der, PKI_DER_MAX, derlen),
 			 0);
 }
@@ -719,7 +729,7 @@ test_sign(void **state)
 {
 	unsigned char der[PKI_DER_MAX], cader[PKI_DER_MAX], id[20];
 	size_t derlen, caderlen;
-	struct pki_sign_opts o = {m.now, m.now + 10 * DAY, 0};
+	struct pki_sign_opts o = {.not_before = m.now, .not_after = m.now + 10 * DAY};
 	struct pki_sign_notes notes;
 	struct pki_x509 x, ca;
 	char err[256], text[256];
@@ -768,30 +778,30 @@ test_sign(void **state)
 		char pem[PKI_PEM_MAX];
 		size_t pemlen;
 
-		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
-					      (unsigned char *)m.ca_pem, strlen(m.ca_pem), m.ca_key,
-					      m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
-					      &pemlen, err, sizeof(err)),
-				 PKI_EDATE);
+		set_inputs(&o, m.csr_pem, strlen(m.csr_pem), m.ca_pem, strlen(m.ca_pem), m.ca_key,
+			   m.ca_key_len);
+		assert_int_equal(
+			pki_csr_sign(&o, &notes, pem, sizeof(pem), &pemlen, err, sizeof(err)),
+			PKI_EDATE);
 		/* The CA key must belong to the CA certificate. */
 		o.not_before = m.now;
 		o.not_after = m.now + DAY;
-		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
-					      (unsigned char *)m.ca_pem, strlen(m.ca_pem),
-					      m.leaf_key, m.leaf_key_len, &o, m.now, &notes, pem,
-					      sizeof(pem), &pemlen, err, sizeof(err)),
-				 PKI_EMISMATCH);
+		set_inputs(&o, m.csr_pem, strlen(m.csr_pem), m.ca_pem, strlen(m.ca_pem), m.leaf_key,
+			   m.leaf_key_len);
+		assert_int_equal(
+			pki_csr_sign(&o, &notes, pem, sizeof(pem), &pemlen, err, sizeof(err)),
+			PKI_EMISMATCH);
 		/* A CSR is not a CA certificate, nor the other way round. */
-		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
-					      (unsigned char *)m.csr_pem, strlen(m.csr_pem),
-					      m.ca_key, m.ca_key_len, &o, m.now, &notes, pem,
-					      sizeof(pem), &pemlen, err, sizeof(err)),
-				 PKI_EBADCERT);
-		assert_int_equal(pki_csr_sign((unsigned char *)m.ca_pem, strlen(m.ca_pem),
-					      (unsigned char *)m.ca_pem, strlen(m.ca_pem), m.ca_key,
-					      m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
-					      &pemlen, err, sizeof(err)),
-				 PKI_EBADCSR);
+		set_inputs(&o, m.csr_pem, strlen(m.csr_pem), m.csr_pem, strlen(m.csr_pem), m.ca_key,
+			   m.ca_key_len);
+		assert_int_equal(
+			pki_csr_sign(&o, &notes, pem, sizeof(pem), &pemlen, err, sizeof(err)),
+			PKI_EBADCERT);
+		set_inputs(&o, m.ca_pem, strlen(m.ca_pem), m.ca_pem, strlen(m.ca_pem), m.ca_key,
+			   m.ca_key_len);
+		assert_int_equal(
+			pki_csr_sign(&o, &notes, pem, sizeof(pem), &pemlen, err, sizeof(err)),
+			PKI_EBADCSR);
 	}
 }
 
@@ -801,7 +811,7 @@ test_sign_without_san(void **state)
 	char csr[PKI_PEM_MAX], pem[PKI_PEM_MAX], err[256], text[128];
 	unsigned char der[PKI_DER_MAX];
 	size_t len, derlen;
-	struct pki_sign_opts o = {m.now, m.now + DAY, 0};
+	struct pki_sign_opts o = {.not_before = m.now, .not_after = m.now + DAY};
 	struct pki_sign_notes notes;
 	struct pki_name n = {NULL, NULL, NULL, NULL, "10.9.8.7"};
 	struct pki_x509 x;
@@ -828,9 +838,8 @@ test_sign_without_san(void **state)
 	assert_int_equal(pki_csr_create(m.leaf_key, m.leaf_key_len, &n, NULL, 0, csr, sizeof(csr),
 					&len, err, sizeof(err)),
 			 0);
-	assert_int_equal(pki_csr_sign((unsigned char *)csr, len, (unsigned char *)m.ca_pem,
-				      strlen(m.ca_pem), m.ca_key, m.ca_key_len, &o, m.now, &notes,
-				      pem, sizeof(pem), &len, err, sizeof(err)),
+	set_inputs(&o, csr, len, m.ca_pem, strlen(m.ca_pem), m.ca_key, m.ca_key_len);
+	assert_int_equal(pki_csr_sign(&o, &notes, pem, sizeof(pem), &len, err, sizeof(err)),
 			 PKI_ESAN);
 	assert_non_null(strstr(err, "My Web Server"));
 }
@@ -853,7 +862,7 @@ test_verify(void **state)
 	unsigned char der[PKI_DER_MAX];
 	size_t derlen, calen = strlen(m.ca_pem);
 	const unsigned char *ca = (const unsigned char *)m.ca_pem;
-	struct pki_sign_opts o = {m.now - 60, m.now + 10 * DAY, 0};
+	struct pki_sign_opts o = {.not_before = m.now - 60, .not_after = m.now + 10 * DAY};
 	struct pki_sign_notes notes;
 	struct pki_verify_result r;
 	char other_ca[PKI_PEM_MAX], err[256], bundle[2 * PKI_PEM_MAX];
@@ -919,22 +928,18 @@ test_verify(void **state)
 					       m.now + 10 * DAY, oldca, sizeof(oldca), &oldlen, err,
 					       sizeof(err)),
 				 0);
-		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
-					      (unsigned char *)oldca, oldlen, m.ca_key,
-					      m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
-					      &pemlen, err, sizeof(err)),
-				 0);
+		set_inputs(&o, m.csr_pem, strlen(m.csr_pem), oldca, oldlen, m.ca_key, m.ca_key_len);
+		assert_int_equal(
+			pki_csr_sign(&o, &notes, pem, sizeof(pem), &pemlen, err, sizeof(err)), 0);
 		assert_int_equal(verify((unsigned char *)oldca, oldlen, (unsigned char *)pem,
 					pemlen, NULL, 0, &r),
 				 PKI_EVERIFY);
 		assert_int_equal(r.wolfssl_code, ASN_AFTER_DATE_E);
 		o.not_before = m.now + 2 * DAY;
 		o.not_after = m.now + 3 * DAY;
-		assert_int_equal(pki_csr_sign((unsigned char *)m.csr_pem, strlen(m.csr_pem),
-					      (unsigned char *)oldca, oldlen, m.ca_key,
-					      m.ca_key_len, &o, m.now, &notes, pem, sizeof(pem),
-					      &pemlen, err, sizeof(err)),
-				 0);
+		set_inputs(&o, m.csr_pem, strlen(m.csr_pem), oldca, oldlen, m.ca_key, m.ca_key_len);
+		assert_int_equal(
+			pki_csr_sign(&o, &notes, pem, sizeof(pem), &pemlen, err, sizeof(err)), 0);
 		assert_int_equal(verify((unsigned char *)oldca, oldlen, (unsigned char *)pem,
 					pemlen, NULL, 0, &r),
 				 PKI_EVERIFY);
