@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,23 +15,167 @@
 
 /* ---- extensions (RFC 5280 §4.2) -------------------------------------------------------- */
 
+/* 1 if a BOOLEAN's contents say TRUE (DER: 0xff; any non-zero is read as TRUE). */
 static int
-ext_value_error(char *err, size_t errlen, const char *which)
+boolean_true(const struct pki_tlv *t)
 {
-	return pki_fail(-1, err, errlen, "the %s extension is malformed", which);
+	return t->v.len == 1 && t->v.p[0] != 0;
 }
 
-/* RFC 5280 §4.2: an extension appears at most once. The first time, note whether it is
- * critical and return 1; a second copy only marks the set as having a duplicate. */
+/* §4.2.1.9 BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLen INTEGER OPT } */
 static int
-first_sight(struct pki_exts *e, const int *seen, int *crit, int critical)
+parse_bc(struct pki_der v, struct pki_exts *e)
 {
-	if (*seen) {
-		e->duplicate = 1;
-		return 0;
+	struct pki_der bc;
+	struct pki_tlv t;
+
+	if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+		return -1;
+	bc = t.v;
+	if (pki_der_get(&bc, PKI_DER_BOOLEAN, &t) == 0)
+		e->bc_ca = boolean_true(&t);
+	if (pki_der_get(&bc, PKI_DER_INTEGER, &t) == 0) {
+		/* A path length over 32767 (two octets) is no real constraint: refused. */
+		if (t.v.len > 2 || (t.v.p[0] & 0x80))
+			return -1;
+		e->bc_pathlen = 0;
+		for (size_t i = 0; i < t.v.len; i++)
+			e->bc_pathlen = e->bc_pathlen << 8 | t.v.p[i];
 	}
-	*crit = critical;
-	return 1;
+	return 0;
+}
+
+/* §4.2.1.3 KeyUsage ::= BIT STRING, nine named bits (so at most two octets after the
+ * unused-bits count). */
+static int
+parse_ku(struct pki_der v, struct pki_exts *e)
+{
+	struct pki_tlv t;
+
+	if (pki_der_get(&v, PKI_DER_BIT_STRING, &t) < 0 || t.v.len < 1 || t.v.len > 3)
+		return -1;
+	for (size_t i = 0; i + 1 < t.v.len; i++)
+		for (int b = 0; b < 8; b++)
+			if (t.v.p[1 + i] & (0x80 >> b))
+				e->ku_bits |= 1u << (i * 8 + (size_t)b);
+	return 0;
+}
+
+/* §4.2.1.12 ExtKeyUsageSyntax ::= SEQUENCE OF KeyPurposeId (OIDs) */
+static int
+parse_eku(struct pki_der v, struct pki_exts *e)
+{
+	struct pki_der list;
+	struct pki_tlv t;
+
+	if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+		return -1;
+	list = t.v;
+	while (list.len > 0) {
+		if (pki_der_get(&list, PKI_DER_OID, &t) < 0)
+			return -1;
+		if (PKI_OID_EQ(&t.v, PKI_OID_SERVER_AUTH))
+			e->eku_bits |= PKI_EKU_SERVER;
+		else if (PKI_OID_EQ(&t.v, PKI_OID_CLIENT_AUTH))
+			e->eku_bits |= PKI_EKU_CLIENT;
+		else if (PKI_OID_EQ(&t.v, PKI_OID_ANY_EKU))
+			e->eku_bits |= PKI_EKU_ANY;
+		else
+			e->eku_bits |= PKI_EKU_OTHER;
+	}
+	return 0;
+}
+
+/* §4.2.1.6 GeneralNames ::= SEQUENCE OF GeneralName (each checked by pki_san_check) */
+static int
+parse_san(struct pki_der v, struct pki_exts *e)
+{
+	struct pki_tlv t;
+
+	if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+		return -1;
+	e->san_names = t.v;
+	return 0;
+}
+
+/* §4.2.1.2 SubjectKeyIdentifier ::= OCTET STRING */
+static int
+parse_ski(struct pki_der v, struct pki_exts *e)
+{
+	struct pki_tlv t;
+
+	if (pki_der_get(&v, PKI_DER_OCTET_STRING, &t) < 0)
+		return -1;
+	e->ski_id = t.v;
+	return 0;
+}
+
+/* §4.2.1.1 AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] OPTIONAL, ... } */
+static int
+parse_aki(struct pki_der v, struct pki_exts *e)
+{
+	struct pki_der aki;
+	struct pki_tlv t;
+
+	if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+		return -1;
+	aki = t.v;
+	if (pki_der_get(&aki, PKI_DER_CTXP(0), &t) == 0)
+		e->aki_id = t.v;
+	return 0;
+}
+
+/* An extension libpki reads: its OID, its name in messages, its flags in struct pki_exts. */
+struct ext_kind {
+	const unsigned char *oid;
+	size_t oidlen;
+	const char *name;
+	size_t seen, crit; /* offsetof the "present" and "critical" ints */
+	int (*parse)(struct pki_der v, struct pki_exts *e);
+};
+
+#define EXT_KIND(o, n, flag, fn)                                                                   \
+	{                                                                                          \
+		.oid = o, .oidlen = sizeof(o), .name = n, .seen = offsetof(struct pki_exts, flag), \
+		.crit = offsetof(struct pki_exts, flag##_crit), .parse = fn                        \
+	}
+
+static const struct ext_kind ext_kinds[] = {
+	EXT_KIND(PKI_OID_BASIC_CONSTRAINTS, "basicConstraints", bc, parse_bc),
+	EXT_KIND(PKI_OID_KEY_USAGE, "keyUsage", ku, parse_ku),
+	EXT_KIND(PKI_OID_EXT_KEY_USAGE, "extendedKeyUsage", eku, parse_eku),
+	EXT_KIND(PKI_OID_SAN, "subjectAltName", san, parse_san),
+	EXT_KIND(PKI_OID_SKI, "subjectKeyIdentifier", ski, parse_ski),
+	EXT_KIND(PKI_OID_AKI, "authorityKeyIdentifier", aki, parse_aki),
+};
+
+#undef EXT_KIND
+
+static int *
+ext_flag(struct pki_exts *e, size_t offset)
+{
+	return (int *)(void *)((char *)e + offset);
+}
+
+/* Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET
+ * STRING }: the next one of in. 0 or -1 (err says what is wrong). */
+static int
+ext_next(struct pki_der *in, struct pki_tlv *oid, int *critical, struct pki_der *value, char *err,
+	 size_t errlen)
+{
+	struct pki_tlv ext, crit, val;
+	struct pki_der body;
+
+	if (pki_der_get(in, PKI_DER_SEQ, &ext) < 0)
+		return pki_fail(-1, err, errlen, "an extension is not DER");
+	body = ext.v;
+	if (pki_der_get(&body, PKI_DER_OID, oid) < 0)
+		return pki_fail(-1, err, errlen, "an extension has no OID");
+	*critical = pki_der_get(&body, PKI_DER_BOOLEAN, &crit) == 0 && boolean_true(&crit);
+	if (pki_der_get(&body, PKI_DER_OCTET_STRING, &val) < 0 || body.len != 0)
+		return pki_fail(-1, err, errlen, "an extension has no value");
+	*value = val.v;
+	return 0;
 }
 
 int
@@ -41,100 +186,30 @@ pki_exts_parse(const struct pki_der *exts, struct pki_exts *e, char *err, size_t
 	memset(e, 0, sizeof(*e));
 	e->bc_pathlen = -1;
 	while (in.len > 0) {
-		struct pki_tlv ext, oid, crit, val, t;
-		struct pki_der body, v;
-		int critical = 0, *seen = NULL;
+		const struct ext_kind *kind = NULL;
+		struct pki_tlv oid;
+		struct pki_der value;
+		int critical = 0;
 
-		if (pki_der_get(&in, PKI_DER_SEQ, &ext) < 0)
-			return pki_fail(-1, err, errlen, "an extension is not DER");
-		body = ext.v;
-		if (pki_der_get(&body, PKI_DER_OID, &oid) < 0)
-			return pki_fail(-1, err, errlen, "an extension has no OID");
-		if (pki_der_get(&body, PKI_DER_BOOLEAN, &crit) == 0)
-			critical = crit.v.len == 1 && crit.v.p[0] != 0;
-		if (pki_der_get(&body, PKI_DER_OCTET_STRING, &val) < 0 || body.len != 0)
-			return pki_fail(-1, err, errlen, "an extension has no value");
-		v = val.v;
-		if (PKI_OID_EQ(&oid.v, PKI_OID_BASIC_CONSTRAINTS)) {
-			struct pki_der bc;
-
-			seen = &e->bc;
-			if (!first_sight(e, &e->bc, &e->bc_crit, critical))
-				continue;
-			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
-				return ext_value_error(err, errlen, "basicConstraints");
-			bc = t.v;
-			if (pki_der_get(&bc, PKI_DER_BOOLEAN, &t) == 0)
-				e->bc_ca = t.v.len == 1 && t.v.p[0] != 0;
-			if (pki_der_get(&bc, PKI_DER_INTEGER, &t) == 0) {
-				e->bc_pathlen = 0;
-				if (t.v.len > 2 || (t.v.p[0] & 0x80))
-					return ext_value_error(err, errlen, "basicConstraints");
-				for (size_t i = 0; i < t.v.len; i++)
-					e->bc_pathlen = e->bc_pathlen << 8 | t.v.p[i];
-			}
-		} else if (PKI_OID_EQ(&oid.v, PKI_OID_KEY_USAGE)) {
-			seen = &e->ku;
-			if (!first_sight(e, &e->ku, &e->ku_crit, critical))
-				continue;
-			if (pki_der_get(&v, PKI_DER_BIT_STRING, &t) < 0 || t.v.len < 1 ||
-			    t.v.len > 3)
-				return ext_value_error(err, errlen, "keyUsage");
-			for (size_t i = 0; i + 1 < t.v.len; i++)
-				for (int b = 0; b < 8; b++)
-					if (t.v.p[1 + i] & (0x80 >> b))
-						e->ku_bits |= 1u << (i * 8 + (size_t)b);
-		} else if (PKI_OID_EQ(&oid.v, PKI_OID_EXT_KEY_USAGE)) {
-			struct pki_der list;
-
-			seen = &e->eku;
-			if (!first_sight(e, &e->eku, &e->eku_crit, critical))
-				continue;
-			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
-				return ext_value_error(err, errlen, "extendedKeyUsage");
-			list = t.v;
-			while (list.len > 0) {
-				if (pki_der_get(&list, PKI_DER_OID, &t) < 0)
-					return ext_value_error(err, errlen, "extendedKeyUsage");
-				if (PKI_OID_EQ(&t.v, PKI_OID_SERVER_AUTH))
-					e->eku_bits |= PKI_EKU_SERVER;
-				else if (PKI_OID_EQ(&t.v, PKI_OID_CLIENT_AUTH))
-					e->eku_bits |= PKI_EKU_CLIENT;
-				else if (PKI_OID_EQ(&t.v, PKI_OID_ANY_EKU))
-					e->eku_bits |= PKI_EKU_ANY;
-				else
-					e->eku_bits |= PKI_EKU_OTHER;
-			}
-		} else if (PKI_OID_EQ(&oid.v, PKI_OID_SAN)) {
-			seen = &e->san;
-			if (!first_sight(e, &e->san, &e->san_crit, critical))
-				continue;
-			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
-				return ext_value_error(err, errlen, "subjectAltName");
-			e->san_names = t.v;
-		} else if (PKI_OID_EQ(&oid.v, PKI_OID_SKI)) {
-			seen = &e->ski;
-			if (!first_sight(e, &e->ski, &e->ski_crit, critical))
-				continue;
-			if (pki_der_get(&v, PKI_DER_OCTET_STRING, &t) < 0)
-				return ext_value_error(err, errlen, "subjectKeyIdentifier");
-			e->ski_id = t.v;
-		} else if (PKI_OID_EQ(&oid.v, PKI_OID_AKI)) {
-			struct pki_der aki;
-
-			seen = &e->aki;
-			if (!first_sight(e, &e->aki, &e->aki_crit, critical))
-				continue;
-			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
-				return ext_value_error(err, errlen, "authorityKeyIdentifier");
-			aki = t.v;
-			if (pki_der_get(&aki, PKI_DER_CTXP(0), &t) == 0)
-				e->aki_id = t.v;
-		} else if (critical) {
-			e->unknown_crit++;
+		if (ext_next(&in, &oid, &critical, &value, err, errlen) < 0)
+			return -1;
+		for (size_t i = 0; i < sizeof(ext_kinds) / sizeof(ext_kinds[0]); i++)
+			if (pki_der_oid_eq(&oid.v, ext_kinds[i].oid, ext_kinds[i].oidlen))
+				kind = &ext_kinds[i];
+		if (kind == NULL) {
+			e->unknown_crit += critical;
+			continue;
 		}
-		if (seen != NULL)
-			*seen = 1;
+		/* §4.2: an extension appears at most once; a second copy is only noted. */
+		if (*ext_flag(e, kind->seen)) {
+			e->duplicate = 1;
+			continue;
+		}
+		*ext_flag(e, kind->crit) = critical;
+		if (kind->parse(value, e) < 0)
+			return pki_fail(-1, err, errlen, "the %s extension is malformed",
+					kind->name);
+		*ext_flag(e, kind->seen) = 1;
 	}
 	return 0;
 }

@@ -247,6 +247,108 @@ test_oid_text(void **state)
 	assert_int_equal(pki_der_oid_text(&d, buf, 5), -1);
 }
 
+/* ---- extensions ------------------------------------------------------------------------ */
+
+/* One Extension: oid, critical (0/1), and the DER of its value. */
+static void
+put_ext(struct pki_der_w *w, const unsigned char *oid, size_t oidlen, int critical,
+	const void *value, size_t len)
+{
+	static const unsigned char true_ = 0xff;
+
+	pki_der_begin(w, PKI_DER_SEQ);
+	pki_der_put(w, PKI_DER_OID, oid, oidlen);
+	if (critical)
+		pki_der_put(w, PKI_DER_BOOLEAN, &true_, 1);
+	pki_der_put(w, PKI_DER_OCTET_STRING, value, len);
+	pki_der_end(w);
+}
+
+static int
+parse_exts(const unsigned char *der, size_t len, struct pki_exts *e, char *err, size_t errlen)
+{
+	struct pki_der d = {der, len};
+
+	return pki_exts_parse(&d, e, err, errlen);
+}
+
+static void
+test_exts(void **state)
+{
+	static const unsigned char bc_ca3[] = {0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, 0x03};
+	static const unsigned char bc_leaf[] = {0x30, 0x00};
+	static const unsigned char ku_sign[] = {0x03, 0x02, 0x01, 0x06}; /* keyCertSign, cRLSign */
+	static const unsigned char eku[] = {0x30, 0x0f, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05,
+					    0x07, 0x03, 0x01, 0x06, 0x03, 0x2a, 0x03, 0x04};
+	static const unsigned char aki[] = {0x30, 0x04, 0x80, 0x02, 0xab, 0xcd};
+	static const unsigned char ski[] = {0x04, 0x02, 0x12, 0x34};
+	static const unsigned char unknown_oid[] = {0x2a, 0x03, 0x04};
+	static const unsigned char octets[] = {0x04, 0x00};
+	unsigned char buf[512];
+	struct pki_der_w w;
+	struct pki_exts e;
+	char err[128];
+	size_t len;
+
+	(void)state;
+	pki_der_init(&w, buf, sizeof(buf));
+	put_ext(&w, PKI_OID_BASIC_CONSTRAINTS, sizeof(PKI_OID_BASIC_CONSTRAINTS), 1, bc_ca3,
+		sizeof(bc_ca3));
+	put_ext(&w, PKI_OID_KEY_USAGE, sizeof(PKI_OID_KEY_USAGE), 1, ku_sign, sizeof(ku_sign));
+	put_ext(&w, PKI_OID_EXT_KEY_USAGE, sizeof(PKI_OID_EXT_KEY_USAGE), 0, eku, sizeof(eku));
+	put_ext(&w, PKI_OID_SKI, sizeof(PKI_OID_SKI), 0, ski, sizeof(ski));
+	put_ext(&w, PKI_OID_AKI, sizeof(PKI_OID_AKI), 0, aki, sizeof(aki));
+	put_ext(&w, unknown_oid, sizeof(unknown_oid), 0, octets, sizeof(octets));
+	/* A second basicConstraints is noted, not read: the first one stands. */
+	put_ext(&w, PKI_OID_BASIC_CONSTRAINTS, sizeof(PKI_OID_BASIC_CONSTRAINTS), 0, bc_leaf,
+		sizeof(bc_leaf));
+	assert_int_equal(pki_der_finish(&w, &len), 0);
+	assert_int_equal(parse_exts(buf, len, &e, err, sizeof(err)), 0);
+	assert_true(e.bc && e.bc_crit && e.bc_ca);
+	assert_int_equal(e.bc_pathlen, 3);
+	assert_true(e.ku && e.ku_crit);
+	assert_int_equal(e.ku_bits, PKI_KU_KEY_CERT_SIGN | PKI_KU_CRL_SIGN);
+	assert_true(e.eku && !e.eku_crit);
+	assert_int_equal(e.eku_bits, PKI_EKU_SERVER | PKI_EKU_OTHER);
+	assert_true(e.ski && e.ski_id.len == 2 && e.ski_id.p[0] == 0x12);
+	assert_true(e.aki && e.aki_id.len == 2 && e.aki_id.p[1] == 0xcd);
+	assert_false(e.san);
+	assert_int_equal(e.unknown_crit, 0);
+	assert_int_equal(e.duplicate, 1);
+
+	/* Only an unknown critical extension counts as one. */
+	pki_der_init(&w, buf, sizeof(buf));
+	put_ext(&w, unknown_oid, sizeof(unknown_oid), 1, octets, sizeof(octets));
+	assert_int_equal(pki_der_finish(&w, &len), 0);
+	assert_int_equal(parse_exts(buf, len, &e, err, sizeof(err)), 0);
+	assert_int_equal(e.unknown_crit, 1);
+	assert_int_equal(e.bc_pathlen, -1);
+
+	/* A known extension whose value is not its type: malformed, by name. */
+	pki_der_init(&w, buf, sizeof(buf));
+	put_ext(&w, PKI_OID_KEY_USAGE, sizeof(PKI_OID_KEY_USAGE), 1, octets, sizeof(octets));
+	assert_int_equal(pki_der_finish(&w, &len), 0);
+	assert_int_equal(parse_exts(buf, len, &e, err, sizeof(err)), -1);
+	assert_string_equal(err, "the keyUsage extension is malformed");
+
+	/* A negative or huge path length is no constraint. */
+	pki_der_init(&w, buf, sizeof(buf));
+	put_ext(&w, PKI_OID_BASIC_CONSTRAINTS, sizeof(PKI_OID_BASIC_CONSTRAINTS), 1,
+		"\x30\x06\x01\x01\xff\x02\x01\x80", 8);
+	assert_int_equal(pki_der_finish(&w, &len), 0);
+	assert_int_equal(parse_exts(buf, len, &e, err, sizeof(err)), -1);
+	assert_string_equal(err, "the basicConstraints extension is malformed");
+
+	/* An extension with no value. */
+	pki_der_init(&w, buf, sizeof(buf));
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_put(&w, PKI_DER_OID, PKI_OID_SKI, sizeof(PKI_OID_SKI));
+	pki_der_end(&w);
+	assert_int_equal(pki_der_finish(&w, &len), 0);
+	assert_int_equal(parse_exts(buf, len, &e, err, sizeof(err)), -1);
+	assert_string_equal(err, "an extension has no value");
+}
+
 /* ---- PEM ------------------------------------------------------------------------------- */
 
 static void
@@ -1157,6 +1259,7 @@ main(void)
 		cmocka_unit_test(test_der_integers_and_bits),
 		cmocka_unit_test(test_der_times),
 		cmocka_unit_test(test_oid_text),
+		cmocka_unit_test(test_exts),
 		cmocka_unit_test(test_pem),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_sans),
