@@ -465,7 +465,7 @@ tbs_end_sign(struct pki_der_w *w, int rc, struct pki_key *k, WC_RNG *rng, char *
 	if (rc == 0)
 		rc = pki_key_sign(k, w->buf, tbslen, w->cap, rng, &derlen);
 	if (rc == 0)
-		rc = pki_pem_encode(w->buf, derlen, "CERTIFICATE", pem, pemcap, pemlen);
+		rc = pki_pem_encode(w->buf, derlen, CERT_TYPE, pem, pemcap, pemlen);
 	wc_FreeRng(rng);
 	pki_key_free(k);
 	if (rc != 0)

@@ -179,8 +179,7 @@ pki_csr_create(const unsigned char *key, size_t keylen, const struct pki_name *n
 			rc = pki_key_sign(&k, buf, len, sizeof(buf), &rng, &derlen);
 			wc_FreeRng(&rng);
 			if (rc == 0)
-				rc = pki_pem_encode(buf, derlen, "CERTIFICATE REQUEST", pem, cap,
-						    pemlen);
+				rc = pki_pem_encode(buf, derlen, CERTREQ_TYPE, pem, cap, pemlen);
 			if (rc != 0)
 				pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
 		}

@@ -178,8 +178,13 @@ int pki_pem_is(const unsigned char *in, size_t len);
 /* 1 if a PEM block of in carries "Proc-Type: 4,ENCRYPTED" among its RFC 1421 header lines
  * (the legacy encrypted key format); the same bytes elsewhere (a DER subject) do not count. */
 int pki_pem_legacy_encrypted(const unsigned char *in, size_t len);
-/* Wrap DER as PEM with label; NUL-terminated; 64-column lines. Returns 0 or PKI_ESPACE. */
-int pki_pem_encode(const unsigned char *der, size_t len, const char *label, char *pem, size_t cap,
+/*
+ * Wrap DER as PEM (wc_DerToPem): type is wolfSSL's CERT_TYPE ("CERTIFICATE"), CERTREQ_TYPE
+ * ("CERTIFICATE REQUEST"), PKCS8_PRIVATEKEY_TYPE ("PRIVATE KEY") or PKCS8_ENC_PRIVATEKEY_TYPE
+ * ("ENCRYPTED PRIVATE KEY"); 64-column lines, NUL-terminated, *pemlen without the NUL.
+ * Returns 0, PKI_ESPACE or PKI_EINTERNAL.
+ */
+int pki_pem_encode(const unsigned char *der, size_t len, int type, char *pem, size_t cap,
 		   size_t *pemlen);
 
 /* Append printf output to buf[cap] at *used; sets *used to cap on overflow. */

@@ -534,9 +534,10 @@ pki_key_generate(enum pki_key_type type, const char *password, char *pem, size_t
 	if (rc == 0 && password != NULL) {
 		rc = pkcs8_encrypt(pk8, pk8len, password, &rng, enc, sizeof(enc), &enclen);
 		if (rc == 0)
-			rc = pki_pem_encode(enc, enclen, "ENCRYPTED PRIVATE KEY", pem, cap, pemlen);
+			rc = pki_pem_encode(enc, enclen, PKCS8_ENC_PRIVATEKEY_TYPE, pem, cap,
+					    pemlen);
 	} else if (rc == 0) {
-		rc = pki_pem_encode(pk8, pk8len, "PRIVATE KEY", pem, cap, pemlen);
+		rc = pki_pem_encode(pk8, pk8len, PKCS8_PRIVATEKEY_TYPE, pem, cap, pemlen);
 	}
 	explicit_bzero(pk8, sizeof(pk8));
 	wc_FreeRng(&rng);

@@ -365,7 +365,7 @@ test_pem(void **state)
 		der[i] = (unsigned char)(i * 7);
 	/* Every length 0..299 gives every base64 padding case. */
 	for (size_t n = 1; n < sizeof(der); n += 1) {
-		assert_int_equal(pki_pem_encode(der, n, "X", pem, sizeof(pem), &pemlen), 0);
+		assert_int_equal(pki_pem_encode(der, n, CERT_TYPE, pem, sizeof(pem), &pemlen), 0);
 		assert_int_equal(pemlen, strlen(pem));
 		off = 0;
 		assert_int_equal(pki_pem_next((unsigned char *)pem, pemlen, &off, NULL, NULL, out,
@@ -374,6 +374,17 @@ test_pem(void **state)
 		assert_int_equal(outlen, n);
 		assert_memory_equal(out, der, n);
 	}
+	/* The NUL needs room too: one byte short of it is PKI_ESPACE, never an overflow. */
+	assert_int_equal(pki_pem_encode(der, 100, CERTREQ_TYPE, pem, sizeof(pem), &pemlen), 0);
+	assert_true(strncmp(pem, "-----BEGIN CERTIFICATE REQUEST-----\n", 36) == 0);
+	outlen = pemlen;
+	memset(pem, 'x', sizeof(pem));
+	assert_int_equal(pki_pem_encode(der, 100, CERTREQ_TYPE, pem, outlen, &pemlen), PKI_ESPACE);
+	assert_int_equal(pem[outlen], 'x');
+	assert_int_equal(pki_pem_encode(der, 100, CERTREQ_TYPE, pem, outlen + 1, &pemlen), 0);
+	assert_int_equal(pemlen, outlen);
+	assert_int_equal(pem[outlen], '\0');
+	assert_int_equal(pki_pem_encode(der, 100, CERTREQ_TYPE, pem, 40, &pemlen), PKI_ESPACE);
 	/* Blocks with other labels are skipped; CRLF line ends are fine. */
 	snprintf(pem, sizeof(pem),
 		 "junk\r\n-----BEGIN A-----\r\nAAEC\r\n-----END A-----\r\n"
