@@ -757,6 +757,34 @@ def test_tampered_csr_and_wrong_ca_key(tutorial, tmp_path):
     assert not (tmp_path / "o.pem").exists()
 
 
+def test_csr_requesting_an_unknown_critical_extension_is_signed(ec_chain, tmp_path):
+    """A CSR may request any extension; the CA decides what the certificate carries (of the
+    CSR's, only its names). wolfSSL reports a requested critical extension it does not know
+    only after the CSR's signature has verified, and sign took that for a bad signature."""
+    need("openssl")
+    d = ec_chain
+    ok("key", "--out", tmp_path / "k.pem", "--type", "ec-p256", "--no-password")
+    openssl("req", "-new", "-key", tmp_path / "k.pem", "-subj", "/CN=localhost", "-addext",
+            "subjectAltName=DNS:localhost", "-addext", "1.2.3.4=critical,DER:0500",
+            "-outform", "DER", "-out", tmp_path / "crit.der")
+    r = ok("show", tmp_path / "crit.der")
+    assert "ecdsa-with-SHA256 (verifies)" in r.stdout
+    sign = ["sign", "--ca-cert", d / "ca-public-key.pem", "--ca-key", d / "ca-private-key.pem",
+            "--ca-password-file", d / "ca.pw"]
+    ok(*sign, "--csr", tmp_path / "crit.der", "--out", tmp_path / "crit.pem")
+    cert = x509.load_pem_x509_certificate((tmp_path / "crit.pem").read_bytes())
+    assert x509.ObjectIdentifier("1.2.3.4") not in [e.oid for e in cert.extensions]
+    assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value == \
+        x509.SubjectAlternativeName([x509.DNSName("localhost")])
+    openssl("verify", "-x509_strict", "-CAfile", d / "ca-public-key.pem", tmp_path / "crit.pem")
+    # Altered, it is still refused.
+    der = bytearray((tmp_path / "crit.der").read_bytes())
+    der[der.index(b"localhost")] ^= 0x20
+    (tmp_path / "t.der").write_bytes(bytes(der))
+    r = fails(MISMATCH, *sign, "--csr", tmp_path / "t.der", "--out", tmp_path / "t.pem")
+    assert "signature does not verify" in r.stderr
+
+
 def test_usage_errors(tmp_path):
     fails(USAGE, "key")
     fails(USAGE, "key", "--out", tmp_path / "k", "--type", "dsa")
