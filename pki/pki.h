@@ -36,9 +36,9 @@
 #define PKI_DEFAULT_DAYS 30
 /*
  * PBKDF2-HMAC-SHA256 rounds for encrypted PKCS#8 keys: ten times OpenSSL 3's 2048 (about
- * 30 ms per unlock here), and below 32768, which wolfSSL 5.5.4's own PKCS#8 encoder gets
- * wrong (docs/wolfssl-notes.md); we encode the structure ourselves, but stay interoperable
- * with any tool that shares that bug's limits.
+ * 30 ms per unlock here), and below 32768, from which wolfSSL 5.5.4's own PKCS#8 encoder
+ * writes the count as a negative INTEGER (docs/architecture.md, "Hand-written DER in pki/"):
+ * we write the structure ourselves, and our keys stay readable by tools with that limit.
  */
 #define PKI_PBKDF2_ITERATIONS 20000
 

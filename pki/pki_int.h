@@ -130,6 +130,13 @@ void pki_key_sig_alg(const struct pki_key *k, struct pki_der_w *w);
 int pki_key_sign(struct pki_key *k, unsigned char *buf, size_t bodylen, size_t cap, WC_RNG *rng,
 		 size_t *len);
 
+/*
+ * EncryptedPrivateKeyInfo (RFC 5958 §3) for a PKCS#8 key: PBES2 with PBKDF2-HMAC-SHA256
+ * (PKI_PBKDF2_ITERATIONS rounds, a random 16-byte salt) and AES-256-CBC, PKCS#7 padding (a
+ * whole block when len is a multiple of 16). Returns 0, PKI_ERNG, PKI_ESPACE or PKI_EINTERNAL.
+ */
+int pki_pkcs8_encrypt(const unsigned char *pk8, size_t len, const char *password, WC_RNG *rng,
+		      unsigned char *out, size_t cap, size_t *outlen);
 /* A public key re-encoded canonically from an SPKI, for comparing keys by value. */
 int pki_spki_canonical(const struct pki_spki *s, unsigned char *out, size_t cap, size_t *len);
 /* "RSA 2048" / "EC P-256"; *rsa_bits is the RSA modulus size, 0 for any other key. Returns 0

@@ -427,9 +427,9 @@ pki_key_summary(const unsigned char *der, size_t len, char *buf, size_t cap)
  * Python's cryptography read it. wolfCrypt does the PBKDF2 and the AES; the padding is
  * PKCS#7's, a whole block when the input is aligned.
  */
-static int
-pkcs8_encrypt(const unsigned char *pk8, size_t len, const char *password, WC_RNG *rng,
-	      unsigned char *out, size_t cap, size_t *outlen)
+int
+pki_pkcs8_encrypt(const unsigned char *pk8, size_t len, const char *password, WC_RNG *rng,
+		  unsigned char *out, size_t cap, size_t *outlen)
 {
 	unsigned char salt[PBE_SALT_LEN], iv[AES_BLOCK], key[AES256_KEY_LEN];
 	unsigned char ct[PKI_DER_MAX + AES_BLOCK];
@@ -532,7 +532,7 @@ pki_key_generate(enum pki_key_type type, const char *password, char *pem, size_t
 		rc = key_to_pkcs8(&k, pk8, sizeof(pk8), &pk8len);
 	pki_key_free(&k);
 	if (rc == 0 && password != NULL) {
-		rc = pkcs8_encrypt(pk8, pk8len, password, &rng, enc, sizeof(enc), &enclen);
+		rc = pki_pkcs8_encrypt(pk8, pk8len, password, &rng, enc, sizeof(enc), &enclen);
 		if (rc == 0)
 			rc = pki_pem_encode(enc, enclen, PKCS8_ENC_PRIVATEKEY_TYPE, pem, cap,
 					    pemlen);

@@ -108,9 +108,10 @@ b64_value(unsigned char c)
 }
 
 /*
- * Base64 with line ends in between, straight into the caller's buffer (wolfSSL's
- * Base64_Decode wants one contiguous run and a scratch copy). Strict: only the standard
- * alphabet, whitespace, and '=' padding at the very end.
+ * Base64 with line ends in between, straight into the caller's buffer. Strict: only the
+ * standard alphabet, whitespace, and '=' padding at the very end; wolfSSL's Base64_Decode
+ * drops a tail of one to three characters and whatever follows a '=' without an error
+ * (docs/architecture.md, "Hand-written DER in pki/").
  */
 static int
 b64_decode(const unsigned char *p, size_t n, unsigned char *out, size_t cap, size_t *outlen)

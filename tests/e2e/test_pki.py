@@ -1283,3 +1283,100 @@ def test_a_certificate_that_says_it_is_no_ca_cannot_sign(ec_chain, tmp_path):
               "--ca-password-file", d / "server.pw", "--out", tmp_path / "o.pem")
     assert "CA:FALSE" in r.stderr and "squirrel-pki ca" in r.stderr, r.stderr
     assert not (tmp_path / "o.pem").exists()
+
+
+# ---- what wolfSSL's own encoders and decoders would get wrong ------------------------------
+# docs/architecture.md, "Hand-written DER in pki/, part by part"; tests/unit/test_pki.c runs
+# wolfSSL 5.5.4's calls on the same cases (test_wolfssl_*).
+
+def test_strict_verifiers_refuse_a_ca_without_critical_basic_constraints(ec_chain, tmp_path):
+    """(a) wolfSSL's certificate encoder marks a CA's basicConstraints non-critical. OpenSSL's
+    -x509_strict refuses such a CA, and verify --strict says so; ours marks it critical."""
+    need("openssl")
+    d = ec_chain
+    ok("key", "--out", tmp_path / "ca.key", "--type", "ec-p256", "--no-password")
+    openssl("req", "-x509", "-new", "-key", tmp_path / "ca.key", "-subj", "/CN=lax CA",
+            "-days", "2", "-addext", "basicConstraints=CA:TRUE", "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign", "-out", tmp_path / "ca.pem")
+    ok("sign", "--csr", d / "server-csr.pem", "--ca-cert", tmp_path / "ca.pem", "--ca-key",
+       tmp_path / "ca.key", "--out", tmp_path / "leaf.pem")
+    r = openssl("verify", "-x509_strict", "-CAfile", tmp_path / "ca.pem", tmp_path / "leaf.pem",
+                check=False)
+    assert r.returncode != 0
+    assert "Basic Constraints of CA cert not marked critical" in r.stdout + r.stderr
+    r = fails(VERIFY, "verify", "--strict", "--ca", tmp_path / "ca.pem", tmp_path / "leaf.pem")
+    assert "strict: CA certificate: basicConstraints is not marked critical" in r.stderr
+    openssl("verify", "-x509_strict", "-CAfile", d / "ca-public-key.pem",
+            d / "server-public-key.pem")
+
+
+def test_a_ca_name_with_zero_bytes_is_copied_exactly(ec_chain, tmp_path):
+    """(a) A CA whose name holds a BMPString (0x00 bytes, as Windows CAs write): sign copies it
+    byte for byte into the issuer, so the chain verifies. wolfSSL's encoder copies a raw
+    issuer with strlen() and cuts it at the first 0x00."""
+    need("openssl")
+    (tmp_path / "req.cnf").write_text(
+        "[req]\ndistinguished_name=dn\nstring_mask=default\n[dn]\n[v3]\n"
+        "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+        "subjectKeyIdentifier=hash\n")
+    ok("key", "--out", tmp_path / "ca.key", "--type", "ec-p256", "--no-password")
+    openssl("req", "-x509", "-new", "-key", tmp_path / "ca.key", "-utf8", "-subj",
+            "/O=Caf\u0100/CN=bmp-ca", "-config", tmp_path / "req.cnf", "-extensions", "v3",
+            "-days", "2", "-out", tmp_path / "ca.pem")
+    ca = x509.load_pem_x509_certificate((tmp_path / "ca.pem").read_bytes())
+    assert b"\x1e\x08\x00C\x00a\x00f\x01\x00" in ca.subject.public_bytes()
+    ok("sign", "--csr", ec_chain / "server-csr.pem", "--ca-cert", tmp_path / "ca.pem",
+       "--ca-key", tmp_path / "ca.key", "--out", tmp_path / "leaf.pem")
+    leaf = x509.load_pem_x509_certificate((tmp_path / "leaf.pem").read_bytes())
+    assert leaf.issuer.public_bytes() == ca.subject.public_bytes()
+    openssl("verify", "-x509_strict", "-CAfile", tmp_path / "ca.pem", tmp_path / "leaf.pem")
+    ok("verify", "--strict", "--host", "localhost", "--ca", tmp_path / "ca.pem",
+       tmp_path / "leaf.pem")
+
+
+def test_a_certificate_with_an_unknown_critical_extension_is_described(ec_chain, tmp_path):
+    """(c) wolfSSL's decoder refuses a certificate carrying a critical extension it does not
+    know, even when asked not to verify: show describes it, and verify --strict, like
+    OpenSSL, names the defect."""
+    need("openssl")
+    d = ec_chain
+    ok("key", "--out", tmp_path / "k.pem", "--type", "ec-p256", "--no-password")
+    openssl("req", "-new", "-key", tmp_path / "k.pem", "-subj", "/CN=localhost",
+            "-out", tmp_path / "k.csr")
+    (tmp_path / "ext").write_text("subjectAltName=DNS:localhost\n1.2.3.4=critical,DER:0500\n")
+    openssl("x509", "-req", "-in", tmp_path / "k.csr", "-CA", d / "ca-public-key.pem",
+            "-CAkey", d / "ca-private-key.pem", "-passin", f"file:{d / 'ca.pw'}",
+            "-set_serial", "9", "-days", "2", "-extfile", tmp_path / "ext",
+            "-out", tmp_path / "crit.pem")
+    r = ok("show", tmp_path / "crit.pem")
+    assert "  names (SAN):   DNS:localhost\n" in r.stdout
+    assert "  warning:       1 unknown critical extension(s)\n" in r.stdout
+    r = fails(VERIFY, "verify", "--strict", "--ca", d / "ca-public-key.pem",
+              tmp_path / "crit.pem")
+    assert "strict: certificate: carries a critical extension verifiers do not know" in r.stderr
+    r = openssl("verify", "-CAfile", d / "ca-public-key.pem", tmp_path / "crit.pem",
+                check=False)
+    assert r.returncode != 0 and "unhandled critical extension" in r.stdout + r.stderr
+
+
+def test_old_pem_labels_are_read(ec_chain, tmp_path):
+    """(e) 'X509 CERTIFICATE' and 'NEW CERTIFICATE REQUEST', the labels of older tools, which
+    OpenSSL reads: wolfSSL's PEM reader knows one label per type and finds neither."""
+    need("openssl")
+    d = ec_chain
+
+    def relabel(src, old, new):
+        text = src.read_text().replace(f"BEGIN {old}-", f"BEGIN {new}-")
+        dst = tmp_path / src.name
+        dst.write_text(text.replace(f"END {old}-", f"END {new}-"))
+        return dst
+
+    ca = relabel(d / "ca-public-key.pem", "CERTIFICATE", "X509 CERTIFICATE")
+    csr = relabel(d / "server-csr.pem", "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST")
+    openssl("req", "-in", csr, "-noout", "-verify")
+    ok("sign", "--csr", csr, "--ca-cert", ca, "--ca-key", d / "ca-private-key.pem",
+       "--ca-password-file", d / "ca.pw", "--out", tmp_path / "leaf.pem")
+    assert "certificate signing request\n" in ok("show", csr).stdout
+    assert "certificate (X.509 v3)\n" in ok("show", ca).stdout
+    ok("verify", "--strict", "--ca", ca, tmp_path / "leaf.pem")
+    openssl("verify", "-x509_strict", "-CAfile", d / "ca-public-key.pem", tmp_path / "leaf.pem")

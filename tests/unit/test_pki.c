@@ -18,6 +18,7 @@
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/aes.h>
 #include <wolfssl/wolfcrypt/asn.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/coding.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/md5.h>
@@ -963,7 +964,7 @@ static int
 verify(const unsigned char *ca, size_t calen, const unsigned char *der, size_t derlen,
        const char *host, int strict, struct pki_verify_result *r)
 {
-	struct pki_verify_opts vo = {host, strict, m.now};
+	struct pki_verify_opts vo = {.host = host, .strict = strict, .now = m.now};
 	char err[256];
 
 	return pki_verify(ca, calen, der, derlen, &vo, r, err, sizeof(err));
@@ -1140,6 +1141,382 @@ test_strerror(void **state)
 	assert_string_equal(pki_strerror(PKI_EPASSWORD), "wrong password");
 }
 
+/* ---- wolfSSL 5.5.4's own encoders and decoders ---------------------------------------- */
+
+/*
+ * Why pki/ encodes and parses DER itself (docs/architecture.md, "Hand-written DER in pki/,
+ * part by part"): each test below runs wolfSSL 5.5.4's own call on the case that shows its
+ * defect, next to ours on the same case. Should a wolfSSL update fix one, its test fails:
+ * that part can then move onto wolfSSL.
+ */
+
+/* Made with OpenSSL 3.0: an EC CA whose O is a BMPString ("Caf\u0100", so its DER holds 0x00
+ * bytes), basicConstraints CA:TRUE and keyUsage critical, valid until 2126; and its key. */
+static const char bmp_ca_pem[] =
+	"-----BEGIN CERTIFICATE-----\n"
+	"MIIBjTCCATSgAwIBAgIUeG+t0prpOA1TwnsaPTRjDIpgUpEwCgYIKoZIzj0EAwIw\n"
+	"JDERMA8GA1UECh4IAEMAYQBmAQAxDzANBgNVBAMTBmJtcC1jYTAgFw0yNjEyMDQx\n"
+	"MjQ3MjVaGA8yMTI2MTExMDEyNDcyNVowJDERMA8GA1UECh4IAEMAYQBmAQAxDzAN\n"
+	"BgNVBAMTBmJtcC1jYTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABMs9wC4Og/f9\n"
+	"G8MBvdhR99lMG5qOIdggXiuOVrCjedD9T6R5z4T1HSrmfAbWMzViLB87pVsdZhJ5\n"
+	"ZiBUnK1+WnmjQjBAMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgEGMB0G\n"
+	"A1UdDgQWBBTDnJZrh256I1FqJHj1+F3O5CALvDAKBggqhkjOPQQDAgNHADBEAiBg\n"
+	"qS7TUO3dgteDC/iJzrUixHyeLXLrwoy+nEL841YgqgIgdQIuk5UzyBOxfoICequ5\n"
+	"l8lmScv/XLelrzbBjOd/hDs=\n"
+	"-----END CERTIFICATE-----\n";
+static const char bmp_ca_key_pem[] =
+	"-----BEGIN PRIVATE KEY-----\n"
+	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgY5ngi9s+/XOEIzY4\n"
+	"0gzaj0y7VspNq+/1R+V03rUWlcWhRANCAATLPcAuDoP3/RvDAb3YUffZTBuajiHY\n"
+	"IF4rjlawo3nQ/U+kec+E9R0q5nwG1jM1YiwfO6VbHWYSeWYgVJytflp5\n"
+	"-----END PRIVATE KEY-----\n";
+/* Made with OpenSSL 3.0 (-addext 1.2.3.4=critical,DER:0500): a certificate and a CSR that
+ * carry a critical extension nobody knows. */
+static const char crit_cert_pem[] =
+	"-----BEGIN CERTIFICATE-----\n"
+	"MIIBgjCCASmgAwIBAgIUEVg45PQq55qSZa+p6kic5CNAw7swCgYIKoZIzj0EAwIw\n"
+	"DzENMAsGA1UEAwwEY3JpdDAgFw0yNjEyMDQxMjQ3MjVaGA8yMTI2MTExMDEyNDcy\n"
+	"NVowDzENMAsGA1UEAwwEY3JpdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABMs9\n"
+	"wC4Og/f9G8MBvdhR99lMG5qOIdggXiuOVrCjedD9T6R5z4T1HSrmfAbWMzViLB87\n"
+	"pVsdZhJ5ZiBUnK1+WnmjYTBfMB0GA1UdDgQWBBTDnJZrh256I1FqJHj1+F3O5CAL\n"
+	"vDAfBgNVHSMEGDAWgBTDnJZrh256I1FqJHj1+F3O5CALvDAPBgNVHRMBAf8EBTAD\n"
+	"AQH/MAwGAyoDBAEB/wQCBQAwCgYIKoZIzj0EAwIDRwAwRAIgEptmIyEmwWEnDhys\n"
+	"ETs8WFXLOfqCieLtBSNQ0bw+dLECIF1TCGLyQnzjxYmRZqq/wS5NZ6wXn/cbikAs\n"
+	"UxhaMGBF\n"
+	"-----END CERTIFICATE-----\n";
+static const char crit_csr_pem[] =
+	"-----BEGIN CERTIFICATE REQUEST-----\n"
+	"MIIBAzCBqwIBADAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggq\n"
+	"hkjOPQMBBwNCAATLPcAuDoP3/RvDAb3YUffZTBuajiHYIF4rjlawo3nQ/U+kec+E\n"
+	"9R0q5nwG1jM1YiwfO6VbHWYSeWYgVJytflp5oDUwMwYJKoZIhvcNAQkOMSYwJDAU\n"
+	"BgNVHREEDTALgglsb2NhbGhvc3QwDAYDKgMEAQH/BAIFADAKBggqhkjOPQQDAgNH\n"
+	"ADBEAiBnHVJpKmHBde9cbR1gF8YTpUjZ8DeRs7xh/NtbwvQJqAIgDP9DLPCHFGLn\n"
+	"Z1W9hLRpDD6zf79n1hi4YFpcdyoEdA8=\n"
+	"-----END CERTIFICATE REQUEST-----\n";
+
+/* A certificate of wolfSSL's encoder, signed by key: Cert filled by the caller. */
+static size_t
+wolfssl_cert(Cert *c, ecc_key *subject_key, ecc_key *signer, unsigned char *der, size_t cap)
+{
+	WC_RNG rng;
+	int n;
+
+	assert_int_equal(wc_InitRng(&rng), 0);
+	c->sigType = CTC_SHA256wECDSA;
+	assert_true(wc_MakeCert_ex(c, der, (word32)cap, ECC_TYPE, subject_key, &rng) > 0);
+	n = wc_SignCert_ex(c->bodySz, c->sigType, der, (word32)cap, ECC_TYPE, signer, &rng);
+	wc_FreeRng(&rng);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+/* 1 if der holds an element with this tag and length (a cheap look at the encoding). */
+static int
+has_tlv(const unsigned char *der, size_t len, unsigned char tag, unsigned char n)
+{
+	for (size_t i = 0; i + 1 < len; i++)
+		if (der[i] == tag && der[i + 1] == n)
+			return 1;
+	return 0;
+}
+
+/* (a) certificates: wc_MakeCert_ex writes a CA's basicConstraints without the critical flag,
+ * dates from now - 1 day as GeneralizedTime, and copies a raw issuer with strlen(). */
+static void
+test_wolfssl_cert_encoder(void **state)
+{
+	unsigned char der[PKI_DER_MAX], ca[PKI_DER_MAX], key[PKI_DER_MAX];
+	char pem[PKI_PEM_MAX], err[256];
+	size_t len, calen, keylen, pemlen;
+	struct pki_verify_opts vo = {.strict = 1, .now = m.now};
+	struct pki_verify_result r;
+	struct pki_sign_opts so = {.not_before = m.now, .not_after = m.now + DAY};
+	struct pki_sign_notes notes;
+	struct pki_x509 x, cax;
+	struct pki_key k;
+	Cert c;
+	int defect = 0;
+
+	(void)state;
+	assert_int_equal(pki_key_load(m.ca_key, m.ca_key_len, &k), 0);
+	assert_int_equal(wc_InitCert(&c), 0);
+	strcpy(c.subject.commonName, "wolfssl-ca");
+	c.isCA = 1;
+	c.selfSigned = 1;
+	c.daysValid = 30;
+	assert_int_equal(wc_SetKeyUsage(&c, "keyCertSign,cRLSign"), 0);
+	len = wolfssl_cert(&c, &k.ecc, &k.ecc, der, sizeof(der));
+	assert_int_equal(pki_x509_parse(der, len, &x, err, sizeof(err)), 0);
+	assert_true(x.ext.bc && x.ext.bc_ca && x.ext.ku && x.ext.ku_crit);
+	assert_false(x.ext.bc_crit);
+	assert_int_equal(pki_verify(der, len, der, len, &vo, &r, err, sizeof(err)), PKI_EVERIFY);
+	for (size_t i = 0; i < r.ndefects; i++)
+		defect |= strcmp(r.defect[i],
+				 "CA certificate: basicConstraints is not marked critical") == 0;
+	assert_true(defect);
+	/* RFC 5280 §4.1.2.5: UTCTime through 2049; and the start is not ours to choose. */
+	assert_true(has_tlv(der, len, PKI_DER_GENTIME, 15));
+	assert_true(x.not_before < m.now - DAY / 2);
+	/* Ours: critical, UTCTime, the start asked for. */
+	assert_int_equal(pki_cert_decode((const unsigned char *)m.ca_pem, strlen(m.ca_pem), der,
+					 sizeof(der), &len),
+			 0);
+	assert_int_equal(pki_x509_parse(der, len, &x, err, sizeof(err)), 0);
+	assert_true(x.ext.bc_crit && !has_tlv(der, len, PKI_DER_GENTIME, 15));
+	assert_int_equal(x.not_before, m.now - 60);
+
+	/* A leaf under a CA whose name holds 0x00 bytes: wolfSSL's issuer is not the CA's
+	 * subject, so no chain; ours is, byte for byte. */
+	assert_int_equal(pki_cert_decode((const unsigned char *)bmp_ca_pem, strlen(bmp_ca_pem), ca,
+					 sizeof(ca), &calen),
+			 0);
+	assert_int_equal(pki_x509_parse(ca, calen, &cax, err, sizeof(err)), 0);
+	assert_int_equal(wc_InitCert(&c), 0);
+	strcpy(c.subject.commonName, "localhost");
+	c.daysValid = 1;
+	assert_int_equal(wc_SetIssuerBuffer(&c, ca, (int)calen), 0);
+	len = wolfssl_cert(&c, &k.ecc, &k.ecc, der, sizeof(der));
+	pki_key_free(&k);
+	assert_int_equal(pki_x509_parse(der, len, &x, err, sizeof(err)), 0);
+	assert_false(x.issuer.len == cax.subject.len &&
+		     memcmp(x.issuer.p, cax.subject.p, x.issuer.len) == 0);
+	decode_key(bmp_ca_key_pem, NULL, key, &keylen);
+	set_inputs(&so, m.csr_pem, strlen(m.csr_pem), bmp_ca_pem, strlen(bmp_ca_pem), key, keylen);
+	assert_int_equal(pki_csr_sign(&so, &notes, pem, sizeof(pem), &pemlen, err, sizeof(err)), 0);
+	assert_int_equal(pki_cert_decode((unsigned char *)pem, pemlen, der, sizeof(der), &len), 0);
+	assert_int_equal(pki_x509_parse(der, len, &x, err, sizeof(err)), 0);
+	assert_memory_equal(x.issuer.p, cax.subject.p, cax.subject.len);
+	assert_int_equal(verify((const unsigned char *)bmp_ca_pem, strlen(bmp_ca_pem),
+				(unsigned char *)pem, pemlen, "localhost", 1, &r),
+			 0);
+}
+
+/* (b) CSRs: wc_MakeCertReq_ex writes the version wc_InitCert leaves (2: no CSR version) and
+ * takes names from CertName fields of CTC_NAME_SIZE (64) bytes with their NUL, so a 64-byte
+ * value (RFC 5280's upper bound for a CN) runs into the next field. */
+static void
+test_wolfssl_csr_encoder(void **state)
+{
+	unsigned char der[PKI_DER_MAX];
+	char cn64[PKI_NAME_MAX + 1], text[4 * PKI_NAME_MAX + 1], pem[PKI_PEM_MAX], err[256];
+	struct pki_name name = {.cn = cn64};
+	struct pki_req req;
+	struct pki_key k;
+	size_t len;
+	WC_RNG rng;
+	Cert c;
+	int n;
+
+	(void)state;
+	memset(cn64, 'a', PKI_NAME_MAX);
+	cn64[PKI_NAME_MAX] = '\0';
+	assert_int_equal(pki_key_load(m.leaf_key, m.leaf_key_len, &k), 0);
+	assert_int_equal(wc_InitRng(&rng), 0);
+	for (int version = 2; version >= 0; version -= 2) {
+		assert_int_equal(wc_InitCert(&c), 0);
+		if (version == 0)
+			c.version = 0;
+		memcpy(c.subject.commonName, cn64, CTC_NAME_SIZE);
+		c.sigType = CTC_SHA256wECDSA;
+		assert_true(wc_MakeCertReq_ex(&c, der, sizeof(der), ECC_TYPE, &k.ecc) > 0);
+		n = wc_SignCert_ex(c.bodySz, c.sigType, der, sizeof(der), ECC_TYPE, &k.ecc, &rng);
+		assert_true(n > 0);
+		if (version == 2) {
+			assert_int_equal(pki_req_parse(der, (size_t)n, &req, err, sizeof(err)),
+					 PKI_EBADCSR);
+			assert_string_equal(err, "not a version 1 CSR");
+			continue;
+		}
+		assert_int_equal(pki_req_parse(der, (size_t)n, &req, err, sizeof(err)), 0);
+		assert_int_equal(pki_name_cn(&req.subject, text, sizeof(text)), 1);
+		assert_string_not_equal(text, cn64);
+	}
+	wc_FreeRng(&rng);
+	pki_key_free(&k);
+	/* Ours: the 64 bytes, and nothing else. */
+	assert_int_equal(pki_csr_create(m.leaf_key, m.leaf_key_len, &name, NULL, 0, pem,
+					sizeof(pem), &len, err, sizeof(err)),
+			 0);
+	assert_int_equal(pki_csr_decode((unsigned char *)pem, len, der, sizeof(der), &len), 0);
+	assert_int_equal(pki_req_parse(der, len, &req, err, sizeof(err)), 0);
+	assert_int_equal(pki_name_cn(&req.subject, text, sizeof(text)), 1);
+	assert_string_equal(text, cn64);
+}
+
+/* (c), (d) reading: wc_ParseCert refuses, even with NO_VERIFY, a certificate or a CSR that
+ * carries a critical extension it does not know; show exists to describe such files. */
+static void
+test_wolfssl_decoder(void **state)
+{
+	static const struct {
+		const char *pem;
+		int type;
+		const char *shown;
+	} cases[] = {
+		{.pem = crit_cert_pem,
+		 .type = CERT_TYPE,
+		 .shown = "  warning:       1 unknown critical extension(s)\n"},
+		{.pem = crit_csr_pem,
+		 .type = CERTREQ_TYPE,
+		 .shown = "  names (SAN):   DNS:localhost\n"},
+	};
+	unsigned char der[PKI_DER_MAX];
+	char out[4096], err[256];
+	size_t len, off;
+	DecodedCert dc;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		off = 0;
+		assert_int_equal(pki_pem_next((const unsigned char *)cases[i].pem,
+					      strlen(cases[i].pem), &off, NULL, NULL, der,
+					      sizeof(der), &len),
+				 1);
+		wc_InitDecodedCert(&dc, der, (word32)len, NULL);
+		assert_int_equal(wc_ParseCert(&dc, cases[i].type, NO_VERIFY, NULL), ASN_CRIT_EXT_E);
+		wc_FreeDecodedCert(&dc);
+		assert_int_equal(
+			pki_describe(der, len, NULL, m.now, out, sizeof(out), err, sizeof(err)), 0);
+		assert_non_null(strstr(out, cases[i].shown));
+	}
+}
+
+/* (e) reading PEM: wolfSSL knows one label per type, and its base64 reader drops a short
+ * tail and whatever follows '=' without an error. */
+static void
+test_wolfssl_pem_reader(void **state)
+{
+	static const struct {
+		const char *pem;
+		int wolfssl_rc;
+		size_t wolfssl_len; /* bytes wolfSSL decodes */
+		int ours;           /* pki_pem_next */
+		size_t ours_len;
+	} cases[] = {
+		{.pem = "-----BEGIN CERTIFICATE-----\nAAECAw\n-----END CERTIFICATE-----\n",
+		 .wolfssl_len = 3,
+		 .ours = 1,
+		 .ours_len = 4},
+		{.pem = "-----BEGIN CERTIFICATE-----\nAA==AAEC\n-----END CERTIFICATE-----\n",
+		 .wolfssl_len = 1,
+		 .ours = -1},
+		{.pem = "-----BEGIN X509 CERTIFICATE-----\nAAEC\n-----END X509 CERTIFICATE-----\n",
+		 .wolfssl_rc = ASN_NO_PEM_HEADER,
+		 .ours = 1,
+		 .ours_len = 3},
+	};
+	unsigned char der[64], csr[PKI_DER_MAX];
+	char pem[PKI_PEM_MAX];
+	DerBuffer *d;
+	size_t len, off;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		d = NULL;
+		assert_int_equal(wc_PemToDer((const unsigned char *)cases[i].pem,
+					     (long)strlen(cases[i].pem), CERT_TYPE, &d, NULL, NULL,
+					     NULL),
+				 cases[i].wolfssl_rc);
+		if (d != NULL)
+			assert_int_equal(d->length, cases[i].wolfssl_len);
+		wc_FreeDer(&d);
+		off = 0;
+		assert_int_equal(pki_pem_next((const unsigned char *)cases[i].pem,
+					      strlen(cases[i].pem), &off, NULL, NULL, der,
+					      sizeof(der), &len),
+				 cases[i].ours);
+		if (cases[i].ours == 1)
+			assert_int_equal(len, cases[i].ours_len);
+	}
+	/* The other old label, on a real CSR: OpenSSL and we read it, wolfSSL does not. */
+	snprintf(pem, sizeof(pem),
+		 "-----BEGIN NEW CERTIFICATE REQUEST-----\n%.*s"
+		 "-----END NEW CERTIFICATE REQUEST-----\n",
+		 (int)(strstr(m.csr_pem, "-----END") - strchr(m.csr_pem, '\n') - 1),
+		 strchr(m.csr_pem, '\n') + 1);
+	d = NULL;
+	assert_int_equal(wc_PemToDer((const unsigned char *)pem, (long)strlen(pem), CERTREQ_TYPE,
+				     &d, NULL, NULL, NULL),
+			 ASN_NO_PEM_HEADER);
+	assert_int_equal(
+		pki_csr_decode((const unsigned char *)pem, strlen(pem), csr, sizeof(csr), &len), 0);
+}
+
+/* The parts of an EncryptedPrivateKeyInfo that tell PBES2 writers apart. */
+struct pbes2 {
+	int has_prf;              /* PBKDF2's prf AlgorithmIdentifier is written */
+	struct pki_der iter;      /* the iteration count's INTEGER contents */
+	struct pki_der encrypted; /* the ciphertext */
+};
+
+static void
+read_pbes2(const unsigned char *der, size_t len, struct pbes2 *p)
+{
+	struct pki_der in = {der, len}, epki, alg, params, kdf, kdfp;
+	struct pki_tlv t;
+
+	assert_int_equal(pki_der_get(&in, PKI_DER_SEQ, &t), 0);
+	epki = t.v;
+	assert_int_equal(pki_der_get(&epki, PKI_DER_SEQ, &t), 0);
+	alg = t.v;
+	assert_int_equal(pki_der_get(&epki, PKI_DER_OCTET_STRING, &t), 0);
+	p->encrypted = t.v;
+	assert_int_equal(pki_der_get(&alg, PKI_DER_OID, &t), 0);
+	assert_true(PKI_OID_EQ(&t.v, PKI_OID_PBES2));
+	assert_int_equal(pki_der_get(&alg, PKI_DER_SEQ, &t), 0);
+	params = t.v;
+	assert_int_equal(pki_der_get(&params, PKI_DER_SEQ, &t), 0);
+	kdf = t.v;
+	assert_int_equal(pki_der_get(&kdf, PKI_DER_OID, &t), 0);
+	assert_int_equal(pki_der_get(&kdf, PKI_DER_SEQ, &t), 0);
+	kdfp = t.v;
+	assert_int_equal(pki_der_get(&kdfp, PKI_DER_OCTET_STRING, &t), 0);
+	assert_int_equal(pki_der_get(&kdfp, PKI_DER_INTEGER, &t), 0);
+	p->iter = t.v;
+	p->has_prf = pki_der_get(&kdfp, PKI_DER_SEQ, &t) == 0;
+}
+
+/* (f) encrypted PKCS#8: wc_EncryptPKCS8Key writes no PRF (so PBKDF2-HMAC-SHA1, RFC 8018
+ * §A.2), no padding block for input that fills whole AES blocks (RFC 8018 §6.1.1 wants
+ * one), and a count of 32768 or more as a negative INTEGER. OpenSSL refuses the last two. */
+static void
+test_wolfssl_pkcs8_encoder(void **state)
+{
+	unsigned char key[64], out[512], back[512];
+	word32 outlen = sizeof(out);
+	size_t len;
+	struct pbes2 p;
+	WC_RNG rng;
+	int n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (unsigned char)i;
+	assert_int_equal(wc_InitRng(&rng), 0);
+	n = wc_EncryptPKCS8Key(key, sizeof(key), out, &outlen, "pw", 2, PKCS5, PBES2, AES256CBCb,
+			       NULL, 0, 60000, &rng, NULL);
+	assert_true(n > 0);
+	read_pbes2(out, (size_t)n, &p);
+	assert_false(p.has_prf);
+	assert_int_equal(p.encrypted.len, sizeof(key));
+	assert_true(p.iter.len == 2 && (p.iter.p[0] & 0x80));
+	/* Ours, on the same 64 bytes: hmacWithSHA256, a padding block, a positive count. */
+	assert_int_equal(pki_pkcs8_encrypt(key, sizeof(key), "pw", &rng, out, sizeof(out), &len),
+			 0);
+	read_pbes2(out, len, &p);
+	assert_true(p.has_prf);
+	assert_int_equal(p.encrypted.len, sizeof(key) + 16);
+	assert_true(p.iter.len == 2 && !(p.iter.p[0] & 0x80));
+	assert_int_equal(p.iter.p[0] << 8 | p.iter.p[1], PKI_PBKDF2_ITERATIONS);
+	/* And on a real key, wolfSSL's reader gives it back. */
+	assert_int_equal(
+		pki_pkcs8_encrypt(m.leaf_key, m.leaf_key_len, "pw", &rng, back, sizeof(back), &len),
+		0);
+	wc_FreeRng(&rng);
+	assert_int_equal(wc_DecryptPKCS8Key(back, (word32)len, "pw", 2), (int)m.leaf_key_len);
+	assert_memory_equal(back, m.leaf_key, m.leaf_key_len);
+}
+
 /* The words and hints verify and the client print for wolfSSL's verification codes. */
 static void
 test_verify_words(void **state)
@@ -1287,6 +1664,11 @@ main(void)
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_verify_words),
+		cmocka_unit_test(test_wolfssl_cert_encoder),
+		cmocka_unit_test(test_wolfssl_csr_encoder),
+		cmocka_unit_test(test_wolfssl_decoder),
+		cmocka_unit_test(test_wolfssl_pem_reader),
+		cmocka_unit_test(test_wolfssl_pkcs8_encoder),
 		cmocka_unit_test(test_truncated),
 	};
 
