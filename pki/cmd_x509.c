@@ -245,9 +245,12 @@ refuse_existing(const struct opts *o)
 	const struct {
 		const char *path, *option;
 	} in[] = {
-		{o->key, "--key"},       {o->password_file, "--password-file"},
-		{o->csr, "--csr"},       {o->ca_cert, "--ca-cert"},
-		{o->ca_key, "--ca-key"}, {o->ca_password_file, "--ca-password-file"},
+		{.path = o->key, .option = "--key"},
+		{.path = o->password_file, .option = "--password-file"},
+		{.path = o->csr, .option = "--csr"},
+		{.path = o->ca_cert, .option = "--ca-cert"},
+		{.path = o->ca_key, .option = "--ca-key"},
+		{.path = o->ca_password_file, .option = "--ca-password-file"},
 	};
 
 	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)

@@ -26,10 +26,10 @@ static const struct {
 	const char *name;
 	enum pki_key_type type;
 } key_types[] = {
-	{"rsa2048", PKI_KEY_RSA2048},
-	{"rsa3072", PKI_KEY_RSA3072},
-	{"rsa4096", PKI_KEY_RSA4096},
-	{"ec-p256", PKI_KEY_EC_P256},
+	{.name = "rsa2048", .type = PKI_KEY_RSA2048},
+	{.name = "rsa3072", .type = PKI_KEY_RSA3072},
+	{.name = "rsa4096", .type = PKI_KEY_RSA4096},
+	{.name = "ec-p256", .type = PKI_KEY_EC_P256},
 };
 
 int
@@ -295,8 +295,8 @@ pki_spki_parse(const struct pki_der *all, struct pki_spki *s)
 	if (pki_der_peek(&alg) == PKI_DER_OID) {
 		struct pki_tlv param;
 
-		/* A parameter that does not parse makes the key unreadable, not a view of
-		 * whatever the stack held (found by fuzzing). */
+		/* A curve OID that does not parse makes the key unreadable: s->param is
+		 * either a view of this SPKI's bytes or empty, never left unset. */
 		if (pki_der_get(&alg, PKI_DER_OID, &param) < 0)
 			return -1;
 		s->param = param.v;

@@ -17,14 +17,14 @@ static const struct {
 	const char *label;
 	enum pki_kind kind;
 } pem_kinds[] = {
-	{"CERTIFICATE", PKI_KIND_CERT},
-	{"X509 CERTIFICATE", PKI_KIND_CERT},
-	{"CERTIFICATE REQUEST", PKI_KIND_CSR},
-	{"NEW CERTIFICATE REQUEST", PKI_KIND_CSR},
-	{"ENCRYPTED PRIVATE KEY", PKI_KIND_ENCRYPTED_KEY},
-	{"PRIVATE KEY", PKI_KIND_KEY},
-	{"RSA PRIVATE KEY", PKI_KIND_KEY},
-	{"EC PRIVATE KEY", PKI_KIND_KEY},
+	{.label = "CERTIFICATE", .kind = PKI_KIND_CERT},
+	{.label = "X509 CERTIFICATE", .kind = PKI_KIND_CERT},
+	{.label = "CERTIFICATE REQUEST", .kind = PKI_KIND_CSR},
+	{.label = "NEW CERTIFICATE REQUEST", .kind = PKI_KIND_CSR},
+	{.label = "ENCRYPTED PRIVATE KEY", .kind = PKI_KIND_ENCRYPTED_KEY},
+	{.label = "PRIVATE KEY", .kind = PKI_KIND_KEY},
+	{.label = "RSA PRIVATE KEY", .kind = PKI_KIND_KEY},
+	{.label = "EC PRIVATE KEY", .kind = PKI_KIND_KEY},
 };
 
 enum pki_kind

@@ -635,7 +635,7 @@ def test_password_errors(tutorial, tmp_path):
     assert "missing.pw: cannot read the password" in r.stderr
     (tmp_path / "empty.pw").write_text("\n")
     fails(PASSWORD, "key", "--out", tmp_path / "k.pem", "--password-file", tmp_path / "empty.pw")
-    # A NUL first: empty as a C string (the CR check once read the byte before the buffer).
+    # A NUL first: empty as a C string, and the CR check must not look before the buffer.
     (tmp_path / "nul.pw").write_bytes(b"\0abc\n")
     r = fails(PASSWORD, "key", "--out", tmp_path / "k.pem", "--password-file",
               tmp_path / "nul.pw")
@@ -760,7 +760,7 @@ def test_tampered_csr_and_wrong_ca_key(tutorial, tmp_path):
 def test_csr_requesting_an_unknown_critical_extension_is_signed(ec_chain, tmp_path):
     """A CSR may request any extension; the CA decides what the certificate carries (of the
     CSR's, only its names). wolfSSL reports a requested critical extension it does not know
-    only after the CSR's signature has verified, and sign took that for a bad signature."""
+    only after the CSR's signature has verified: that is no bad signature."""
     need("openssl")
     d = ec_chain
     ok("key", "--out", tmp_path / "k.pem", "--type", "ec-p256", "--no-password")
@@ -817,8 +817,8 @@ def test_usage_errors(tmp_path):
 
 
 def test_an_option_of_another_subcommand_is_named(tmp_path):
-    # The message names the option, whether its value follows as a word or after '=' (it
-    # once named the value: "option 'h' does not apply here").
+    # The message names the option, whether its value follows as a word or after '=', never
+    # the value ("option 'h' does not apply here" would send the user looking for '-h').
     for args in (("--host", "h"), ("--host=h",), ("--ho", "h"), ("--strict",)):
         r = fails(USAGE, "key", "--out", tmp_path / "k.pem", "--no-password", *args)
         want = "--strict" if args[0] == "--strict" else "--host"
@@ -885,7 +885,7 @@ def test_verify_failures_use_the_clients_words(tutorial, ec_chain, tmp_path):
 def test_verify_trusts_intermediates_only_if_they_are_cas(ec_chain, tmp_path):
     """A chain file's intermediates must say CA:TRUE (and keyCertSign): otherwise anyone with a
     server certificate could issue one for any name. Our client (wolfSSL), curl and OpenSSL
-    refuse such a chain; verify said OK before it checked."""
+    refuse such a chain, and so does verify."""
     d = ec_chain
 
     def issue(name, ca_cert, ca_key, ca_pw, ext):
@@ -1248,7 +1248,8 @@ def test_closed_stdout_is_a_write_failure_only_when_written(ec_chain, tmp_path):
 
 def test_weak_rsa_keys_are_refused(ec_chain, tmp_path):
     # OpenSSL's default security level (2, Debian's), Python and browsers refuse RSA keys
-    # under 2048 bits; sign once issued them without a word, so the server's handshake failed.
+    # under 2048 bits: a server using such a certificate fails every handshake, so sign, csr
+    # and ca refuse them up front.
     d = ec_chain
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     (tmp_path / "weak.key").write_bytes(weak.private_bytes(
@@ -1275,8 +1276,8 @@ def test_weak_rsa_keys_are_refused(ec_chain, tmp_path):
 
 def test_a_certificate_that_says_it_is_no_ca_cannot_sign(ec_chain, tmp_path):
     # A server's certificate (basicConstraints CA:FALSE, keyUsage without keyCertSign) as
-    # --ca-cert: every verifier, wolfSSL included, refuses what it issues. sign once issued
-    # it with only the warning meant for the tutorial's CA, which has no extensions at all.
+    # --ca-cert: every verifier, wolfSSL included, refuses what it issues, so sign refuses it;
+    # only the tutorial's CA, which has no extensions at all, gets a warning instead.
     d = ec_chain
     r = fails(INPUT, "sign", "--csr", d / "server-csr.pem", "--ca-cert",
               d / "server-public-key.pem", "--ca-key", d / "server-private-key.pem",

@@ -41,10 +41,16 @@ static struct {
 	time_t now;
 } m;
 
-static const struct pki_name ca_name = {"US", "Maryland", "Baltimore", "My CA Company",
-					"my-ca.com"};
-static const struct pki_name leaf_name = {"US", "Maryland", "Baltimore", "My Company",
-					  "my-site.com"};
+static const struct pki_name ca_name = {.country = "US",
+					.state = "Maryland",
+					.locality = "Baltimore",
+					.org = "My CA Company",
+					.cn = "my-ca.com"};
+static const struct pki_name leaf_name = {.country = "US",
+					  .state = "Maryland",
+					  .locality = "Baltimore",
+					  .org = "My Company",
+					  .cn = "my-site.com"};
 static const char *const leaf_sans[] = {"localhost", "127.0.0.1", "::1", "my-site.com"};
 
 static void
@@ -190,9 +196,13 @@ test_der_times(void **state)
 		unsigned char tag;
 		const char *text;
 	} cases[] = {
-		{0, PKI_DER_UTCTIME, "700101000000Z"},
-		{2524607999, PKI_DER_UTCTIME, "491231235959Z"},   /* the last UTCTime second */
-		{2524608000, PKI_DER_GENTIME, "20500101000000Z"}, /* RFC 5280: GeneralizedTime */
+		{.t = 0, .tag = PKI_DER_UTCTIME, .text = "700101000000Z"},
+		{.t = 2524607999,
+		 .tag = PKI_DER_UTCTIME,
+		 .text = "491231235959Z"}, /* the last UTCTime second */
+		{.t = 2524608000,
+		 .tag = PKI_DER_GENTIME,
+		 .text = "20500101000000Z"}, /* RFC 5280: GeneralizedTime */
 	};
 	unsigned char buf[64];
 	struct pki_der_w w;
@@ -463,7 +473,7 @@ test_names(void **state)
 	pki_der_init(&w, buf, sizeof(buf));
 	assert_int_equal(pki_name_encode(&n, &w, err, sizeof(err)), PKI_ENAME);
 	/* Only a CN: the other attributes are optional. */
-	n = (struct pki_name){NULL, "", NULL, NULL, "solo"};
+	n = (struct pki_name){.state = "", .cn = "solo"};
 	pki_der_init(&w, buf, sizeof(buf));
 	assert_int_equal(pki_name_encode(&n, &w, err, sizeof(err)), 0);
 	assert_int_equal(pki_der_finish(&w, &len), 0);
@@ -927,7 +937,7 @@ test_sign_without_san(void **state)
 	size_t len, derlen;
 	struct pki_sign_opts o = {.not_before = m.now, .not_after = m.now + DAY};
 	struct pki_sign_notes notes;
-	struct pki_name n = {NULL, NULL, NULL, NULL, "10.9.8.7"};
+	struct pki_name n = {.cn = "10.9.8.7"};
 	struct pki_x509 x;
 
 	(void)state;
@@ -998,7 +1008,7 @@ test_verify(void **state)
 
 	/* Another CA: no signer. */
 	{
-		static const struct pki_name other = {NULL, NULL, NULL, NULL, "Other CA"};
+		static const struct pki_name other = {.cn = "Other CA"};
 
 		assert_int_equal(pki_ca_create(m.leaf_key, m.leaf_key_len, &other, m.now - 60,
 					       m.now + DAY, other_ca, sizeof(other_ca), &len, err,
