@@ -423,6 +423,38 @@ tell(const char *path, const char *pem, size_t len)
 
 /* ---- key ------------------------------------------------------------------------------- */
 
+/* The password for a new key: from --password-file, else asked twice on the terminal; *pw
+ * is NULL with --no-password. 0 or an exit code. */
+static int
+new_key_password(const struct opts *o, char *buf, size_t cap, const char **pw)
+{
+	int rc;
+
+	*pw = NULL;
+	if (o->password_file != NULL) {
+		rc = pass_read_file(o->password_file, buf, cap);
+		if (rc != 0)
+			return password_file_error(o->password_file, rc);
+		*pw = buf;
+		return 0;
+	}
+	if (o->no_password)
+		return 0;
+	if (!pass_have_tty()) {
+		msg_error("%s: no password to encrypt the key with and no terminal to ask for one "
+			  "(use --password-file FILE, or --no-password for an unencrypted key)",
+			  o->out);
+		return PKI_EXIT_PASSWORD;
+	}
+	rc = pass_prompt("Password for the new key: ", "The same password again: ", buf, cap);
+	if (rc != 0) {
+		msg_error("%s: %s; no key written", o->out, pass_strerror(rc));
+		return PKI_EXIT_PASSWORD;
+	}
+	*pw = buf;
+	return 0;
+}
+
 int
 cmd_key(int argc, char **argv)
 {
@@ -448,28 +480,8 @@ cmd_key(int argc, char **argv)
 				   "--password-file and --no-password exclude each other");
 	if ((rc = refuse_existing(&o)) != 0)
 		return rc;
-	if (o.password_file != NULL) {
-		rc = pass_read_file(o.password_file, password, sizeof(password));
-		if (rc != 0)
-			return password_file_error(o.password_file, rc);
-		pw = password;
-	} else if (!o.no_password) {
-		if (!pass_have_tty()) {
-			msg_error(
-				"%s: no password to encrypt the key with and no terminal to ask for "
-				"one "
-				"(use --password-file FILE, or --no-password for an unencrypted key)",
-				o.out);
-			return PKI_EXIT_PASSWORD;
-		}
-		rc = pass_prompt("Password for the new key: ", "The same password again: ",
-				 password, sizeof(password));
-		if (rc != 0) {
-			msg_error("%s: %s; no key written", o.out, pass_strerror(rc));
-			return PKI_EXIT_PASSWORD;
-		}
-		pw = password;
-	}
+	if ((rc = new_key_password(&o, password, sizeof(password), &pw)) != 0)
+		return rc;
 	rc = pki_key_generate(type, pw, pem, sizeof(pem), &pemlen);
 	explicit_bzero(password, sizeof(password));
 	if (rc != 0) {

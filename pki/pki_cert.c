@@ -216,53 +216,79 @@ pki_exts_parse(const struct pki_der *exts, struct pki_exts *e, char *err, size_t
 
 /* ---- certificates ---------------------------------------------------------------------- */
 
-int
-pki_x509_parse(const unsigned char *der, size_t len, struct pki_x509 *x, char *err, size_t errlen)
+/* RFC 5280 §4.1.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm,
+ * signatureValue }. *tbs gets the TBSCertificate's contents. */
+static int
+x509_outer(const unsigned char *der, size_t len, struct pki_x509 *x, struct pki_der *tbs, char *err,
+	   size_t errlen)
 {
-	struct pki_der in = {der, len}, cert, tbs, sub;
-	struct pki_tlv t, tbst, val;
+	struct pki_der in = {der, len}, cert, alg;
+	struct pki_tlv t;
 
-	memset(x, 0, sizeof(*x));
 	if (pki_der_get(&in, PKI_DER_SEQ, &t) < 0 || in.len != 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "not a DER certificate");
 	x->all = t.all;
 	cert = t.v;
-	if (pki_der_get(&cert, PKI_DER_SEQ, &tbst) < 0)
+	if (pki_der_get(&cert, PKI_DER_SEQ, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no tbsCertificate");
-	x->tbs = tbst.all;
+	x->tbs = t.all;
+	*tbs = t.v;
 	if (pki_der_get(&cert, PKI_DER_SEQ, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no signature algorithm");
-	sub = t.v;
-	if (pki_der_get(&sub, PKI_DER_OID, &t) < 0)
+	alg = t.v;
+	if (pki_der_get(&alg, PKI_DER_OID, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no signature algorithm");
 	x->sig_alg = t.v;
 	if (pki_der_get(&cert, PKI_DER_BIT_STRING, &t) < 0 || cert.len != 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no signature");
+	return 0;
+}
 
-	tbs = tbst.v;
+/* RFC 5280 §4.1.2: version [0], serial, signature, issuer, validity: what comes before the
+ * subject. */
+static int
+x509_head(struct pki_der *tbs, struct pki_x509 *x, char *err, size_t errlen)
+{
+	struct pki_der v;
+	struct pki_tlv t;
+
 	x->version = 1;
-	if (pki_der_get(&tbs, PKI_DER_CTX(0), &t) == 0) {
-		struct pki_der v = t.v;
-
+	if (pki_der_get(tbs, PKI_DER_CTX(0), &t) == 0) {
+		v = t.v;
 		if (pki_der_get(&v, PKI_DER_INTEGER, &t) < 0 || t.v.len != 1 || t.v.p[0] > 2)
 			return pki_fail(PKI_EBADCERT, err, errlen, "bad version");
 		x->version = t.v.p[0] + 1;
 	}
-	if (pki_der_get(&tbs, PKI_DER_INTEGER, &t) < 0 || t.v.len == 0)
+	if (pki_der_get(tbs, PKI_DER_INTEGER, &t) < 0 || t.v.len == 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no serial number");
 	x->serial = t.v;
-	if (pki_der_get(&tbs, PKI_DER_SEQ, &t) < 0)
+	if (pki_der_get(tbs, PKI_DER_SEQ, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no signature algorithm in the body");
 	x->tbs_sig = t.all;
-	if (pki_der_get(&tbs, PKI_DER_SEQ, &t) < 0)
+	if (pki_der_get(tbs, PKI_DER_SEQ, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no issuer name");
 	x->issuer = t.all;
-	if (pki_der_get(&tbs, PKI_DER_SEQ, &val) < 0)
+	if (pki_der_get(tbs, PKI_DER_SEQ, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no validity");
-	sub = val.v;
-	if (pki_der_next(&sub, &t) < 0 || pki_der_time(&t, &x->not_before) < 0 ||
-	    pki_der_next(&sub, &t) < 0 || pki_der_time(&t, &x->not_after) < 0)
+	v = t.v;
+	if (pki_der_next(&v, &t) < 0 || pki_der_time(&t, &x->not_before) < 0 ||
+	    pki_der_next(&v, &t) < 0 || pki_der_time(&t, &x->not_after) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "unreadable validity dates");
+	return 0;
+}
+
+int
+pki_x509_parse(const unsigned char *der, size_t len, struct pki_x509 *x, char *err, size_t errlen)
+{
+	struct pki_der tbs, v;
+	struct pki_tlv t;
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	x->ext.bc_pathlen = -1;
+	if ((rc = x509_outer(der, len, x, &tbs, err, errlen)) != 0 ||
+	    (rc = x509_head(&tbs, x, err, errlen)) != 0)
+		return rc;
 	if (pki_der_get(&tbs, PKI_DER_SEQ, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no subject name");
 	x->subject = t.all;
@@ -272,14 +298,11 @@ pki_x509_parse(const unsigned char *der, size_t len, struct pki_x509 *x, char *e
 	(void)pki_der_get(&tbs, PKI_DER_CTXP(1), &t);
 	(void)pki_der_get(&tbs, PKI_DER_CTXP(2), &t);
 	if (pki_der_get(&tbs, PKI_DER_CTX(3), &t) == 0) {
-		struct pki_der v = t.v;
-
+		v = t.v;
 		if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
 			return pki_fail(PKI_EBADCERT, err, errlen, "unreadable extensions");
 		if (pki_exts_parse(&t.v, &x->ext, err, errlen) < 0)
 			return PKI_EBADCERT;
-	} else {
-		x->ext.bc_pathlen = -1;
 	}
 	if (tbs.len != 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "trailing data in the body");

@@ -421,6 +421,42 @@ pki_key_summary(const unsigned char *der, size_t len, char *buf, size_t cap)
 
 /* ---- encrypted PKCS#8 ------------------------------------------------------------------ */
 
+/* EncryptedPrivateKeyInfo around ct: PBES2 { PBKDF2 { salt, PKI_PBKDF2_ITERATIONS,
+ * hmacWithSHA256 }, aes256-CBC { iv } } (RFC 8018 §A.2, §A.4, §C). */
+static int
+write_pbes2(unsigned char *out, size_t cap, const unsigned char salt[PBE_SALT_LEN],
+	    const unsigned char iv[AES_BLOCK], const unsigned char *ct, size_t ctlen,
+	    size_t *outlen)
+{
+	struct pki_der_w w;
+
+	pki_der_init(&w, out, cap);
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_put(&w, PKI_DER_OID, PKI_OID_PBES2, sizeof(PKI_OID_PBES2));
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_put(&w, PKI_DER_OID, PKI_OID_PBKDF2, sizeof(PKI_OID_PBKDF2));
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_put(&w, PKI_DER_OCTET_STRING, salt, PBE_SALT_LEN);
+	pki_der_small(&w, PKI_PBKDF2_ITERATIONS);
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_put(&w, PKI_DER_OID, PKI_OID_HMAC_SHA256, sizeof(PKI_OID_HMAC_SHA256));
+	pki_der_put(&w, PKI_DER_NULL, NULL, 0);
+	pki_der_end(&w);
+	pki_der_end(&w);
+	pki_der_end(&w);
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_put(&w, PKI_DER_OID, PKI_OID_AES256_CBC, sizeof(PKI_OID_AES256_CBC));
+	pki_der_put(&w, PKI_DER_OCTET_STRING, iv, AES_BLOCK);
+	pki_der_end(&w);
+	pki_der_end(&w);
+	pki_der_end(&w);
+	pki_der_put(&w, PKI_DER_OCTET_STRING, ct, ctlen);
+	pki_der_end(&w);
+	return pki_der_finish(&w, outlen);
+}
+
 /*
  * EncryptedPrivateKeyInfo (RFC 5958 §3) with PBES2 (RFC 8018 §6.2): PBKDF2 with
  * hmacWithSHA256 and AES-256-CBC, the parameters OpenSSL 3 uses, so `openssl pkey` and
@@ -434,7 +470,6 @@ pki_pkcs8_encrypt(const unsigned char *pk8, size_t len, const char *password, WC
 	unsigned char salt[PBE_SALT_LEN], iv[AES_BLOCK], key[AES256_KEY_LEN];
 	unsigned char ct[PKI_DER_MAX + AES_BLOCK];
 	size_t pad = AES_BLOCK - len % AES_BLOCK, ctlen = len + pad;
-	struct pki_der_w w;
 	Aes aes;
 	int rc = 0;
 
@@ -462,32 +497,9 @@ pki_pkcs8_encrypt(const unsigned char *pk8, size_t len, const char *password, WC
 		explicit_bzero(ct, sizeof(ct));
 		return rc;
 	}
-	pki_der_init(&w, out, cap);
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_put(&w, PKI_DER_OID, PKI_OID_PBES2, sizeof(PKI_OID_PBES2));
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_put(&w, PKI_DER_OID, PKI_OID_PBKDF2, sizeof(PKI_OID_PBKDF2));
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_put(&w, PKI_DER_OCTET_STRING, salt, sizeof(salt));
-	pki_der_small(&w, PKI_PBKDF2_ITERATIONS);
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_put(&w, PKI_DER_OID, PKI_OID_HMAC_SHA256, sizeof(PKI_OID_HMAC_SHA256));
-	pki_der_put(&w, PKI_DER_NULL, NULL, 0);
-	pki_der_end(&w);
-	pki_der_end(&w);
-	pki_der_end(&w);
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_put(&w, PKI_DER_OID, PKI_OID_AES256_CBC, sizeof(PKI_OID_AES256_CBC));
-	pki_der_put(&w, PKI_DER_OCTET_STRING, iv, sizeof(iv));
-	pki_der_end(&w);
-	pki_der_end(&w);
-	pki_der_end(&w);
-	pki_der_put(&w, PKI_DER_OCTET_STRING, ct, ctlen);
-	pki_der_end(&w);
+	rc = write_pbes2(out, cap, salt, iv, ct, ctlen, outlen);
 	explicit_bzero(ct, sizeof(ct));
-	return pki_der_finish(&w, outlen);
+	return rc;
 }
 
 int
