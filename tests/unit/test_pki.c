@@ -1527,6 +1527,16 @@ test_wolfssl_pkcs8_encoder(void **state)
 	assert_memory_equal(back, m.leaf_key, m.leaf_key_len);
 }
 
+/* got is want, or both are NULL. */
+static void
+assert_text(const char *got, const char *want)
+{
+	if (want == NULL)
+		assert_null(got);
+	else
+		assert_string_equal(got, want);
+}
+
 /* The words and hints verify and the client print for wolfSSL's verification codes. */
 static void
 test_verify_words(void **state)
@@ -1573,18 +1583,9 @@ test_verify_words(void **state)
 		const char *client = tlsw_verify_hint(cases[i].code, TLSW_CLIENT);
 		const char *pki = tlsw_verify_hint(cases[i].code, TLSW_PKI_VERIFY);
 
-		if (cases[i].text == NULL)
-			assert_null(text);
-		else
-			assert_string_equal(text, cases[i].text);
-		if (cases[i].client_hint == NULL)
-			assert_null(client);
-		else
-			assert_string_equal(client, cases[i].client_hint);
-		if (cases[i].pki_hint == NULL)
-			assert_null(pki);
-		else
-			assert_string_equal(pki, cases[i].pki_hint);
+		assert_text(text, cases[i].text);
+		assert_text(client, cases[i].client_hint);
+		assert_text(pki, cases[i].pki_hint);
 	}
 }
 
