@@ -190,8 +190,8 @@ show_tls(struct tr *t)
 	int len;
 
 	if (tr_tls_info(t, &info) == 0)
-		fprintf(stderr, "* TLS %s, cipher %s, session %s\n", info.version, info.cipher,
-			info.resumed ? "resumed" : "new (full handshake)");
+		fprintf(stderr, "* TLS %s, cipher %s, key exchange %s, session %s\n", info.version,
+			info.cipher, info.group, info.resumed ? "resumed" : "new (full handshake)");
 	for (int i = 0; tr_tls_peer_cert(t, i, &der, &len); i++) {
 		if (pki_cert_sentence(der, (size_t)len, sentence, sizeof(sentence)) == 0)
 			fprintf(stderr, "* certificate %d: %s\n", i, sentence);

@@ -167,10 +167,18 @@ int tr_err_closed(const struct tr *t);
  * (certificate_required, bad_certificate, unknown_ca, ...): mutual TLS refused us. */
 int tr_err_peer_refused_cert(const struct tr *t);
 
-/* After a TLS handshake: protocol and cipher names, whether the session was resumed. */
+/*
+ * After a TLS handshake: the protocol ("TLSv1.3"), the cipher suite by its IANA name
+ * ("TLS_AES_128_GCM_SHA256", see tls_names.h) and the key exchange group ("X25519"; "-" for a
+ * resumed TLS 1.2 session, which exchanges no key), with their registry codes (0: none), and
+ * whether the session was resumed. The strings are static. 0, or -1 for a plain transport.
+ * A few field reads and table lookups: cheap enough for every access-log line.
+ */
 struct tr_info {
 	const char *version;
 	const char *cipher;
+	const char *group;
+	unsigned suite_code, group_code;
 	int resumed;
 };
 int tr_tls_info(struct tr *t, struct tr_info *info);

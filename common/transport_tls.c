@@ -19,6 +19,7 @@
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include "tls_names.h"
 #include "tls_words.h"
 #include "transport.h"
 
@@ -350,39 +351,6 @@ tr_moved(struct tr *t, const struct tr *old)
 		ahead.owner = t;
 }
 
-/* TLS alert descriptions (RFC 8446 §6), for "the peer refused: unknown_ca". */
-static const char *
-alert_name(int code)
-{
-	switch (code) {
-	case 10: return "unexpected_message";
-	case 20: return "bad_record_mac";
-	case 22: return "record_overflow";
-	case 40: return "handshake_failure";
-	case 42: return "bad_certificate";
-	case 43: return "unsupported_certificate";
-	case 44: return "certificate_revoked";
-	case 45: return "certificate_expired";
-	case 46: return "certificate_unknown";
-	case 47: return "illegal_parameter";
-	case 48: return "unknown_ca";
-	case 49: return "access_denied";
-	case 50: return "decode_error";
-	case 51: return "decrypt_error";
-	case 70: return "protocol_version";
-	case 71: return "insufficient_security";
-	case 80: return "internal_error";
-	case 86: return "inappropriate_fallback";
-	case 90: return "user_canceled";
-	case 109: return "missing_extension";
-	case 110: return "unsupported_extension";
-	case 112: return "unrecognized_name";
-	case 116: return "certificate_required";
-	case 120: return "no_application_protocol";
-	}
-	return NULL;
-}
-
 const char *
 tr_errstr(const struct tr *t, char *buf, size_t cap)
 {
@@ -407,10 +375,12 @@ tr_errstr(const struct tr *t, char *buf, size_t cap)
 		if (t->ssl != NULL) {
 			WOLFSSL_ALERT_HISTORY h;
 
+			/* A history with nothing received reads as code 0, close_notify. */
 			if (wolfSSL_get_alert_history(t->ssl, &h) == WOLFSSL_SUCCESS &&
-			    alert_name(h.last_rx.code) != NULL) {
+			    h.last_rx.code > 0 &&
+			    tls_alert_name((unsigned)h.last_rx.code) != NULL) {
 				snprintf(buf, cap, "the peer sent a fatal alert: %s",
-					 alert_name(h.last_rx.code));
+					 tls_alert_name((unsigned)h.last_rx.code));
 				return buf;
 			}
 		}
@@ -461,13 +431,53 @@ tr_err_peer_refused_cert(const struct tr *t)
 	return 0;
 }
 
+/*
+ * The group of the key exchange, from wolfSSL's name for it (its ECC curve names, or X25519 and
+ * X448), as a registry code. 5.5.4 has no call that returns the code itself; these are the
+ * groups tls_policy allows and the other curves wolfSSL names.
+ */
+static unsigned
+group_code(const char *wolfssl_name)
+{
+	static const struct {
+		const char *name;
+		unsigned code;
+	} names[] = {
+		{"X25519", 0x001d},
+		{"SECP256R1", 0x0017},
+		{"SECP384R1", 0x0018},
+		{"SECP521R1", 0x0019},
+		{"X448", 0x001e},
+		{"SECP256K1", 0x0016},
+		{"BRAINPOOLP256R1", 0x001a},
+		{"BRAINPOOLP384R1", 0x001b},
+		{"BRAINPOOLP512R1", 0x001c},
+	};
+
+	for (size_t i = 0; wolfssl_name != NULL && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i].name, wolfssl_name) == 0)
+			return names[i].code;
+	return 0;
+}
+
 int
 tr_tls_info(struct tr *t, struct tr_info *info)
 {
+	int suite;
+
 	if (t->ssl == NULL)
 		return -1;
+	suite = wolfSSL_get_current_cipher_suite(t->ssl);
 	info->version = wolfSSL_get_version(t->ssl);
-	info->cipher = wolfSSL_get_cipher_name(t->ssl);
+	info->suite_code = (unsigned)suite & 0xffff;
+	info->cipher = tls_suite_name(info->suite_code);
+	if (info->cipher == NULL)
+		info->cipher = wolfSSL_get_cipher_name(t->ssl);
+	/* A resumed TLS 1.2 session exchanges no key: wolfSSL then names no group. */
+	info->group_code = group_code(wolfSSL_get_curve_name(t->ssl));
+	info->group = tls_group_name(info->group_code);
+	if (info->group == NULL)
+		info->group = "-";
 	info->resumed = wolfSSL_session_reused(t->ssl);
 	return 0;
 }

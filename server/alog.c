@@ -5,6 +5,7 @@
 
 #include "alog.h"
 #include "clock.h"
+#include "transport.h"
 
 void
 alog_init(struct alog *l, int fd, int quiet)
@@ -98,9 +99,11 @@ append(struct alog *l, const char *line, size_t n)
 void
 alog_request(struct alog *l, int64_t now_sec, const char *peer, const char *method,
 	     size_t method_len, const char *target, size_t target_len, int status, size_t bytes,
-	     int64_t usec, const char *why)
+	     int64_t usec, const struct tr_info *tls, const char *why)
 {
-	char m[64], t[ALOG_TARGET_MAX * 4 + 8], line[sizeof(m) + sizeof(t) + 256];
+	/* The TLS fields are static names (tr_tls_info), at most about 90 bytes in all. */
+	char m[64], t[ALOG_TARGET_MAX * 4 + 8], line[sizeof(m) + sizeof(t) + 384];
+	const char *sp = tls ? " " : "";
 	int n;
 
 	if (l->quiet)
@@ -108,8 +111,10 @@ alog_request(struct alog *l, int64_t now_sec, const char *peer, const char *meth
 	stamp(l, now_sec);
 	escape(m, sizeof(m), method, method_len, 15);
 	escape(t, sizeof(t), target, target_len, ALOG_TARGET_MAX);
-	n = snprintf(line, sizeof(line), "%s %s \"%s %s\" %d %zu %lldus%s%s%s\n", l->stamp, peer, m,
-		     t, status, bytes, (long long)usec, why ? " (" : "", why ? why : "",
+	n = snprintf(line, sizeof(line), "%s %s \"%s %s\" %d %zu %lldus%s%s%s%s%s%s%s%s%s%s\n",
+		     l->stamp, peer, m, t, status, bytes, (long long)usec, sp,
+		     tls ? tls->version : "", sp, tls ? tls->cipher : "", sp, tls ? tls->group : "",
+		     tls && tls->resumed ? " resumed" : "", why ? " (" : "", why ? why : "",
 		     why ? ")" : "");
 	if (n > 0)
 		append(l, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);

@@ -210,10 +210,12 @@ answer(struct srv *s, struct conn *c, enum resp_id id, const char *why)
 	}
 	if (!s->log.quiet) {
 		char peer[ADDR_TEXT_MAX];
+		struct tr_info tls;
 
 		alog_request(&s->log, wall_sec(), peer_text(c, peer), q->method, q->method_len,
 			     q->target, q->target_len, r->status, body,
-			     clock_us() - c->req_start_us, why);
+			     clock_us() - c->req_start_us,
+			     tr_tls_info(&c->t, &tls) == 0 ? &tls : NULL, why);
 	}
 	return 0;
 }

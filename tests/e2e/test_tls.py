@@ -94,7 +94,7 @@ def test_insecure_warns_every_time(tls_server):
 def test_verbose_shows_session_and_chain(tls_server, pki):
     r = run("squirrel-client", "-v", "--cacert", pki.ca_cert, https(tls_server))
     assert r.returncode == 0
-    assert "* TLS TLSv1.3, cipher TLS13-" in r.stderr
+    assert "* TLS TLSv1.3, cipher TLS_AES_128_GCM_SHA256, key exchange X25519," in r.stderr
     assert "I am localhost according to Squirrel Test CA" in r.stderr
     assert "< HTTP/1.1 200 OK" in r.stderr
 
