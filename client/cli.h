@@ -52,6 +52,7 @@ struct cli_opts {
 	int timeout_ms; /* for the whole fetch: connect, handshake, request, response */
 	int verbose;
 	int insecure;
+	int tls12_only;                   /* --tls-max 1.2 */
 	const char *cacert, *cacert_from; /* the CA file and where its name came from */
 	const char *cert, *key, *key_password_file;
 	/* Called after the TLS handshake (verbose output). */
@@ -78,9 +79,9 @@ int cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX 
 	      struct cli_result *res, char *err, size_t errlen);
 
 /*
- * The client TLS context: TLS 1.2+, AEAD suites, verification on (off with o->insecure),
- * trust from o->cacert, and o->cert/o->key for mutual TLS. Returns CLI_OK with *out set, or
- * CLI_CAFILE / CLI_CLIENT_CERT / CLI_FAIL with err filled.
+ * The client TLS context: TLS 1.2+ (1.2 only with o->tls12_only), AEAD suites, verification
+ * on (off with o->insecure), trust from o->cacert, and o->cert/o->key for mutual TLS.
+ * Returns CLI_OK with *out set, or CLI_CAFILE / CLI_CLIENT_CERT / CLI_FAIL with err filled.
  */
 int cli_tls_ctx(const struct cli_opts *o, struct WOLFSSL_CTX **out, char *err, size_t errlen);
 

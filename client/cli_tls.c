@@ -168,7 +168,7 @@ cli_tls_ctx(const struct cli_opts *o, WOLFSSL_CTX **out, char *err, size_t errle
 		snprintf(err, errlen, "cannot create a TLS context");
 		return CLI_FAIL;
 	}
-	if (tls_policy_apply(ctx) < 0) {
+	if (tls_policy_apply(ctx) < 0 || (o->tls12_only && tls_policy_max_tls12(ctx) < 0)) {
 		snprintf(err, errlen, "cannot configure TLS versions, suites or groups");
 		rc = CLI_FAIL;
 	}

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "fernet.h"
+#include "keylog.h"
 #include "msg.h"
 #include "opt.h"
 #include "pki.h"
@@ -34,6 +35,9 @@ static const char usage_text[] =
 	"                       CURL_CA_BUNDLE, then the system store)\n"
 	"  --cert FILE --key FILE [--key-password-file FILE]   a client certificate (mutual TLS)\n"
 	"  -k, --insecure       do not verify the server's certificate (warns every time)\n"
+	"  --tls-max VERSION    1.2: speak TLS 1.2 at most (default: 1.3)\n"
+	"  --keylog FILE        append the TLS session keys to FILE, for Wireshark (else\n"
+	"                       $SSLKEYLOGFILE; whoever reads FILE can decrypt the fetch)\n"
 	"  -v, --verbose        show the TLS session, the certificates and the HTTP heads\n"
 	"\n"
 	"See squirrel-client(1) for the exit codes.\n";
@@ -47,6 +51,8 @@ enum {
 	OPT_CERT,
 	OPT_KEY,
 	OPT_KEY_PASSWORD_FILE,
+	OPT_TLS_MAX,
+	OPT_KEYLOG,
 };
 
 static const struct option long_opts[] = {
@@ -59,6 +65,8 @@ static const struct option long_opts[] = {
 	{"key", required_argument, NULL, OPT_KEY},
 	{"key-password-file", required_argument, NULL, OPT_KEY_PASSWORD_FILE},
 	{"insecure", no_argument, NULL, 'k'},
+	{"tls-max", required_argument, NULL, OPT_TLS_MAX},
+	{"keylog", required_argument, NULL, OPT_KEYLOG},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -67,9 +75,25 @@ static const struct option long_opts[] = {
 struct args {
 	struct cli_opts o;
 	const char *url;
+	const char *keylog; /* --keylog FILE */
 	int raw, fernet;
 	long ttl;
 };
+
+/* curl's --tls-max: the highest version to offer. squirrel speaks nothing below 1.2. */
+static int
+parse_tls_max(const char *v, struct cli_opts *o)
+{
+	if (strcmp(v, "1.2") == 0 || strcmp(v, "1.3") == 0 || strcmp(v, "default") == 0) {
+		o->tls12_only = strcmp(v, "1.2") == 0;
+		return 0;
+	}
+	if (strcmp(v, "1.0") == 0 || strcmp(v, "1.1") == 0)
+		msg_error("--tls-max %s: squirrel-client speaks TLS 1.2 and 1.3 only", v);
+	else
+		msg_error("--tls-max: expected 1.2 or 1.3, got '%s'", v);
+	return -1;
+}
 
 static int
 parse_args(int argc, char **argv, struct args *a)
@@ -96,6 +120,11 @@ parse_args(int argc, char **argv, struct args *a)
 		case OPT_KEY: a->o.key = optarg; break;
 		case OPT_KEY_PASSWORD_FILE: a->o.key_password_file = optarg; break;
 		case 'k': a->o.insecure = 1; break;
+		case OPT_TLS_MAX:
+			if (parse_tls_max(optarg, &a->o) < 0)
+				return -1;
+			break;
+		case OPT_KEYLOG: a->keylog = optarg; break;
 		case 'v': a->o.verbose = 1; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: return opt_unknown(argv, ch);
@@ -329,17 +358,22 @@ main(int argc, char **argv)
 			msg_warn(
 				"--insecure: the server's certificate is not checked; anyone on the "
 				"path can pose as it");
+		if (keylog_start(a.keylog, !a.o.tls12_only,
+				 "or fetch over TLS 1.2 with --tls-max 1.2") < 0) {
+			rc = CLI_WRITE;
+			goto out;
+		}
 		rc = cli_tls_ctx(&a.o, &ctx, err, sizeof(err));
 		if (rc != CLI_OK) {
 			msg_error("%s", err);
 			goto out;
 		}
-	} else if (a.o.cacert != NULL || a.o.cert != NULL || a.o.insecure) {
+	} else if (a.o.cacert != NULL || a.o.cert != NULL || a.o.insecure || a.keylog != NULL ||
+		   a.o.tls12_only) {
 		/* The tutorial itself passes verify= with an http:// URL: nothing is verified. */
-		msg_warn(
-			"%s is http://: no TLS is in use, so --cacert/--cert/--insecure do nothing "
-			"(did you mean https://?)",
-			a.url);
+		msg_warn("%s is http://: no TLS is in use, so --cacert/--cert/--insecure/--keylog/"
+			 "--tls-max do nothing (did you mean https://?)",
+			 a.url);
 	}
 	rc = cli_fetch(&a.o, &u, ctx, &res, err, sizeof(err));
 	if (rc != CLI_OK) {
@@ -401,6 +435,7 @@ out:
 	explicit_bzero(plain, sizeof(plain));
 	if (ctx != NULL)
 		wolfSSL_CTX_free(ctx);
+	keylog_finish();
 	wolfSSL_Cleanup();
 	return rc;
 }

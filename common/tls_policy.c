@@ -35,3 +35,9 @@ tls_policy_apply(WOLFSSL_CTX *ctx)
 	wolfSSL_CTX_clear_mode(ctx, SSL_MODE_AUTO_RETRY);
 	return 0;
 }
+
+int
+tls_policy_max_tls12(WOLFSSL_CTX *ctx)
+{
+	return wolfSSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) == WOLFSSL_SUCCESS ? 0 : -1;
+}

@@ -19,6 +19,7 @@
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include "keylog.h"
 #include "tls_names.h"
 #include "tls_words.h"
 #include "transport.h"
@@ -204,6 +205,7 @@ tls_handshake(struct tr *t)
 	errno = 0;
 	ret = t->server ? wolfSSL_accept(t->ssl) : wolfSSL_connect(t->ssl);
 	if (ret == WOLFSSL_SUCCESS) {
+		keylog_handshake_done(t->ssl);
 		/* The client sends its request right behind its Finished, so it has often come
 		 * since that short read: look, rather than wait a whole poll() round for it. */
 		t->drained = 0;
@@ -310,6 +312,7 @@ tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const cha
 		return TR_ERROR;
 	if (wolfSSL_set_fd(ssl, fd) != WOLFSSL_SUCCESS)
 		goto fail;
+	keylog_session_new(ssl);
 	if (!server && host != NULL) {
 		/* RFC 6066 §3: SNI carries names, never address literals. */
 		if (!is_ip_literal(host) &&

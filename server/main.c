@@ -17,6 +17,7 @@
 #include <wolfssl/ssl.h>
 
 #include "addr.h"
+#include "keylog.h"
 #include "msg.h"
 #include "opt.h"
 #include "pass.h"
@@ -32,6 +33,7 @@ enum {
 	EXIT_TLSFILE = 4,  /* certificate or key unreadable, garbled, expired or mismatched */
 	EXIT_PASSWORD = 5, /* the key's password is missing or wrong */
 	EXIT_KEY = 6,      /* SECRET_KEY missing or malformed */
+	EXIT_KEYLOG = 7,   /* the --keylog file cannot be opened */
 };
 
 static const char usage_text[] =
@@ -39,7 +41,7 @@ static const char usage_text[] =
 	"                       [--quiet] [--cert FILE --key FILE [--key-password-file FILE]\n"
 	"                       [--client-ca FILE] [--fernet]] [--workers N] [--max-conns N]\n"
 	"                       [--header-timeout S] [--idle-timeout S] [--handshake-timeout S]\n"
-	"                       [--defer-accept S]\n"
+	"                       [--defer-accept S] [--keylog FILE]\n"
 	"\n"
 	"  --mode plain     HTTP: anyone on the path reads the secret (default)\n"
 	"  --mode fernet    HTTP with the body as a Fernet token; the key comes from SECRET_KEY\n"
@@ -47,6 +49,8 @@ static const char usage_text[] =
 	"  --listen         address to listen on (default 127.0.0.1:5683; [::1]:PORT, 0.0.0.0:PORT)\n"
 	"  --message        the secret (default: $SECRET_MESSAGE, else 'fluffy tail')\n"
 	"  --quiet          no access log\n"
+	"  --keylog FILE    append TLS session keys to FILE, for Wireshark (else $SSLKEYLOGFILE;\n"
+	"                   whoever reads FILE can decrypt every connection)\n"
 	"\n"
 	"See squirrel-server(1) for every option, limit and exit code.\n";
 
@@ -117,6 +121,7 @@ enum {
 	OPT_IDLE_TIMEOUT,
 	OPT_HANDSHAKE_TIMEOUT,
 	OPT_DEFER_ACCEPT,
+	OPT_KEYLOG,
 };
 
 static const struct option long_opts[] = {
@@ -135,6 +140,7 @@ static const struct option long_opts[] = {
 	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
 	{"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
 	{"defer-accept", required_argument, NULL, OPT_DEFER_ACCEPT},
+	{"keylog", required_argument, NULL, OPT_KEYLOG},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -167,6 +173,7 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 		case OPT_KEY: cfg->key = optarg; break;
 		case OPT_KEY_PASSWORD_FILE: cfg->key_password_file = optarg; break;
 		case OPT_CLIENT_CA: cfg->client_ca = optarg; break;
+		case OPT_KEYLOG: cfg->keylog = optarg; break;
 		case OPT_FERNET: tls_fernet = 1; break;
 		case OPT_WORKERS:
 			if (parse_count("--workers", optarg, 64, &cfg->workers) < 0)
@@ -219,10 +226,10 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 			"--mode tls needs --cert FILE and --key FILE (make them with squirrel-pki)");
 		return -1;
 	}
-	if (cfg->mode != SRV_TLS &&
-	    (cfg->cert || cfg->key || cfg->key_password_file || cfg->client_ca || tls_fernet)) {
-		msg_error(
-			"--cert, --key, --key-password-file, --client-ca and --fernet need --mode tls");
+	if (cfg->mode != SRV_TLS && (cfg->cert || cfg->key || cfg->key_password_file ||
+				     cfg->client_ca || tls_fernet || cfg->keylog)) {
+		msg_error("--cert, --key, --key-password-file, --client-ca, --fernet and --keylog "
+			  "need --mode tls");
 		return -1;
 	}
 	cfg->fernet = cfg->mode == SRV_FERNET || tls_fernet;
@@ -405,6 +412,7 @@ run_worker(int i, void *arg)
 	srv_free(&s);
 	srv_tls_forget_password();
 	srv_tls_ticket_wipe();
+	keylog_finish();
 	return rc == 0 ? 0 : EXIT_RUNTIME;
 }
 
@@ -498,6 +506,9 @@ main(int argc, char **argv)
 	install_signals();
 	wolfSSL_Init();
 	if (cfg.mode == SRV_TLS) {
+		/* Opened here, once: workers inherit the descriptor and only write to it. */
+		if (keylog_start(cfg.keylog, 1, NULL) < 0)
+			return EXIT_KEYLOG;
 		if (key_password(&cfg, password, sizeof(password), &have_password) < 0)
 			return EXIT_PASSWORD;
 		rc = srv_tls_ctx(&cfg, have_password ? password : NULL, &ctx, err, sizeof(err));
@@ -542,6 +553,7 @@ main(int argc, char **argv)
 		srv_tls_ticket_wipe();
 	}
 	fernet_ctx_free(&cfg.fctx);
+	keylog_finish();
 	wolfSSL_Cleanup();
 	return rc;
 }

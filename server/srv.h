@@ -77,6 +77,7 @@ struct srv_config {
 	int defer_accept_s; /* 0: accept at once (see SRV_DEFER_ACCEPT_S) */
 	int workers;
 	const char *cert, *key, *key_password_file, *client_ca;
+	const char *keylog;     /* --keylog FILE (else $SSLKEYLOGFILE): TLS session keys go there */
 	struct fernet_ctx fctx; /* the first key of SECRET_KEY, prepared once: it encrypts */
 };
 
