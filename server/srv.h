@@ -127,7 +127,10 @@ int srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, si
 int srv_loop(struct srv *s);
 void srv_free(struct srv *s);
 
-/* Open the listening socket for "HOST:PORT". fd, or -1 with err filled. */
+/*
+ * Open the listening socket for "HOST:PORT" (listener.h; SO_REUSEPORT when reuseport), with
+ * TCP_DEFER_ACCEPT of defer_s seconds (0: none) and quick ACKs off. fd, or -1 with err filled.
+ */
 int srv_listen(const char *hostport, int reuseport, int defer_s, char *err, size_t errlen);
 
 #endif

@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -26,6 +25,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "conn.h"
+#include "listener.h"
 #include "srv.h"
 
 volatile sig_atomic_t srv_stop_requested, srv_reload_requested;
@@ -33,75 +33,21 @@ volatile sig_atomic_t srv_stop_requested, srv_reload_requested;
 int
 srv_listen(const char *hostport, int reuseport, int defer_s, char *err, size_t errlen)
 {
-	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
-	struct addrinfo hints, *res, *ai;
-	const char *why;
-	int fd = -1, e = 0, rc;
+	int fd = listener_open_hostport(hostport, reuseport ? LISTENER_REUSEPORT : 0, err, errlen);
+	int zero = 0;
 
-	if (addr_split(hostport, host, port, &why) < 0) {
-		snprintf(err, errlen, "--listen %s: %s", hostport, why);
+	if (fd < 0)
 		return -1;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "--listen %s: cannot resolve '%s': %s", hostport, host,
-			 gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		int one = 1;
-
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			e = errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (reuseport)
-			setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-		/* [::]:PORT means IPv6 only, as nginx does; 0.0.0.0:PORT is the IPv4 one. */
-		if (ai->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
-			int zero = 0;
-
-			/* Optimisations only: a kernel without them accepts as before. */
-			if (defer_s > 0)
-				setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s,
-					   sizeof(defer_s));
-			/* A new connection starts in quick-ACK mode, so its first request gets a
-			 * bare ACK of its own, although our answer (or ServerHello) follows within
-			 * microseconds and carries the ACK anyway. Accepted sockets inherit this
-			 * from the listener (Linux): one packet less per connection, which the
-			 * client's CPU pays for on loopback. The delayed-ACK timer still acks a
-			 * request we are slow to answer, and leaves this mode when it fires. */
-			setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
-			break;
-		}
-		e = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd >= 0)
-		return fd;
-	if (e == EADDRINUSE)
-		snprintf(err, errlen,
-			 "%s: address already in use (is another server running? pick another "
-			 "port with --listen)",
-			 hostport);
-	else if (e == EACCES)
-		snprintf(err, errlen, "%s: permission denied (ports below 1024 need privileges)",
-			 hostport);
-	else if (e == EADDRNOTAVAIL)
-		snprintf(err, errlen, "%s: '%s' is not an address of this machine", hostport, host);
-	else
-		snprintf(err, errlen, "%s: cannot listen: %s", hostport, strerror(e));
-	return -1;
+	/* Optimisations only: a kernel without them accepts as before. */
+	if (defer_s > 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s));
+	/* A new connection starts in quick-ACK mode, so its first request gets a bare ACK of
+	 * its own, although our answer (or ServerHello) follows within microseconds and carries
+	 * the ACK anyway. Accepted sockets inherit this from the listener (Linux): one packet
+	 * less per connection, which the client's CPU pays for on loopback. The delayed-ACK
+	 * timer still acks a request we are slow to answer, and leaves this mode when it fires. */
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
+	return fd;
 }
 
 static void

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "listener.h"
 #include "msg.h"
 #include "opt.h"
 #include "dissect.h"
@@ -247,9 +248,10 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	fd = tap_listen(&listen_addr, err, sizeof(err));
+	fd = listener_open((const struct sockaddr *)&listen_addr.ss, listen_addr.len, 0, err,
+			   sizeof(err));
 	if (fd < 0) {
-		msg_error("cannot listen on %s: %s", listen_addr.text, err);
+		msg_error("%s", err);
 		return EXIT_FAIL;
 	}
 	ui.dis = calloc(TAP_MAX_CONNS, sizeof(*ui.dis));

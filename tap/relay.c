@@ -159,39 +159,6 @@ tap_addr_is_self(const struct tap_addr *listen, const struct tap_addr *upstream)
 	return 0;
 }
 
-int
-tap_listen(const struct tap_addr *a, char *err, size_t errlen)
-{
-	int fd, one = 1, e;
-
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot create a socket: %s", strerror(e));
-		return -e;
-	}
-	/* Restarting the tap must not wait for TIME_WAIT connections of the last run. */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (a->ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0 || listen(fd, SOMAXCONN) != 0) {
-		e = errno;
-		if (e == EADDRINUSE)
-			snprintf(err, errlen,
-				 "address already in use (is another tap or server "
-				 "listening there? pick another port)");
-		else if (e == EACCES)
-			snprintf(err, errlen, "permission denied (ports below 1024 need root)");
-		else if (e == EADDRNOTAVAIL)
-			snprintf(err, errlen, "no such address on this machine");
-		else
-			snprintf(err, errlen, "%s", strerror(e));
-		close(fd);
-		return -e;
-	}
-	return fd;
-}
-
 struct tap_relay *
 tap_relay_new(int listen_fd, const struct tap_addr *upstream, int idle_ms,
 	      const struct tap_hooks *hooks)
