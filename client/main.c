@@ -19,6 +19,7 @@
 #include "msg.h"
 #include "opt.h"
 #include "pki.h"
+#include "termsafe.h"
 #include "transport.h"
 
 static const char usage_text[] =
@@ -114,41 +115,14 @@ parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/*
- * Bytes a server chose, made harmless for a terminal: each control byte and DEL becomes \xNN,
- * so that it cannot move the cursor, recolour or retitle the terminal, or forge a line of
- * ours; the bytes in keep (NULL: none) pass as they are. Fills out (cap bytes, NUL-terminated)
- * with as much of p[0..n) as fits whole, and returns how many bytes of p that was.
- */
-static size_t
-escape(char *out, size_t cap, const char *p, size_t n, const char *keep)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		int as_is = (c >= 0x20 && c != 0x7f) ||
-			    (c != '\0' && keep != NULL && strchr(keep, c) != NULL);
-
-		if (o + (as_is ? 1 : 4) >= cap)
-			break;
-		if (as_is)
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-	}
-	if (cap > 0)
-		out[o] = '\0';
-	return i;
-}
-
+/* Bytes a server chose, made harmless for a terminal (termsafe.h). */
 static void
-write_escaped(FILE *f, const char *p, size_t n, const char *keep)
+write_escaped(FILE *f, const char *p, size_t n, unsigned rule)
 {
 	char piece[4096];
 
 	while (n > 0) {
-		size_t took = escape(piece, sizeof(piece), p, n, keep);
+		size_t took = termsafe_copy(piece, sizeof(piece), p, n, rule, NULL);
 
 		fputs(piece, f);
 		p += took;
@@ -168,7 +142,7 @@ print_line(FILE *f, const char *prefix, const char *p, size_t n)
 		if (text > 0 && p[text - 1] == '\r')
 			text--;
 		fputs(prefix, f);
-		write_escaped(f, p, text, NULL);
+		write_escaped(f, p, text, TERMSAFE_HEX);
 		fputc('\n', f);
 		p += line;
 		n -= line;
@@ -357,10 +331,12 @@ main(int argc, char **argv)
 		trim(&p, &n);
 		while (first < n && first < 200 && p[first] != '\r' && p[first] != '\n')
 			first++;
-		escape(reason, sizeof(reason), res.reason, res.reason_len, NULL);
+		termsafe_copy(reason, sizeof(reason), res.reason, res.reason_len, TERMSAFE_HEX,
+			      NULL);
 		if (res.location != NULL) {
-			escape(line, sizeof(line), res.location,
-			       res.location_len < 200 ? res.location_len : 200, NULL);
+			termsafe_copy(line, sizeof(line), res.location,
+				      res.location_len < 200 ? res.location_len : 200, TERMSAFE_HEX,
+				      NULL);
 			msg_error(
 				"the server answered %d %s, pointing to %s (squirrel-client does not "
 				"follow redirects: fetch that URL instead)",
@@ -368,7 +344,7 @@ main(int argc, char **argv)
 			rc = CLI_HTTP;
 			goto out;
 		}
-		escape(line, sizeof(line), p, first, NULL);
+		termsafe_copy(line, sizeof(line), p, first, TERMSAFE_HEX, NULL);
 		msg_error("the server answered %d %s%s%s", res.status, reason, first ? ": " : "",
 			  line);
 		rc = CLI_HTTP;
@@ -387,7 +363,7 @@ main(int argc, char **argv)
 	if (!a.raw)
 		fputs("The secret message is: ", stdout);
 	if (!a.raw && isatty(STDOUT_FILENO))
-		write_escaped(stdout, body, body_len, "\n\t");
+		write_escaped(stdout, body, body_len, TERMSAFE_HEX | TERMSAFE_LINES);
 	else
 		fwrite(body, 1, body_len, stdout);
 	if (!a.raw)

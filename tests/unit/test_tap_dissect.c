@@ -165,6 +165,36 @@ test_hexdump_layout(void **state)
 		"  0010  0d 0a                                              ..\n");
 }
 
+/* Bytes a terminal would act on, and any byte outside ASCII, are shown as '.' in the dump's
+ * text column and in the layers' text (termsafe.h's DOT | ASCII rule). */
+static void
+test_text_is_ascii_with_dots(void **state)
+{
+	static const char raw[] = "\x1b[2J\x07\x7f\x80\xc3\xa9ok\"\\\r\n";
+	static const char req[] = "GET / HTTP/1.1\r\n\r\n";
+	static const char res[] = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n\x1b[31m\xff"
+				  "a\x07\x7f";
+	struct step dump[] = {STEP(DIS_C2S, raw)},
+		    http[] = {STEP(DIS_C2S, req), STEP(DIS_S2C, res)};
+
+	(void)state;
+	sink_reset(&whole, 1);
+	play(&whole, DIS_HEX, NULL, dump, 1, SPLIT_WHOLE);
+	assert_string_equal(
+		whole.buf,
+		"conn 1: client -> server, 15 bytes\n"
+		"  0000  1b 5b 32 4a 07 7f 80 c3  a9 6f 6b 22 5c 0d 0a      .[2J.... .ok\"\\..\n");
+	sink_reset(&whole, 1);
+	play(&whole, DIS_LAYERS, NULL, http, 2, SPLIT_WHOLE);
+	assert_string_equal(whole.buf, "conn 1: client -> server, 18 bytes\n"
+				       "  HTTP request: GET / HTTP/1.1\n"
+				       "conn 1: server -> client, 47 bytes\n"
+				       "  HTTP response: HTTP/1.1 200 OK\n"
+				       "  HTTP header: Content-Length: 9\n"
+				       "  HTTP body: 9 bytes (Content-Length)\n"
+				       "  HTTP body text: \".[31m.a..\"\n");
+}
+
 /* ---- HTTP -------------------------------------------------------------------------------- */
 
 static void
@@ -885,6 +915,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hexdump_layout),
+		cmocka_unit_test(test_text_is_ascii_with_dots),
 		cmocka_unit_test(test_http_exchange),
 		cmocka_unit_test(test_http_head_response_has_no_body),
 		cmocka_unit_test(test_http_body_until_close),
