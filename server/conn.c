@@ -91,7 +91,7 @@ close_failed(struct srv *s, struct conn *c, const char *what)
 /*
  * c must be dealt with `ms` from now. The loop sleeps until the earliest deadline rather than
  * ticking, so 10,000 idle connections cost no CPU; but it sweeps at most once a tick, so a
- * flood of short deadlines costs no more than before. A TLS connection that waits for a
+ * flood of short deadlines costs one sweep a tick at most. A TLS connection that waits for a
  * request gets a sweep within a tick, which hands its session's zero pages back (tr_slim).
  */
 static void
@@ -460,7 +460,7 @@ step_read_body(struct srv *s, struct conn *c)
 				return 0;
 			}
 			/* The limit bounds what we read, so it counts wire bytes: size lines,
-			 * extensions, CRLFs and trailers too. Counting data alone let one-byte
+			 * extensions, CRLFs and trailers too. Counting data alone would let one-byte
 			 * chunks with 1 KiB extensions through by the million. */
 			c->body_seen += (uint32_t)(r >= 0 ? avail - (size_t)r : avail);
 			if (c->body_seen > SRV_MAX_BODY) {
@@ -585,8 +585,8 @@ conn_step(struct srv *s, struct conn *c)
 		}
 	} while (r == STEP_AGAIN);
 	/* Held bytes matter only to a connection that waits to read: one that waits to write
-	 * (its peer reads nothing while pipelining requests) must sleep in poll(), not be stepped
-	 * again at once, which spun the loop at full CPU for as long as the peer liked. */
+	 * (its peer reads nothing while pipelining requests) must sleep in poll(). Stepped again
+	 * at once, it would spin the loop at full CPU for as long as the peer liked. */
 	c->pending = r == POLLIN && tr_pending(&c->t);
 	return (short)r;
 }

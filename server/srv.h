@@ -47,7 +47,7 @@
 #define SRV_ACCEPT_PAUSE_MS 100
 /* Connections accepted (and stepped: a TLS one often through its handshake) per loop turn.
  * The rest of a flood waits for the next turn, after the connections poll() found ready:
- * without a bound, 500 queued RSA handshakes (2 ms each with Debian's wolfSSL) kept every
+ * without a bound, 500 queued RSA handshakes (2 ms each with Debian's wolfSSL) keep every
  * open connection waiting a second. 32 still takes wrk's 50 in two turns. */
 #define SRV_ACCEPT_BATCH 32
 /* Announced request bodies up to this size are read and discarded; larger ones get 413. A

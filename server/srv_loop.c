@@ -38,7 +38,7 @@ srv_listen(const char *hostport, int reuseport, int defer_s, char *err, size_t e
 
 	if (fd < 0)
 		return -1;
-	/* Optimisations only: a kernel without them accepts as before. */
+	/* Optimisations only: a kernel without them accepts all the same. */
 	if (defer_s > 0)
 		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s));
 	/* A new connection starts in quick-ACK mode, so its first request gets a bare ACK of
@@ -397,7 +397,7 @@ srv_loop(struct srv *s)
 	/*
 	 * The stop and reload signals stay blocked except inside ppoll(), which unblocks them
 	 * atomically: a signal that lands after the flags were checked cannot leave poll()
-	 * sleeping with an infinite timeout (seen under valgrind, possible anywhere).
+	 * sleeping with an infinite timeout.
 	 */
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGINT);

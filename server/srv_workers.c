@@ -75,8 +75,8 @@ start(struct worker *w, int i, const sigset_t *child_mask, const struct srv_work
 /*
  * The supervisor learns of deaths from SIGCHLD and waitpid(). SIGCHLD ignored (or with
  * SA_NOCLDWAIT) survives exec, from a daemon or a script's `trap '' CHLD`: the kernel would
- * then reap workers itself and send no signal, so a dead worker was never restarted and
- * SIGTERM waited forever for workers it could not see stop.
+ * then reap workers itself and send no signal, so a dead worker would never be restarted and
+ * SIGTERM would wait forever for workers it could not see stop.
  */
 static void
 default_sigchld(void)

@@ -71,8 +71,9 @@ check_cert(const unsigned char *der, size_t len)
 
 	FUZZ_CHECK(pki_cert_decode(der, len, again, sizeof(again), &alen) == 0);
 	FUZZ_CHECK(alen == len && memcmp(again, der, len) == 0);
-	/* Found here once: "Proc-Type: 4,ENCRYPTED" anywhere in a DER subject made it an
-	 * encrypted key (tests/unit/test_regress_fuzz.c, detect_proc_type_in_der). */
+	/* A certificate is one, whatever its subject holds: "Proc-Type: 4,ENCRYPTED" in DER
+	 * does not make it an encrypted key (tests/unit/test_regress_fuzz.c,
+	 * detect_proc_type_in_der). */
 	FUZZ_CHECK(pki_detect(der, len) == PKI_KIND_CERT);
 	FUZZ_CHECK(pki_cert_validity(der, len, &nb, &na) == 0);
 	rc = pki_cert_sentence(der, len, text, sizeof(text));

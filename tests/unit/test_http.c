@@ -426,7 +426,7 @@ test_limits_at_the_edge(void **state)
 }
 
 /* Empty lines before the request line count toward the head limit: 8 KiB of them and a
- * 12 KiB head would otherwise overflow a buffer sized for one head (found by hostile tests). */
+ * 12 KiB head would otherwise overflow a buffer sized for one head. */
 static void
 test_leading_empty_lines_count(void **state)
 {

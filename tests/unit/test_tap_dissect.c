@@ -62,7 +62,7 @@ sink_reset(struct sink *s, int keep_chunks)
 /*
  * A copy of p that ends exactly at a PROT_NONE page. Like guard.h's guard_dup(), but one
  * mapping reused: the split and per-byte runs feed some 100,000 pieces, and a mapping each
- * made the test take seconds (12 s under valgrind).
+ * would make the test take seconds (12 s under valgrind).
  */
 static const uint8_t *
 guarded(const void *p, size_t n)
