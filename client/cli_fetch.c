@@ -603,7 +603,7 @@ cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx
 		if (rc == CLI_OK && o->on_handshake)
 			o->on_handshake(&t);
 	} else {
-		tr_plain_init(&t, fd);
+		tr_plain_init(&t, fd, 0);
 	}
 	if (rc == CLI_OK) {
 		n = snprintf(req, sizeof(req),

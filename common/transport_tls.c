@@ -289,7 +289,13 @@ tls_slim(struct tr *t)
 }
 
 static const struct tr_ops tls_ops = {
-	tls_read, tls_write, tls_handshake, tls_pending, tls_shutdown, tls_release, tls_slim,
+	.read = tls_read,
+	.write = tls_write,
+	.handshake = tls_handshake,
+	.pending = tls_pending,
+	.shutdown = tls_shutdown,
+	.release = tls_release,
+	.slim = tls_slim,
 };
 
 static int

@@ -3,7 +3,6 @@
  * (STEP_AGAIN), asks poll() for an event (POLLIN/POLLOUT), or closes it (0).
  */
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
@@ -118,15 +117,14 @@ conn_open(struct srv *s, struct conn *c, int fd, const struct sockaddr *peer, in
 		memcpy(&c->peer.in4, peer, sizeof(c->peer.in4));
 	if (tls) {
 		if (tr_tls_init(&c->t, fd, s->ctx, 1, NULL) < 0) {
-			tr_plain_init(&c->t, fd);
+			tr_plain_init(&c->t, fd, 1);
 			conn_close(s, c, "cannot start a TLS session (out of memory)");
 			return -1;
 		}
 		c->state = CONN_HANDSHAKE;
 		arm(s, c, s->cfg->handshake_ms);
 	} else {
-		tr_plain_init(&c->t, fd);
-		c->t.server = 1;
+		tr_plain_init(&c->t, fd, 1);
 		c->state = CONN_READ_HEAD;
 		arm(s, c, s->cfg->header_ms);
 	}
@@ -436,9 +434,7 @@ await_request(struct srv *s, struct conn *c)
 	if (!c->nodelay) {
 		/* Kept alive: from now on a response may follow one not yet acknowledged, which
 		 * Nagle would hold back. One-shot connections never pay for this call. */
-		int one = 1;
-
-		setsockopt(c->t.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		tr_nodelay(&c->t);
 		c->nodelay = 1;
 	}
 	return STEP_AGAIN;
@@ -505,8 +501,8 @@ static int
 step_write(struct srv *s, struct conn *c)
 {
 	/* Every path after the last byte of a closing answer ends in shutdown() or close(). */
-	c->t.last = c->close_after;
-	c->t.sent = 0;
+	tr_set_last(&c->t, c->close_after);
+	tr_sent_clear(&c->t);
 	while (c->out_off < c->out_len) {
 		ssize_t n = tr_write(&c->t, c->out->data + c->out_off, c->out_len - c->out_off);
 
@@ -518,7 +514,7 @@ step_write(struct srv *s, struct conn *c)
 		if (n == TR_WANT_WRITE || n == TR_WANT_READ) {
 			/* A TLS write that wants more may have sent part of it all the same:
 			 * progress, as a plain write's short count is. */
-			if (c->t.sent)
+			if (tr_sent(&c->t))
 				arm(s, c, SRV_WRITE_MS);
 			return n == TR_WANT_WRITE ? POLLOUT : POLLIN;
 		}
@@ -531,7 +527,7 @@ step_write(struct srv *s, struct conn *c)
 		 * system calls per connection-per-request client. */
 		if (c->linger || c->in_off != c->in_len || tr_unread(&c->t))
 			return start_linger(s, c);
-		if (c->t.ssl != NULL)
+		if (tr_is_tls(&c->t))
 			tr_shutdown(&c->t);
 		conn_close(s, c, NULL);
 		return 0;

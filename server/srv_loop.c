@@ -149,7 +149,7 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 	for (unsigned i = 0; i < (unsigned)s->nslots; i++) {
 		s->free_map[i / 64] |= UINT64_C(1) << (i % 64);
 		s->pfd[1 + i].fd = -1;
-		s->conns[i].t.fd = -1;
+		tr_clear(&s->conns[i].t);
 	}
 	s->nfree = s->nslots;
 	s->nactive = 0;
@@ -351,7 +351,7 @@ fit_descriptor_limit(struct srv *s)
 		tr_moved(&s->conns[j].t, &s->conns[i].t);
 		s->pfd[1 + j] = s->pfd[1 + i];
 		memset(&s->conns[i], 0, sizeof(s->conns[i]));
-		s->conns[i].t.fd = -1;
+		tr_clear(&s->conns[i].t);
 		slot_free(s, i);
 	}
 	while (s->high + 1 > limit && s->high > 0) {
