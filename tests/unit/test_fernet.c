@@ -294,14 +294,14 @@ test_spec_invalid(void **state)
 		const char *desc;
 		int why;
 	} expect[] = {
-		{"incorrect mac", FERNET_WHY_MAC},
-		{"too short", FERNET_WHY_LENGTH},
-		{"invalid base64", FERNET_WHY_BASE64},
-		{"payload size not multiple of block size", FERNET_WHY_LENGTH},
-		{"payload padding error", FERNET_WHY_PADDING},
-		{"far-future TS (unacceptable clock skew)", FERNET_WHY_FUTURE},
-		{"expired TTL", FERNET_WHY_EXPIRED},
-		{"incorrect IV (causes padding error)", FERNET_WHY_PADDING},
+		{.desc = "incorrect mac", .why = FERNET_WHY_MAC},
+		{.desc = "too short", .why = FERNET_WHY_LENGTH},
+		{.desc = "invalid base64", .why = FERNET_WHY_BASE64},
+		{.desc = "payload size not multiple of block size", .why = FERNET_WHY_LENGTH},
+		{.desc = "payload padding error", .why = FERNET_WHY_PADDING},
+		{.desc = "far-future TS (unacceptable clock skew)", .why = FERNET_WHY_FUTURE},
+		{.desc = "expired TTL", .why = FERNET_WHY_EXPIRED},
+		{.desc = "incorrect IV (causes padding error)", .why = FERNET_WHY_PADDING},
 	};
 	struct jcase cases[JCASES_MAX];
 	size_t n = load_cases("invalid.json", cases);
@@ -341,42 +341,54 @@ static const struct {
 	size_t len;
 	const char *token;
 } ref_tokens[] = {
-	{0,
-	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_7YjB8BYCkvuVQR6H0hcrNrWl5DmffpV_bxouaz4FgS2UX1criHyX5bJ"
-	 "gJutH7FF9A=="},
-	{1,
-	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_ywbkFLPgPWnq0-aD0WxwSGjmpci0PqaumuBvoBQg0pIsKH3gzNEDJuH"
-	 "oIJSUpB0dw=="},
-	{2,
-	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_7_XaZ-bUXNfZN_L_Yl8C-dVAsKuUEACT0l1uEk7nRmAy-1fWxKMD1bZ"
-	 "7vG2zlAiuA=="},
-	{15,
-	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_44KGvF1gPfkCEWS6e-uR0_TNF01nrEdS771JGrnltrpLBeoZDLet6L_"
-	 "baI3KfocVw=="},
-	{16,
-	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXBfGkRUeXzcZTBgbc0GHsZX7ixpJHiBKOW"
-	 "ysSsnDoM6QhATNAXocI5FN_fXCMPkGE="},
-	{17,
-	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iUZbb0vBbbCRb4070vOBXGuGCjIR8CW03Kq"
-	 "JAMJtr2-Smyx-xQi2_dAajzC3Xfl7_c="},
-	{31,
-	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iUgNY5l7mzJtRtc3YZ5XDsrTBCMRAYaAmJD"
-	 "Wk0vz5ARawheaDgqTo_PSTRidrl2rhw="},
-	{32,
-	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ1ih8uZi91HF1p"
-	 "9LkuuAE-MAb_agYxNUFX6zOaqQhpw0DPaQHQ0fyUq1DlDdzAyUqu"},
-	{33,
-	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ1PqYhRDxeJfDq"
-	 "kv486kFmpnWGH9HuQYcDazxQJwD5h7wiCGpdCyVnz3-YClwZIhLF"},
-	{47,
-	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ1Je3LMkc3_NLW"
-	 "Dz8DHSbkBHphfBJi4LaA1rjxypziwFyFLN4gdZvFd6YveN9o8Vj0"},
-	{48,
-	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ17B5ec8lSGH6U"
-	 "7XPtl-WTU8g4Ku_xy6ZFOrd8BQ60tgD8A_ig__RLMCMAxKvPhLdlJNHRFEIZK0wPWguZu2LKMQ=="},
-	{49,
-	 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ17B5ec8lSGH6U"
-	 "7XPtl-WTU1Jmjtiyxz2RGCcAlTde9F-oZsa_dldGepBztqHmnUhE0wcCvYRm-3PMLqhSc90Qtw=="},
+	{.len = 0,
+	 .token =
+		 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_7YjB8BYCkvuVQR6H0hcrNrWl5DmffpV_bxouaz4FgS2UX1criHyX5bJ"
+		 "gJutH7FF9A=="},
+	{.len = 1,
+	 .token =
+		 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_ywbkFLPgPWnq0-aD0WxwSGjmpci0PqaumuBvoBQg0pIsKH3gzNEDJuH"
+		 "oIJSUpB0dw=="},
+	{.len = 2,
+	 .token =
+		 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_7_XaZ-bUXNfZN_L_Yl8C-dVAsKuUEACT0l1uEk7nRmAy-1fWxKMD1bZ"
+		 "7vG2zlAiuA=="},
+	{.len = 15,
+	 .token =
+		 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-_44KGvF1gPfkCEWS6e-uR0_TNF01nrEdS771JGrnltrpLBeoZDLet6L_"
+		 "baI3KfocVw=="},
+	{.len = 16,
+	 .token =
+		 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXBfGkRUeXzcZTBgbc0GHsZX7ixpJHiBKOW"
+		 "ysSsnDoM6QhATNAXocI5FN_fXCMPkGE="},
+	{.len = 17,
+	 .token =
+		 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iUZbb0vBbbCRb4070vOBXGuGCjIR8CW03Kq"
+		 "JAMJtr2-Smyx-xQi2_dAajzC3Xfl7_c="},
+	{.len = 31,
+	 .token =
+		 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iUgNY5l7mzJtRtc3YZ5XDsrTBCMRAYaAmJD"
+		 "Wk0vz5ARawheaDgqTo_PSTRidrl2rhw="},
+	{.len = 32,
+	 .token =
+		 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ1ih8uZi91HF1p"
+		 "9LkuuAE-MAb_agYxNUFX6zOaqQhpw0DPaQHQ0fyUq1DlDdzAyUqu"},
+	{.len = 33,
+	 .token =
+		 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ1PqYhRDxeJfDq"
+		 "kv486kFmpnWGH9HuQYcDazxQJwD5h7wiCGpdCyVnz3-YClwZIhLF"},
+	{.len = 47,
+	 .token =
+		 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ1Je3LMkc3_NLW"
+		 "Dz8DHSbkBHphfBJi4LaA1rjxypziwFyFLN4gdZvFd6YveN9o8Vj0"},
+	{.len = 48,
+	 .token =
+		 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ17B5ec8lSGH6U"
+		 "7XPtl-WTU8g4Ku_xy6ZFOrd8BQ60tgD8A_ig__RLMCMAxKvPhLdlJNHRFEIZK0wPWguZu2LKMQ=="},
+	{.len = 49,
+	 .token =
+		 "gAAAAABlU_EA8PHy8_T19vf4-fr7_P3-__r16-zzD4LOgoylyone4iXwLdnJRHhSx8r0ylmcMdZ17B5ec8lSGH6U"
+		 "7XPtl-WTU1Jmjtiyxz2RGCcAlTde9F-oZsa_dldGepBztqHmnUhE0wcCvYRm-3PMLqhSc90Qtw=="},
 };
 
 static const unsigned char ref_iv[16] = {0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7,
@@ -655,14 +667,14 @@ test_b64url(void **state)
 	static const struct {
 		const char *in, *out;
 	} rfc4648[] = {
-		{"", ""},
-		{"f", "Zg=="},
-		{"fo", "Zm8="},
-		{"foo", "Zm9v"},
-		{"foob", "Zm9vYg=="},
-		{"fooba", "Zm9vYmE="},
-		{"foobar", "Zm9vYmFy"},
-		{"\xfb\xff", "-_8="},
+		{.in = "", .out = ""},
+		{.in = "f", .out = "Zg=="},
+		{.in = "fo", .out = "Zm8="},
+		{.in = "foo", .out = "Zm9v"},
+		{.in = "foob", .out = "Zm9vYg=="},
+		{.in = "fooba", .out = "Zm9vYmE="},
+		{.in = "foobar", .out = "Zm9vYmFy"},
+		{.in = "\xfb\xff", .out = "-_8="},
 	};
 	unsigned char bin[800], back[801];
 	char text[1100];
@@ -833,27 +845,38 @@ test_keys_parse_messages(void **state)
 		int ret;
 		const char *err;
 	} cases[] = {
-		{"", FERNET_EKEYEMPTY, "the key is empty"},
-		{"  \n", FERNET_EKEYEMPTY, "the key is empty"},
-		{SPEC_KEY ",", FERNET_EKEYEMPTY, "key 2 of 2 is empty"},
-		{SPEC_KEY ",," SPEC_KEY, FERNET_EKEYEMPTY, "key 2 of 3 is empty"},
-		{"AAECAwQFBgcICQoLDA0ODw==", FERNET_EKEYLENGTH,
-		 "the key decodes to 16 bytes instead of 32"},
-		{SPEC_KEY ", AAECAwQFBgcICQoLDA0ODw==", FERNET_EKEYLENGTH,
-		 "key 2 of 2 decodes to 16 bytes instead of 32"},
-		{"cw/0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=", FERNET_EKEYBASE64,
-		 "character 3 ('/') is not url-safe base64 (A-Z a-z 0-9 - _)"},
-		{SPEC_KEY ",cw_0x\t", FERNET_EKEYBASE64,
-		 "key 2 of 2 is 5 characters long, not a multiple of 4 (a fernet key is 44 characters "
-		 "ending in '=')"},
-		{"cw_0x689RpI-jtRR7oE8h_eQsKI\x01vJapLeSbXpwF4e4=", FERNET_EKEYBASE64,
-		 "character 28 (byte 0x01) is not url-safe base64 (A-Z a-z 0-9 - _)"},
-		{SPEC_KEY "," SPEC_KEY, 0, ""},
-		{"cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e5=", FERNET_EKEYBASE64,
-		 "character 43 has unused bits set (not canonical base64)"},
-		{"cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpw=F4e4", FERNET_EKEYBASE64,
-		 "misplaced '=' at character 40"},
-		{"a,b,c,d,e,f,g,h,i", FERNET_ETOOMANYKEYS, "9 keys given; at most 8 are allowed"},
+		{.text = "", .ret = FERNET_EKEYEMPTY, .err = "the key is empty"},
+		{.text = "  \n", .ret = FERNET_EKEYEMPTY, .err = "the key is empty"},
+		{.text = SPEC_KEY ",", .ret = FERNET_EKEYEMPTY, .err = "key 2 of 2 is empty"},
+		{.text = SPEC_KEY ",," SPEC_KEY,
+		 .ret = FERNET_EKEYEMPTY,
+		 .err = "key 2 of 3 is empty"},
+		{.text = "AAECAwQFBgcICQoLDA0ODw==",
+		 .ret = FERNET_EKEYLENGTH,
+		 .err = "the key decodes to 16 bytes instead of 32"},
+		{.text = SPEC_KEY ", AAECAwQFBgcICQoLDA0ODw==",
+		 .ret = FERNET_EKEYLENGTH,
+		 .err = "key 2 of 2 decodes to 16 bytes instead of 32"},
+		{.text = "cw/0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=",
+		 .ret = FERNET_EKEYBASE64,
+		 .err = "character 3 ('/') is not url-safe base64 (A-Z a-z 0-9 - _)"},
+		{.text = SPEC_KEY ",cw_0x\t",
+		 .ret = FERNET_EKEYBASE64,
+		 .err = "key 2 of 2 is 5 characters long, not a multiple of 4 (a fernet key is 44 characters "
+			"ending in '=')"},
+		{.text = "cw_0x689RpI-jtRR7oE8h_eQsKI\x01vJapLeSbXpwF4e4=",
+		 .ret = FERNET_EKEYBASE64,
+		 .err = "character 28 (byte 0x01) is not url-safe base64 (A-Z a-z 0-9 - _)"},
+		{.text = SPEC_KEY "," SPEC_KEY, .ret = 0, .err = ""},
+		{.text = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e5=",
+		 .ret = FERNET_EKEYBASE64,
+		 .err = "character 43 has unused bits set (not canonical base64)"},
+		{.text = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpw=F4e4",
+		 .ret = FERNET_EKEYBASE64,
+		 .err = "misplaced '=' at character 40"},
+		{.text = "a,b,c,d,e,f,g,h,i",
+		 .ret = FERNET_ETOOMANYKEYS,
+		 .err = "9 keys given; at most 8 are allowed"},
 	};
 	struct fernet_key keys[FERNET_MAX_KEYS];
 

@@ -87,7 +87,7 @@ test_spki_param_uninitialised(void **state)
 		0x30, 0x15, 0x30, 0x0b, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
 		0x01, 0x06, 0xf8, 0x03, 0x06, 0x00, 0x04, 0x01, 0x02, 0x03, 0x04,
 	};
-	struct pki_der all = {spki, sizeof(spki)};
+	struct pki_der all = {.p = spki, .len = sizeof(spki)};
 	struct pki_spki s;
 	int rc;
 
@@ -111,7 +111,7 @@ test_detect_proc_type_in_der(void **state)
 {
 	static char pem[PKI_PEM_MAX], csrpem[PKI_PEM_MAX];
 	static unsigned char key[PKI_DER_MAX], der[PKI_DER_MAX], out[PKI_DER_MAX];
-	struct pki_name name = {"US", NULL, NULL, NULL, "Proc-Type: 4,ENCRYPTED"};
+	struct pki_name name = {.country = "US", .cn = "Proc-Type: 4,ENCRYPTED"};
 	const char *sans[] = {"localhost"};
 	size_t pemlen = 0, keylen = 0, csrlen = 0, derlen = 0, outlen = 0;
 	char err[256];
