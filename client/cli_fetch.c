@@ -104,7 +104,7 @@ static struct lookup {
 	int done, rc, err;
 	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
 	struct addrinfo *res;
-} lk = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, "", "", NULL};
+} lk = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static int
 lookup(const char *host, const char *port, int flags, struct addrinfo **res)
@@ -584,7 +584,7 @@ cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx
 {
 	int64_t deadline = clock_ms() + o->timeout_ms;
 	char req[URL_PATH_MAX + sizeof(u->authority) + 128];
-	struct cli_host_check hc = {u->host, 0};
+	struct cli_host_check hc = {.host = u->host, .mismatch = 0};
 	struct tr t;
 	int fd = -1, rc, n;
 

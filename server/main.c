@@ -476,7 +476,7 @@ main(int argc, char **argv)
 	char err[512], password[PASS_MAX + 1];
 	WOLFSSL_CTX *ctx = NULL;
 	int lfds[64], rc, have_password = 0;
-	struct workers w = {&cfg, NULL, lfds, 0};
+	struct workers w = {.cfg = &cfg, .ctx = NULL, .lfds = lfds, .n = 0};
 
 	msg_init("squirrel-server");
 	if (parse_args(argc, argv, &cfg) < 0)

@@ -199,7 +199,7 @@ dis_feed(struct dis_conn *d, enum dis_dir dir, const uint8_t *buf, size_t len, d
 	 void *arg)
 {
 	struct dis_side *s = &d->side[dir];
-	struct out o = {d, emit, arg};
+	struct out o = {.d = d, .emit = emit, .arg = arg};
 	size_t i = 0;
 
 	if (d->grep != NULL)
@@ -228,7 +228,7 @@ dis_finish(struct dis_conn *d, dis_emit_fn emit, void *arg)
 {
 	for (int i = 0; i < 2; i++) {
 		struct dis_side *s = &d->side[i];
-		struct out o = {d, emit, arg};
+		struct out o = {.d = d, .emit = emit, .arg = arg};
 
 		if (s->proto == DIS_PROTO_HTTP)
 			dis_http_finish(&o, &s->u.http);

@@ -214,7 +214,7 @@ conn_end(struct tap_relay *r, struct tap_conn *c, enum tap_end end, int reset, c
 		if (c->fd[side] < 0)
 			continue;
 		if (reset) {
-			struct linger lg = {1, 0};
+			struct linger lg = {.l_onoff = 1, .l_linger = 0};
 			setsockopt(c->fd[side], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		}
 		close(c->fd[side]);
