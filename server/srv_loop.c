@@ -389,10 +389,73 @@ poll_timeout(struct srv *s)
 	return at - s->now_ms > INT_MAX ? INT_MAX : (int)(at - s->now_ms);
 }
 
+/*
+ * The start of a loop turn: the clock, the stop and reload flags, the listener's interest,
+ * and the log. Returns 1 when the server has stopped (every connection gone, or the stop
+ * deadline passed).
+ */
+static int
+turn_begins(struct srv *s)
+{
+	s->now_ms = clock_ms();
+	if (srv_stop_requested && !s->stopping)
+		begin_stop(s);
+	if (srv_reload_requested) {
+		srv_reload_requested = 0;
+		if (s->on_reload != NULL)
+			s->on_reload(s);
+	}
+	if (s->stopping && (s->nactive == 0 || s->now_ms >= s->stop_deadline_ms))
+		return 1;
+	if (s->accept_resume_ms && s->now_ms >= s->accept_resume_ms)
+		s->accept_resume_ms = 0;
+	s->pfd[0].events = (s->nfree > 0 && !s->accept_resume_ms) ? POLLIN : 0;
+	alog_flush(&s->log);
+	return 0;
+}
+
+/* ppoll() until the next deadline, with the stop and reload signals let in (waiting). */
+static int
+wait_events(struct srv *s, const sigset_t *waiting)
+{
+	int timeout = poll_timeout(s);
+	struct timespec ts;
+
+	ts.tv_sec = timeout / 1000;
+	ts.tv_nsec = (long)(timeout % 1000) * 1000000;
+	return ppoll(s->pfd, (nfds_t)s->high + 1, timeout < 0 ? NULL : &ts, waiting);
+}
+
+/* Accept if the listener is ready, then step the n slots poll() found ready and those whose
+ * transport holds bytes. */
+static void
+serve_ready(struct srv *s, int n)
+{
+	if (n > 0 && s->pfd[0].fd >= 0 && (s->pfd[0].revents & POLLIN)) {
+		n--;
+		accept_batch(s);
+	}
+	/* Stop once every ready slot is served, unless TLS holds bytes somewhere: the scan
+	 * costs what poll() reported, not the number of connections. */
+	for (int i = 0, high = s->high; i < high && (n > 0 || s->npending > 0); i++) {
+		struct conn *c = &s->conns[i];
+
+		if (s->pfd[1 + i].fd < 0)
+			continue;
+		if (s->pfd[1 + i].revents) {
+			n--;
+			step(s, i);
+		} else if (c->pending) {
+			step(s, i);
+		}
+	}
+}
+
 int
 srv_loop(struct srv *s)
 {
 	sigset_t stop_signals, waiting;
+	int n, rc = 0;
 
 	/*
 	 * The stop and reload signals stay blocked except inside ppoll(), which unblocks them
@@ -407,28 +470,8 @@ srv_loop(struct srv *s)
 	sigdelset(&waiting, SIGINT);
 	sigdelset(&waiting, SIGTERM);
 	sigdelset(&waiting, SIGHUP);
-	for (;;) {
-		struct timespec ts;
-		int timeout, n;
-
-		s->now_ms = clock_ms();
-		if (srv_stop_requested && !s->stopping)
-			begin_stop(s);
-		if (srv_reload_requested) {
-			srv_reload_requested = 0;
-			if (s->on_reload != NULL)
-				s->on_reload(s);
-		}
-		if (s->stopping && (s->nactive == 0 || s->now_ms >= s->stop_deadline_ms))
-			break;
-		if (s->accept_resume_ms && s->now_ms >= s->accept_resume_ms)
-			s->accept_resume_ms = 0;
-		s->pfd[0].events = (s->nfree > 0 && !s->accept_resume_ms) ? POLLIN : 0;
-		alog_flush(&s->log);
-		timeout = poll_timeout(s);
-		ts.tv_sec = timeout / 1000;
-		ts.tv_nsec = (long)(timeout % 1000) * 1000000;
-		n = ppoll(s->pfd, (nfds_t)s->high + 1, timeout < 0 ? NULL : &ts, &waiting);
+	while (!turn_begins(s)) {
+		n = wait_events(s, &waiting);
 		if (n < 0 && errno == EINVAL) {
 			fit_descriptor_limit(s);
 			continue;
@@ -436,37 +479,19 @@ srv_loop(struct srv *s)
 		if (n < 0 && errno != EINTR) {
 			alog_event(&s->log, (int64_t)time(NULL), "-", "poll failed",
 				   strerror(errno));
-			alog_flush(&s->log);
-			sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
-			return 1;
+			rc = 1;
+			break;
 		}
 		s->now_ms = clock_ms();
 		resp_tick(&s->resp, (int64_t)time(NULL));
-		if (n > 0 && s->pfd[0].fd >= 0 && (s->pfd[0].revents & POLLIN)) {
-			n--;
-			accept_batch(s);
-		}
-		/* Stop once every ready slot is served, unless TLS holds bytes somewhere: the
-		 * scan costs what poll() reported, not the number of connections. */
-		for (int i = 0, high = s->high; i < high && (n > 0 || s->npending > 0); i++) {
-			struct conn *c = &s->conns[i];
-
-			if (s->pfd[1 + i].fd < 0)
-				continue;
-			if (s->pfd[1 + i].revents) {
-				n--;
-				step(s, i);
-			} else if (c->pending) {
-				step(s, i);
-			}
-		}
+		serve_ready(s, n);
 		if (s->now_ms >= s->next_sweep_ms)
 			sweep(s);
 		trim_after_burst(s);
 	}
 	alog_flush(&s->log);
 	sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
-	return 0;
+	return rc;
 }
 
 void
