@@ -30,6 +30,8 @@
  */
 #define READ_SLACK 4096
 static char rbuf[HTTP_MAX_HEAD + CLI_MAX_BODY + READ_SLACK + 1];
+/* What a response may fill: the last byte is kept for the NUL that ends the body. */
+#define RBUF_CAP (sizeof(rbuf) - 1)
 
 /* Give the socket what is left of the budget; 0 when nothing is left. */
 static int
@@ -103,7 +105,7 @@ static struct lookup {
 	int done, rc, err;
 	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
 	struct addrinfo *res;
-} lk = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, "", "", NULL};
+} lk = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static int
 lookup(const char *host, const char *port, int flags, struct addrinfo **res)
@@ -333,183 +335,232 @@ body_too_large(char *err, size_t errlen)
 	return CLI_WEIRD;
 }
 
-/* Read more into rbuf[*len, cap). CLI_OK with *got = 0 at an orderly end. */
+/* A response being read into rbuf: rbuf[0, len) has come. */
+struct reader {
+	struct tr *t;
+	int64_t deadline;
+	size_t len;
+	char *err;
+	size_t errlen;
+};
+
+/* Read more into rbuf[rd->len, cap). CLI_OK with *got = 0 at an orderly end. */
 static int
-recv_more(struct tr *t, size_t *len, size_t cap, int64_t deadline, size_t *got, char *err,
-	  size_t errlen)
+recv_more(struct reader *rd, size_t cap, size_t *got)
 {
 	char detail[200];
 	ssize_t n;
 
 	/* Not reached: the callers stop at CLI_MAX_BODY, and rbuf has room past it. */
-	if (*len >= cap)
-		return body_too_large(err, errlen);
-	n = arm(t->fd, deadline) ? tr_read(t, rbuf + *len, cap - *len) : TR_WANT_READ;
+	if (rd->len >= cap)
+		return body_too_large(rd->err, rd->errlen);
+	n = arm(rd->t->fd, rd->deadline) ? tr_read(rd->t, rbuf + rd->len, cap - rd->len)
+					 : TR_WANT_READ;
 	if (n >= 0) {
 		*got = (size_t)n;
-		*len += (size_t)n;
+		rd->len += (size_t)n;
 		return CLI_OK;
 	}
 	if (n == TR_WANT_READ || n == TR_WANT_WRITE) {
-		snprintf(err, errlen, "timed out waiting for the response");
+		snprintf(rd->err, rd->errlen, "timed out waiting for the response");
 		return CLI_TIMEOUT;
 	}
-	if (refused_cert(t, err, errlen))
+	if (refused_cert(rd->t, rd->err, rd->errlen))
 		return CLI_TLS;
-	snprintf(err, errlen, "receive failure: %s", tr_errstr(t, detail, sizeof(detail)));
+	snprintf(rd->err, rd->errlen, "receive failure: %s",
+		 tr_errstr(rd->t, detail, sizeof(detail)));
 	return CLI_RECV;
+}
+
+/* The final head, at rbuf: CLI_OK with its length in *head_len. */
+static int
+read_head(struct reader *rd, struct http_response *hr, size_t *head_len)
+{
+	int r, rc, interim = 0;
+	size_t got;
+
+	http_response_init(hr);
+	for (;;) {
+		r = rd->len > 0 ? http_parse_response(rbuf, rd->len, 0, hr) : HTTP_PARTIAL;
+		if (r > 0 && hr->status / 100 == 1 && hr->status != 101) {
+			/* Interim responses (100 Continue) precede the real one. Dropped, so that
+			 * the real head starts at rbuf and its body has all the room it may use. */
+			rd->len -= (size_t)r;
+			memmove(rbuf, rbuf + r, rd->len);
+			http_response_init(hr);
+			interim = 1;
+			continue;
+		}
+		if (r > 0) {
+			*head_len = (size_t)r;
+			return CLI_OK;
+		}
+		if (r == HTTP_INVALID) {
+			snprintf(rd->err, rd->errlen, "malformed response: %s", hr->why);
+			return CLI_WEIRD;
+		}
+		rc = recv_more(rd, RBUF_CAP, &got);
+		if (rc != CLI_OK)
+			return rc;
+		if (got == 0 && rd->len == 0 && !interim) {
+			snprintf(rd->err, rd->errlen,
+				 "empty reply: the server closed the connection without answering");
+			return CLI_EMPTY;
+		}
+		if (got == 0) {
+			snprintf(rd->err, rd->errlen,
+				 "the server closed the connection in the middle of the response "
+				 "head");
+			return CLI_RECV;
+		}
+	}
+}
+
+/* A 3xx is not followed (curl needs -L), but the user is told where it points. */
+static void
+note_location(const struct http_response *hr, struct cli_result *res)
+{
+	struct http_header h;
+	size_t pos = 0;
+
+	while (http_header_next(hr->head, hr->head_len, &pos, &h))
+		if (http_name_is(h.name, h.name_len, "location")) {
+			res->location = h.value;
+			res->location_len = h.value_len;
+		}
+}
+
+/* A body of Content-Length bytes from rbuf + body; rd->len ends up at its end. */
+static int
+body_by_length(struct reader *rd, size_t body, uint64_t length)
+{
+	size_t got;
+	int rc;
+
+	if (length > CLI_MAX_BODY) {
+		snprintf(rd->err, rd->errlen,
+			 "the response body is too large (%llu bytes; the limit is %d)",
+			 (unsigned long long)length, CLI_MAX_BODY);
+		return CLI_WEIRD;
+	}
+	while (rd->len - body < length) {
+		rc = recv_more(rd, body + length, &got);
+		if (rc != CLI_OK)
+			return rc;
+		if (got == 0) {
+			snprintf(rd->err, rd->errlen,
+				 "the server closed the connection after %zu of %llu body bytes",
+				 rd->len - body, (unsigned long long)length);
+			return CLI_RECV;
+		}
+	}
+	rd->len = body + length;
+	return CLI_OK;
+}
+
+/* A chunked body from rbuf + body, decoded in place; rd->len ends up at its end. */
+static int
+body_chunked(struct reader *rd, size_t body)
+{
+	struct http_chunked d;
+	size_t done = body, n = rd->len - body, got;
+	ssize_t left;
+	int rc;
+
+	http_chunked_init(&d);
+	for (;;) {
+		left = http_chunked_decode(&d, rbuf + done, &n);
+		if (left == HTTP_INVALID) {
+			snprintf(rd->err, rd->errlen, "malformed response: bad chunked body");
+			return CLI_WEIRD;
+		}
+		done += n;
+		/* The limit is on the decoded body, whatever the chunks' framing costs. */
+		if (done - body > CLI_MAX_BODY)
+			return body_too_large(rd->err, rd->errlen);
+		if (left >= 0)
+			break;
+		rd->len = done;
+		rc = recv_more(rd, RBUF_CAP, &got);
+		if (rc != CLI_OK)
+			return rc;
+		if (got == 0) {
+			snprintf(rd->err, rd->errlen,
+				 "the server closed the connection in the middle of a chunked "
+				 "body");
+			return CLI_RECV;
+		}
+		n = got;
+	}
+	rd->len = done;
+	return CLI_OK;
+}
+
+/* A body that ends when the connection does, from rbuf + body. */
+static int
+body_to_close(struct reader *rd, size_t body)
+{
+	size_t got;
+	int rc;
+
+	/* Exactly the limit is taken when the close follows it; a byte more is refused. */
+	for (;;) {
+		if (rd->len - body > CLI_MAX_BODY)
+			return body_too_large(rd->err, rd->errlen);
+		rc = recv_more(rd, RBUF_CAP, &got);
+		if (rc != CLI_OK)
+			return rc;
+		if (got == 0)
+			break;
+	}
+	if (tr_eof_cut(rd->t)) {
+		snprintf(rd->err, rd->errlen,
+			 "the server closed the connection without close_notify, so the body may "
+			 "have been cut short (a TLS server ends its session with close_notify, or "
+			 "sends a Content-Length)");
+		return CLI_RECV;
+	}
+	return CLI_OK;
 }
 
 static int
 read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct cli_result *res,
 	      char *err, size_t errlen)
 {
-	const size_t cap = sizeof(rbuf) - 1;
+	struct reader rd = {.t = t, .deadline = deadline, .len = 0, .err = err, .errlen = errlen};
 	struct http_response hr;
-	size_t len = 0, got, body;
-	int r, rc, interim = 0;
+	size_t body;
+	int rc;
 
-	http_response_init(&hr);
-	for (;;) {
-		r = len > 0 ? http_parse_response(rbuf, len, 0, &hr) : HTTP_PARTIAL;
-		if (r > 0 && hr.status / 100 == 1 && hr.status != 101) {
-			/* Interim responses (100 Continue) precede the real one. Dropped, so that
-			 * the real head starts at rbuf and its body has all the room it may use. */
-			len -= (size_t)r;
-			memmove(rbuf, rbuf + r, len);
-			http_response_init(&hr);
-			interim = 1;
-			continue;
-		}
-		if (r > 0)
-			break;
-		if (r == HTTP_INVALID) {
-			snprintf(err, errlen, "malformed response: %s", hr.why);
-			return CLI_WEIRD;
-		}
-		rc = recv_more(t, &len, cap, deadline, &got, err, errlen);
-		if (rc != CLI_OK)
-			return rc;
-		if (got == 0) {
-			if (len == 0 && !interim) {
-				snprintf(err, errlen,
-					 "empty reply: the server closed the connection "
-					 "without answering");
-				return CLI_EMPTY;
-			}
-			snprintf(err, errlen,
-				 "the server closed the connection in the middle of "
-				 "the response head");
-			return CLI_RECV;
-		}
-	}
+	rc = read_head(&rd, &hr, &body);
+	if (rc != CLI_OK)
+		return rc;
 	if (o->on_head)
 		o->on_head('<', hr.head, hr.head_len);
 	res->status = hr.status;
 	res->reason = hr.reason;
 	res->reason_len = hr.reason_len;
-	if (hr.status / 100 == 3) {
-		struct http_header h;
-		size_t pos = 0;
-
-		/* Not followed (curl needs -L), but the user is told where it points. */
-		while (http_header_next(hr.head, hr.head_len, &pos, &h))
-			if (http_name_is(h.name, h.name_len, "location")) {
-				res->location = h.value;
-				res->location_len = h.value_len;
-			}
-	}
-	body = (size_t)r;
+	if (hr.status / 100 == 3)
+		note_location(&hr, res);
 	if (hr.te_other && hr.framing != HTTP_BODY_NONE) {
 		/* We ask for no coding (no TE header); gzip bytes printed as the secret would be
 		 * worse than no answer. curl's words and exit code. */
 		snprintf(err, errlen,
-			 "unrecognized transfer encoding: the server applied a "
-			 "transfer coding other than chunked, which the client cannot "
-			 "decode");
+			 "unrecognized transfer encoding: the server applied a transfer coding "
+			 "other than chunked, which the client cannot decode");
 		return CLI_CODING;
 	}
 	switch (hr.framing) {
-	case HTTP_BODY_NONE: len = body; break;
-	case HTTP_BODY_LENGTH:
-		if (hr.content_length > CLI_MAX_BODY) {
-			snprintf(err, errlen,
-				 "the response body is too large (%llu bytes; the limit "
-				 "is %d)",
-				 (unsigned long long)hr.content_length, CLI_MAX_BODY);
-			return CLI_WEIRD;
-		}
-		while (len - body < hr.content_length) {
-			rc = recv_more(t, &len, body + hr.content_length, deadline, &got, err,
-				       errlen);
-			if (rc != CLI_OK)
-				return rc;
-			if (got == 0) {
-				snprintf(err, errlen,
-					 "the server closed the connection after %zu of "
-					 "%llu body bytes",
-					 len - body, (unsigned long long)hr.content_length);
-				return CLI_RECV;
-			}
-		}
-		len = body + hr.content_length;
-		break;
-	case HTTP_BODY_CHUNKED: {
-		struct http_chunked d;
-		size_t done = body, n = len - body;
-		ssize_t left;
-
-		http_chunked_init(&d);
-		for (;;) {
-			left = http_chunked_decode(&d, rbuf + done, &n);
-			if (left == HTTP_INVALID) {
-				snprintf(err, errlen, "malformed response: bad chunked body");
-				return CLI_WEIRD;
-			}
-			done += n;
-			/* The limit is on the decoded body, whatever the chunks' framing costs. */
-			if (done - body > CLI_MAX_BODY)
-				return body_too_large(err, errlen);
-			if (left >= 0)
-				break;
-			len = done;
-			rc = recv_more(t, &len, cap, deadline, &got, err, errlen);
-			if (rc != CLI_OK)
-				return rc;
-			if (got == 0) {
-				snprintf(err, errlen,
-					 "the server closed the connection in the middle "
-					 "of a chunked body");
-				return CLI_RECV;
-			}
-			n = got;
-		}
-		len = done;
-		break;
+	case HTTP_BODY_NONE: rd.len = body; break;
+	case HTTP_BODY_LENGTH: rc = body_by_length(&rd, body, hr.content_length); break;
+	case HTTP_BODY_CHUNKED: rc = body_chunked(&rd, body); break;
+	case HTTP_BODY_CLOSE: rc = body_to_close(&rd, body); break;
 	}
-	case HTTP_BODY_CLOSE:
-		/* Exactly the limit is taken when the close follows it; a byte more is refused. */
-		for (;;) {
-			if (len - body > CLI_MAX_BODY)
-				return body_too_large(err, errlen);
-			rc = recv_more(t, &len, cap, deadline, &got, err, errlen);
-			if (rc != CLI_OK)
-				return rc;
-			if (got == 0)
-				break;
-		}
-		if (tr_eof_cut(t)) {
-			snprintf(err, errlen,
-				 "the server closed the connection without close_notify, "
-				 "so the body may have been cut short (a TLS server ends its "
-				 "session with close_notify, or sends a Content-Length)");
-			return CLI_RECV;
-		}
-		break;
-	}
-	rbuf[len] = '\0';
+	if (rc != CLI_OK)
+		return rc;
+	rbuf[rd.len] = '\0';
 	res->body = rbuf + body;
-	res->body_len = len - body;
+	res->body_len = rd.len - body;
 	return CLI_OK;
 }
 
@@ -519,7 +570,7 @@ cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx
 {
 	int64_t deadline = clock_ms() + o->timeout_ms;
 	char req[URL_PATH_MAX + sizeof(u->authority) + 128];
-	struct cli_host_check hc = {u->host, 0};
+	struct cli_host_check hc = {.host = u->host, .mismatch = 0};
 	struct tr t;
 	int fd = -1, rc, n;
 
@@ -538,7 +589,7 @@ cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx
 		if (rc == CLI_OK && o->on_handshake)
 			o->on_handshake(&t);
 	} else {
-		tr_plain_init(&t, fd);
+		tr_plain_init(&t, fd, 0);
 	}
 	if (rc == CLI_OK) {
 		n = snprintf(req, sizeof(req),

@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "opt.h"
 #include "pki.h"
+#include "termsafe.h"
 #include "transport.h"
 
 static const char usage_text[] =
@@ -143,41 +144,14 @@ parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/*
- * Bytes a server chose, made harmless for a terminal: each control byte and DEL becomes \xNN,
- * so that it cannot move the cursor, recolour or retitle the terminal, or forge a line of
- * ours; the bytes in keep (NULL: none) pass as they are. Fills out (cap bytes, NUL-terminated)
- * with as much of p[0..n) as fits whole, and returns how many bytes of p that was.
- */
-static size_t
-escape(char *out, size_t cap, const char *p, size_t n, const char *keep)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		int as_is = (c >= 0x20 && c != 0x7f) ||
-			    (c != '\0' && keep != NULL && strchr(keep, c) != NULL);
-
-		if (o + (as_is ? 1 : 4) >= cap)
-			break;
-		if (as_is)
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-	}
-	if (cap > 0)
-		out[o] = '\0';
-	return i;
-}
-
+/* Bytes a server chose, made harmless for a terminal (termsafe.h). */
 static void
-write_escaped(FILE *f, const char *p, size_t n, const char *keep)
+write_escaped(FILE *f, const char *p, size_t n, unsigned rule)
 {
 	char piece[4096];
 
 	while (n > 0) {
-		size_t took = escape(piece, sizeof(piece), p, n, keep);
+		size_t took = termsafe_copy(piece, sizeof(piece), p, n, rule, NULL);
 
 		fputs(piece, f);
 		p += took;
@@ -197,7 +171,7 @@ print_line(FILE *f, const char *prefix, const char *p, size_t n)
 		if (text > 0 && p[text - 1] == '\r')
 			text--;
 		fputs(prefix, f);
-		write_escaped(f, p, text, NULL);
+		write_escaped(f, p, text, TERMSAFE_HEX);
 		fputc('\n', f);
 		p += line;
 		n -= line;
@@ -306,16 +280,143 @@ shown_url(const char *url, char *out, size_t cap)
 	return out;
 }
 
+/*
+ * Start-up after the options: the URL (argument or SECRET_URL) parsed into u, SECRET_KEY's
+ * keys when the body is a token, the verbose hooks. CLI_OK, or the exit code after a message.
+ */
+static int
+start_up(struct args *a, struct url *u, struct fernet_key *keys, size_t *nkeys)
+{
+	const char *secret_key = getenv("SECRET_KEY");
+	char err[1024];
+
+	if (a->url == NULL)
+		a->url = getenv("SECRET_URL");
+	if (a->url == NULL || *a->url == '\0') {
+		msg_error("no URL: give one, or set SECRET_URL, e.g. "
+			  "SECRET_URL=http://127.0.0.1:5683 squirrel-client");
+		return CLI_USAGE;
+	}
+	if (url_parse(a->url, u, err, sizeof(err)) < 0) {
+		char shown[URL_PATH_MAX + 64];
+
+		msg_error("%s: malformed URL: %s", shown_url(a->url, shown, sizeof(shown)), err);
+		return CLI_URL;
+	}
+	if (u->scheme_implied)
+		msg_note("'%s' has no scheme; assuming http://%s", a->url, a->url);
+	if (a->fernet || (secret_key != NULL && *secret_key != '\0')) {
+		if (load_keys(keys, nkeys) < 0)
+			return CLI_KEY;
+		a->fernet = 1;
+	}
+	if (a->o.verbose) {
+		a->o.on_handshake = show_tls;
+		a->o.on_head = show_head;
+	}
+	return CLI_OK;
+}
+
+/* The TLS context for an https:// URL (*ctx stays NULL for http://). CLI_OK or an exit code. */
+static int
+tls_context(struct args *a, const struct url *u, WOLFSSL_CTX **ctx)
+{
+	char err[1024];
+	int rc;
+
+	if (u->tls) {
+		cli_pick_cafile(&a->o);
+		if (a->o.insecure)
+			msg_warn(
+				"--insecure: the server's certificate is not checked; anyone on the "
+				"path can pose as it");
+		if (keylog_start(a->keylog, !a->o.tls12_only,
+				 "or fetch over TLS 1.2 with --tls-max 1.2") < 0)
+			return CLI_WRITE;
+		rc = cli_tls_ctx(&a->o, ctx, err, sizeof(err));
+		if (rc != CLI_OK)
+			msg_error("%s", err);
+		return rc;
+	}
+	if (a->o.cacert != NULL || a->o.cert != NULL || a->o.insecure || a->keylog != NULL ||
+	    a->o.tls12_only)
+		/* The tutorial itself passes verify= with an http:// URL: nothing is verified. */
+		msg_warn("%s is http://: no TLS is in use, so --cacert/--cert/--insecure/--keylog/"
+			 "--tls-max do nothing (did you mean https://?)",
+			 a->url);
+	return CLI_OK;
+}
+
+/* A status other than 2xx, in one error line. The reason, the Location and the body's first
+ * line are escaped: the server chose them. Returns CLI_HTTP. */
+static int
+status_error(const struct cli_result *res)
+{
+	char reason[4 * 200 + 1], line[4 * 200 + 1];
+	const char *p = res->body;
+	size_t n = res->body_len, first = 0;
+
+	trim(&p, &n);
+	while (first < n && first < 200 && p[first] != '\r' && p[first] != '\n')
+		first++;
+	termsafe_copy(reason, sizeof(reason), res->reason, res->reason_len, TERMSAFE_HEX, NULL);
+	if (res->location != NULL) {
+		termsafe_copy(line, sizeof(line), res->location,
+			      res->location_len < 200 ? res->location_len : 200, TERMSAFE_HEX,
+			      NULL);
+		msg_error("the server answered %d %s, pointing to %s (squirrel-client does not "
+			  "follow redirects: fetch that URL instead)",
+			  res->status, reason, line);
+		return CLI_HTTP;
+	}
+	termsafe_copy(line, sizeof(line), p, first, TERMSAFE_HEX, NULL);
+	msg_error("the server answered %d %s%s%s", res->status, reason, first ? ": " : "", line);
+	return CLI_HTTP;
+}
+
+/* The secret on stdout: the body, opened as a Fernet token with a->fernet. */
+static int
+print_secret(const struct args *a, const struct fernet_key *keys, size_t nkeys,
+	     const struct cli_result *res)
+{
+	char plain[FERNET_MAX_OPEN + 1];
+	const char *body = res->body;
+	size_t body_len = res->body_len;
+	int rc = CLI_OK;
+
+	if (a->fernet) {
+		if (decrypt(keys, nkeys, a->ttl, body, body_len, plain, sizeof(plain) - 1,
+			    &body_len) < 0)
+			return CLI_TOKEN;
+		body = plain;
+	}
+	/* On a terminal the body is escaped, as the server chose its bytes (curl refuses binary
+	 * output there); --raw, pipes and files get the bytes as they came. */
+	if (!a->raw)
+		fputs("The secret message is: ", stdout);
+	if (!a->raw && isatty(STDOUT_FILENO))
+		write_escaped(stdout, body, body_len, TERMSAFE_HEX | TERMSAFE_LINES);
+	else
+		fwrite(body, 1, body_len, stdout);
+	if (!a->raw)
+		fputc('\n', stdout);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		msg_error("cannot write the secret to standard output: %s", strerror(errno));
+		rc = CLI_WRITE;
+	}
+	explicit_bzero(plain, sizeof(plain));
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct args a = {.o = {.timeout_ms = CLI_DEFAULT_TIMEOUT_MS}};
 	struct fernet_key keys[FERNET_MAX_KEYS];
-	char err[1024], plain[FERNET_MAX_OPEN + 1];
-	const char *body, *secret_key;
-	size_t nkeys = 0, body_len;
+	size_t nkeys = 0;
 	struct cli_result res;
 	WOLFSSL_CTX *ctx = NULL;
+	char err[1024];
 	struct url u;
 	int rc;
 
@@ -326,113 +427,20 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (parse_args(argc, argv, &a) < 0)
 		return CLI_USAGE;
-	if (a.url == NULL)
-		a.url = getenv("SECRET_URL");
-	if (a.url == NULL || *a.url == '\0') {
-		msg_error("no URL: give one, or set SECRET_URL, e.g. "
-			  "SECRET_URL=http://127.0.0.1:5683 squirrel-client");
-		return CLI_USAGE;
-	}
-	if (url_parse(a.url, &u, err, sizeof(err)) < 0) {
-		char shown[URL_PATH_MAX + 64];
-
-		msg_error("%s: malformed URL: %s", shown_url(a.url, shown, sizeof(shown)), err);
-		return CLI_URL;
-	}
-	if (u.scheme_implied)
-		msg_note("'%s' has no scheme; assuming http://%s", a.url, a.url);
-	secret_key = getenv("SECRET_KEY");
-	if (a.fernet || (secret_key != NULL && *secret_key != '\0')) {
-		if (load_keys(keys, &nkeys) < 0)
-			return CLI_KEY;
-		a.fernet = 1;
-	}
-	if (a.o.verbose) {
-		a.o.on_handshake = show_tls;
-		a.o.on_head = show_head;
-	}
+	rc = start_up(&a, &u, keys, &nkeys);
+	if (rc != CLI_OK)
+		return rc;
 	wolfSSL_Init();
-	if (u.tls) {
-		cli_pick_cafile(&a.o);
-		if (a.o.insecure)
-			msg_warn(
-				"--insecure: the server's certificate is not checked; anyone on the "
-				"path can pose as it");
-		if (keylog_start(a.keylog, !a.o.tls12_only,
-				 "or fetch over TLS 1.2 with --tls-max 1.2") < 0) {
-			rc = CLI_WRITE;
-			goto out;
-		}
-		rc = cli_tls_ctx(&a.o, &ctx, err, sizeof(err));
-		if (rc != CLI_OK) {
+	rc = tls_context(&a, &u, &ctx);
+	if (rc == CLI_OK) {
+		rc = cli_fetch(&a.o, &u, ctx, &res, err, sizeof(err));
+		if (rc != CLI_OK)
 			msg_error("%s", err);
-			goto out;
-		}
-	} else if (a.o.cacert != NULL || a.o.cert != NULL || a.o.insecure || a.keylog != NULL ||
-		   a.o.tls12_only) {
-		/* The tutorial itself passes verify= with an http:// URL: nothing is verified. */
-		msg_warn("%s is http://: no TLS is in use, so --cacert/--cert/--insecure/--keylog/"
-			 "--tls-max do nothing (did you mean https://?)",
-			 a.url);
 	}
-	rc = cli_fetch(&a.o, &u, ctx, &res, err, sizeof(err));
-	if (rc != CLI_OK) {
-		msg_error("%s", err);
-		goto out;
-	}
-	body = res.body;
-	body_len = res.body_len;
-	if (res.status / 100 != 2) {
-		/* The reason and the body's first line, escaped: the server chose them. */
-		char reason[4 * 200 + 1], line[4 * 200 + 1];
-		const char *p = body;
-		size_t n = body_len, first = 0;
-
-		trim(&p, &n);
-		while (first < n && first < 200 && p[first] != '\r' && p[first] != '\n')
-			first++;
-		escape(reason, sizeof(reason), res.reason, res.reason_len, NULL);
-		if (res.location != NULL) {
-			escape(line, sizeof(line), res.location,
-			       res.location_len < 200 ? res.location_len : 200, NULL);
-			msg_error(
-				"the server answered %d %s, pointing to %s (squirrel-client does not "
-				"follow redirects: fetch that URL instead)",
-				res.status, reason, line);
-			rc = CLI_HTTP;
-			goto out;
-		}
-		escape(line, sizeof(line), p, first, NULL);
-		msg_error("the server answered %d %s%s%s", res.status, reason, first ? ": " : "",
-			  line);
-		rc = CLI_HTTP;
-		goto out;
-	}
-	if (a.fernet) {
-		if (decrypt(keys, nkeys, a.ttl, body, body_len, plain, sizeof(plain) - 1,
-			    &body_len) < 0) {
-			rc = CLI_TOKEN;
-			goto out;
-		}
-		body = plain;
-	}
-	/* On a terminal the body is escaped, as the server chose its bytes (curl refuses binary
-	 * output there); --raw, pipes and files get the bytes as they came. */
-	if (!a.raw)
-		fputs("The secret message is: ", stdout);
-	if (!a.raw && isatty(STDOUT_FILENO))
-		write_escaped(stdout, body, body_len, "\n\t");
-	else
-		fwrite(body, 1, body_len, stdout);
-	if (!a.raw)
-		fputc('\n', stdout);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		msg_error("cannot write the secret to standard output: %s", strerror(errno));
-		rc = CLI_WRITE;
-	}
-out:
+	if (rc == CLI_OK)
+		rc = res.status / 100 != 2 ? status_error(&res)
+					   : print_secret(&a, keys, nkeys, &res);
 	explicit_bzero(keys, sizeof(keys));
-	explicit_bzero(plain, sizeof(plain));
 	if (ctx != NULL)
 		wolfSSL_CTX_free(ctx);
 	keylog_finish();

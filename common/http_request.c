@@ -30,8 +30,9 @@ method_of(const char *m, size_t n)
 		const char *name;
 		enum http_method m;
 	} known[] = {
-		{"GET", HTTP_GET}, {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
-		{"PUT", HTTP_PUT}, {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
+		{.name = "GET", .m = HTTP_GET},       {.name = "HEAD", .m = HTTP_HEAD},
+		{.name = "POST", .m = HTTP_POST},     {.name = "PUT", .m = HTTP_PUT},
+		{.name = "DELETE", .m = HTTP_DELETE}, {.name = "OPTIONS", .m = HTTP_OPTIONS},
 	};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)

@@ -51,8 +51,14 @@ struct tr_ops {
 	void (*slim)(struct tr *t);
 };
 
-/* A plain transport over fd (owned from now on: tr_close() closes it). */
-void tr_plain_init(struct tr *t, int fd);
+/*
+ * A plain transport over fd (owned from now on: tr_close() closes it). server != 0 for a
+ * server's connection (see tr_read).
+ */
+void tr_plain_init(struct tr *t, int fd, int server);
+
+/* t holds no connection, and tr_close() on it closes nothing: a slot not in use. */
+void tr_clear(struct tr *t);
 
 /*
  * A TLS transport over fd with a new session from ctx. server != 0: accept, and answer
@@ -120,6 +126,44 @@ tr_slim(struct tr *t)
  * tr_close() on old afterwards; the caller forgets it.
  */
 void tr_moved(struct tr *t, const struct tr *old);
+
+/* 1 for a TLS session, 0 for a plain socket. */
+static inline int
+tr_is_tls(const struct tr *t)
+{
+	return t->ssl != NULL;
+}
+
+/*
+ * last != 0: what is written from now on ends the connection. A plain socket then keeps the
+ * last partial segment back (MSG_MORE), so the close or shutdown that follows at once sends
+ * it with the FIN: one packet fewer. Writes that will be followed by more pass 0.
+ */
+static inline void
+tr_set_last(struct tr *t, int last)
+{
+	t->last = (unsigned char)(last != 0);
+}
+
+/*
+ * Server: tr_sent() says whether bytes went to the socket since tr_sent_clear(). A TLS write
+ * that answers TR_WANT_* may have sent part of its records all the same: progress, as a
+ * plain write's short count is.
+ */
+static inline void
+tr_sent_clear(struct tr *t)
+{
+	t->sent = 0;
+}
+
+static inline int
+tr_sent(const struct tr *t)
+{
+	return t->sent;
+}
+
+/* Send every write at once, never held back waiting for an ACK (TCP_NODELAY: no Nagle). */
+void tr_nodelay(struct tr *t);
 
 /* Free the session and close the socket. The tr may be initialised again afterwards. */
 void tr_close(struct tr *t);

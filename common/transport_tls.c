@@ -28,14 +28,14 @@
 #define TLS_HANDSHAKE_RECORD 0x16
 
 /*
- * Server reads go through here, not through wolfSSL's own recv(): wolfSSL asks for exactly
- * what it needs, a 5-byte record header and then the record, and the server's next read found
- * the socket empty, so a request cost three system calls. Here one recv() fills a
+ * Server reads go through here, not through wolfSSL's own recv(). wolfSSL asks for exactly
+ * what it needs, a 5-byte record header and then the record, so with its own recv() a request
+ * costs three system calls, the last one finding the socket empty. Here one recv() fills a
  * buffer that the whole process shares (a server process is one thread), lent to one
  * connection until wolfSSL has taken its bytes; whatever remains counts in tls_pending(), so
  * the server steps that connection again without waiting for poll(). A connection that finds
- * the buffer lent to another reads exactly what wolfSSL asks, as before. A short recv() sets
- * t->drained, as plain_read() does (see tr_read in transport.h). A request: one recv().
+ * the buffer lent to another reads exactly what wolfSSL asks. A short recv() sets t->drained,
+ * as plain_read() does (see tr_read in transport.h). A request costs one recv().
  */
 static struct {
 	unsigned char data[16 * 1024 + 512]; /* a whole TLS record and the next header */
@@ -258,8 +258,8 @@ page_is_zero(const unsigned char *p, size_t page)
  * chain), which a server without client certificates leaves almost all zero. The pages of it
  * that still hold only zeros go back to the kernel (MADV_DONTNEED on private anonymous memory:
  * they read as zeros again, and a later write faults in a fresh page), so an idle connection
- * keeps what it uses. Only for the version whose source this was read against: there,
- * wolfSSL_get_session() on a server is that object, a block of its own from malloc().
+ * keeps what it uses. Only for wolfSSL 5.5.4, whose source shows that wolfSSL_get_session() on
+ * a server is that object, a block of its own from malloc().
  */
 static void
 tls_slim(struct tr *t)
@@ -292,7 +292,13 @@ tls_slim(struct tr *t)
 }
 
 static const struct tr_ops tls_ops = {
-	tls_read, tls_write, tls_handshake, tls_pending, tls_shutdown, tls_release, tls_slim,
+	.read = tls_read,
+	.write = tls_write,
+	.handshake = tls_handshake,
+	.pending = tls_pending,
+	.shutdown = tls_shutdown,
+	.release = tls_release,
+	.slim = tls_slim,
 };
 
 static int

@@ -5,6 +5,7 @@
 
 #include "alog.h"
 #include "clock.h"
+#include "termsafe.h"
 #include "transport.h"
 
 void
@@ -31,34 +32,22 @@ stamp(struct alog *l, int64_t sec)
 	}
 }
 
-/* Append s, escaping anything a terminal or a log parser could misread. */
-static size_t
+/*
+ * Client-chosen text for the log: escaped (termsafe.h) so that it can neither act on a
+ * terminal nor break the line's quoted fields, and cut after max bytes with "...". NULL is
+ * "-". out has room for max escaped bytes, "..." and the NUL.
+ */
+static void
 escape(char *out, size_t cap, const char *s, size_t n, size_t max)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
+	size_t o;
 
 	if (s == NULL)
 		s = "-", n = 1;
-	for (size_t i = 0; i < n && o + 4 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i == max) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o] = '\0';
-	return o;
+	termsafe_copy(out, cap - 3, s, n < max ? n : max,
+		      TERMSAFE_HEX | TERMSAFE_ASCII | TERMSAFE_QUOTES, &o);
+	if (n > max)
+		memcpy(out + o, "...", 4);
 }
 
 /* Put the count of dropped lines in the buffer, where they went missing, if it fits. */

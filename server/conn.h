@@ -30,7 +30,7 @@ enum conn_state {
 struct srv;
 
 struct conn {
-	struct tr t; /* t.fd is the socket */
+	struct tr t; /* the socket, and its TLS session */
 	enum conn_state state;
 	uint8_t close_after;  /* close once the queued responses are written */
 	uint8_t silent;       /* close without an answer (a TLS hello on the plain port) */
@@ -79,7 +79,7 @@ int conn_is_idle(const struct conn *c);
 static inline int
 conn_wants_slim(const struct conn *c)
 {
-	return c->state == CONN_READ_HEAD && c->t.ssl != NULL && !c->slimmed;
+	return c->state == CONN_READ_HEAD && tr_is_tls(&c->t) && !c->slimmed;
 }
 
 #endif

@@ -146,80 +146,64 @@ static const struct option long_opts[] = {
 };
 
 static int
-parse_args(int argc, char **argv, struct srv_config *cfg)
+parse_mode(const char *arg, enum srv_mode *mode)
 {
-	int ch, tls_fernet = 0;
-
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":m:l:qh", long_opts, NULL)) != -1) {
-		switch (ch) {
-		case 'm':
-			if (strcmp(optarg, "plain") == 0)
-				cfg->mode = SRV_PLAIN;
-			else if (strcmp(optarg, "fernet") == 0)
-				cfg->mode = SRV_FERNET;
-			else if (strcmp(optarg, "tls") == 0)
-				cfg->mode = SRV_TLS;
-			else {
-				msg_error("--mode: expected plain, fernet or tls, got '%s'",
-					  optarg);
-				return -1;
-			}
-			break;
-		case 'l': cfg->listen = optarg; break;
-		case OPT_MESSAGE: cfg->message = optarg; break;
-		case 'q': cfg->quiet = 1; break;
-		case OPT_CERT: cfg->cert = optarg; break;
-		case OPT_KEY: cfg->key = optarg; break;
-		case OPT_KEY_PASSWORD_FILE: cfg->key_password_file = optarg; break;
-		case OPT_CLIENT_CA: cfg->client_ca = optarg; break;
-		case OPT_KEYLOG: cfg->keylog = optarg; break;
-		case OPT_FERNET: tls_fernet = 1; break;
-		case OPT_WORKERS:
-			if (parse_count("--workers", optarg, 64, &cfg->workers) < 0)
-				return -1;
-			break;
-		case OPT_MAX_CONNS:
-			if (parse_count("--max-conns", optarg, 1 << 20, &cfg->max_conns) < 0)
-				return -1;
-			break;
-		case OPT_HEADER_TIMEOUT:
-			if (parse_seconds("--header-timeout", optarg, 3600, &cfg->header_ms) < 0)
-				return -1;
-			break;
-		case OPT_IDLE_TIMEOUT:
-			if (parse_seconds("--idle-timeout", optarg, 86400, &cfg->idle_ms) < 0)
-				return -1;
-			break;
-		case OPT_HANDSHAKE_TIMEOUT:
-			if (parse_seconds("--handshake-timeout", optarg, 3600, &cfg->handshake_ms) <
-			    0)
-				return -1;
-			break;
-		case OPT_DEFER_ACCEPT: {
-			long n;
-
-			if (opt_number("--defer-accept", optarg, 0, 60, &n) < 0)
-				return -1;
-			cfg->defer_accept_s = (int)n;
-			break;
-		}
-		case 'h': fputs(usage_text, stdout); exit(0);
-		default: return opt_unknown(argv, ch);
-		}
-	}
-	if (optind < argc) {
-		msg_error("unexpected argument '%s' (try --help)", argv[optind]);
+	if (strcmp(arg, "plain") == 0)
+		*mode = SRV_PLAIN;
+	else if (strcmp(arg, "fernet") == 0)
+		*mode = SRV_FERNET;
+	else if (strcmp(arg, "tls") == 0)
+		*mode = SRV_TLS;
+	else {
+		msg_error("--mode: expected plain, fernet or tls, got '%s'", arg);
 		return -1;
 	}
-	{
-		char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
-		const char *why;
+	return 0;
+}
 
-		if (addr_split(cfg->listen, host, port, &why) < 0) {
-			msg_error("--listen %s: %s", cfg->listen, why);
+/* Option ch with its argument into cfg (--fernet into *tls_fernet). 0, or -1 after a message. */
+static int
+take_option(int ch, const char *arg, struct srv_config *cfg, int *tls_fernet)
+{
+	long n;
+
+	switch (ch) {
+	case 'm': return parse_mode(arg, &cfg->mode);
+	case 'l': cfg->listen = arg; break;
+	case OPT_MESSAGE: cfg->message = arg; break;
+	case 'q': cfg->quiet = 1; break;
+	case OPT_CERT: cfg->cert = arg; break;
+	case OPT_KEY: cfg->key = arg; break;
+	case OPT_KEY_PASSWORD_FILE: cfg->key_password_file = arg; break;
+	case OPT_CLIENT_CA: cfg->client_ca = arg; break;
+	case OPT_KEYLOG: cfg->keylog = arg; break;
+	case OPT_FERNET: *tls_fernet = 1; break;
+	case OPT_WORKERS: return parse_count("--workers", arg, 64, &cfg->workers);
+	case OPT_MAX_CONNS: return parse_count("--max-conns", arg, 1 << 20, &cfg->max_conns);
+	case OPT_HEADER_TIMEOUT:
+		return parse_seconds("--header-timeout", arg, 3600, &cfg->header_ms);
+	case OPT_IDLE_TIMEOUT: return parse_seconds("--idle-timeout", arg, 86400, &cfg->idle_ms);
+	case OPT_HANDSHAKE_TIMEOUT:
+		return parse_seconds("--handshake-timeout", arg, 3600, &cfg->handshake_ms);
+	case OPT_DEFER_ACCEPT:
+		if (opt_number("--defer-accept", arg, 0, 60, &n) < 0)
 			return -1;
-		}
+		cfg->defer_accept_s = (int)n;
+		break;
+	}
+	return 0;
+}
+
+/* The options that go together, checked together. 0, or -1 after a message. */
+static int
+check_config(struct srv_config *cfg, int tls_fernet)
+{
+	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
+	const char *why;
+
+	if (addr_split(cfg->listen, host, port, &why) < 0) {
+		msg_error("--listen %s: %s", cfg->listen, why);
+		return -1;
 	}
 	if (cfg->mode == SRV_TLS && (cfg->cert == NULL || cfg->key == NULL)) {
 		msg_error(
@@ -234,6 +218,29 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 	}
 	cfg->fernet = cfg->mode == SRV_FERNET || tls_fernet;
 	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct srv_config *cfg)
+{
+	int ch, tls_fernet = 0;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":m:l:qh", long_opts, NULL)) != -1) {
+		if (ch == 'h') {
+			fputs(usage_text, stdout);
+			exit(0);
+		}
+		if (ch == '?' || ch == ':')
+			return opt_unknown(argv, ch);
+		if (take_option(ch, optarg, cfg, &tls_fernet) < 0)
+			return -1;
+	}
+	if (optind < argc) {
+		msg_error("unexpected argument '%s' (try --help)", argv[optind]);
+		return -1;
+	}
+	return check_config(cfg, tls_fernet);
 }
 
 static int
@@ -462,11 +469,86 @@ reload_parent(void *arg)
 }
 
 static const struct srv_worker_ops worker_ops = {
-	run_worker,
-	listen_worker,
-	unlisten_worker,
-	reload_parent,
+	.run = run_worker,
+	.listen = listen_worker,
+	.unlisten = unlisten_worker,
+	.on_hup = reload_parent,
 };
+
+/* The secret: --message, else SECRET_MESSAGE, else the default. 0, or -1 after a message. */
+static int
+take_message(struct srv_config *cfg)
+{
+	if (cfg->message == NULL)
+		cfg->message = getenv("SECRET_MESSAGE");
+	if (cfg->message == NULL)
+		cfg->message = SRV_DEFAULT_MESSAGE;
+	cfg->message_len = strlen(cfg->message);
+	if (cfg->message_len > SRV_MAX_MESSAGE) {
+		msg_error("the message is %zu bytes; at most %d are served", cfg->message_len,
+			  SRV_MAX_MESSAGE);
+		return -1;
+	}
+	return 0;
+}
+
+/* The TLS context (*ctx), the key's password kept for SIGHUP, the ticket key. 0 or an exit
+ * code after a message. */
+static int
+start_tls(const struct srv_config *cfg, WOLFSSL_CTX **ctx)
+{
+	char err[512], password[PASS_MAX + 1];
+	int rc, have_password = 0;
+
+	/* Opened here, once: workers inherit the descriptor and only write to it. */
+	if (keylog_start(cfg->keylog, 1, NULL) < 0)
+		return EXIT_KEYLOG;
+	if (key_password(cfg, password, sizeof(password), &have_password) < 0)
+		return EXIT_PASSWORD;
+	rc = srv_tls_ctx(cfg, have_password ? password : NULL, ctx, err, sizeof(err));
+	if (rc < 0) {
+		explicit_bzero(password, sizeof(password));
+		msg_error("%s", err);
+		return rc == SRV_TLS_EPASSWORD ? EXIT_PASSWORD : EXIT_TLSFILE;
+	}
+	/* Kept for SIGHUP, which re-reads the same (possibly encrypted) key. */
+	srv_tls_keep_password(have_password ? password : NULL);
+	explicit_bzero(password, sizeof(password));
+	if (srv_tls_ticket_init() < 0) {
+		msg_error("cannot draw a session ticket key");
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+/*
+ * Start-up: keys, signals, the TLS context, one listener per worker, all on the same port
+ * (SO_REUSEPORT when there are several). 0 with w filled, or an exit code after a message.
+ */
+static int
+start_up(struct srv_config *cfg, struct workers *w)
+{
+	char err[512];
+	int rc;
+
+	if (cfg->fernet || cfg->mode == SRV_TLS)
+		no_core_dumps();
+	if (cfg->fernet && load_secret_key(cfg) < 0)
+		return EXIT_KEY;
+	install_signals();
+	wolfSSL_Init();
+	if (cfg->mode == SRV_TLS && (rc = start_tls(cfg, &w->ctx)) != 0)
+		return rc;
+	for (w->n = 0; w->n < cfg->workers; w->n++) {
+		w->lfds[w->n] = srv_listen(cfg->listen, cfg->workers > 1, cfg->defer_accept_s, err,
+					   sizeof(err));
+		if (w->lfds[w->n] < 0) {
+			msg_error("%s", err);
+			return EXIT_LISTEN;
+		}
+	}
+	return 0;
+}
 
 int
 main(int argc, char **argv)
@@ -481,60 +563,15 @@ main(int argc, char **argv)
 		.defer_accept_s = SRV_DEFER_ACCEPT_S,
 		.workers = 1,
 	};
-	char err[512], password[PASS_MAX + 1];
-	WOLFSSL_CTX *ctx = NULL;
-	int lfds[64], rc, have_password = 0;
-	struct workers w = {&cfg, NULL, lfds, 0};
+	int lfds[64], rc;
+	struct workers w = {.cfg = &cfg, .ctx = NULL, .lfds = lfds, .n = 0};
 
 	msg_init("squirrel-server");
-	if (parse_args(argc, argv, &cfg) < 0)
+	if (parse_args(argc, argv, &cfg) < 0 || take_message(&cfg) < 0)
 		return EXIT_USAGE;
-	if (cfg.message == NULL)
-		cfg.message = getenv("SECRET_MESSAGE");
-	if (cfg.message == NULL)
-		cfg.message = SRV_DEFAULT_MESSAGE;
-	cfg.message_len = strlen(cfg.message);
-	if (cfg.message_len > SRV_MAX_MESSAGE) {
-		msg_error("the message is %zu bytes; at most %d are served", cfg.message_len,
-			  SRV_MAX_MESSAGE);
-		return EXIT_USAGE;
-	}
-	if (cfg.fernet || cfg.mode == SRV_TLS)
-		no_core_dumps();
-	if (cfg.fernet && load_secret_key(&cfg) < 0)
-		return EXIT_KEY;
-	install_signals();
-	wolfSSL_Init();
-	if (cfg.mode == SRV_TLS) {
-		/* Opened here, once: workers inherit the descriptor and only write to it. */
-		if (keylog_start(cfg.keylog, 1, NULL) < 0)
-			return EXIT_KEYLOG;
-		if (key_password(&cfg, password, sizeof(password), &have_password) < 0)
-			return EXIT_PASSWORD;
-		rc = srv_tls_ctx(&cfg, have_password ? password : NULL, &ctx, err, sizeof(err));
-		if (rc < 0) {
-			explicit_bzero(password, sizeof(password));
-			msg_error("%s", err);
-			return rc == SRV_TLS_EPASSWORD ? EXIT_PASSWORD : EXIT_TLSFILE;
-		}
-		/* Kept for SIGHUP, which re-reads the same (possibly encrypted) key. */
-		srv_tls_keep_password(have_password ? password : NULL);
-		explicit_bzero(password, sizeof(password));
-		if (srv_tls_ticket_init() < 0) {
-			msg_error("cannot draw a session ticket key");
-			return EXIT_RUNTIME;
-		}
-	}
-	/* One listener per worker, all on the same port (SO_REUSEPORT when there are several). */
-	for (w.n = 0; w.n < cfg.workers; w.n++) {
-		lfds[w.n] = srv_listen(cfg.listen, cfg.workers > 1, cfg.defer_accept_s, err,
-				       sizeof(err));
-		if (lfds[w.n] < 0) {
-			msg_error("%s", err);
-			return EXIT_LISTEN;
-		}
-	}
-	w.ctx = ctx;
+	rc = start_up(&cfg, &w);
+	if (rc != 0)
+		return rc;
 	banner(&cfg);
 	/* From here on no message may wait for stderr: a reader that stopped must not stop
 	 * the loop (the access log keeps the same rule) or the supervisor. */

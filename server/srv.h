@@ -47,7 +47,7 @@
 #define SRV_ACCEPT_PAUSE_MS 100
 /* Connections accepted (and stepped: a TLS one often through its handshake) per loop turn.
  * The rest of a flood waits for the next turn, after the connections poll() found ready:
- * without a bound, 500 queued RSA handshakes (2 ms each with Debian's wolfSSL) kept every
+ * without a bound, 500 queued RSA handshakes (2 ms each with Debian's wolfSSL) keep every
  * open connection waiting a second. 32 still takes wrk's 50 in two turns. */
 #define SRV_ACCEPT_BATCH 32
 /* Announced request bodies up to this size are read and discarded; larger ones get 413. A
@@ -128,7 +128,10 @@ int srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, si
 int srv_loop(struct srv *s);
 void srv_free(struct srv *s);
 
-/* Open the listening socket for "HOST:PORT". fd, or -1 with err filled. */
+/*
+ * Open the listening socket for "HOST:PORT" (listener.h; SO_REUSEPORT when reuseport), with
+ * TCP_DEFER_ACCEPT of defer_s seconds (0: none) and quick ACKs off. fd, or -1 with err filled.
+ */
 int srv_listen(const char *hostport, int reuseport, int defer_s, char *err, size_t errlen);
 
 #endif

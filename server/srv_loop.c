@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -26,6 +25,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "conn.h"
+#include "listener.h"
 #include "srv.h"
 
 volatile sig_atomic_t srv_stop_requested, srv_reload_requested;
@@ -33,75 +33,21 @@ volatile sig_atomic_t srv_stop_requested, srv_reload_requested;
 int
 srv_listen(const char *hostport, int reuseport, int defer_s, char *err, size_t errlen)
 {
-	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
-	struct addrinfo hints, *res, *ai;
-	const char *why;
-	int fd = -1, e = 0, rc;
+	int fd = listener_open_hostport(hostport, reuseport ? LISTENER_REUSEPORT : 0, err, errlen);
+	int zero = 0;
 
-	if (addr_split(hostport, host, port, &why) < 0) {
-		snprintf(err, errlen, "--listen %s: %s", hostport, why);
+	if (fd < 0)
 		return -1;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "--listen %s: cannot resolve '%s': %s", hostport, host,
-			 gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		int one = 1;
-
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			e = errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (reuseport)
-			setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-		/* [::]:PORT means IPv6 only, as nginx does; 0.0.0.0:PORT is the IPv4 one. */
-		if (ai->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
-			int zero = 0;
-
-			/* Optimisations only: a kernel without them accepts as before. */
-			if (defer_s > 0)
-				setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s,
-					   sizeof(defer_s));
-			/* A new connection starts in quick-ACK mode, so its first request gets a
-			 * bare ACK of its own, although our answer (or ServerHello) follows within
-			 * microseconds and carries the ACK anyway. Accepted sockets inherit this
-			 * from the listener (Linux): one packet less per connection, which the
-			 * client's CPU pays for on loopback. The delayed-ACK timer still acks a
-			 * request we are slow to answer, and leaves this mode when it fires. */
-			setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
-			break;
-		}
-		e = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd >= 0)
-		return fd;
-	if (e == EADDRINUSE)
-		snprintf(err, errlen,
-			 "%s: address already in use (is another server running? pick another "
-			 "port with --listen)",
-			 hostport);
-	else if (e == EACCES)
-		snprintf(err, errlen, "%s: permission denied (ports below 1024 need privileges)",
-			 hostport);
-	else if (e == EADDRNOTAVAIL)
-		snprintf(err, errlen, "%s: '%s' is not an address of this machine", hostport, host);
-	else
-		snprintf(err, errlen, "%s: cannot listen: %s", hostport, strerror(e));
-	return -1;
+	/* Optimisations only: a kernel without them accepts all the same. */
+	if (defer_s > 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s));
+	/* A new connection starts in quick-ACK mode, so its first request gets a bare ACK of
+	 * its own, although our answer (or ServerHello) follows within microseconds and carries
+	 * the ACK anyway. Accepted sockets inherit this from the listener (Linux): one packet
+	 * less per connection, which the client's CPU pays for on loopback. The delayed-ACK
+	 * timer still acks a request we are slow to answer, and leaves this mode when it fires. */
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
+	return fd;
 }
 
 static void
@@ -203,7 +149,7 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 	for (unsigned i = 0; i < (unsigned)s->nslots; i++) {
 		s->free_map[i / 64] |= UINT64_C(1) << (i % 64);
 		s->pfd[1 + i].fd = -1;
-		s->conns[i].t.fd = -1;
+		tr_clear(&s->conns[i].t);
 	}
 	s->nfree = s->nslots;
 	s->nactive = 0;
@@ -405,7 +351,7 @@ fit_descriptor_limit(struct srv *s)
 		tr_moved(&s->conns[j].t, &s->conns[i].t);
 		s->pfd[1 + j] = s->pfd[1 + i];
 		memset(&s->conns[i], 0, sizeof(s->conns[i]));
-		s->conns[i].t.fd = -1;
+		tr_clear(&s->conns[i].t);
 		slot_free(s, i);
 	}
 	while (s->high + 1 > limit && s->high > 0) {
@@ -443,15 +389,78 @@ poll_timeout(struct srv *s)
 	return at - s->now_ms > INT_MAX ? INT_MAX : (int)(at - s->now_ms);
 }
 
+/*
+ * The start of a loop turn: the clock, the stop and reload flags, the listener's interest,
+ * and the log. Returns 1 when the server has stopped (every connection gone, or the stop
+ * deadline passed).
+ */
+static int
+turn_begins(struct srv *s)
+{
+	s->now_ms = clock_ms();
+	if (srv_stop_requested && !s->stopping)
+		begin_stop(s);
+	if (srv_reload_requested) {
+		srv_reload_requested = 0;
+		if (s->on_reload != NULL)
+			s->on_reload(s);
+	}
+	if (s->stopping && (s->nactive == 0 || s->now_ms >= s->stop_deadline_ms))
+		return 1;
+	if (s->accept_resume_ms && s->now_ms >= s->accept_resume_ms)
+		s->accept_resume_ms = 0;
+	s->pfd[0].events = (s->nfree > 0 && !s->accept_resume_ms) ? POLLIN : 0;
+	alog_flush(&s->log);
+	return 0;
+}
+
+/* ppoll() until the next deadline, with the stop and reload signals let in (waiting). */
+static int
+wait_events(struct srv *s, const sigset_t *waiting)
+{
+	int timeout = poll_timeout(s);
+	struct timespec ts;
+
+	ts.tv_sec = timeout / 1000;
+	ts.tv_nsec = (long)(timeout % 1000) * 1000000;
+	return ppoll(s->pfd, (nfds_t)s->high + 1, timeout < 0 ? NULL : &ts, waiting);
+}
+
+/* Accept if the listener is ready, then step the n slots poll() found ready and those whose
+ * transport holds bytes. */
+static void
+serve_ready(struct srv *s, int n)
+{
+	if (n > 0 && s->pfd[0].fd >= 0 && (s->pfd[0].revents & POLLIN)) {
+		n--;
+		accept_batch(s);
+	}
+	/* Stop once every ready slot is served, unless TLS holds bytes somewhere: the scan
+	 * costs what poll() reported, not the number of connections. */
+	for (int i = 0, high = s->high; i < high && (n > 0 || s->npending > 0); i++) {
+		struct conn *c = &s->conns[i];
+
+		if (s->pfd[1 + i].fd < 0)
+			continue;
+		if (s->pfd[1 + i].revents) {
+			n--;
+			step(s, i);
+		} else if (c->pending) {
+			step(s, i);
+		}
+	}
+}
+
 int
 srv_loop(struct srv *s)
 {
 	sigset_t stop_signals, waiting;
+	int n, rc = 0;
 
 	/*
 	 * The stop and reload signals stay blocked except inside ppoll(), which unblocks them
 	 * atomically: a signal that lands after the flags were checked cannot leave poll()
-	 * sleeping with an infinite timeout (seen under valgrind, possible anywhere).
+	 * sleeping with an infinite timeout.
 	 */
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGINT);
@@ -461,28 +470,8 @@ srv_loop(struct srv *s)
 	sigdelset(&waiting, SIGINT);
 	sigdelset(&waiting, SIGTERM);
 	sigdelset(&waiting, SIGHUP);
-	for (;;) {
-		struct timespec ts;
-		int timeout, n;
-
-		s->now_ms = clock_ms();
-		if (srv_stop_requested && !s->stopping)
-			begin_stop(s);
-		if (srv_reload_requested) {
-			srv_reload_requested = 0;
-			if (s->on_reload != NULL)
-				s->on_reload(s);
-		}
-		if (s->stopping && (s->nactive == 0 || s->now_ms >= s->stop_deadline_ms))
-			break;
-		if (s->accept_resume_ms && s->now_ms >= s->accept_resume_ms)
-			s->accept_resume_ms = 0;
-		s->pfd[0].events = (s->nfree > 0 && !s->accept_resume_ms) ? POLLIN : 0;
-		alog_flush(&s->log);
-		timeout = poll_timeout(s);
-		ts.tv_sec = timeout / 1000;
-		ts.tv_nsec = (long)(timeout % 1000) * 1000000;
-		n = ppoll(s->pfd, (nfds_t)s->high + 1, timeout < 0 ? NULL : &ts, &waiting);
+	while (!turn_begins(s)) {
+		n = wait_events(s, &waiting);
 		if (n < 0 && errno == EINVAL) {
 			fit_descriptor_limit(s);
 			continue;
@@ -490,37 +479,19 @@ srv_loop(struct srv *s)
 		if (n < 0 && errno != EINTR) {
 			alog_event(&s->log, (int64_t)time(NULL), "-", "poll failed",
 				   strerror(errno));
-			alog_flush(&s->log);
-			sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
-			return 1;
+			rc = 1;
+			break;
 		}
 		s->now_ms = clock_ms();
 		resp_tick(&s->resp, (int64_t)time(NULL));
-		if (n > 0 && s->pfd[0].fd >= 0 && (s->pfd[0].revents & POLLIN)) {
-			n--;
-			accept_batch(s);
-		}
-		/* Stop once every ready slot is served, unless TLS holds bytes somewhere: the
-		 * scan costs what poll() reported, not the number of connections. */
-		for (int i = 0, high = s->high; i < high && (n > 0 || s->npending > 0); i++) {
-			struct conn *c = &s->conns[i];
-
-			if (s->pfd[1 + i].fd < 0)
-				continue;
-			if (s->pfd[1 + i].revents) {
-				n--;
-				step(s, i);
-			} else if (c->pending) {
-				step(s, i);
-			}
-		}
+		serve_ready(s, n);
 		if (s->now_ms >= s->next_sweep_ms)
 			sweep(s);
 		trim_after_burst(s);
 	}
 	alog_flush(&s->log);
 	sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
-	return 0;
+	return rc;
 }
 
 void

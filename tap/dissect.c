@@ -37,19 +37,14 @@ dis_plural(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
-/* Copy n bytes as text a terminal can show: bytes outside printable ASCII become '.'. */
 void
 dis_printable(char *dst, size_t cap, const uint8_t *src, size_t n, int cut)
 {
-	size_t i, room = cap - 4; /* "..." and NUL */
+	size_t len;
 
-	for (i = 0; i < n && i < room; i++)
-		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? (char)src[i] : '.';
-	if (cut || i < n) {
-		memcpy(dst + i, "...", 3);
-		i += 3;
-	}
-	dst[i] = '\0';
+	/* cap - 3 leaves room for "..." after the text and its NUL. */
+	if (termsafe_copy(dst, cap - 3, src, n, DIS_TEXT, &len) < n || cut)
+		memcpy(dst + len, "...", 4);
 }
 
 void
@@ -66,6 +61,16 @@ dis_hex(char *dst, size_t cap, const uint8_t *src, size_t n)
 }
 
 /* ---- hex dump, as Wireshark's bytes pane lays it out ------------------------------------ */
+
+/* Bytes as the text column shows them, one column each. Returns the length written. */
+static size_t
+text_column(char *dst, size_t cap, const uint8_t *src, size_t n)
+{
+	size_t len;
+
+	termsafe_copy(dst, cap, src, n, DIS_TEXT, &len);
+	return len;
+}
 
 static void
 hexdump(const struct out *o, const uint8_t *buf, size_t len)
@@ -92,13 +97,12 @@ hexdump(const struct out *o, const uint8_t *buf, size_t len)
 		}
 		line[p++] = ' ';
 		line[p++] = ' ';
-		for (size_t i = 0; i < n; i++) {
-			uint8_t c = buf[at + i];
-			if (i == 8)
-				line[p++] = ' ';
-			line[p++] = (c >= 0x20 && c < 0x7f) ? (char)c : '.';
+		/* The text column, split after 8 bytes as the hex is. */
+		p += text_column(line + p, sizeof(line) - p, buf + at, n < 8 ? n : 8);
+		if (n > 8) {
+			line[p++] = ' ';
+			text_column(line + p, sizeof(line) - p, buf + at + 8, n - 8);
 		}
-		line[p] = '\0';
 		o->emit(o->arg, line);
 	}
 }
@@ -195,7 +199,7 @@ dis_feed(struct dis_conn *d, enum dis_dir dir, const uint8_t *buf, size_t len, d
 	 void *arg)
 {
 	struct dis_side *s = &d->side[dir];
-	struct out o = {d, emit, arg};
+	struct out o = {.d = d, .emit = emit, .arg = arg};
 	size_t i = 0;
 
 	if (d->grep != NULL)
@@ -224,7 +228,7 @@ dis_finish(struct dis_conn *d, dis_emit_fn emit, void *arg)
 {
 	for (int i = 0; i < 2; i++) {
 		struct dis_side *s = &d->side[i];
-		struct out o = {d, emit, arg};
+		struct out o = {.d = d, .emit = emit, .arg = arg};
 
 		if (s->proto == DIS_PROTO_HTTP)
 			dis_http_finish(&o, &s->u.http);

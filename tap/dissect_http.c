@@ -264,6 +264,55 @@ chunk_size_line(const struct out *o, struct dis_side *s, const char *p, size_t n
 	h->state = DIS_HTTP_CHUNK_DATA;
 }
 
+/* A request or status line (text is p[0, n) as shown). Anything else ends the HTTP view. */
+static void
+start_line(const struct out *o, struct dis_side *s, const char *p, size_t n, int cut,
+	   const char *text)
+{
+	struct dis_http *h = &s->u.http;
+
+	if (n == 0 && !cut)
+		return; /* RFC 9112 §2.2: empty lines before a request line are ignored */
+	if ((h->status = status_of(p, n)) != 0) {
+		if (dis_layers(o))
+			dis_say(o, "  HTTP response: %s", text);
+	} else if (is_request_line(p, n, cut)) {
+		if (dis_layers(o))
+			dis_say(o, "  HTTP request: %s", text);
+		request_seen(o->d, p, n);
+	} else {
+		dis_raw_start(o, s, "not an HTTP request or status line");
+		return;
+	}
+	h->state = DIS_HTTP_HEADERS;
+}
+
+/* A header line, or the empty line that ends the head. The framing fields are read. */
+static void
+header_line(const struct out *o, struct dis_side *s, const char *p, size_t n, int cut,
+	    const char *text)
+{
+	struct dis_http *h = &s->u.http;
+
+	if (n == 0) {
+		headers_end(o, s);
+		return;
+	}
+	if (dis_layers(o))
+		dis_say(o, "  HTTP header: %s", text);
+	if (name_is(p, n, "transfer-encoding")) {
+		if (contains_nocase(p, n, "chunked"))
+			h->body = DIS_BODY_CHUNKED;
+	} else if (name_is(p, n, "content-length") && h->body != DIS_BODY_CHUNKED) {
+		size_t name = sizeof("content-length:") - 1;
+		if (cut || parse_length(p + name, n - name, &h->left) != 0)
+			h->body = DIS_BODY_BAD;
+		else if (h->body != DIS_BODY_BAD)
+			h->body = DIS_BODY_LENGTH;
+	}
+}
+
+/* One whole line (or its first DIS_HTTP_LINE_MAX bytes, cut), by the state it comes in. */
 static void
 http_line(const struct out *o, struct dis_side *s)
 {
@@ -278,40 +327,8 @@ http_line(const struct out *o, struct dis_side *s)
 	dis_printable(text, sizeof(text), (const uint8_t *)p, n, cut);
 
 	switch (h->state) {
-	case DIS_HTTP_START:
-		if (n == 0 && !cut)
-			return; /* RFC 9112 §2.2: empty lines before a request line are ignored */
-		if ((h->status = status_of(p, n)) != 0) {
-			if (dis_layers(o))
-				dis_say(o, "  HTTP response: %s", text);
-		} else if (is_request_line(p, n, cut)) {
-			if (dis_layers(o))
-				dis_say(o, "  HTTP request: %s", text);
-			request_seen(o->d, p, n);
-		} else {
-			dis_raw_start(o, s, "not an HTTP request or status line");
-			return;
-		}
-		h->state = DIS_HTTP_HEADERS;
-		return;
-	case DIS_HTTP_HEADERS:
-		if (n == 0) {
-			headers_end(o, s);
-			return;
-		}
-		if (dis_layers(o))
-			dis_say(o, "  HTTP header: %s", text);
-		if (name_is(p, n, "transfer-encoding")) {
-			if (contains_nocase(p, n, "chunked"))
-				h->body = DIS_BODY_CHUNKED;
-		} else if (name_is(p, n, "content-length") && h->body != DIS_BODY_CHUNKED) {
-			size_t name = sizeof("content-length:") - 1;
-			if (cut || parse_length(p + name, n - name, &h->left) != 0)
-				h->body = DIS_BODY_BAD;
-			else if (h->body != DIS_BODY_BAD)
-				h->body = DIS_BODY_LENGTH;
-		}
-		return;
+	case DIS_HTTP_START: start_line(o, s, p, n, cut, text); return;
+	case DIS_HTTP_HEADERS: header_line(o, s, p, n, cut, text); return;
 	case DIS_HTTP_CHUNK_SIZE: chunk_size_line(o, s, p, n); return;
 	case DIS_HTTP_CHUNK_CRLF:
 		if (n != 0)

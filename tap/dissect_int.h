@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "dissect.h"
+#include "termsafe.h"
 
 /* "gAAAAA": version 0x80 and the top of a timestamp, how every Fernet token begins. */
 #define FERNET_PREFIX "gAAAAA"
@@ -31,8 +32,11 @@ __attribute__((format(printf, 2, 3))) void dis_say(const struct out *o, const ch
 int dis_layers(const struct out *o);
 /* "" for 1, "s" otherwise. */
 const char *dis_plural(uint64_t n);
-/* Copy n bytes into dst (cap >= 4) as text a terminal can show, '.' for the rest; "..." when
- * cut or when dst is full. */
+/* How the dump shows bytes as text (termsafe.h): printable ASCII as it is, '.' for the rest,
+ * one column a byte. */
+#define DIS_TEXT (TERMSAFE_DOT | TERMSAFE_ASCII)
+
+/* Copy n bytes into dst (cap >= 4) as DIS_TEXT; "..." when cut or when dst is full. */
 void dis_printable(char *dst, size_t cap, const uint8_t *src, size_t n, int cut);
 /* n bytes as lower-case hex into dst, as far as cap allows, NUL-terminated. */
 void dis_hex(char *dst, size_t cap, const uint8_t *src, size_t n);

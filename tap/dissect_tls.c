@@ -150,7 +150,7 @@ rd_take(struct rd *r, size_t len)
 static struct rd
 rd_sub(struct rd *r, size_t len)
 {
-	struct rd sub = {NULL, 0, 1};
+	struct rd sub = {.p = NULL, .n = 0, .bad = 1};
 	const uint8_t *p = rd_take(r, len);
 
 	if (p != NULL) {
@@ -280,7 +280,7 @@ handshake_done(const struct out *o, struct dis_side *s)
 	unsigned type = t->hs_hdr[0];
 	const char *name = LOOKUP(handshake_names, type, NULL);
 	size_t kept = t->hs_len < DIS_HS_KEEP ? t->hs_len : DIS_HS_KEEP;
-	struct rd r = {t->hs_keep, kept, 0};
+	struct rd r = {.p = t->hs_keep, .n = kept, .bad = 0};
 	char sum[DIS_LINE_MAX];
 	int tls13 = 0, hrr = 0;
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "listener.h"
 #include "msg.h"
 #include "opt.h"
 #include "dissect.h"
@@ -157,8 +158,15 @@ on_out_gone(void *arg, short revents)
 	stop_flag = 1;
 }
 
-int
-main(int argc, char **argv)
+/* The command line, as given. */
+struct tap_args {
+	const char *listen_text, *upstream_text, *grep_text;
+	int quiet, summary, idle_ms;
+};
+
+/* Options into a; 0, or EXIT_USAGE after a message. --help prints and exits. */
+static int
+parse_args(int argc, char **argv, struct tap_args *a)
 {
 	static const struct option longopts[] = {
 		{"listen", required_argument, NULL, 'l'},
@@ -170,33 +178,23 @@ main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *listen_text = NULL, *upstream_text = NULL, *grep_text = NULL;
-	int quiet = 0, summary = 0, idle_ms = TAP_IDLE_MS, opt, fd, rc;
 	long idle_s;
-	struct tap_addr listen_addr, upstream;
-	static struct dis_grep grep;
-	struct tap_ui ui = {DIS_HEX | DIS_LAYERS, NULL, NULL, 0};
-	struct tap_hooks hooks = {&ui,     on_open,       on_data,    on_close,
-				  on_warn, STDOUT_FILENO, on_out_gone};
-	struct tap_relay *r;
-	struct sigaction sa;
-	char err[256];
+	int opt;
 
-	msg_init("squirrel-tap");
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'l': listen_text = optarg; break;
-		case 'u': upstream_text = optarg; break;
-		case 'g': grep_text = optarg; break;
-		case 'q': quiet = 1; break;
-		case 's': summary = 1; break;
+		case 'l': a->listen_text = optarg; break;
+		case 'u': a->upstream_text = optarg; break;
+		case 'g': a->grep_text = optarg; break;
+		case 'q': a->quiet = 1; break;
+		case 's': a->summary = 1; break;
 		case 'i':
 			if (opt_number("--idle-timeout", optarg, 1, TAP_IDLE_MAX_S, &idle_s) < 0)
 				return EXIT_USAGE;
-			idle_ms = (int)idle_s * 1000;
+			a->idle_ms = (int)idle_s * 1000;
 			break;
-		case 'h': usage(stdout); return 0;
+		case 'h': usage(stdout); exit(0);
 		default:
 			/* The same words as squirrel-server's and squirrel-client's. */
 			opt_unknown(argv, opt);
@@ -207,36 +205,52 @@ main(int argc, char **argv)
 		msg_error("unexpected argument '%s' (try --help)", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (listen_text == NULL || upstream_text == NULL) {
+	return 0;
+}
+
+/* The options checked together, and the addresses resolved. 0, or EXIT_USAGE after a
+ * message. */
+static int
+check_args(const struct tap_args *a, struct tap_addr *listen_addr, struct tap_addr *upstream,
+	   struct dis_grep *grep)
+{
+	char err[256];
+
+	if (a->listen_text == NULL || a->upstream_text == NULL) {
 		msg_error("missing %s (e.g. squirrel-tap --listen 127.0.0.1:5684 --upstream "
 			  "127.0.0.1:5683)",
-			  listen_text == NULL ? "--listen HOST:PORT" : "--upstream HOST:PORT");
+			  a->listen_text == NULL ? "--listen HOST:PORT" : "--upstream HOST:PORT");
 		return EXIT_USAGE;
 	}
-	if (quiet && summary) {
+	if (a->quiet && a->summary) {
 		msg_error("--quiet and --summary cannot be used together");
 		return EXIT_USAGE;
 	}
-	if (grep_text != NULL && dis_grep_init(&grep, grep_text, strlen(grep_text)) != 0) {
+	if (a->grep_text != NULL && dis_grep_init(grep, a->grep_text, strlen(a->grep_text)) != 0) {
 		msg_error("--grep wants a text of 1 to %d bytes", DIS_GREP_MAX);
 		return EXIT_USAGE;
 	}
-	if (tap_addr_parse(&listen_addr, listen_text, err, sizeof(err)) != 0) {
-		msg_error("--listen %s: %s", listen_text, err);
+	if (tap_addr_parse(listen_addr, a->listen_text, err, sizeof(err)) != 0) {
+		msg_error("--listen %s: %s", a->listen_text, err);
 		return EXIT_USAGE;
 	}
-	if (tap_addr_parse(&upstream, upstream_text, err, sizeof(err)) != 0) {
-		msg_error("--upstream %s: %s", upstream_text, err);
+	if (tap_addr_parse(upstream, a->upstream_text, err, sizeof(err)) != 0) {
+		msg_error("--upstream %s: %s", a->upstream_text, err);
 		return EXIT_USAGE;
 	}
-	if (tap_addr_is_self(&listen_addr, &upstream)) {
+	if (tap_addr_is_self(listen_addr, upstream)) {
 		msg_error("--upstream %s: is the tap's own --listen address, so it would relay to "
 			  "itself (give the server's address, e.g. 127.0.0.1:5683)",
-			  upstream_text);
+			  a->upstream_text);
 		return EXIT_USAGE;
 	}
-	ui.flags = quiet ? 0 : summary ? DIS_LAYERS : DIS_HEX | DIS_LAYERS;
-	ui.grep = grep_text != NULL ? &grep : NULL;
+	return 0;
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -246,20 +260,61 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
 
-	fd = tap_listen(&listen_addr, err, sizeof(err));
-	if (fd < 0) {
-		msg_error("cannot listen on %s: %s", listen_addr.text, err);
+/*
+ * Start-up: the listener on listen_addr, a dissector per slot (ui->dis) and the relay to
+ * upstream. 0 with *fd and *r set, or EXIT_FAIL after a message.
+ */
+static int
+start_up(const struct tap_addr *listen_addr, const struct tap_addr *upstream, int idle_ms,
+	 struct tap_ui *ui, const struct tap_hooks *hooks, int *fd, struct tap_relay **r)
+{
+	char err[256];
+
+	*fd = listener_open((const struct sockaddr *)&listen_addr->ss, listen_addr->len, 0, err,
+			    sizeof(err));
+	if (*fd < 0) {
+		msg_error("%s", err);
 		return EXIT_FAIL;
 	}
-	ui.dis = calloc(TAP_MAX_CONNS, sizeof(*ui.dis));
-	r = ui.dis != NULL ? tap_relay_new(fd, &upstream, idle_ms, &hooks) : NULL;
-	if (r == NULL) {
+	ui->dis = calloc(TAP_MAX_CONNS, sizeof(*ui->dis));
+	*r = ui->dis != NULL ? tap_relay_new(*fd, upstream, idle_ms, hooks) : NULL;
+	if (*r == NULL) {
 		msg_error("out of memory for %d connections", TAP_MAX_CONNS);
-		free(ui.dis);
-		close(fd);
+		free(ui->dis);
+		close(*fd);
 		return EXIT_FAIL;
 	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tap_args a = {.idle_ms = TAP_IDLE_MS};
+	struct tap_addr listen_addr, upstream;
+	static struct dis_grep grep;
+	struct tap_ui ui = {.flags = DIS_HEX | DIS_LAYERS};
+	const struct tap_hooks hooks = {.arg = &ui,
+					.open = on_open,
+					.data = on_data,
+					.close = on_close,
+					.warn = on_warn,
+					.out_fd = STDOUT_FILENO,
+					.out_gone = on_out_gone};
+	struct tap_relay *r;
+	char err[256];
+	int fd, rc;
+
+	msg_init("squirrel-tap");
+	if (parse_args(argc, argv, &a) != 0 || check_args(&a, &listen_addr, &upstream, &grep) != 0)
+		return EXIT_USAGE;
+	ui.flags = a.quiet ? 0 : a.summary ? DIS_LAYERS : DIS_HEX | DIS_LAYERS;
+	ui.grep = a.grep_text != NULL ? &grep : NULL;
+	catch_signals();
+	if (start_up(&listen_addr, &upstream, a.idle_ms, &ui, &hooks, &fd, &r) != 0)
+		return EXIT_FAIL;
 	msg_note("relaying %s -> %s; stop with Ctrl-C", listen_addr.text, upstream.text);
 	rc = tap_relay_run(r, &stop_flag, err, sizeof(err));
 	if (rc != 0)

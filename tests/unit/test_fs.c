@@ -150,6 +150,11 @@ test_signal_actions_are_as_they_were(void **state)
 
 	(void)state;
 	memset(&sa, 0, sizeof(sa));
+	/* Default actions to start from, whatever this process inherited: a job started in the
+	 * background by a shell without job control has SIGINT ignored. */
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL);
 	assert_int_equal(fs_write_atomic(in_dir("a"), "a", 1, FS_MODE_PUBLIC, 0), 0);

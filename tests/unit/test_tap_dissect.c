@@ -62,7 +62,7 @@ sink_reset(struct sink *s, int keep_chunks)
 /*
  * A copy of p that ends exactly at a PROT_NONE page. Like guard.h's guard_dup(), but one
  * mapping reused: the split and per-byte runs feed some 100,000 pieces, and a mapping each
- * made the test take seconds (12 s under valgrind).
+ * would make the test take seconds (12 s under valgrind).
  */
 static const uint8_t *
 guarded(const void *p, size_t n)
@@ -142,9 +142,9 @@ check_all_splits(unsigned flags, const struct dis_grep *g, const struct step *st
 	}
 }
 
-#define STEP(dir, lit)                                                                             \
+#define STEP(d, lit)                                                                               \
 	{                                                                                          \
-		dir, lit, sizeof(lit) - 1                                                          \
+		.dir = (d), .p = (lit), .n = sizeof(lit) - 1                                       \
 	}
 
 /* ---- hex dump ---------------------------------------------------------------------------- */
@@ -163,6 +163,36 @@ test_hexdump_layout(void **state)
 		"conn 1: client -> server, 18 bytes\n"
 		"  0000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a   GET / HT TP/1.1..\n"
 		"  0010  0d 0a                                              ..\n");
+}
+
+/* Bytes a terminal would act on, and any byte outside ASCII, are shown as '.' in the dump's
+ * text column and in the layers' text (termsafe.h's DOT | ASCII rule). */
+static void
+test_text_is_ascii_with_dots(void **state)
+{
+	static const char raw[] = "\x1b[2J\x07\x7f\x80\xc3\xa9ok\"\\\r\n";
+	static const char req[] = "GET / HTTP/1.1\r\n\r\n";
+	static const char res[] = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n\x1b[31m\xff"
+				  "a\x07\x7f";
+	struct step dump[] = {STEP(DIS_C2S, raw)},
+		    http[] = {STEP(DIS_C2S, req), STEP(DIS_S2C, res)};
+
+	(void)state;
+	sink_reset(&whole, 1);
+	play(&whole, DIS_HEX, NULL, dump, 1, SPLIT_WHOLE);
+	assert_string_equal(
+		whole.buf,
+		"conn 1: client -> server, 15 bytes\n"
+		"  0000  1b 5b 32 4a 07 7f 80 c3  a9 6f 6b 22 5c 0d 0a      .[2J.... .ok\"\\..\n");
+	sink_reset(&whole, 1);
+	play(&whole, DIS_LAYERS, NULL, http, 2, SPLIT_WHOLE);
+	assert_string_equal(whole.buf, "conn 1: client -> server, 18 bytes\n"
+				       "  HTTP request: GET / HTTP/1.1\n"
+				       "conn 1: server -> client, 47 bytes\n"
+				       "  HTTP response: HTTP/1.1 200 OK\n"
+				       "  HTTP header: Content-Length: 9\n"
+				       "  HTTP body: 9 bytes (Content-Length)\n"
+				       "  HTTP body text: \".[31m.a..\"\n");
 }
 
 /* ---- HTTP -------------------------------------------------------------------------------- */
@@ -265,7 +295,7 @@ test_http_long_line_cut(void **state)
 {
 	static char req[2048];
 	char want[DIS_LINE_MAX];
-	struct step st[] = {{DIS_C2S, req, 0}};
+	struct step st[] = {{.dir = DIS_C2S, .p = req, .n = 0}};
 	int n;
 
 	(void)state;
@@ -319,7 +349,7 @@ test_fernet_in_body(void **state)
 {
 	static char res[512];
 	char want[2048];
-	struct step st[] = {{DIS_S2C, res, 0}};
+	struct step st[] = {{.dir = DIS_S2C, .p = res, .n = 0}};
 
 	(void)state;
 	st[0].n = (size_t)snprintf(res, sizeof(res),
@@ -340,7 +370,7 @@ static void
 test_fernet_chunked(void **state)
 {
 	static char res[512];
-	struct step st[] = {{DIS_S2C, res, 0}};
+	struct step st[] = {{.dir = DIS_S2C, .p = res, .n = 0}};
 
 	(void)state;
 	st[0].n = (size_t)snprintf(res, sizeof(res),
@@ -357,8 +387,8 @@ test_fernet_chunked(void **state)
 static void
 test_fernet_raw_at_close(void **state)
 {
-	struct step st[] = {{DIS_C2S, "\x01token=", 7},
-			    {DIS_C2S, spec_token, sizeof(spec_token) - 1}};
+	struct step st[] = {{.dir = DIS_C2S, .p = "\x01token=", .n = 7},
+			    {.dir = DIS_C2S, .p = spec_token, .n = sizeof(spec_token) - 1}};
 
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 2);
@@ -374,7 +404,7 @@ test_fernet_not_tokens(void **state)
 		"\x01gAAAAAxyz gAAAAA==AAAA gAAAAAB\n"
 		"gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVU"
 		"PgJobwOz7JcbmrR64jVmpU4IwqDAB.";
-	struct step st[] = {STEP(DIS_C2S, bad), {DIS_S2C, big, sizeof(big)}};
+	struct step st[] = {STEP(DIS_C2S, bad), {.dir = DIS_S2C, .p = big, .n = sizeof(big)}};
 
 	(void)state;
 	big[0] = '\x02';
@@ -425,7 +455,8 @@ static const uint8_t openssl_client_hello[] = {
 static void
 test_tls_openssl_client_hello(void **state)
 {
-	struct step st[] = {{DIS_C2S, openssl_client_hello, sizeof(openssl_client_hello)}};
+	struct step st[] = {
+		{.dir = DIS_C2S, .p = openssl_client_hello, .n = sizeof(openssl_client_hello)}};
 
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 1);
@@ -558,7 +589,9 @@ test_tls13_handshake(void **state)
 	static const uint8_t random[32] = {9, 9, 9};
 	static const uint8_t sealed[40] = {0x17};
 	static const uint8_t ccs[1] = {1};
-	struct step st[] = {{DIS_C2S, NULL, 0}, {DIS_S2C, NULL, 0}, {DIS_C2S, NULL, 0}};
+	struct step st[] = {{.dir = DIS_C2S, .p = NULL, .n = 0},
+			    {.dir = DIS_S2C, .p = NULL, .n = 0},
+			    {.dir = DIS_C2S, .p = NULL, .n = 0}};
 
 	(void)state;
 	client_hello(&ch, "localhost");
@@ -609,9 +642,9 @@ test_tls13_hello_retry(void **state)
 	server_hello(&sh, 0x0304, hrr);
 	client_hello(&ch, "a");
 	client_hello(&ch2, "b");
-	st[0] = (struct step){DIS_C2S, ch.b, ch.n};
-	st[1] = (struct step){DIS_S2C, sh.b, sh.n};
-	st[2] = (struct step){DIS_C2S, ch2.b, ch2.n};
+	st[0] = (struct step){.dir = DIS_C2S, .p = ch.b, .n = ch.n};
+	st[1] = (struct step){.dir = DIS_S2C, .p = sh.b, .n = sh.n};
+	st[2] = (struct step){.dir = DIS_C2S, .p = ch2.b, .n = ch2.n};
 	check_all_splits(DIS_LAYERS, NULL, st, 3);
 	assert_non_null(strstr(whole.buf, "ServerHello, 46 bytes (HelloRetryRequest"));
 	assert_non_null(strstr(whole.buf, "ClientHello, 86 bytes, 3 cipher suites, SNI b,"));
@@ -641,10 +674,10 @@ test_tls13_hello_retry_compat_ccs(void **state)
 	put(&c2, tmp.b, tmp.n);
 	server_hello(&s2, 0x0304, random);
 	record(&s2, 22, sealed, sizeof(sealed));
-	st[0] = (struct step){DIS_C2S, ch.b, ch.n};
-	st[1] = (struct step){DIS_S2C, s1.b, s1.n};
-	st[2] = (struct step){DIS_C2S, c2.b, c2.n};
-	st[3] = (struct step){DIS_S2C, s2.b, s2.n};
+	st[0] = (struct step){.dir = DIS_C2S, .p = ch.b, .n = ch.n};
+	st[1] = (struct step){.dir = DIS_S2C, .p = s1.b, .n = s1.n};
+	st[2] = (struct step){.dir = DIS_C2S, .p = c2.b, .n = c2.n};
+	st[3] = (struct step){.dir = DIS_S2C, .p = s2.b, .n = s2.n};
 	check_all_splits(DIS_LAYERS, NULL, st, 4);
 	assert_string_equal(
 		whole.buf,
@@ -701,9 +734,9 @@ test_tls12_flow(void **state)
 	record(&c1, 21, alert, 2);
 	s2.n = 0;
 	record(&s2, 21, fin, 26);
-	st[0] = (struct step){DIS_S2C, s1.b, s1.n};
-	st[1] = (struct step){DIS_C2S, c1.b, c1.n};
-	st[2] = (struct step){DIS_S2C, s2.b, s2.n};
+	st[0] = (struct step){.dir = DIS_S2C, .p = s1.b, .n = s1.n};
+	st[1] = (struct step){.dir = DIS_C2S, .p = c1.b, .n = c1.n};
+	st[2] = (struct step){.dir = DIS_S2C, .p = s2.b, .n = s2.n};
 	check_all_splits(DIS_LAYERS, NULL, st, 3);
 	assert_string_equal(
 		whole.buf,
@@ -731,9 +764,9 @@ test_tls_not_tls(void **state)
 					  0x00, 0x47, 0x45, 0x54, 0x20, 0x2f};
 	static const uint8_t hugehs[] = {0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0xff,
 					 0xff, 0xff, 1,    2,    3,    4};
-	struct step st[] = {{DIS_C2S, toolong, sizeof(toolong)},
-			    {DIS_S2C, badtype, sizeof(badtype)}};
-	struct step st2[] = {{DIS_C2S, hugehs, sizeof(hugehs)}};
+	struct step st[] = {{.dir = DIS_C2S, .p = toolong, .n = sizeof(toolong)},
+			    {.dir = DIS_S2C, .p = badtype, .n = sizeof(badtype)}};
+	struct step st2[] = {{.dir = DIS_C2S, .p = hugehs, .n = sizeof(hugehs)}};
 
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 2);
@@ -885,6 +918,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hexdump_layout),
+		cmocka_unit_test(test_text_is_ascii_with_dots),
 		cmocka_unit_test(test_http_exchange),
 		cmocka_unit_test(test_http_head_response_has_no_body),
 		cmocka_unit_test(test_http_body_until_close),
