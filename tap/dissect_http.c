@@ -120,6 +120,7 @@ body_byte(const struct out *o, struct dis_side *s, uint8_t c)
 void
 dis_http_start(struct dis_http *h)
 {
+	h->what[0] = '\0';
 	h->state = DIS_HTTP_START;
 	h->body = DIS_BODY_NONE;
 	h->left = 0;
@@ -129,14 +130,52 @@ dis_http_start(struct dis_http *h)
 	h->body_seen = 0;
 }
 
+/* The message whose start line was seen is over: its event, with the start of its body. */
+static void
+message_event(const struct out *o, struct dis_http *h)
+{
+	char text[DIS_BODY_PREVIEW + 4], quoted[DIS_BODY_PREVIEW + 8];
+
+	if (h->what[0] == '\0')
+		return;
+	if (h->body_seen > 0) {
+		dis_printable(text, sizeof(text), h->preview, h->preview_len,
+			      h->body_seen > h->preview_len);
+		snprintf(quoted, sizeof(quoted), "\"%s\"", text);
+	}
+	dis_event(o, DIS_EV_HTTP, h->body_seen, h->what, h->body_seen > 0 ? quoted : NULL);
+	h->what[0] = '\0';
+}
+
 static void
 message_end(const struct out *o, struct dis_side *s)
 {
 	struct dis_http *h = &s->u.http;
 
 	dis_http_finish(o, h);
+	message_event(o, h);
 	dis_token_end(o, s);
 	dis_http_start(h);
+}
+
+void
+dis_http_end(const struct out *o, struct dis_side *s)
+{
+	dis_http_finish(o, &s->u.http);
+	message_event(o, &s->u.http);
+}
+
+/* What the message's event calls it: "GET /" (without the version), "200 OK". */
+static void
+set_what(struct dis_http *h, const char *p, size_t n, int request, int cut)
+{
+	if (request && !cut)
+		n -= sizeof(" HTTP/1.1") - 1; /* is_request_line saw " HTTP/d.d" at the end */
+	else if (!request) {
+		p += 9; /* after "HTTP/d.d " */
+		n -= 9;
+	}
+	dis_printable(h->what, sizeof(h->what), (const uint8_t *)p, n, cut);
 }
 
 /* Content-Length: 1*DIGIT (RFC 9110 §8.6). Returns 0 or -1. */
@@ -276,9 +315,11 @@ start_line(const struct out *o, struct dis_side *s, const char *p, size_t n, int
 	if ((h->status = status_of(p, n)) != 0) {
 		if (dis_layers(o))
 			dis_say(o, "  HTTP response: %s", text);
+		set_what(h, p, n, 0, cut);
 	} else if (is_request_line(p, n, cut)) {
 		if (dis_layers(o))
 			dis_say(o, "  HTTP request: %s", text);
+		set_what(h, p, n, 1, cut);
 		request_seen(o->d, p, n);
 	} else {
 		dis_raw_start(o, s, "not an HTTP request or status line");

@@ -4,7 +4,7 @@
  * recognises: HTTP, Fernet tokens, TLS records) on stdout. Errors go to stderr.
  *
  *   squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 [--grep TEXT]
- *                [--quiet | --summary] [--idle-timeout S]
+ *                [--quiet | --summary] [--keylog FILE] [--idle-timeout S]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,17 +19,22 @@
 #include "msg.h"
 #include "opt.h"
 #include "dissect.h"
+#include "sslkeys.h"
 #include "relay.h"
 
 #define EXIT_USAGE 2
 #define EXIT_FAIL 1
-#define EXIT_OUTPUT 3 /* standard output failed (a closed pipe, a full disk) */
+#define EXIT_OUTPUT 3  /* standard output failed (a closed pipe, a full disk) */
+#define EXIT_KEYLOG 26 /* --keylog cannot be read: curl's CURLE_READ_ERROR */
 
 struct tap_ui {
 	unsigned flags; /* DIS_HEX | DIS_LAYERS, or 0 for --quiet */
 	const struct dis_grep *grep;
 	struct dis_conn *dis; /* one per relay slot */
 	int out_errno;        /* why standard output failed, or 0 */
+	/* --keylog: the key log, and dis_crypt_size() bytes of decryption state per slot. */
+	struct sslkeys_file *keylog;
+	unsigned char *crypt;
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -46,7 +51,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: squirrel-tap --listen HOST:PORT --upstream HOST:PORT [--grep TEXT]\n"
-		"                    [--quiet | --summary] [--idle-timeout S]\n"
+		"                    [--quiet | --summary] [--keylog FILE]\n"
+		"                    [--idle-timeout S]\n"
 		"\n"
 		"Relay TCP connections from --listen to --upstream, unchanged, and print what an\n"
 		"eavesdropper sees: each chunk as a hex dump with the HTTP, Fernet token or TLS\n"
@@ -57,6 +63,8 @@ usage(FILE *f)
 		"  --grep TEXT           say per connection whether TEXT crossed the wire in clear\n"
 		"  --summary             what is recognised, without the hex dump\n"
 		"  --quiet               only connections opening and closing, and --grep verdicts\n"
+		"  --keylog FILE         decrypt TLS with the secrets in FILE (SSLKEYLOGFILE format,\n"
+		"                        as curl, browsers and Python write it)\n"
 		"  --idle-timeout S      close a connection when nothing crosses it for S seconds\n"
 		"                        (default 60, at most 86400)\n"
 		"  -h, --help            this help\n"
@@ -97,11 +105,22 @@ emit_line(void *arg, const char *line)
 }
 
 static void
+emit_none(void *arg, const char *line)
+{
+	(void)arg;
+	(void)line;
+}
+
+static void
 on_open(void *arg, size_t slot, unsigned long id, const char *peer)
 {
 	struct tap_ui *ui = arg;
+	struct dis_conn *d = &ui->dis[slot];
 
-	dis_conn_init(&ui->dis[slot], id, ui->flags, ui->grep);
+	dis_conn_init(d, id, ui->flags, ui->grep);
+	if (ui->keylog != NULL)
+		dis_conn_decrypt(d, (struct dis_crypt *)(ui->crypt + slot * dis_crypt_size()),
+				 sslkeys_file_lookup, ui->keylog);
 	if (ui->out_errno != 0)
 		return;
 	printf("conn %lu: open, from %s\n", id, peer);
@@ -129,8 +148,10 @@ on_close(void *arg, size_t slot, unsigned long id, enum tap_end end, const char 
 
 	if (end == TAP_END_UPSTREAM_DOWN)
 		msg_warn("conn %lu: %s", id, reason);
-	if (ui->out_errno != 0)
+	if (ui->out_errno != 0) {
+		dis_finish(&ui->dis[slot], emit_none, NULL); /* wipes the keys */
 		return;
+	}
 	dis_finish(&ui->dis[slot], emit_line, ui);
 	printf("conn %lu: closed, %s (%llu bytes client -> server, %llu bytes server -> client)\n",
 	       id, reason, (unsigned long long)bytes[TAP_C2S], (unsigned long long)bytes[TAP_S2C]);
@@ -160,7 +181,7 @@ on_out_gone(void *arg, short revents)
 
 /* The command line, as given. */
 struct tap_args {
-	const char *listen_text, *upstream_text, *grep_text;
+	const char *listen_text, *upstream_text, *grep_text, *keylog_path;
 	int quiet, summary, idle_ms;
 };
 
@@ -174,6 +195,7 @@ parse_args(int argc, char **argv, struct tap_args *a)
 		{"grep", required_argument, NULL, 'g'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"summary", no_argument, NULL, 's'},
+		{"keylog", required_argument, NULL, 'k'},
 		{"idle-timeout", required_argument, NULL, 'i'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -189,6 +211,7 @@ parse_args(int argc, char **argv, struct tap_args *a)
 		case 'g': a->grep_text = optarg; break;
 		case 'q': a->quiet = 1; break;
 		case 's': a->summary = 1; break;
+		case 'k': a->keylog_path = optarg; break;
 		case 'i':
 			if (opt_number("--idle-timeout", optarg, 1, TAP_IDLE_MAX_S, &idle_s) < 0)
 				return EXIT_USAGE;
@@ -226,6 +249,10 @@ check_args(const struct tap_args *a, struct tap_addr *listen_addr, struct tap_ad
 		msg_error("--quiet and --summary cannot be used together");
 		return EXIT_USAGE;
 	}
+	if (a->keylog_path != NULL && a->keylog_path[0] == '\0') {
+		msg_error("--keylog wants a file name (the SSLKEYLOGFILE a client writes)");
+		return EXIT_USAGE;
+	}
 	if (a->grep_text != NULL && dis_grep_init(grep, a->grep_text, strlen(a->grep_text)) != 0) {
 		msg_error("--grep wants a text of 1 to %d bytes", DIS_GREP_MAX);
 		return EXIT_USAGE;
@@ -260,6 +287,54 @@ catch_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void
+on_keylog_warn(void *arg, const char *text)
+{
+	(void)arg;
+	msg_warn("--keylog %s", text);
+}
+
+/*
+ * --keylog: the key log read, decryption state per slot (one allocation, at start). 0, or
+ * EXIT_FAIL / EXIT_KEYLOG after a message.
+ */
+static int
+views_start(const struct tap_args *a, struct tap_ui *ui)
+{
+	char err[512];
+	int missing;
+
+	if (a->keylog_path == NULL)
+		return 0;
+	ui->keylog = calloc(1, sizeof(*ui->keylog));
+	ui->crypt = calloc(TAP_MAX_CONNS, dis_crypt_size());
+	if (ui->keylog == NULL || ui->crypt == NULL) {
+		msg_error("out of memory for %d connections' decryption", TAP_MAX_CONNS);
+		return EXIT_FAIL;
+	}
+	if (sslkeys_file_open(ui->keylog, a->keylog_path, &missing, on_keylog_warn, NULL, err,
+			      sizeof(err)) != 0) {
+		msg_error("--keylog %s", err);
+		return EXIT_KEYLOG;
+	}
+	if (missing)
+		msg_note("--keylog %s: no such file yet; read when a connection needs its keys "
+			 "(a client creates it as it connects)",
+			 a->keylog_path);
+	return 0;
+}
+
+static void
+views_stop(struct tap_ui *ui)
+{
+	if (ui->keylog != NULL)
+		sslkeys_file_close(ui->keylog);
+	if (ui->crypt != NULL)
+		explicit_bzero(ui->crypt, TAP_MAX_CONNS * dis_crypt_size());
+	free(ui->keylog);
+	free(ui->crypt);
 }
 
 /*
@@ -312,15 +387,23 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	ui.flags = a.quiet ? 0 : a.summary ? DIS_LAYERS : DIS_HEX | DIS_LAYERS;
 	ui.grep = a.grep_text != NULL ? &grep : NULL;
+	rc = views_start(&a, &ui);
+	if (rc != 0) {
+		views_stop(&ui);
+		return rc;
+	}
 	catch_signals();
-	if (start_up(&listen_addr, &upstream, a.idle_ms, &ui, &hooks, &fd, &r) != 0)
+	if (start_up(&listen_addr, &upstream, a.idle_ms, &ui, &hooks, &fd, &r) != 0) {
+		views_stop(&ui);
 		return EXIT_FAIL;
+	}
 	msg_note("relaying %s -> %s; stop with Ctrl-C", listen_addr.text, upstream.text);
 	rc = tap_relay_run(r, &stop_flag, err, sizeof(err));
 	if (rc != 0)
 		msg_error("%s", err);
 	tap_relay_free(r);
 	free(ui.dis);
+	views_stop(&ui);
 	close(fd);
 	out_flush(&ui);
 	if (ui.out_errno != 0) {

@@ -16,6 +16,8 @@
 #include <cmocka.h>
 
 #include "dissect.h"
+#include "sslkeys.h"
+#include "transcript.h"
 
 #define SINK_MAX (1 << 18)
 #define SPLIT_WHOLE 0
@@ -81,11 +83,9 @@ guarded(const void *p, size_t n)
 	return base + GUARD_SPAN - n;
 }
 
-struct step {
-	enum dis_dir dir;
-	const void *p;
-	size_t n;
-};
+/* When set, play() decrypts with the secrets of this key log. */
+static struct sslkeys *play_keys;
+static struct dis_crypt *play_crypt;
 
 /* Feed every step (each split at split, or byte by byte), then finish and report. */
 static void
@@ -95,6 +95,14 @@ play(struct sink *s, unsigned flags, const struct dis_grep *g, const struct step
 	static struct dis_conn d;
 
 	dis_conn_init(&d, 1, flags, g);
+	if (play_keys != NULL) {
+		if (play_crypt == NULL)
+			play_crypt = malloc(dis_crypt_size());
+		assert_non_null(play_crypt);
+		/* Whatever was there must not matter: dis_conn_decrypt starts it afresh. */
+		memset(play_crypt, 0xa5, dis_crypt_size());
+		dis_conn_decrypt(&d, play_crypt, transcript_keys, play_keys);
+	}
 	for (size_t i = 0; i < nst; i++) {
 		const uint8_t *p = st[i].p;
 		size_t n = st[i].n;
@@ -464,7 +472,15 @@ test_tls_openssl_client_hello(void **state)
 		whole.buf,
 		"  TLS record: handshake, 325 bytes, TLS 1.0 (0x0301)\n"
 		"    handshake: ClientHello, 321 bytes, 31 cipher suites, SNI localhost, "
-		"ALPN http/1.1, offers TLS 1.3 TLS 1.2 TLS 1.1 TLS 1.0\n");
+		"ALPN http/1.1, offers TLS 1.3 TLS 1.2 TLS 1.1 TLS 1.0\n"
+		"      groups: X25519 secp256r1 X448 secp521r1 secp384r1 ffdhe2048 ffdhe3072 "
+		"ffdhe4096 ffdhe6144 ffdhe8192\n"
+		"      key shares: X25519 (32 bytes)\n"
+		"      signature algorithms: ecdsa_secp256r1_sha256 ecdsa_secp384r1_sha384 "
+		"ecdsa_secp521r1_sha512 ed25519 ed448 rsa_pss_pss_sha256 rsa_pss_pss_sha384 "
+		"rsa_pss_pss_sha512 rsa_pss_rsae_sha256 rsa_pss_rsae_sha384 rsa_pss_rsae_sha512 "
+		"rsa_pkcs1_sha256 rsa_pkcs1_sha384 rsa_pkcs1_sha512 ecdsa_sha224 rsa_pkcs1_sha224 "
+		"dsa_sha224 dsa_sha256 dsa_sha384 dsa_sha512\n");
 }
 
 /* A little writer for crafted handshakes. */
@@ -698,6 +714,169 @@ test_tls13_hello_retry_compat_ccs(void **state)
 		"  TLS record: encrypted handshake message, 30 bytes, TLS 1.2 (0x0303)\n");
 }
 
+/* An extension: type, then its body. */
+static void
+extension(struct wr *w, unsigned type, const struct wr *body)
+{
+	put16(w, type);
+	put16(w, (unsigned)body->n);
+	put(w, body->b, body->n);
+}
+
+/* A hello: its fixed fields in body, then the extensions, as one handshake record. */
+static void
+hello_record(struct wr *out, unsigned type, struct wr *body, const struct wr *exts)
+{
+	static struct wr msg;
+
+	put16(body, (unsigned)exts->n);
+	put(body, exts->b, exts->n);
+	msg.n = 0;
+	message(&msg, type, body);
+	out->n = 0;
+	record(out, 22, msg.b, msg.n);
+}
+
+/* A ClientHello as a current Chromium sends it: GREASE, the post-quantum hybrid
+ * X25519MLKEM768 (codepoint 0x11ec, a 1,216-byte share) beside X25519. */
+static void
+client_hello_pq(struct wr *out)
+{
+	static struct wr ch, exts, e;
+	static const uint8_t random[32] = {4, 4, 4};
+
+	ch.n = exts.n = 0;
+	put16(&ch, 0x0303);
+	put(&ch, random, sizeof(random));
+	put8(&ch, 0);
+	put16(&ch, 2);
+	put16(&ch, 0x1301);
+	put8(&ch, 1);
+	put8(&ch, 0);
+	e.n = 0; /* supported_groups */
+	put16(&e, 8);
+	put16(&e, 0x2a2a);
+	put16(&e, 0x11ec);
+	put16(&e, 0x001d);
+	put16(&e, 0x0017);
+	extension(&exts, 10, &e);
+	e.n = 0; /* key_share */
+	put16(&e, 4 + 1 + 4 + 1216 + 4 + 32);
+	put16(&e, 0x2a2a);
+	put16(&e, 1);
+	put8(&e, 0);
+	put16(&e, 0x11ec);
+	put16(&e, 1216);
+	for (int i = 0; i < 1216; i++)
+		put8(&e, (unsigned)i);
+	put16(&e, 0x001d);
+	put16(&e, 32);
+	for (int i = 0; i < 32; i++)
+		put8(&e, 0x20);
+	extension(&exts, 51, &e);
+	e.n = 0; /* signature_algorithms */
+	put16(&e, 8);
+	put16(&e, 0x0403);
+	put16(&e, 0x0804);
+	put16(&e, 0x0401);
+	put16(&e, 0x1234);
+	extension(&exts, 13, &e);
+	hello_record(out, 1, &ch, &exts);
+}
+
+/* A ServerHello with a key_share: a group and a key, or (a HelloRetryRequest) the group. */
+static void
+server_hello_share(struct wr *out, const uint8_t *random, unsigned group, size_t keylen)
+{
+	static struct wr sh, exts, e;
+
+	sh.n = exts.n = e.n = 0;
+	put16(&sh, 0x0303);
+	put(&sh, random, 32);
+	put8(&sh, 0);
+	put16(&sh, 0x1301);
+	put8(&sh, 0);
+	put16(&e, 0x0304);
+	extension(&exts, 43, &e);
+	e.n = 0;
+	put16(&e, group);
+	if (keylen > 0) {
+		put16(&e, (unsigned)keylen);
+		for (size_t i = 0; i < keylen; i++)
+			put8(&e, 9);
+	}
+	extension(&exts, 51, &e);
+	hello_record(out, 2, &sh, &exts);
+}
+
+/* What an eavesdropper reads of the key exchange: the groups offered and their shares, the
+ * signature schemes, the group the server chose or asks for. */
+static void
+test_key_exchange_named(void **state)
+{
+	static const uint8_t random[32] = {3, 1, 4};
+	static struct wr ch, sh, hrr_sh;
+	struct step st[2];
+
+	(void)state;
+	client_hello_pq(&ch);
+	server_hello_share(&sh, random, 0x001d, 32);
+	st[0] = (struct step){DIS_C2S, ch.b, ch.n};
+	st[1] = (struct step){DIS_S2C, sh.b, sh.n};
+	check_all_splits(DIS_LAYERS, NULL, st, 2);
+	assert_string_equal(
+		whole.buf,
+		"  TLS record: handshake, 1342 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: ClientHello, 1338 bytes, 1 cipher suites\n"
+		"      groups: GREASE X25519MLKEM768 X25519 secp256r1\n"
+		"      key shares: GREASE (1 byte), X25519MLKEM768 (1216 bytes), X25519 (32 bytes)\n"
+		"      signature algorithms: ecdsa_secp256r1_sha256 rsa_pss_rsae_sha256 "
+		"rsa_pkcs1_sha256 0x1234\n"
+		"  TLS record: handshake, 90 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: ServerHello, 86 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
+		"(0x1301)\n"
+		"      key share: X25519 (32 bytes), the group the server chose\n");
+	/* RFC 8446 §4.2.8: a HelloRetryRequest names the group it wants a share for. */
+	server_hello_share(&hrr_sh, hrr, 0x0018, 0);
+	st[1] = (struct step){DIS_S2C, hrr_sh.b, hrr_sh.n};
+	check_all_splits(DIS_LAYERS, NULL, st, 2);
+	assert_non_null(strstr(whole.buf, "      key share: none yet; the server asks for "
+					  "secp384r1\n"));
+}
+
+/* TLS 1.2 (RFC 8422 §5.4): the curve is in the ServerKeyExchange, with the signature. */
+static void
+test_tls12_server_key_exchange(void **state)
+{
+	static const uint8_t random[32] = {2, 7};
+	static struct wr sh, ske, msgs, s1;
+	struct step st[1];
+
+	(void)state;
+	server_hello(&sh, 0x0303, random);
+	sh.b[5 + 4 + 2 + 32 + 1] = 0xc0; /* suite: TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
+	sh.b[5 + 4 + 2 + 32 + 2] = 0x2f;
+	ske.n = msgs.n = 0;
+	put8(&ske, 3);
+	put16(&ske, 0x001d);
+	put8(&ske, 32);
+	for (int i = 0; i < 32; i++)
+		put8(&ske, 0x55);
+	put16(&ske, 0x0804);
+	put16(&ske, 256);
+	for (int i = 0; i < 256; i++)
+		put8(&ske, 0x66);
+	message(&msgs, 12, &ske);
+	s1 = sh;
+	record(&s1, 22, msgs.b, msgs.n);
+	st[0] = (struct step){DIS_S2C, s1.b, s1.n};
+	check_all_splits(DIS_LAYERS, NULL, st, 1);
+	assert_non_null(strstr(whole.buf,
+			       "    handshake: ServerKeyExchange, 296 bytes\n"
+			       "      key exchange: ECDHE, X25519 (32-byte public key), signed "
+			       "with rsa_pss_rsae_sha256\n"));
+}
+
 /* TLS 1.2: several messages in one record, one message across two records, ChangeCipherSpec,
  * then the Finished as "encrypted handshake message", and a clear alert. */
 static void
@@ -779,6 +958,288 @@ test_tls_not_tls(void **state)
 	/* A 16 MiB handshake message announced in an 8-byte record: counted, never read past. */
 	check_all_splits(DIS_LAYERS, NULL, st2, 1);
 	assert_string_equal(whole.buf, "  TLS record: handshake, 8 bytes, TLS 1.0 (0x0301)\n");
+}
+
+/* ---- decryption with a key log ----------------------------------------------------------- */
+
+static struct transcript tr;
+static struct sslkeys tr_keys;
+
+/* tests/vectors/tls/NAME.txt into tr and tr_keys, or skip the test without the vectors. */
+static void
+load_transcript(const char *name)
+{
+	if (transcript_load(name, &tr, &tr_keys) != 0)
+		skip();
+}
+
+/* RFC 8448 §3 decrypted, every message of the trace named with the sizes the RFC gives. */
+static void
+test_decrypt_rfc8448(void **state)
+{
+	static const char want[] =
+		"  TLS record: handshake, 196 bytes, TLS 1.0 (0x0301)\n"
+		"    handshake: ClientHello, 192 bytes, 3 cipher suites, SNI server, offers TLS 1.3\n"
+		"      groups: X25519 secp256r1 secp384r1 secp521r1 ffdhe2048 ffdhe3072 ffdhe4096 "
+		"ffdhe6144 ffdhe8192\n"
+		"      key shares: X25519 (32 bytes)\n"
+		"      signature algorithms: ecdsa_secp256r1_sha256 ecdsa_secp384r1_sha384 "
+		"ecdsa_secp521r1_sha512 ecdsa_sha1 rsa_pss_rsae_sha256 rsa_pss_rsae_sha384 "
+		"rsa_pss_rsae_sha512 rsa_pkcs1_sha256 rsa_pkcs1_sha384 rsa_pkcs1_sha512 rsa_pkcs1_sha1 "
+		"dsa_sha256 dsa_sha384 dsa_sha512 dsa_sha1\n"
+		"  TLS record: handshake, 90 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: ServerHello, 86 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
+		"(0x1301)\n"
+		"      key share: X25519 (32 bytes), the group the server chose\n"
+		"  TLS record: application data, 674 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] handshake, 657 bytes (server handshake key, record 0)\n"
+		"    [decrypted] handshake: EncryptedExtensions, 36 bytes, SNI acknowledged\n"
+		"    [decrypted] handshake: Certificate, 441 bytes, 1 certificate\n"
+		"    [decrypted] handshake: CertificateVerify, 132 bytes, rsa_pss_rsae_sha256, "
+		"128-byte signature\n"
+		"    [decrypted] handshake: Finished, 32 bytes\n"
+		"  TLS record: application data, 53 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] handshake, 36 bytes (client handshake key, record 0)\n"
+		"    [decrypted] handshake: Finished, 32 bytes\n"
+		"  TLS record: application data, 222 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] handshake, 205 bytes (server application key, record 0)\n"
+		"    [decrypted] handshake: NewSessionTicket, 201 bytes, lifetime 30 s, 178-byte "
+		"ticket\n"
+		"  TLS record: application data, 67 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] application data, 50 bytes (client application key, record 0)\n"
+		"  TLS record: application data, 67 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] application data, 50 bytes (server application key, record 1)\n"
+		"  TLS record: application data, 19 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] alert, 2 bytes (client application key, record 1)\n"
+		"    [decrypted] alert: warning, close_notify (0)\n"
+		"  TLS record: application data, 19 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] alert, 2 bytes (server application key, record 2)\n"
+		"    [decrypted] alert: warning, close_notify (0)\n";
+
+	(void)state;
+	load_transcript("rfc8448-1rtt");
+	play_keys = &tr_keys;
+	check_all_splits(DIS_LAYERS, NULL, tr.st, tr.n);
+	play_keys = NULL;
+	assert_string_equal(whole.buf, want);
+	/* Without the key log: the same records, nothing inside them. */
+	check_all_splits(DIS_LAYERS, NULL, tr.st, tr.n);
+	assert_null(strstr(whole.buf, "[decrypted]"));
+	assert_non_null(strstr(whole.buf, "  TLS record: application data, 674 bytes, TLS 1.2 "
+					  "(0x0303)\n  TLS record: application data, 53 bytes"));
+}
+
+/* Real peers' connections (OpenSSL's server; Python's and OpenSSL's clients wrote the key
+ * logs): every suite the tap decrypts, both versions, and a KeyUpdate. */
+static void
+test_decrypt_recorded(void **state)
+{
+	static const char *const names[] = {"tls13-aes256", "tls13-chacha", "tls12-aes128",
+					    "tls12-aes256", "tls12-chacha", "tls13-keyupdate"};
+	static const char *const suites[] = {
+		"TLS_AES_256_GCM_SHA384 (0x1302)",
+		"TLS_CHACHA20_POLY1305_SHA256 (0x1303)",
+		"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (0xc02b)",
+		"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 (0xc02c)",
+		"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 (0xcca9)",
+		"TLS_AES_128_GCM_SHA256 (0x1301)"};
+	static struct dis_grep g;
+
+	(void)state;
+	assert_int_equal(dis_grep_init(&g, "fluffy tail", 11), 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int tls13 = strncmp(names[i], "tls13", 5) == 0;
+
+		load_transcript(names[i]);
+		play_keys = &tr_keys;
+		check_all_splits(DIS_LAYERS, &g, tr.st, tr.n);
+		play_keys = NULL;
+		assert_non_null(strstr(whole.buf, suites[i]));
+		assert_non_null(strstr(whole.buf,
+				       "  [decrypted] HTTP request: GET /secret.txt HTTP/1.0\n"));
+		assert_non_null(
+			strstr(whole.buf, "  [decrypted] HTTP body text: \"fluffy tail\"\n"));
+		assert_non_null(strstr(whole.buf, "conn 1: 'fluffy tail' seen only after "
+						  "decryption (server -> client)\n"));
+		assert_non_null(
+			strstr(whole.buf, "[decrypted] alert: warning, close_notify (0)\n"));
+		assert_non_null(strstr(whole.buf, "    [decrypted] handshake: Finished, "));
+		assert_null(strstr(whole.buf, "not decrypted"));
+		if (tls13) {
+			const char *cert =
+				strstr(whole.buf, "    [decrypted] handshake: Certificate, ");
+			assert_non_null(cert);
+			assert_true(strncmp(strchr(cert, '\n') - 15, ", 1 certificate", 15) == 0);
+		} else
+			assert_non_null(strstr(whole.buf, "(server write key, record 0)\n"));
+		/* Without the key log the secret is nowhere. */
+		check_all_splits(DIS_LAYERS, &g, tr.st, tr.n);
+		assert_null(strstr(whole.buf, "[decrypted]"));
+		assert_non_null(strstr(whole.buf, "conn 1: 'fluffy tail' not seen\n"));
+	}
+	/* RFC 8446 §4.6.3: the client's records after its KeyUpdate are under the next key,
+	 * which the tap derives ("traffic upd"): OpenSSL's own _N line is not read. */
+	load_transcript("tls13-keyupdate");
+	play_keys = &tr_keys;
+	check_all_splits(DIS_LAYERS, &g, tr.st, tr.n);
+	play_keys = NULL;
+	assert_non_null(strstr(whole.buf,
+			       "    [decrypted] handshake: KeyUpdate, 1 byte, "
+			       "update_not_requested\n"
+			       "  TLS record: application data, 45 bytes, TLS 1.2 (0x0303)\n"
+			       "    [decrypted] application data, 28 bytes (client application "
+			       "key after a KeyUpdate, record 0)\n"));
+}
+
+/* A key log whose server handshake secret is wrong: those records are shown sealed with the
+ * reason, and the application keys still open what comes after the Finished. */
+static void
+test_decrypt_wrong_secret(void **state)
+{
+	static char bad[] = "SERVER_HANDSHAKE_TRAFFIC_SECRET "
+			    "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7 "
+			    "b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad39\n";
+
+	(void)state;
+	load_transcript("rfc8448-1rtt");
+	sslkeys_feed(&tr_keys, bad, strlen(bad)); /* the newest line wins */
+	play_keys = &tr_keys;
+	check_all_splits(DIS_LAYERS, NULL, tr.st, tr.n);
+	play_keys = NULL;
+	assert_non_null(strstr(
+		whole.buf, "  TLS record: application data, 674 bytes, TLS 1.2 (0x0303)\n"
+			   "    not decrypted: the key log's SERVER_HANDSHAKE_TRAFFIC_SECRET for "
+			   "client random cb34ecb1... does not open this record\n"
+			   "  TLS record: application data, 53 bytes"));
+	assert_null(strstr(whole.buf, "EncryptedExtensions"));
+	assert_non_null(strstr(whole.buf, "    [decrypted] handshake, 205 bytes (server "
+					  "application key, record 0)\n"));
+	assert_non_null(strstr(whole.buf, "conn 1: 1 server -> client record not decrypted\n"));
+}
+
+/* Keys that a client writes only after the tap has relayed the records they open. */
+static int late_keys_on;
+
+static size_t
+late_keys(void *arg, enum sslkeys_label label, const uint8_t random[SSLKEYS_RANDOM_LEN],
+	  uint8_t out[SSLKEYS_SECRET_MAX])
+{
+	return late_keys_on ? sslkeys_find(arg, label, random, out) : 0;
+}
+
+static void
+feed_with(struct sink *s, int keys_when, size_t nst)
+{
+	static struct dis_conn d;
+
+	dis_conn_init(&d, 1, DIS_LAYERS, NULL);
+	if (play_crypt == NULL)
+		play_crypt = malloc(dis_crypt_size());
+	assert_non_null(play_crypt);
+	dis_conn_decrypt(&d, play_crypt, late_keys, &tr_keys);
+	late_keys_on = 0;
+	for (size_t i = 0; i < nst; i++) {
+		if ((int)i == keys_when)
+			late_keys_on = 1;
+		dis_feed(&d, tr.st[i].dir, guarded(tr.st[i].p, tr.st[i].n), tr.st[i].n, collect, s);
+	}
+	dis_finish(&d, collect, s);
+}
+
+static void
+test_decrypt_keys_late(void **state)
+{
+	(void)state;
+	load_transcript("rfc8448-1rtt");
+	/* The keys appear in the log once the client has read the server's flight, before it
+	 * answers (step 2): the flight is kept, then opened when the client's bytes come. */
+	sink_reset(&whole, 1);
+	feed_with(&whole, 2, tr.n);
+	assert_non_null(
+		strstr(whole.buf,
+		       "  TLS record: application data, 674 bytes, TLS 1.2 (0x0303)\n"
+		       "conn 1: server -> client, records kept until the key log had their "
+		       "keys:\n"
+		       "    [decrypted] handshake, 657 bytes (server handshake key, record 0)\n"));
+	assert_non_null(strstr(whole.buf, "    [decrypted] handshake: Finished, 32 bytes\n"
+					  "conn 1: client -> server, 58 bytes\n"));
+	assert_null(strstr(whole.buf, "not decrypted"));
+	/* Never: each direction says once why, then how many records stayed sealed. */
+	sink_reset(&whole, 1);
+	feed_with(&whole, -1, tr.n);
+	assert_non_null(strstr(whole.buf, "    not decrypted: the key log has no "
+					  "SERVER_HANDSHAKE_TRAFFIC_SECRET for client random "
+					  "cb34ecb1...\n"));
+	assert_non_null(strstr(whole.buf, "conn 1: 3 client -> server records not decrypted\n"));
+	assert_non_null(strstr(whole.buf, "conn 1: 4 server -> client records not decrypted\n"));
+	assert_null(strstr(whole.buf, "[decrypted]"));
+}
+
+/* Records held for keys that never come fill the hold: the oldest are given up, sealed, and
+ * nothing is held past CRYPT_HOLD (24 KiB). */
+static void
+test_decrypt_hold_is_bounded(void **state)
+{
+	static uint8_t big[3 * (5 + 10000)];
+	static struct dis_conn d;
+	static struct wr ch, sh;
+	struct step st[3];
+
+	(void)state;
+	client_hello(&ch, "localhost");
+	server_hello(&sh, 0x0304, (const uint8_t[32]){1});
+	for (int i = 0; i < 3; i++) {
+		uint8_t *r = big + i * (5 + 10000);
+		r[0] = 23;
+		r[1] = 3;
+		r[2] = 3;
+		r[3] = 10000 >> 8;
+		r[4] = 10000 & 0xff;
+		memset(r + 5, 0x40 + i, 10000);
+	}
+	st[0] = (struct step){DIS_C2S, ch.b, ch.n};
+	st[1] = (struct step){DIS_S2C, sh.b, sh.n};
+	st[2] = (struct step){DIS_S2C, big, sizeof(big)};
+	sslkeys_init(&tr_keys);
+	dis_conn_init(&d, 1, DIS_LAYERS, NULL);
+	dis_conn_decrypt(&d, play_crypt, late_keys, &tr_keys);
+	late_keys_on = 1;
+	sink_reset(&whole, 1);
+	for (int i = 0; i < 3; i++)
+		dis_feed(&d, st[i].dir, guarded(st[i].p, st[i].n), st[i].n, collect, &whole);
+	/* The third record needed room: the first was given up at once. */
+	assert_non_null(strstr(whole.buf, "  TLS record: application data, 10000 bytes, TLS 1.2 "
+					  "(0x0303)\n    not decrypted: the key log has no "
+					  "SERVER_HANDSHAKE_TRAFFIC_SECRET for client random "
+					  "01020300...\n"));
+	dis_finish(&d, collect, &whole);
+	assert_non_null(strstr(whole.buf, "conn 1: 3 server -> client records not decrypted\n"));
+}
+
+/* With a key log, every mutation of the sealed records is refused by the AEAD: shown sealed,
+ * never read. */
+static void
+test_decrypt_tampered(void **state)
+{
+	static uint8_t buf[2048];
+	size_t flight;
+
+	(void)state;
+	load_transcript("rfc8448-1rtt");
+	flight = tr.st[1].n;
+	assert_true(flight <= sizeof(buf));
+	memcpy(buf, tr.st[1].p, flight);
+	tr.st[1].p = buf;
+	play_keys = &tr_keys;
+	/* Past the ServerHello (95 bytes): the sealed record's header, body and tag. */
+	for (size_t i = 95; i < flight; i += 7) {
+		buf[i] ^= 0x01;
+		sink_reset(&whole, 0);
+		play(&whole, DIS_LAYERS, NULL, tr.st, 2, SPLIT_WHOLE);
+		assert_null(strstr(whole.buf, "EncryptedExtensions"));
+		buf[i] ^= 0x01;
+	}
+	play_keys = NULL;
 }
 
 /* ---- --grep ------------------------------------------------------------------------------ */
@@ -933,12 +1394,23 @@ main(void)
 		cmocka_unit_test(test_tls13_handshake),
 		cmocka_unit_test(test_tls13_hello_retry),
 		cmocka_unit_test(test_tls13_hello_retry_compat_ccs),
+		cmocka_unit_test(test_key_exchange_named),
+		cmocka_unit_test(test_tls12_server_key_exchange),
 		cmocka_unit_test(test_tls12_flow),
 		cmocka_unit_test(test_tls_not_tls),
+		cmocka_unit_test(test_decrypt_rfc8448),
+		cmocka_unit_test(test_decrypt_recorded),
+		cmocka_unit_test(test_decrypt_wrong_secret),
+		cmocka_unit_test(test_decrypt_keys_late),
+		cmocka_unit_test(test_decrypt_hold_is_bounded),
+		cmocka_unit_test(test_decrypt_tampered),
 		cmocka_unit_test(test_grep_split_everywhere),
 		cmocka_unit_test(test_grep_overlaps),
 		cmocka_unit_test(test_mutations_never_crash),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	free(play_crypt);
+	return rc;
 }
