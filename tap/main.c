@@ -4,7 +4,7 @@
  * recognises: HTTP, Fernet tokens, TLS records) on stdout. Errors go to stderr.
  *
  *   squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 [--grep TEXT]
- *                [--quiet | --summary] [--keylog FILE] [--idle-timeout S]
+ *                [--quiet | --summary | --flow] [--keylog FILE] [--idle-timeout S]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +19,7 @@
 #include "msg.h"
 #include "opt.h"
 #include "dissect.h"
+#include "flow.h"
 #include "sslkeys.h"
 #include "relay.h"
 
@@ -28,10 +29,14 @@
 #define EXIT_KEYLOG 26 /* --keylog cannot be read: curl's CURLE_READ_ERROR */
 
 struct tap_ui {
-	unsigned flags; /* DIS_HEX | DIS_LAYERS, or 0 for --quiet */
+	unsigned flags; /* DIS_HEX | DIS_LAYERS, or 0 for --quiet and --flow */
 	const struct dis_grep *grep;
 	struct dis_conn *dis; /* one per relay slot */
 	int out_errno;        /* why standard output failed, or 0 */
+	/* --flow: a ladder per relay slot, drawn from the dissector's events. */
+	struct flow *flows;
+	struct flow_view view;
+	const char *upstream_text;
 	/* --keylog: the key log, and dis_crypt_size() bytes of decryption state per slot. */
 	struct sslkeys_file *keylog;
 	unsigned char *crypt;
@@ -51,7 +56,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: squirrel-tap --listen HOST:PORT --upstream HOST:PORT [--grep TEXT]\n"
-		"                    [--quiet | --summary] [--keylog FILE]\n"
+		"                    [--quiet | --summary | --flow] [--keylog FILE]\n"
 		"                    [--idle-timeout S]\n"
 		"\n"
 		"Relay TCP connections from --listen to --upstream, unchanged, and print what an\n"
@@ -63,6 +68,8 @@ usage(FILE *f)
 		"  --grep TEXT           say per connection whether TEXT crossed the wire in clear\n"
 		"  --summary             what is recognised, without the hex dump\n"
 		"  --quiet               only connections opening and closing, and --grep verdicts\n"
+		"  --flow                each connection as a ladder: one line per message, client\n"
+		"                        left, server right, then what an eavesdropper learned\n"
 		"  --keylog FILE         decrypt TLS with the secrets in FILE (SSLKEYLOGFILE format,\n"
 		"                        as curl, browsers and Python write it)\n"
 		"  --idle-timeout S      close a connection when nothing crosses it for S seconds\n"
@@ -123,7 +130,12 @@ on_open(void *arg, size_t slot, unsigned long id, const char *peer)
 				 sslkeys_file_lookup, ui->keylog);
 	if (ui->out_errno != 0)
 		return;
-	printf("conn %lu: open, from %s\n", id, peer);
+	if (ui->flows != NULL) {
+		flow_open(&ui->flows[slot], &ui->view, id, peer, ui->upstream_text);
+		dis_conn_events(d, flow_event, &ui->flows[slot]);
+	} else {
+		printf("conn %lu: open, from %s\n", id, peer);
+	}
 	out_flush(ui);
 }
 
@@ -153,8 +165,13 @@ on_close(void *arg, size_t slot, unsigned long id, enum tap_end end, const char 
 		return;
 	}
 	dis_finish(&ui->dis[slot], emit_line, ui);
-	printf("conn %lu: closed, %s (%llu bytes client -> server, %llu bytes server -> client)\n",
-	       id, reason, (unsigned long long)bytes[TAP_C2S], (unsigned long long)bytes[TAP_S2C]);
+	if (ui->flows != NULL)
+		flow_close(&ui->flows[slot], &ui->dis[slot], reason, bytes);
+	else
+		printf("conn %lu: closed, %s (%llu bytes client -> server, %llu bytes server -> "
+		       "client)\n",
+		       id, reason, (unsigned long long)bytes[TAP_C2S],
+		       (unsigned long long)bytes[TAP_S2C]);
 	dis_grep_report(&ui->dis[slot], emit_line, ui);
 	out_flush(ui);
 }
@@ -182,7 +199,7 @@ on_out_gone(void *arg, short revents)
 /* The command line, as given. */
 struct tap_args {
 	const char *listen_text, *upstream_text, *grep_text, *keylog_path;
-	int quiet, summary, idle_ms;
+	int quiet, summary, flow, idle_ms;
 };
 
 /* Options into a; 0, or EXIT_USAGE after a message. --help prints and exits. */
@@ -195,6 +212,7 @@ parse_args(int argc, char **argv, struct tap_args *a)
 		{"grep", required_argument, NULL, 'g'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"summary", no_argument, NULL, 's'},
+		{"flow", no_argument, NULL, 'F'},
 		{"keylog", required_argument, NULL, 'k'},
 		{"idle-timeout", required_argument, NULL, 'i'},
 		{"help", no_argument, NULL, 'h'},
@@ -211,6 +229,7 @@ parse_args(int argc, char **argv, struct tap_args *a)
 		case 'g': a->grep_text = optarg; break;
 		case 'q': a->quiet = 1; break;
 		case 's': a->summary = 1; break;
+		case 'F': a->flow = 1; break;
 		case 'k': a->keylog_path = optarg; break;
 		case 'i':
 			if (opt_number("--idle-timeout", optarg, 1, TAP_IDLE_MAX_S, &idle_s) < 0)
@@ -245,8 +264,11 @@ check_args(const struct tap_args *a, struct tap_addr *listen_addr, struct tap_ad
 			  a->listen_text == NULL ? "--listen HOST:PORT" : "--upstream HOST:PORT");
 		return EXIT_USAGE;
 	}
-	if (a->quiet && a->summary) {
-		msg_error("--quiet and --summary cannot be used together");
+	if (a->quiet + a->summary + a->flow > 1) {
+		msg_error("%s cannot be used together (each chooses what is printed)",
+			  !a->flow   ? "--quiet and --summary"
+			  : a->quiet ? "--flow and --quiet"
+				     : "--flow and --summary");
 		return EXIT_USAGE;
 	}
 	if (a->keylog_path != NULL && a->keylog_path[0] == '\0') {
@@ -297,15 +319,25 @@ on_keylog_warn(void *arg, const char *text)
 }
 
 /*
- * --keylog: the key log read, decryption state per slot (one allocation, at start). 0, or
- * EXIT_FAIL / EXIT_KEYLOG after a message.
+ * --flow and --keylog: a ladder per slot, the key log read, decryption state per slot (one
+ * allocation each, at start). 0, or EXIT_FAIL / EXIT_KEYLOG after a message.
  */
 static int
-views_start(const struct tap_args *a, struct tap_ui *ui)
+views_start(const struct tap_args *a, const struct tap_addr *upstream, struct tap_ui *ui)
 {
 	char err[512];
 	int missing;
 
+	ui->upstream_text = upstream->text;
+	if (a->flow) {
+		ui->view.emit = emit_line;
+		ui->view.arg = ui;
+		ui->flows = calloc(TAP_MAX_CONNS, sizeof(*ui->flows));
+		if (ui->flows == NULL) {
+			msg_error("out of memory for %d connections", TAP_MAX_CONNS);
+			return EXIT_FAIL;
+		}
+	}
 	if (a->keylog_path == NULL)
 		return 0;
 	ui->keylog = calloc(1, sizeof(*ui->keylog));
@@ -335,6 +367,7 @@ views_stop(struct tap_ui *ui)
 		explicit_bzero(ui->crypt, TAP_MAX_CONNS * dis_crypt_size());
 	free(ui->keylog);
 	free(ui->crypt);
+	free(ui->flows);
 }
 
 /*
@@ -385,9 +418,9 @@ main(int argc, char **argv)
 	msg_init("squirrel-tap");
 	if (parse_args(argc, argv, &a) != 0 || check_args(&a, &listen_addr, &upstream, &grep) != 0)
 		return EXIT_USAGE;
-	ui.flags = a.quiet ? 0 : a.summary ? DIS_LAYERS : DIS_HEX | DIS_LAYERS;
+	ui.flags = a.quiet || a.flow ? 0 : a.summary ? DIS_LAYERS : DIS_HEX | DIS_LAYERS;
 	ui.grep = a.grep_text != NULL ? &grep : NULL;
-	rc = views_start(&a, &ui);
+	rc = views_start(&a, &upstream, &ui);
 	if (rc != 0) {
 		views_stop(&ui);
 		return rc;
