@@ -108,6 +108,7 @@ struct hs_text {
 	char sigalgs[DIS_LINE_MAX];
 	char other[DIS_LINE_MAX];
 	char brief[DIS_LINE_MAX];
+	char offers[DIS_LINE_MAX]; /* the ClientHello's first groups, for the brief */
 	const char *what; /* the event's name, when not the message's (HelloRetryRequest) */
 };
 
@@ -164,7 +165,6 @@ client_sni(struct hs_text *h, struct dis_tls_facts *f, struct rd *e)
 		if (host != NULL && kind == 0) {
 			dis_printable(name, sizeof(name), host, len, 0);
 			ADD(h->sum, ", SNI %s", name);
-			ADD(h->brief, "%sSNI %s", h->brief[0] ? ", " : "", name);
 			/* Kept for the summary; a longer name is cut there. */
 			dis_printable(f->sni, sizeof(f->sni), host, len, 0);
 		}
@@ -176,7 +176,7 @@ static void
 client_groups(struct hs_text *h, struct rd *e)
 {
 	struct rd list = rd_sub(e, rd_u16(e));
-	char gbuf[8], offers[DIS_LINE_MAX] = "";
+	char gbuf[8];
 	unsigned named = 0;
 
 	ADD(h->groups, "groups:");
@@ -188,12 +188,10 @@ client_groups(struct hs_text *h, struct rd *e)
 		if (dis_is_grease(g))
 			continue;
 		if (named++ < BRIEF_GROUPS)
-			ADD(offers, " %s", name);
+			ADD(h->offers, " %s", name);
 		else if (named == BRIEF_GROUPS + 1)
-			ADD(offers, " ...");
+			ADD(h->offers, " ...");
 	}
-	if (named > 0)
-		ADD(h->brief, "%soffers%s", h->brief[0] ? ", " : "", offers);
 }
 
 /* key_share (RFC 8446 §4.2.8): each share's group and its key's size. */
@@ -281,6 +279,11 @@ client_hello(struct hs_text *h, struct rd *r, struct dis_tls_facts *f)
 		default: break;
 		}
 	}
+	/* The brief in one order whatever the extensions' (Chromium shuffles them). */
+	if (f->sni[0] != '\0')
+		ADD(h->brief, "SNI %s", f->sni);
+	if (h->offers[0] != '\0')
+		ADD(h->brief, "%soffers%s", h->brief[0] ? ", " : "", h->offers);
 }
 
 /* The ServerHello's key_share: one share, the group chosen (RFC 8446 §4.2.8); in a
