@@ -100,6 +100,54 @@ static const struct tls_name alerts[] = {
 	{120, "no_application_protocol"},
 };
 
+/* RFC 8446 §4 and RFC 5246 §7.4; Wireshark's names without spaces. */
+static const struct tls_name handshakes[] = {
+	{0, "HelloRequest"},        {1, "ClientHello"},      {2, "ServerHello"},
+	{3, "HelloVerifyRequest"},  {4, "NewSessionTicket"}, {5, "EndOfEarlyData"},
+	{8, "EncryptedExtensions"}, {11, "Certificate"},     {12, "ServerKeyExchange"},
+	{13, "CertificateRequest"}, {14, "ServerHelloDone"}, {15, "CertificateVerify"},
+	{16, "ClientKeyExchange"},  {20, "Finished"},        {21, "CertificateURL"},
+	{22, "CertificateStatus"},  {24, "KeyUpdate"},       {254, "MessageHash"},
+};
+
+static const struct tls_name versions[] = {
+	{0x0300, "SSL 3.0"}, {0x0301, "TLS 1.0"}, {0x0302, "TLS 1.1"},
+	{0x0303, "TLS 1.2"}, {0x0304, "TLS 1.3"},
+};
+
+/* RFC 8446 §4.2.3, with RFC 5246 §7.4.1.4.1's TLS 1.2 pairs that clients still offer. */
+static const struct tls_name sigalgs[] = {
+	{0x0403, "ecdsa_secp256r1_sha256"},
+	{0x0503, "ecdsa_secp384r1_sha384"},
+	{0x0603, "ecdsa_secp521r1_sha512"},
+	{0x0804, "rsa_pss_rsae_sha256"},
+	{0x0805, "rsa_pss_rsae_sha384"},
+	{0x0806, "rsa_pss_rsae_sha512"},
+	{0x0807, "ed25519"},
+	{0x0808, "ed448"},
+	{0x0809, "rsa_pss_pss_sha256"},
+	{0x080a, "rsa_pss_pss_sha384"},
+	{0x080b, "rsa_pss_pss_sha512"},
+	{0x0401, "rsa_pkcs1_sha256"},
+	{0x0501, "rsa_pkcs1_sha384"},
+	{0x0601, "rsa_pkcs1_sha512"},
+	{0x0201, "rsa_pkcs1_sha1"},
+	{0x0203, "ecdsa_sha1"},
+	{0x0301, "rsa_pkcs1_sha224"},
+	{0x0303, "ecdsa_sha224"},
+	{0x0202, "dsa_sha1"},
+	{0x0302, "dsa_sha224"},
+	{0x0402, "dsa_sha256"},
+	{0x0502, "dsa_sha384"},
+	{0x0602, "dsa_sha512"},
+	{0x081a, "ecdsa_brainpoolP256r1tls13_sha256"},
+	{0x081b, "ecdsa_brainpoolP384r1tls13_sha384"},
+	{0x081c, "ecdsa_brainpoolP512r1tls13_sha512"},
+	{0x0904, "mldsa44"},
+	{0x0905, "mldsa65"},
+	{0x0906, "mldsa87"},
+};
+
 #define LOOKUP(table, code) lookup(table, sizeof(table) / sizeof(table[0]), code)
 
 /* A few dozen entries, the common ones first: a scan costs less than the log line's printf. */
@@ -128,4 +176,22 @@ const char *
 tls_alert_name(unsigned code)
 {
 	return LOOKUP(alerts, code);
+}
+
+const char *
+tls_handshake_name(unsigned type)
+{
+	return LOOKUP(handshakes, type);
+}
+
+const char *
+tls_version_name(unsigned code)
+{
+	return LOOKUP(versions, code);
+}
+
+const char *
+tls_sigalg_name(unsigned code)
+{
+	return LOOKUP(sigalgs, code);
 }

@@ -456,10 +456,10 @@ read_front(const struct out *o, struct crypt_dir *cd, int last_chance)
 	enum try_rc rc;
 	long n = 0;
 
-	if (su == NULL || su->aead == DIS_AEAD_NONE || !o->d->facts.have_client_random) {
+	if (su == NULL || !o->d->facts.have_client_random) {
 		snprintf(why, sizeof(why),
 			 "the tap decrypts AES-GCM and ChaCha20-Poly1305 suites, not %s",
-			 su != NULL ? su->name : dis_suite_name(o->d->facts.suite));
+			 dis_suite_name(o->d->facts.suite));
 		give_up(o, cd, TRY_FAIL, why);
 		return 1;
 	}

@@ -385,14 +385,14 @@ server_hello(struct hs_text *h, struct rd *r, struct dis_tls_facts *f)
 static void
 server_key_exchange(struct hs_text *h, struct rd *r, struct dis_tls_facts *f)
 {
-	const struct dis_suite *suite = dis_suite_find(f->suite);
+	enum dis_kx kx = dis_suite_kx(f->suite);
 	char gbuf[8], sbuf[8];
 	unsigned g, scheme;
 	size_t len;
 
-	if (suite == NULL || (suite->kx != DIS_KX_ECDHE && suite->kx != DIS_KX_DHE))
+	if (kx != DIS_KX_ECDHE && kx != DIS_KX_DHE)
 		return;
-	if (suite->kx == DIS_KX_DHE) {
+	if (kx == DIS_KX_DHE) {
 		len = rd_u16(r);
 		while (len > 0 && r->n > 0 && r->p[0] == 0) {
 			len--; /* leading zeros of dh_p do not count */

@@ -84,17 +84,13 @@ void dis_tls_plain(const struct out *o, unsigned type, const uint8_t *p, size_t 
 int dis_hs_message(const struct out *o, unsigned type, const uint8_t *body, size_t kept,
 		   size_t len);
 
-/* Names (dissect_names.c). Those with buf write an unknown code there as "0x1234". */
+/* Names (dissect_names.c, from common/tls_names.c). Those with buf write an unknown code
+ * there as "0x1234", and GREASE values as "GREASE". */
 enum dis_kx { DIS_KX_TLS13, DIS_KX_ECDHE, DIS_KX_DHE, DIS_KX_RSA };
-enum dis_aead {
-	DIS_AEAD_NONE, /* CBC or CCM: named, not decrypted */
-	DIS_AEAD_AES_128_GCM,
-	DIS_AEAD_AES_256_GCM,
-	DIS_AEAD_CHACHA20_POLY1305
-};
+enum dis_aead { DIS_AEAD_AES_128_GCM, DIS_AEAD_AES_256_GCM, DIS_AEAD_CHACHA20_POLY1305 };
+/* A suite the tap decrypts. */
 struct dis_suite {
 	unsigned code;
-	const char *name; /* IANA's */
 	enum dis_kx kx;
 	enum dis_aead aead;
 	unsigned hash_len; /* 32 (SHA-256) or 48 (SHA-384): the PRF's or HKDF's hash */
@@ -103,10 +99,13 @@ int dis_is_grease(unsigned v);
 const char *dis_version_name(unsigned v, char *buf, size_t cap);
 const char *dis_handshake_name(unsigned type); /* NULL if unknown */
 const char *dis_alert_name(unsigned code);     /* "unknown" if unknown */
-const struct dis_suite *dis_suite_find(unsigned code);
-const char *dis_suite_name(unsigned code); /* "unknown suite" if unknown */
+const char *dis_suite_name(unsigned code);     /* "unknown suite" if unknown */
 const char *dis_group_name(unsigned code, char *buf, size_t cap);
 const char *dis_sigalg_name(unsigned code, char *buf, size_t cap);
+/* The suite if the tap decrypts it, else NULL. */
+const struct dis_suite *dis_suite_find(unsigned code);
+/* How a suite's keys are agreed (known for every suite that has a name). */
+enum dis_kx dis_suite_kx(unsigned code);
 
 /* Decryption (dissect_crypt.c), all no-ops without a key log. */
 /* The record of type whose header just came is protected: keep it for decryption? */

@@ -79,6 +79,21 @@ test_groups_and_alerts(void **state)
 	assert_null(tls_alert_name(255));
 }
 
+/* What squirrel-tap names in a handshake beside the suite and the group. */
+static void
+test_handshakes_versions_signatures(void **state)
+{
+	(void)state;
+	assert_string_equal(tls_handshake_name(1), "ClientHello");
+	assert_string_equal(tls_handshake_name(8), "EncryptedExtensions");
+	assert_null(tls_handshake_name(99));
+	assert_string_equal(tls_version_name(0x0304), "TLS 1.3");
+	assert_null(tls_version_name(0x7f1c));
+	assert_string_equal(tls_sigalg_name(0x0804), "rsa_pss_rsae_sha256");
+	assert_string_equal(tls_sigalg_name(0x0905), "mldsa65");
+	assert_null(tls_sigalg_name(0x0a0a)); /* GREASE */
+}
+
 int
 main(void)
 {
@@ -86,6 +101,7 @@ main(void)
 		cmocka_unit_test(test_suites_agree_with_wolfssl),
 		cmocka_unit_test(test_policy_suites_have_names),
 		cmocka_unit_test(test_groups_and_alerts),
+		cmocka_unit_test(test_handshakes_versions_signatures),
 	};
 	int rc;
 
