@@ -24,9 +24,9 @@
  * The keys may come late: a client appends its handshake secrets to the key log only after
  * it has read the ServerHello, so the server's first encrypted records pass the tap before
  * the log has their keys. Such records are kept (CRYPT_HOLD bytes a direction) and tried
- * again when the other side next sends, as a client writes its secrets before it answers;
- * then, or when the connection ends or room runs out, a record still without keys is shown
- * as sealed. Nothing is allocated: the caller gives dis_crypt_size() bytes per connection.
+ * again each time the other side sends; after CRYPT_WAIT_SENDS of those, or when the
+ * connection ends or room runs out, a record still without keys is shown as sealed. Nothing
+ * is allocated: the caller gives dis_crypt_size() bytes per connection.
  */
 #include <stdalign.h>
 #include <stddef.h>
@@ -52,6 +52,12 @@
 #define GCM_EXPLICIT 8
 #define GCM_IMPLICIT 4
 #define NO_RECORD ((size_t)-1)
+/* Turns of the other side (it sends after this side did) that a held record waits through.
+ * One is enough for OpenSSL, curl and Python, which log TLS 1.3 secrets as they derive them,
+ * before they next send; wolfSSL (squirrel-client and -server) logs TLS 1.2's master secret
+ * when its handshake completes, after its own Finished has passed, and Chromium writes its
+ * log from another thread. Turns, not reads: how a turn's bytes are cut must not matter. */
+#define CRYPT_WAIT_SENDS 3
 
 enum stage { STAGE_HANDSHAKE, STAGE_APP };
 enum try_rc { TRY_OK, TRY_FAIL, TRY_MISSING };
@@ -77,6 +83,8 @@ struct crypt_dir {
 	struct keys k;
 	unsigned long given_up; /* records shown sealed for want of keys */
 	int told_missing, told_failed, told_unsupported;
+	unsigned waited; /* turns of the other side the first held record has waited through */
+	int announce;    /* say that held records follow, before the first one is read */
 	size_t hold_len; /* bytes of hold in use: whole records, then the one being collected */
 	size_t open_at;  /* where the record being collected starts, or NO_RECORD */
 	struct dis_side inner; /* the application data's plaintext, as a stream */
@@ -86,6 +94,7 @@ struct crypt_dir {
 struct dis_crypt {
 	dis_keys_fn keys;
 	void *keys_arg;
+	int last_dir; /* the direction of the last bytes fed, or -1 */
 	struct crypt_dir dir[2];
 	uint8_t plain[DIS_TLS_RECORD_MAX];
 };
@@ -104,6 +113,7 @@ dis_conn_decrypt(struct dis_conn *d, struct dis_crypt *c, dis_keys_fn keys, void
 	memset(c, 0, sizeof(*c));
 	c->keys = keys;
 	c->keys_arg = arg;
+	c->last_dir = -1;
 	for (int i = 0; i < 2; i++) {
 		c->dir[i].open_at = NO_RECORD;
 		c->dir[i].inner.proto = DIS_PROTO_UNKNOWN;
@@ -314,6 +324,7 @@ pop_front(struct crypt_dir *cd)
 
 	memmove(cd->hold, cd->hold + n, cd->hold_len - n);
 	cd->hold_len -= n;
+	cd->waited = 0;
 	if (cd->open_at != NO_RECORD)
 		cd->open_at -= n;
 }
@@ -379,6 +390,16 @@ deliver(const struct out *o, struct crypt_dir *cd, unsigned type, const uint8_t 
 	dis_tls_plain(&in, type, p, n);
 }
 
+/* Records kept for their keys are read now: a line says so, before the first of them. */
+static void
+announce(const struct out *o, struct crypt_dir *cd)
+{
+	if (cd->announce && dis_layers(o))
+		dis_say(o, "conn %lu: %s, records kept until the key log had their keys:", o->d->id,
+			dis_dir_name(o->dir));
+	cd->announce = 0;
+}
+
 /* The first held record will not be opened: say why (once a kind), count it as sealed. */
 static void
 give_up(const struct out *o, struct crypt_dir *cd, enum try_rc why, const char *unsupported)
@@ -386,6 +407,7 @@ give_up(const struct out *o, struct crypt_dir *cd, enum try_rc why, const char *
 	char rnd[9];
 	size_t len = held_len(cd);
 
+	announce(o, cd);
 	dis_hex(rnd, sizeof(rnd), o->d->facts.client_random, 4);
 	if (unsupported != NULL && !cd->told_unsupported && dis_layers(o)) {
 		cd->told_unsupported = 1;
@@ -471,6 +493,7 @@ read_front(const struct out *o, struct crypt_dir *cd, int last_chance)
 		return 1;
 	}
 	cd->after = 0;
+	announce(o, cd);
 	deliver(o, cd, cd->hold[0], o->d->crypt->plain, (size_t)n);
 	explicit_bzero(o->d->crypt->plain, (size_t)n);
 	cd->seq++;
@@ -530,27 +553,32 @@ dis_crypt_record_end(const struct out *o)
 	drain(o, cd, 0);
 }
 
-/* The last try for the records held in o->dir, under a line saying what they are. */
+/* Another try for the records held in o->dir (the last one when last is set), under a line
+ * saying what they are if any is read. */
 static void
-drain_held(const struct out *o, struct crypt_dir *cd)
+drain_held(const struct out *o, struct crypt_dir *cd, int last)
 {
 	if (cd->hold_len == 0 || !front_whole(cd))
 		return;
-	if (dis_layers(o))
-		dis_say(o, "conn %lu: %s, records kept until the key log had their keys:", o->d->id,
-			dis_dir_name(o->dir));
-	drain(o, cd, 1);
+	cd->announce = 1;
+	drain(o, cd, last);
+	cd->announce = 0;
 }
 
 void
 dis_crypt_retry_other(const struct out *o)
 {
 	struct out other = *o;
+	struct crypt_dir *cd;
 
 	if (o->d->crypt == NULL)
 		return;
 	other.dir = o->dir == DIS_C2S ? DIS_S2C : DIS_C2S;
-	drain_held(&other, &o->d->crypt->dir[other.dir]);
+	cd = &o->d->crypt->dir[other.dir];
+	if (o->d->crypt->last_dir != (int)o->dir && cd->hold_len > 0 && front_whole(cd))
+		cd->waited++;
+	o->d->crypt->last_dir = (int)o->dir;
+	drain_held(&other, cd, cd->waited >= CRYPT_WAIT_SENDS);
 }
 
 void
@@ -592,7 +620,7 @@ dis_crypt_finish(struct dis_conn *d, dis_emit_fn emit, void *arg)
 		struct out o = {.d = d, .emit = emit, .arg = arg, .dir = (enum dis_dir)i};
 
 		cd->open_at = NO_RECORD; /* a record cut short is not opened */
-		drain_held(&o, cd);
+		drain_held(&o, cd, 1);
 		o.decrypted = 1;
 		if (cd->inner.proto == DIS_PROTO_HTTP)
 			dis_http_end(&o, &cd->inner);

@@ -116,7 +116,7 @@ void dis_crypt_record_bytes(const struct out *o, const uint8_t *p, size_t n);
 /* The record is whole: decrypt it now, or keep it until its keys come. */
 void dis_crypt_record_end(const struct out *o);
 /* Bytes came in direction o->dir: records of the other direction still waiting for their
- * keys get a last try (a client writes its keys before it sends again). */
+ * keys are tried again (a peer writes its keys before, or soon after, it sends again). */
 void dis_crypt_retry_other(const struct out *o);
 /* Records in dir are protected from here on: a TLS 1.3 ServerHello (both directions) or a
  * TLS 1.2 ChangeCipherSpec (its direction). */

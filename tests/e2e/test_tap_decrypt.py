@@ -99,6 +99,24 @@ def test_keylog_opens_our_server_for_python(procs, tmp_path, start_server, pki):
     assert "not decrypted" not in out
 
 
+def test_keylog_opens_our_own_client(procs, tmp_path, start_server, pki):
+    """squirrel-client --keylog, TLS 1.2 (what Debian's wolfSSL can log): wolfSSL writes the
+    master secret when its handshake is done, after its Finished and the server's have
+    passed the tap; both are kept until then and opened, nothing stays sealed."""
+    s = start_server("--mode", "tls", "--cert", pki.server_cert, "--key", pki.server_key)
+    keys = tmp_path / "ours.keys"
+    tap = Tap(procs, tmp_path, s.port, "--flow", "--keylog", keys, "--grep", "fluffy tail")
+    r = run("squirrel-client", "--cacert", pki.ca_cert, "--keylog", keys, "--tls-max", "1.2",
+            env={"SECRET_URL": f"https://localhost:{tap.port}"})
+    assert r.returncode == 0 and "fluffy tail" in r.stdout, r.stderr
+    out = tap.wait_text("conn 1: 'fluffy tail' seen only after decryption (server -> client)")
+    steps = ladder(out)
+    assert sum("[decrypted] Finished, 12 B" in step for step in steps) == 2, out
+    assert any(re.match(r'\|<-+ \[decrypted\] 200 OK, 11 B: "fluffy tail" --\|$', step)
+               for step in steps), out
+    assert "[encrypted]" not in out
+
+
 def test_keylog_written_after_the_tap_started(procs, tmp_path):
     """openssl s_client -keylogfile creates the key log as it connects; the tap, started
     first, is told the file is not there yet and reads it when a connection needs it."""

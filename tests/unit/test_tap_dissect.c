@@ -83,8 +83,9 @@ guarded(const void *p, size_t n)
 	return base + GUARD_SPAN - n;
 }
 
-/* When set, play() decrypts with the secrets of this key log. */
+/* When set, play() decrypts with the secrets of this key log, found by play_find. */
 static struct sslkeys *play_keys;
+static dis_keys_fn play_find = transcript_keys;
 static struct dis_crypt *play_crypt;
 
 /* Feed every step (each split at split, or byte by byte), then finish and report. */
@@ -101,7 +102,7 @@ play(struct sink *s, unsigned flags, const struct dis_grep *g, const struct step
 		assert_non_null(play_crypt);
 		/* Whatever was there must not matter: dis_conn_decrypt starts it afresh. */
 		memset(play_crypt, 0xa5, dis_crypt_size());
-		dis_conn_decrypt(&d, play_crypt, transcript_keys, play_keys);
+		dis_conn_decrypt(&d, play_crypt, play_find, play_keys);
 	}
 	for (size_t i = 0; i < nst; i++) {
 		const uint8_t *p = st[i].p;
@@ -1198,6 +1199,42 @@ test_decrypt_keys_late(void **state)
 	assert_non_null(strstr(whole.buf, "conn 1: 3 client -> server records not decrypted\n"));
 	assert_non_null(strstr(whole.buf, "conn 1: 4 server -> client records not decrypted\n"));
 	assert_null(strstr(whole.buf, "[decrypted]"));
+	/* wolfSSL (squirrel-client) logs TLS 1.2's master secret once its handshake is done,
+	 * after its own Finished has passed and the server's too: both wait, and open when the
+	 * client sends its request (step 4). */
+	load_transcript("tls12-aes128");
+	sink_reset(&whole, 1);
+	feed_with(&whole, 4, tr.n);
+	assert_null(strstr(whole.buf, "not decrypted"));
+	assert_non_null(strstr(whole.buf,
+			       "conn 1: server -> client, records kept until the key log "
+			       "had their keys:\n"
+			       "    [decrypted] handshake, 16 bytes (server write key, "
+			       "record 0)\n"));
+	assert_non_null(strstr(whole.buf, "    [decrypted] handshake, 16 bytes (client write key, "
+					  "record 0)\n"));
+	assert_non_null(strstr(whole.buf, "  [decrypted] HTTP body text: \"fluffy tail\"\n"));
+}
+
+/* Records waiting for keys that never come are given up after the same turns of the
+ * conversation however the bytes are cut: a wait counted in reads made the fuzzer's whole and
+ * split runs differ. */
+static void
+test_decrypt_wait_counts_turns(void **state)
+{
+	static const char *const names[] = {"tls12-aes128", "rfc8448-1rtt"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		load_transcript(names[i]);
+		late_keys_on = 0;
+		play_keys = &tr_keys;
+		play_find = late_keys;
+		check_all_splits(DIS_LAYERS, NULL, tr.st, tr.n);
+		play_find = transcript_keys;
+		play_keys = NULL;
+		assert_non_null(strstr(whole.buf, "records not decrypted\n"));
+	}
 }
 
 /* Records held for keys that never come fill the hold: the oldest are given up, sealed, and
@@ -1427,6 +1464,7 @@ main(void)
 		cmocka_unit_test(test_decrypt_recorded),
 		cmocka_unit_test(test_decrypt_wrong_secret),
 		cmocka_unit_test(test_decrypt_keys_late),
+		cmocka_unit_test(test_decrypt_wait_counts_turns),
 		cmocka_unit_test(test_decrypt_hold_is_bounded),
 		cmocka_unit_test(test_decrypt_tampered),
 		cmocka_unit_test(test_grep_split_everywhere),
