@@ -93,17 +93,17 @@ def wire(tap):
     out = stop(tap)
     print("  what squirrel-tap saw on the wire (--flow: client left, server right):")
     for line in out.splitlines():
-        if "relaying" not in line:
+        if not line.startswith("squirrel-tap: note:"):
             print(f"  {line}")  # two columns: an 80-column terminal shows the ladder whole
     return out
 
 
-def stage(mode_args, client_env, url_scheme, title, why, extra=None):
+def stage(mode_args, client_env, url_scheme, title, why, extra=None, tap_args="", client_args=""):
     port, tport = free_port(), free_port()
     server = background(f"squirrel-server --listen 127.0.0.1:{port} {mode_args}", "terminal 1")
     wait_port(port, server)
     tap = background(f"squirrel-tap --listen 127.0.0.1:{tport} --upstream 127.0.0.1:{port} "
-                     f"--grep {shlex.quote(SECRET)} --flow", "eavesdropper")
+                     f"--grep {shlex.quote(SECRET)} --flow{tap_args}", "eavesdropper")
     # Not a probe connection (the tap would show it): its start-up line says it listens.
     while "relaying" not in (tap.stdout.readline() or "relaying"):
         pass
@@ -111,7 +111,8 @@ def stage(mode_args, client_env, url_scheme, title, why, extra=None):
     url = f"{url_scheme}://{host}:{tport}"
     if extra:
         extra(url)
-    r = sh(f"{client_env}SECRET_URL={url} squirrel-client" + (" --cacert ca-public-key.pem" if url_scheme == "https" else ""))
+    r = sh(f"{client_env}SECRET_URL={url} squirrel-client" + (" --cacert ca-public-key.pem" if url_scheme == "https" else "")
+           + client_args)
     if f"The secret message is: {SECRET}" not in r.stdout:
         failures.append(f"{title}: the client did not print the secret")
     seen = wire(tap)
@@ -184,6 +185,15 @@ def main():
         if f"'{SECRET}' not seen" not in seen or "names and sizes only" not in seen:
             failures.append("stage 4: expected TLS records and no secret on the wire")
 
+        heading("Stage 4b: look inside your own TLS",
+                "The client writes its session keys to a key log; whoever holds them reads the records.")
+        print("  (Debian's wolfSSL can log TLS 1.2's keys only: the client is asked for TLS 1.2)")
+        seen = stage("--mode tls --cert server-public-key.pem --key server-private-key.pem "
+                     "--key-password-file server-password", "SSLKEYLOGFILE=keys.log ", "https",
+                     "stage 4b", "", tap_args=" --keylog keys.log", client_args=" --tls-max 1.2")
+        if f"'{SECRET}' seen only after decryption" not in seen or "[encrypted]" in seen:
+            failures.append("stage 4b: expected every record opened with the key log")
+
         heading("Between the stages: the tutorial's two ideas, runnable",
                 "A substitution cipher anyone can break, and a key exchange a spy cannot.")
         sh("squirrel-pki caesar encrypt 'fluffy tail'", "terminal 1")
@@ -201,6 +211,7 @@ def main():
     print()
     print(bold("== What the eavesdropper saw"))
     print("   stage 1 plain: the secret in clear | stage 2 fernet: a token | stage 4 tls: TLS records only")
+    print("   stage 4b: the same records, opened with the client's key log")
     print(f"   finished in {elapsed:.1f} s; every process stopped, {work} removed")
     if failures:
         print(bold("demo: FAILED"))

@@ -26,6 +26,10 @@ def test_demo_runs_all_stages_quickly():
     assert "a Fernet token, not the secret inside it" in out and "ClientHello (SNI localhost" in out
     # Each stage's wire is drawn as a ladder (squirrel-tap --flow), within 80 columns.
     assert "|-- GET / ---" in out and "[encrypted]" in out
+    # Stage 4b: the client's key log opens the same records.
+    assert "Stage 4b: look inside your own TLS" in out
+    assert "'fluffy tail' seen only after decryption (server -> client)" in out.split("Stage 4b")[1]
+    assert "[decrypted] 200 OK, 11 B: \"fluffy tail\"" in out.split("Stage 4b")[1]
     assert max(len(line) for line in out.splitlines() if line.startswith("  |")) <= 80
     assert elapsed < 30
     # Nothing left behind: no program of ours still runs in a demo folder.
