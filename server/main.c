@@ -57,8 +57,7 @@ static const char usage_text[] =
 static void
 on_stop(int sig)
 {
-	(void)sig;
-	srv_stop_requested = 1;
+	srv_stop_requested = sig;
 }
 
 static void
@@ -580,6 +579,8 @@ main(int argc, char **argv)
 		rc = run_worker(0, &w);
 	else
 		rc = srv_supervise(cfg.workers, &worker_ops, &w) == 0 ? 0 : EXIT_RUNTIME;
+	if (srv_stop_requested)
+		msg_stopped(srv_stop_requested);
 	if (cfg.workers > 1) {
 		for (int i = 0; i < w.n; i++)
 			if (lfds[i] >= 0)

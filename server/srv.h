@@ -119,7 +119,8 @@ struct srv {
 	char scratch[4096];  /* bytes read only to be dropped (lingering close) */
 };
 
-/* Signals set these; the loop acts on them (handlers only set flags). */
+/* Signals set these; the loop acts on them (handlers only set flags). srv_stop_requested
+ * holds the signal that asked for the stop (SIGINT, SIGTERM), 0 until then. */
 extern volatile sig_atomic_t srv_stop_requested, srv_reload_requested;
 
 /* Allocate slots and buffers for s, listening on lfd. 0, or -1 with err filled. */

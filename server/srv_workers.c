@@ -161,6 +161,7 @@ on_signal(struct supervisor *sv, int sig)
 	if (sig == SIGTERM || sig == SIGINT) {
 		if (!sv->stopping) {
 			sv->stopping = 1;
+			srv_stop_requested = sig;
 			sv->kill_ms = clock_ms() + SRV_STOP_MS + KILL_GRACE_MS;
 			forward(sv->w, sv->n, SIGTERM);
 		}

@@ -32,12 +32,12 @@ struct tap_ui {
 	int out_errno;        /* why standard output failed, or 0 */
 };
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, stop_signal;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
+	stop_signal = sig;
 	stop_flag = 1;
 }
 
@@ -323,6 +323,8 @@ main(int argc, char **argv)
 	free(ui.dis);
 	close(fd);
 	out_flush(&ui);
+	if (stop_signal != 0)
+		msg_stopped(stop_signal);
 	if (ui.out_errno != 0) {
 		msg_error(
 			"cannot write to standard output: %s; stopped and closed every connection",
