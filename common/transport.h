@@ -39,6 +39,14 @@ struct tr {
 	unsigned char drained; /* server: the socket was empty at our last read (see tr_read) */
 	unsigned char sent;    /* server: bytes went to the socket since the caller cleared it */
 	unsigned char cut;     /* TLS: the last read's 0 was a TCP close without close_notify */
+	/* TLS server, until its handshake is done: the record arriving (RFC 8446 §5.1), so that
+	 * an alert the client sends in clear is understood (see tr_errstr). */
+	unsigned char watch;      /* still watching */
+	unsigned char rec_hdr[5]; /* the record's header, rec_hdr_len bytes of it so far */
+	unsigned char rec_hdr_len;
+	unsigned short rec_left;    /* bytes of its body still to come */
+	unsigned char rec_alert[2]; /* a clear alert record's body: level, description */
+	unsigned char clear_alert;  /* description + 1 of a fatal alert received in clear, or 0 */
 };
 
 struct tr_ops {

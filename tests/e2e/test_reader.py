@@ -3,6 +3,7 @@ when a step was skipped or mistyped, and the hints they print. Each case is one 
 walked into (issue 18)."""
 import os
 import signal
+import time
 
 import pytest
 
@@ -45,3 +46,46 @@ def test_sigterm_stops_with_a_word(procs):
     _, err = p.communicate(timeout=TIMEOUT)
     assert p.returncode == 0
     assert err.endswith("squirrel-server: stopped (SIGTERM)\n"), err
+
+
+def test_a_refused_certificate_is_logged_in_words_for_every_client(start_server, pki, tmp_path):
+    """curl, Python and openssl (OpenSSL clients) refuse our CA in TLS 1.3 with an alert sent in
+    clear, which wolfSSL reports as 'parse error on header'; squirrel-client's alert is
+    encrypted. The operator reads the same line for each."""
+    import socket
+    import ssl
+    import subprocess
+    from conftest import need, run
+    need("curl")
+    need("openssl")
+    srv = start_server("--mode", "tls", "--cert", pki.server_cert, "--key", pki.server_key)
+    url = f"https://localhost:{srv.port}/"
+    env = dict(os.environ, SSL_CERT_FILE="/etc/ssl/certs/ca-certificates.crt")
+    clients = {
+        "curl": lambda: subprocess.run(["curl", "-s", url], env=env, timeout=30),
+        "curl --tls-max 1.2": lambda: subprocess.run(["curl", "-s", "--tls-max", "1.2", url],
+                                                     env=env, timeout=30),
+        "openssl s_client": lambda: subprocess.run(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{srv.port}", "-servername",
+             "localhost", "-verify_return_error"], stdin=subprocess.DEVNULL,
+            capture_output=True, timeout=30),
+        "python ssl": lambda: python_connect(srv.port),
+        "squirrel-client": lambda: run("squirrel-client", url, env={"SSL_CERT_FILE": ""}),
+    }
+
+    def python_connect(port):
+        ctx = ssl.create_default_context()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            with pytest.raises(ssl.SSLCertVerificationError):
+                ctx.wrap_socket(s, server_hostname="localhost")
+
+    for name, connect in clients.items():
+        before = srv.log_text().count("tls handshake failed")
+        connect()
+        deadline = time.monotonic() + 5
+        while (log := srv.log_text()).count("tls handshake failed") == before:
+            assert time.monotonic() < deadline, f"{name}: nothing logged:\n{log}"
+            time.sleep(0.02)
+        last = [l for l in log.splitlines() if "tls handshake failed" in l][-1]
+        assert last.endswith("tls handshake failed: the peer sent a fatal alert: unknown_ca"), \
+            f"{name}: {last}"
