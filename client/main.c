@@ -231,11 +231,30 @@ trim(const char **p, size_t *n)
 		(*n)--;
 }
 
+/* 1 if a body without surrounding whitespace has the shape of a Fernet token (url-safe
+ * base64, version 0x80, whole blocks): its HMAC needs a key, its shape does not. *ts gets
+ * its time. */
+static int
+looks_like_token(const char *body, size_t len, uint64_t *ts)
+{
+	struct fernet_detail d;
+	char none[1];
+	size_t n;
+	int rc;
+
+	rc = fernet_decrypt_detail(NULL, 0, body, len, (uint64_t)time(NULL), 0, none, 0, &n, &d);
+	*ts = d.timestamp;
+	/* With no key to try, a token of the right shape fails at its HMAC. */
+	return rc == FERNET_EINVALID && (d.why == FERNET_WHY_MAC || d.why == FERNET_WHY_FUTURE);
+}
+
 static int
 decrypt(const struct fernet_key *keys, size_t nkeys, long ttl, const char *body, size_t len,
 	char *out, size_t cap, size_t *outlen)
 {
 	struct fernet_detail d;
+	char shown[4 * 40 + 1];
+	uint64_t ts;
 	int rc;
 
 	trim(&body, &len);
@@ -252,10 +271,58 @@ decrypt(const struct fernet_key *keys, size_t nkeys, long ttl, const char *body,
 		msg_error("invalid token: the token is older than --ttl %ld seconds", ttl);
 	else if (d.why == FERNET_WHY_FUTURE)
 		msg_error("invalid token: the token is dated in the future (are the clocks set?)");
-	else
+	else if (!looks_like_token(body, len, &ts)) {
+		/* A downgrade is refused: a key-holder never takes plain text for the secret. */
+		size_t took = termsafe_copy(shown, sizeof(shown), body, len < 40 ? len : 40,
+					    TERMSAFE_HEX, NULL);
+
+		msg_error("invalid token: SECRET_KEY is set, but the server answered in plain text "
+			  "(\"%s%s\"), not with a Fernet token; if it is meant to (plain or https "
+			  "mode), run: unset SECRET_KEY",
+			  shown, took < len ? "..." : "");
+	} else
 		msg_error("invalid token: the response could not be decrypted with SECRET_KEY "
-			  "(wrong key, or the server is not in fernet mode)");
+			  "(a key other than the server's)");
 	return -1;
+}
+
+/* Printed as it came, without SECRET_KEY: say what it is, lest it pass for the secret. */
+static void
+note_token(const char *body, size_t len)
+{
+	char date[32] = "";
+	struct tm tm;
+	uint64_t ts;
+	time_t t;
+
+	trim(&body, &len);
+	if (!looks_like_token(body, len, &ts))
+		return;
+	t = (time_t)ts;
+	if ((uint64_t)t == ts && gmtime_r(&t, &tm) != NULL)
+		strftime(date, sizeof(date), ", made %Y-%m-%d %H:%M:%S UTC", &tm);
+	msg_note("that is a Fernet token%s, not the message: to open it, export SECRET_KEY with "
+		 "the server's key",
+		 date);
+}
+
+/* A body that begins with its own status ("400 Bad Request: the plain HTTP request...", as
+ * nginx and squirrel-server word their errors) is shown without it: the line says it once. */
+static void
+skip_status_echo(const struct cli_result *res, const char **p, size_t *n)
+{
+	char status[8];
+	int k = snprintf(status, sizeof(status), "%d ", res->status);
+	size_t len = (size_t)k + res->reason_len;
+
+	if (*n < len || memcmp(*p, status, (size_t)k) != 0 ||
+	    memcmp(*p + k, res->reason, res->reason_len) != 0)
+		return;
+	*p += len;
+	*n -= len;
+	if (*n > 0 && **p == ':')
+		(*p)++, (*n)--;
+	trim(p, n);
 }
 
 /*
@@ -357,6 +424,7 @@ status_error(const struct cli_result *res)
 	size_t n = res->body_len, first = 0;
 
 	trim(&p, &n);
+	skip_status_echo(res, &p, &n);
 	while (first < n && first < 200 && p[first] != '\r' && p[first] != '\n')
 		first++;
 	termsafe_copy(reason, sizeof(reason), res->reason, res->reason_len, TERMSAFE_HEX, NULL);
@@ -403,6 +471,8 @@ print_secret(const struct args *a, const struct fernet_key *keys, size_t nkeys,
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		msg_error("cannot write the secret to standard output: %s", strerror(errno));
 		rc = CLI_WRITE;
+	} else if (!a->fernet && !a->raw) {
+		note_token(body, body_len);
 	}
 	explicit_bzero(plain, sizeof(plain));
 	return rc;

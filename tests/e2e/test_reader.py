@@ -89,3 +89,48 @@ def test_a_refused_certificate_is_logged_in_words_for_every_client(start_server,
         last = [l for l in log.splitlines() if "tls handshake failed" in l][-1]
         assert last.endswith("tls handshake failed: the peer sent a fatal alert: unknown_ca"), \
             f"{name}: {last}"
+
+
+def test_secret_key_left_set_meets_a_plain_answer(start_server):
+    """Stage 2's export is still set in stage 4: the client refuses plain text (a downgrade),
+    says what came back and what to do."""
+    from conftest import run
+    srv = start_server()
+    key = run("squirrel-pki", "fernet-key").stdout.strip()
+    r = run("squirrel-client", srv.url, env={"SECRET_KEY": key})
+    assert r.returncode == 100 and r.stdout == ""
+    assert r.stderr == (
+        "squirrel-client: error: invalid token: SECRET_KEY is set, but the server answered in "
+        "plain text (\"fluffy tail\"), not with a Fernet token; if it is meant to (plain or https "
+        "mode), run: unset SECRET_KEY\n")
+
+
+def test_a_token_without_a_key_is_named(start_server):
+    from conftest import run
+    key = run("squirrel-pki", "fernet-key").stdout.strip()
+    srv = start_server("--mode", "fernet", env={"SECRET_KEY": key})
+    r = run("squirrel-client", srv.url)
+    assert r.returncode == 0 and r.stdout.startswith("The secret message is: gAAAAA")
+    assert r.stderr.startswith("squirrel-client: note: that is a Fernet token, made 20"), r.stderr
+    assert r.stderr.endswith(" UTC, not the message: to open it, export SECRET_KEY with the "
+                             "server's key\n"), r.stderr
+    # A scripted fetch (--raw) gets the token alone.
+    r = run("squirrel-client", "--raw", srv.url)
+    assert r.returncode == 0 and r.stderr == ""
+
+
+def test_plain_http_to_the_tls_port_says_it_once(start_server, pki):
+    from conftest import run
+    srv = start_server("--mode", "tls", "--cert", pki.server_cert, "--key", pki.server_key)
+    r = run("squirrel-client", f"http://127.0.0.1:{srv.port}/")
+    assert r.returncode == 22
+    assert r.stderr == ("squirrel-client: error: the server answered 400 Bad Request: the plain "
+                        "HTTP request was sent to HTTPS port; use https://\n")
+
+
+def test_a_scheme_without_its_colon():
+    from conftest import run
+    r = run("squirrel-client", env={"SECRET_URL": "http//127.0.0.1:5683"})
+    assert r.returncode == 3
+    assert r.stderr == ("squirrel-client: error: http//127.0.0.1:5683: malformed URL: it looks "
+                        "like a mistyped scheme; did you mean http://127.0.0.1:5683?\n")
