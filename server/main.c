@@ -17,6 +17,7 @@
 #include <wolfssl/ssl.h>
 
 #include "addr.h"
+#include "hint.h"
 #include "keylog.h"
 #include "msg.h"
 #include "opt.h"
@@ -326,6 +327,43 @@ reload(struct srv *s)
 		msg_info("reloaded %s and %s for new connections", s->cfg->cert, s->cfg->key);
 }
 
+/*
+ * TLS: a command only when it works as printed: a host the certificate names, and --cacert
+ * only with a file that signed it (none when the system store trusts it).
+ */
+static void
+banner_tls(const struct srv_config *cfg, const char *listen_host, const char *h, const char *port)
+{
+	struct srv_hint hint;
+	char url[ADDR_TEXT_MAX + 16];
+
+	if (srv_hint_tls(cfg->cert, listen_host, &hint) < 0)
+		hint.host[0] = '\0';
+	if (hint.host[0] != '\0')
+		h = hint.host;
+	snprintf(url, sizeof(url), "https://%s%s%s:%s", strchr(h, ':') ? "[" : "", h,
+		 strchr(h, ':') ? "]" : "", port);
+	msg_info("serving the secret over HTTPS on %s/ with %s%s", url, cfg->cert,
+		 cfg->fernet ? " (body as a Fernet token)" : "");
+	if (hint.host[0] == '\0') {
+		msg_note("%s names %s, and none of them leads to this server: clients will refuse "
+			 "it unless they reach it by one of those names (squirrel-pki csr --san "
+			 "localhost --san 127.0.0.1 makes a certificate for this machine)",
+			 cfg->cert, hint.names);
+		return;
+	}
+	if (hint.trust == HINT_TRUST_UNKNOWN)
+		msg_info("in a second terminal%s: SECRET_URL=%s squirrel-client --cacert CA-FILE "
+			 "(CA-FILE: the certificate of %s, which signed %s)",
+			 cfg->fernet ? ", with the same SECRET_KEY exported" : "", url, hint.issuer,
+			 cfg->cert);
+	else
+		msg_info("in a second terminal%s: SECRET_URL=%s squirrel-client%s%s",
+			 cfg->fernet ? ", with the same SECRET_KEY exported" : "", url,
+			 hint.trust == HINT_TRUST_FILE ? " --cacert " : "",
+			 hint.trust == HINT_TRUST_FILE ? hint.cacert : "");
+}
+
 /* The exact command for the second terminal, as the tutorial's reader needs it. */
 static void
 banner(const struct srv_config *cfg)
@@ -341,9 +379,6 @@ banner(const struct srv_config *cfg)
 		h = "127.0.0.1";
 	else if (strcmp(host, "::") == 0)
 		h = "::1";
-	/* The tutorial's certificate names localhost; loopback addresses reach it too. */
-	if (cfg->mode == SRV_TLS && (strcmp(h, "127.0.0.1") == 0 || strcmp(h, "::1") == 0))
-		h = "localhost";
 	v6 = strchr(h, ':') != NULL;
 	snprintf(url, sizeof(url), "%s://%s%s%s:%s", cfg->mode == SRV_TLS ? "https" : "http",
 		 v6 ? "[" : "", h, v6 ? "]" : "", port);
@@ -362,13 +397,7 @@ banner(const struct srv_config *cfg)
 			 "squirrel-client",
 			 url);
 		break;
-	case SRV_TLS:
-		msg_info("serving the secret over HTTPS on %s/ with %s%s", url, cfg->cert,
-			 cfg->fernet ? " (body as a Fernet token)" : "");
-		msg_info("in a second terminal: SECRET_URL=%s squirrel-client --cacert "
-			 "ca-public-key.pem",
-			 url);
-		break;
+	case SRV_TLS: banner_tls(cfg, host, h, port); break;
 	}
 }
 

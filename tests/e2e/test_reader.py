@@ -134,3 +134,67 @@ def test_a_scheme_without_its_colon():
     assert r.returncode == 3
     assert r.stderr == ("squirrel-client: error: http//127.0.0.1:5683: malformed URL: it looks "
                         "like a mistyped scheme; did you mean http://127.0.0.1:5683?\n")
+
+
+def start_hint(procs, folder, cert, key, listen="127.0.0.1"):
+    """Start a TLS server in folder; return (its two start-up lines, port)."""
+    port = free_port()
+    p = procs.start(prog("squirrel-server") + ["--mode", "tls", "--cert", cert, "--key", key,
+                                               "--listen", f"{listen}:{port}"], cwd=str(folder))
+    lines = [p.stderr.readline(), p.stderr.readline()]
+    wait_port(port, proc=p, timeout=TIMEOUT)
+    return lines, port
+
+
+def follow(line, folder):
+    """Run the second terminal's command exactly as the server printed it."""
+    import subprocess
+    cmd = line.split("in a second terminal: ", 1)[1]
+    env = dict(os.environ, PATH=os.path.dirname(prog("squirrel-client")[-1]) + ":" +
+               os.environ["PATH"])
+    return subprocess.run(["bash", "-c", cmd], cwd=str(folder), env=env, capture_output=True,
+                          text=True, timeout=TIMEOUT)
+
+
+def test_the_start_hint_works_as_printed(procs, pki):
+    """The tutorial's layout: the CA's certificate beside the server's."""
+    cert, key = pki.leaf("hinted")
+    lines, port = start_hint(procs, pki.dir, os.path.basename(cert), os.path.basename(key))
+    assert lines[0] == (f"squirrel-server: serving the secret over HTTPS on https://localhost:"
+                        f"{port}/ with hinted.pem\n")
+    assert lines[1] == (f"squirrel-server: in a second terminal: SECRET_URL=https://localhost:"
+                        f"{port} squirrel-client --cacert ca-public-key.pem\n")
+    r = follow(lines[1], pki.dir)
+    assert (r.returncode, r.stdout) == (0, "The secret message is: fluffy tail\n"), r.stderr
+
+
+def test_the_start_hint_takes_a_name_the_certificate_has(procs, pki):
+    cert, key = pki.leaf("by-address", sans=("127.0.0.1",))
+    lines, port = start_hint(procs, pki.dir, cert, key)
+    assert f"SECRET_URL=https://127.0.0.1:{port} squirrel-client --cacert " \
+           f"{pki.ca_cert}\n" in lines[1]
+    r = follow(lines[1], pki.dir)
+    assert r.returncode == 0, r.stderr
+
+
+def test_no_command_for_a_certificate_that_names_elsewhere(procs, pki):
+    cert, key = pki.leaf("my-site.com", sans=("my-site.com",))
+    lines, port = start_hint(procs, pki.dir, cert, key)
+    assert "in a second terminal" not in "".join(lines)
+    assert lines[1] == (f"squirrel-server: note: {cert} names DNS:my-site.com, and none of them "
+                        f"leads to this server: clients will refuse it unless they reach it by "
+                        f"one of those names (squirrel-pki csr --san localhost --san 127.0.0.1 "
+                        f"makes a certificate for this machine)\n")
+
+
+def test_an_unknown_ca_is_named_not_guessed(procs, pki, tmp_path):
+    import shutil
+    cert, key = pki.leaf("elsewhere")
+    for f in (cert, key):
+        shutil.copy(f, tmp_path)
+    lines, port = start_hint(procs, tmp_path, "elsewhere.pem", "elsewhere-key.pem")
+    assert lines[1] == (f"squirrel-server: in a second terminal: SECRET_URL=https://localhost:"
+                        f"{port} squirrel-client --cacert CA-FILE (CA-FILE: the certificate of "
+                        f"Squirrel Test CA, which signed elsewhere.pem)\n")
+    r = follow(lines[1].replace("CA-FILE (", f"{pki.ca_cert} #"), tmp_path)
+    assert r.returncode == 0, r.stderr
