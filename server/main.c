@@ -417,6 +417,7 @@ struct workers {
 	WOLFSSL_CTX *ctx;
 	int *lfds;
 	int n;
+	int claim; /* --workers: the supervisor's claim on the port (srv_claim_port), or -1 */
 };
 
 static int
@@ -567,6 +568,12 @@ start_up(struct srv_config *cfg, struct workers *w)
 	wolfSSL_Init();
 	if (cfg->mode == SRV_TLS && (rc = start_tls(cfg, &w->ctx)) != 0)
 		return rc;
+	/* One listener per worker, all on the same port (SO_REUSEPORT when there are several),
+	 * once the port is known to be ours alone. */
+	if (cfg->workers > 1 && (w->claim = srv_claim_port(cfg->listen, err, sizeof(err))) < 0) {
+		msg_error("%s", err);
+		return EXIT_LISTEN;
+	}
 	for (w->n = 0; w->n < cfg->workers; w->n++) {
 		w->lfds[w->n] = srv_listen(cfg->listen, cfg->workers > 1, cfg->defer_accept_s, err,
 					   sizeof(err));
@@ -592,7 +599,7 @@ main(int argc, char **argv)
 		.workers = 1,
 	};
 	int lfds[64], rc;
-	struct workers w = {.cfg = &cfg, .ctx = NULL, .lfds = lfds, .n = 0};
+	struct workers w = {.cfg = &cfg, .ctx = NULL, .lfds = lfds, .n = 0, .claim = -1};
 
 	msg_init("squirrel-server");
 	if (parse_args(argc, argv, &cfg) < 0 || take_message(&cfg) < 0)
@@ -618,6 +625,7 @@ main(int argc, char **argv)
 			wolfSSL_CTX_free(w.ctx);
 		srv_tls_forget_password();
 		srv_tls_ticket_wipe();
+		close(w.claim);
 	}
 	fernet_ctx_free(&cfg.fctx);
 	keylog_finish();

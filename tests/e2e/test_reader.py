@@ -198,3 +198,60 @@ def test_an_unknown_ca_is_named_not_guessed(procs, pki, tmp_path):
                         f"Squirrel Test CA, which signed elsewhere.pem)\n")
     r = follow(lines[1].replace("CA-FILE (", f"{pki.ca_cert} #"), tmp_path)
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("first,second", [(2, 2), (1, 2), (2, 1), (3, 3)],
+                         ids=["workers 2 then 2", "1 then 2", "2 then 1", "3 then 3"])
+def test_a_second_server_on_a_served_port_exits_3(procs, first, second):
+    """SO_REUSEPORT lets two --workers servers of one user bind the same port, and the kernel
+    then splits the clients between them: the second must refuse to start instead."""
+    import subprocess
+    import requests
+    port = free_port()
+    key = subprocess.run(prog("squirrel-pki") + ["fernet-key"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    a = procs.start(prog("squirrel-server") + ["--listen", f"127.0.0.1:{port}",
+                                               "--workers", str(first)])
+    wait_port(port, proc=a, timeout=TIMEOUT)
+    b = procs.start(prog("squirrel-server") + ["--listen", f"127.0.0.1:{port}", "--mode",
+                                               "fernet", "--workers", str(second)],
+                    env={"SECRET_KEY": key})
+    _, err = b.communicate(timeout=TIMEOUT)
+    assert b.returncode == 3, err
+    assert err.endswith(f"squirrel-server: error: cannot listen on 127.0.0.1:{port}: address "
+                        f"already in use (is another program listening there? pick another "
+                        f"port with --listen)\n"), err
+    for _ in range(20):  # every client still gets the first server's plain answer
+        assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).text == "fluffy tail"
+
+
+def test_two_servers_started_at_once_one_wins(procs):
+    port = free_port()
+    argv = prog("squirrel-server") + ["--listen", f"127.0.0.1:{port}", "--workers", "2"]
+    for _ in range(5):
+        a, b = procs.start(argv), procs.start(argv)
+        wait_port(port, timeout=TIMEOUT)
+        deadline = time.monotonic() + TIMEOUT
+        while a.poll() is None and b.poll() is None:  # one must give up, however slow
+            assert time.monotonic() < deadline, "both servers run on one port"
+            time.sleep(0.02)
+        time.sleep(0.2)  # and the other must not follow it
+        codes = [a.poll(), b.poll()]
+        assert codes.count(3) == 1 and codes.count(None) == 1, codes
+        running = a if a.poll() is None else b
+        running.send_signal(signal.SIGTERM)
+        running.wait(timeout=TIMEOUT)
+
+
+def test_a_restart_right_after_serving_is_no_clash(procs):
+    """Connections the last run served are in TIME_WAIT on the port: no reason to refuse."""
+    import requests
+    port = free_port()
+    argv = prog("squirrel-server") + ["--listen", f"127.0.0.1:{port}", "--workers", "2"]
+    for _ in range(2):
+        p = procs.start(argv)
+        wait_port(port, proc=p, timeout=TIMEOUT)
+        for _ in range(10):
+            assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).text == "fluffy tail"
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=TIMEOUT) == 0
