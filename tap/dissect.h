@@ -32,6 +32,8 @@
 /* HTTP start and header lines are shown up to this length, then cut with "..."; the parser
  * keeps following the framing regardless (a long line costs nothing but display). */
 #define DIS_HTTP_LINE_MAX 384
+/* The header names of one HTTP message, as DIS_BRIEF lists them; more are "...". */
+#define DIS_HTTP_NAMES_MAX 160
 /* Start of an HTTP body shown as text: enough for the tutorial's secret or a Fernet token. */
 #define DIS_BODY_PREVIEW 160
 /* Longest Fernet token laid out, in base64 characters: 3 KiB of ciphertext, far more than the
@@ -50,6 +52,7 @@
 /* Flags for dis_conn_init: what dis_feed prints. With neither, only --grep is tracked. */
 #define DIS_HEX 1u    /* each chunk's "conn N: ..." line, then its hex dump */
 #define DIS_LAYERS 2u /* each chunk's "conn N: ..." line, then what is recognised in it */
+#define DIS_BRIEF 4u  /* with DIS_LAYERS: an HTTP message's header names on one line */
 
 enum dis_dir { DIS_C2S = 0, DIS_S2C = 1 };
 
@@ -92,6 +95,9 @@ struct dis_http {
 	int preview_state;  /* 0 collecting, 1 shown */
 	uint64_t body_seen;
 	uint8_t preview[DIS_BODY_PREVIEW];
+	size_t names_len; /* DIS_BRIEF: header names of this message so far, ", " between */
+	int names_cut;    /* more names came than fit: names ends in "..." */
+	char names[DIS_HTTP_NAMES_MAX];
 };
 
 enum dis_tls_state { DIS_TLS_HEADER, DIS_TLS_BODY };

@@ -1,10 +1,10 @@
 /*
  * squirrel-tap: a TCP relay that shows what an eavesdropper sees. It sits between a client and
- * a server, forwards bytes unchanged, and prints every chunk (hex dump, and what it
- * recognises: HTTP, Fernet tokens, TLS records) on stdout. Errors go to stderr.
+ * a server, forwards bytes unchanged, and prints every chunk (what it recognises: HTTP,
+ * Fernet tokens, TLS records; with --hex the bytes too) on stdout. Errors go to stderr.
  *
  *   squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 [--grep TEXT]
- *                [--quiet | --summary] [--idle-timeout S]
+ *                [--quiet | --headers | --hex] [--idle-timeout S]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,7 +26,7 @@
 #define EXIT_OUTPUT 3 /* standard output failed (a closed pipe, a full disk) */
 
 struct tap_ui {
-	unsigned flags; /* DIS_HEX | DIS_LAYERS, or 0 for --quiet */
+	unsigned flags; /* DIS_LAYERS, with DIS_BRIEF or DIS_HEX, or 0 for --quiet */
 	const struct dis_grep *grep;
 	struct dis_conn *dis; /* one per relay slot */
 	int out_errno;        /* why standard output failed, or 0 */
@@ -46,16 +46,16 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: squirrel-tap --listen HOST:PORT --upstream HOST:PORT [--grep TEXT]\n"
-		"                    [--quiet | --summary] [--idle-timeout S]\n"
+		"                    [--quiet | --headers | --hex] [--idle-timeout S]\n"
 		"\n"
 		"Relay TCP connections from --listen to --upstream, unchanged, and print what an\n"
-		"eavesdropper sees: each chunk as a hex dump with the HTTP, Fernet token or TLS\n"
-		"record it holds.\n"
+		"eavesdropper sees: the HTTP messages, Fernet tokens and TLS records of each chunk.\n"
 		"\n"
 		"  --listen HOST:PORT    where clients connect, e.g. 127.0.0.1:5684 or [::1]:5684\n"
 		"  --upstream HOST:PORT  the real server, e.g. 127.0.0.1:5683\n"
 		"  --grep TEXT           say per connection whether TEXT crossed the wire in clear\n"
-		"  --summary             what is recognised, without the hex dump\n"
+		"  --headers             every HTTP header line, not only their names (also --summary)\n"
+		"  --hex                 every header line, and each chunk as a hex dump\n"
 		"  --quiet               only connections opening and closing, and --grep verdicts\n"
 		"  --idle-timeout S      close a connection when nothing crosses it for S seconds\n"
 		"                        (default 60, at most 86400)\n"
@@ -161,7 +161,7 @@ on_out_gone(void *arg, short revents)
 /* The command line, as given. */
 struct tap_args {
 	const char *listen_text, *upstream_text, *grep_text;
-	int quiet, summary, idle_ms;
+	int quiet, headers, hex, idle_ms;
 };
 
 /* Options into a; 0, or EXIT_USAGE after a message. --help prints and exits. */
@@ -174,6 +174,8 @@ parse_args(int argc, char **argv, struct tap_args *a)
 		{"grep", required_argument, NULL, 'g'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"summary", no_argument, NULL, 's'},
+		{"headers", no_argument, NULL, 's'},
+		{"hex", no_argument, NULL, 'x'},
 		{"idle-timeout", required_argument, NULL, 'i'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -188,7 +190,8 @@ parse_args(int argc, char **argv, struct tap_args *a)
 		case 'u': a->upstream_text = optarg; break;
 		case 'g': a->grep_text = optarg; break;
 		case 'q': a->quiet = 1; break;
-		case 's': a->summary = 1; break;
+		case 's': a->headers = 1; break;
+		case 'x': a->hex = 1; break;
 		case 'i':
 			if (opt_number("--idle-timeout", optarg, 1, TAP_IDLE_MAX_S, &idle_s) < 0)
 				return EXIT_USAGE;
@@ -222,8 +225,8 @@ check_args(const struct tap_args *a, struct tap_addr *listen_addr, struct tap_ad
 			  a->listen_text == NULL ? "--listen HOST:PORT" : "--upstream HOST:PORT");
 		return EXIT_USAGE;
 	}
-	if (a->quiet && a->summary) {
-		msg_error("--quiet and --summary cannot be used together");
+	if (a->quiet + a->headers + a->hex > 1) {
+		msg_error("--quiet, --headers (--summary) and --hex cannot be used together");
 		return EXIT_USAGE;
 	}
 	if (a->grep_text != NULL && dis_grep_init(grep, a->grep_text, strlen(a->grep_text)) != 0) {
@@ -295,7 +298,7 @@ main(int argc, char **argv)
 	struct tap_args a = {.idle_ms = TAP_IDLE_MS};
 	struct tap_addr listen_addr, upstream;
 	static struct dis_grep grep;
-	struct tap_ui ui = {.flags = DIS_HEX | DIS_LAYERS};
+	struct tap_ui ui = {.flags = DIS_LAYERS | DIS_BRIEF};
 	const struct tap_hooks hooks = {.arg = &ui,
 					.open = on_open,
 					.data = on_data,
@@ -310,7 +313,10 @@ main(int argc, char **argv)
 	msg_init("squirrel-tap");
 	if (parse_args(argc, argv, &a) != 0 || check_args(&a, &listen_addr, &upstream, &grep) != 0)
 		return EXIT_USAGE;
-	ui.flags = a.quiet ? 0 : a.summary ? DIS_LAYERS : DIS_HEX | DIS_LAYERS;
+	ui.flags = a.quiet     ? 0
+		   : a.hex     ? DIS_HEX | DIS_LAYERS
+		   : a.headers ? DIS_LAYERS
+			       : DIS_LAYERS | DIS_BRIEF;
 	ui.grep = a.grep_text != NULL ? &grep : NULL;
 	catch_signals();
 	if (start_up(&listen_addr, &upstream, a.idle_ms, &ui, &hooks, &fd, &r) != 0)

@@ -255,3 +255,35 @@ def test_a_restart_right_after_serving_is_no_clash(procs):
             assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).text == "fluffy tail"
         p.send_signal(signal.SIGTERM)
         assert p.wait(timeout=TIMEOUT) == 0
+
+
+def test_one_plain_fetch_through_the_tap_fits_a_screen(start_server, procs, tmp_path):
+    """The tutorial's stage 1 with the tap's default options: at most 15 lines, from its start
+    to its stop, and the secret among them. The bytes are one option away (--hex)."""
+    import subprocess
+    from conftest import run
+    srv = start_server()
+    port = free_port()
+    out = tmp_path / "tap.out"
+    with open(out, "w") as f:
+        tap = procs.start(prog("squirrel-tap") + ["--listen", f"127.0.0.1:{port}", "--upstream",
+                                                  f"127.0.0.1:{srv.port}", "--grep",
+                                                  "fluffy tail"],
+                          stdout=f, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + TIMEOUT
+    while "relaying" not in out.read_text():
+        assert time.monotonic() < deadline and tap.poll() is None, out.read_text()
+        time.sleep(0.02)
+    r = run("squirrel-client", env={"SECRET_URL": f"http://127.0.0.1:{port}"})
+    assert r.stdout == "The secret message is: fluffy tail\n"
+    deadline = time.monotonic() + TIMEOUT
+    while "seen in clear" not in out.read_text():
+        assert time.monotonic() < deadline, out.read_text()
+        time.sleep(0.02)
+    tap.send_signal(signal.SIGINT)
+    assert tap.wait(timeout=TIMEOUT) == 0
+    lines = out.read_text().splitlines()
+    assert len(lines) <= 15, "\n".join(lines)
+    assert '  HTTP body text: "fluffy tail"' in lines
+    assert "conn 1: 'fluffy tail' seen in clear (server -> client)" in lines
+    assert lines[-1] == "squirrel-tap: stopped (Ctrl-C)"

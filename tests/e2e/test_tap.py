@@ -206,7 +206,7 @@ def post(port, data, timeout=20):
 # ---- byte-exact relaying ----------------------------------------------------------------
 
 def test_sequential_1000_fetches_byte_exact(procs, tmp_path, upstream):
-    tap = Tap(procs, tmp_path, upstream.port)
+    tap = Tap(procs, tmp_path, upstream.port, "--hex")
     for i in range(1000):
         n = (i * 7919) % 3000
         status, body = fetch(tap.port, f"/bytes/{n}/{i}")
@@ -242,7 +242,7 @@ def test_concurrent_100_fetches_and_1mib_both_ways(procs, tmp_path, upstream):
 
 
 def test_large_transfer_with_hex_dump(procs, tmp_path, upstream):
-    tap = Tap(procs, tmp_path, upstream.port)
+    tap = Tap(procs, tmp_path, upstream.port, "--hex")
     big = payload(1 << 20, 7)
     assert fetch(tap.port, f"/bytes/{1 << 20}/7") == (200, big)
     assert post(tap.port, big)[1] == f"{len(big)} {hashlib.sha256(big).hexdigest()}".encode()

@@ -5,8 +5,9 @@
  * Input: byte 0 is the --grep text's length g (1 + byte % 32), the next g bytes are the text,
  * then segments: a 2-byte header (bit 15: direction, low 15 bits: length) and that many bytes
  * (cut short at the end of the input). The segments are fed three times:
- *   A. each segment whole, with DIS_LAYERS;
- *   B. each segment cut in random pieces (sizes from a hash of the input), with DIS_LAYERS;
+ *   A. each segment whole, with DIS_LAYERS (and DIS_BRIEF when bit 7 of byte 0 is set, the
+ *      tap's default);
+ *   B. each segment cut in random pieces (sizes from a hash of the input), with A's flags;
  *   C. each segment whole, with DIS_HEX | DIS_LAYERS (the hex dump paths).
  * Invariants:
  *   - every line emitted is NUL-terminated and shorter than DIS_LINE_MAX, without line breaks;
@@ -140,8 +141,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sink_reset(&a, 1);
 	sink_reset(&b, 1);
 	sink_reset(&c, 0);
-	feed(seg, nseg, DIS_LAYERS, &g, NULL, &a, &da);
-	feed(seg, nseg, DIS_LAYERS, &g, &rng, &b, &db);
+	feed(seg, nseg, DIS_LAYERS | (data[0] & 0x80 ? DIS_BRIEF : 0), &g, NULL, &a, &da);
+	feed(seg, nseg, DIS_LAYERS | (data[0] & 0x80 ? DIS_BRIEF : 0), &g, &rng, &b, &db);
 	feed(seg, nseg, DIS_HEX | DIS_LAYERS, &g, NULL, &c, &dc);
 
 	if (!a.overflow && !b.overflow) {
