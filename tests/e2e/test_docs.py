@@ -22,7 +22,7 @@ from conftest import BIN, REPO, WRAP
 from mdrun import DocError, Runner, parse
 from ptyterm import pty_available
 
-PAGES = ["README.md", "docs/tutorial.md", "docs/pki.md"]
+PAGES = ["README.md", "docs/tutorial.md", "docs/fr/tutoriel.md", "docs/pki.md"]
 PORTS = (5683, 5684)  # the tutorial's server and tap
 # Programs the pages use beside ours: a page that needs a missing one is skipped, naming it.
 PEERS = ("curl", "openssl", "certutil", "flask", "python3")
