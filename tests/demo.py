@@ -92,7 +92,7 @@ def stop(p):
 # (run squirrel-tap yourself for all of it, with the hex dump).
 TELLING = ("HTTP request:", "HTTP response:", "HTTP body text:", "Fernet token:", "version ",
            "timestamp ", "IV ", "ciphertext ", "HMAC ", "handshake: ClientHello", "handshake: ServerHello",
-           "TLS record: application data", "' seen in clear", "' not seen")
+           "(TLS 1.3 from here", "TLS record: application data", "' seen in clear", "' not seen")
 
 
 def wire(tap, lines_max=12):
@@ -116,7 +116,7 @@ def stage(mode_args, client_env, url_scheme, title, why, extra=None):
     server = background(f"squirrel-server --listen 127.0.0.1:{port} {mode_args}", "terminal 1")
     wait_port(port, server)
     tap = background(f"squirrel-tap --listen 127.0.0.1:{tport} --upstream 127.0.0.1:{port} "
-                     f"--grep {shlex.quote(SECRET)} --summary", "eavesdropper")
+                     f"--grep {shlex.quote(SECRET)}", "eavesdropper")
     # Not a probe connection (the tap would show it): its start-up line says it listens.
     while "relaying" not in (tap.stdout.readline() or "relaying"):
         pass
@@ -130,6 +130,25 @@ def stage(mode_args, client_env, url_scheme, title, why, extra=None):
     seen = wire(tap)
     stop(server)
     return seen
+
+
+def replay(seen):
+    """The eavesdropper serves the token it captured, without the key; --ttl bounds it."""
+    token = next((l.split('"')[1] for l in seen.splitlines() if "HTTP body text: \"gAAAA" in l), None)
+    if token is None:
+        failures.append("stage 2: the tap showed no token to replay")
+        return
+    print("  The eavesdropper replays the captured token from a server of its own, without the key:")
+    port = free_port()
+    impostor = background(f"squirrel-server --listen 127.0.0.1:{port} --message {token}", "eavesdropper")
+    wait_port(port, impostor)
+    r = sh(f"SECRET_URL=http://127.0.0.1:{port} squirrel-client")
+    if f"The secret message is: {SECRET}" not in r.stdout:
+        failures.append("stage 2: the replayed token was not accepted")
+    print("  Tokens carry the time they were made: --ttl refuses old ones (two seconds later):")
+    time.sleep(2)
+    sh(f"SECRET_URL=http://127.0.0.1:{port} squirrel-client --ttl 1", expect=100)
+    stop(impostor)
 
 
 def main():
@@ -164,6 +183,7 @@ def main():
         seen = stage("--mode fernet", "", "http", "stage 2", "", extra=wrong_key)
         if f"'{SECRET}' not seen" not in seen or "Fernet token" not in seen:
             failures.append("stage 2: expected a token and no secret on the wire")
+        replay(seen)
         del os.environ["SECRET_KEY"]
 
         heading("Stage 3: become a certificate authority",
@@ -200,6 +220,9 @@ def main():
         heading("Between the stages: the tutorial's two ideas, runnable",
                 "A substitution cipher anyone can break, and a key exchange a spy cannot.")
         sh("squirrel-pki caesar encrypt 'fluffy tail'", "terminal 1")
+        r = sh("squirrel-pki caesar crack --top 1 'ekteex szhk'", "terminal 1")
+        if "fluffy tail" not in r.stdout:
+            failures.append("caesar crack: 'fluffy tail' is not the first guess")
         sh("squirrel-pki caesar crack --top 1 'Ekteex szhk ktmfr sgd nkc nzj sqdd zmc gzc z ehmd cqdzl'",
            "terminal 1")
         r = sh("squirrel-pki dh-demo | grep -E 'secrets equal|opened with'", "terminal 1")
