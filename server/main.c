@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "opt.h"
 #include "pass.h"
+#include "sandbox.h"
 #include "srv.h"
 #include "srv_tls.h"
 #include "srv_workers.h"
@@ -39,7 +40,7 @@ static const char usage_text[] =
 	"                       [--quiet] [--cert FILE --key FILE [--key-password-file FILE]\n"
 	"                       [--client-ca FILE] [--fernet]] [--workers N] [--max-conns N]\n"
 	"                       [--header-timeout S] [--idle-timeout S] [--handshake-timeout S]\n"
-	"                       [--defer-accept S]\n"
+	"                       [--defer-accept S] [--user NAME] [--no-sandbox]\n"
 	"\n"
 	"  --mode plain     HTTP: anyone on the path reads the secret (default)\n"
 	"  --mode fernet    HTTP with the body as a Fernet token; the key comes from SECRET_KEY\n"
@@ -47,6 +48,8 @@ static const char usage_text[] =
 	"  --listen         address to listen on (default 127.0.0.1:5683; [::1]:PORT, 0.0.0.0:PORT)\n"
 	"  --message        the secret (default: $SECRET_MESSAGE, else 'fluffy tail')\n"
 	"  --quiet          no access log\n"
+	"  --user NAME      started as root: run as NAME once listening (default nobody)\n"
+	"  --no-sandbox     do not confine the server after start-up (for debugging)\n"
 	"\n"
 	"See squirrel-server(1) for every option, limit and exit code.\n";
 
@@ -117,6 +120,8 @@ enum {
 	OPT_IDLE_TIMEOUT,
 	OPT_HANDSHAKE_TIMEOUT,
 	OPT_DEFER_ACCEPT,
+	OPT_USER,
+	OPT_NO_SANDBOX,
 };
 
 static const struct option long_opts[] = {
@@ -135,12 +140,14 @@ static const struct option long_opts[] = {
 	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
 	{"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
 	{"defer-accept", required_argument, NULL, OPT_DEFER_ACCEPT},
+	{"user", required_argument, NULL, OPT_USER},
+	{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
 static int
-parse_args(int argc, char **argv, struct srv_config *cfg)
+parse_args(int argc, char **argv, struct srv_config *cfg, struct sandbox *sb)
 {
 	int ch, tls_fernet = 0;
 
@@ -197,6 +204,8 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 			cfg->defer_accept_s = (int)n;
 			break;
 		}
+		case OPT_USER: sb->user = optarg; break;
+		case OPT_NO_SANDBOX: sb->off = 1; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: return opt_unknown(argv, ch);
 		}
@@ -299,7 +308,9 @@ key_password(const struct srv_config *cfg, char *buf, size_t cap, int *have)
 static void
 reload(struct srv *s)
 {
+	const char *files[] = {s->cfg->cert, s->cfg->key, s->cfg->client_ca};
 	char err[512];
+	int refused = 0;
 
 	if (s->cfg->mode != SRV_TLS) {
 		msg_note("SIGHUP: nothing to reload in %s mode",
@@ -307,7 +318,9 @@ reload(struct srv *s)
 		return;
 	}
 	alog_flush(&s->log);
-	if (srv_tls_reload(s, err, sizeof(err)) < 0)
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !refused; i++)
+		refused = files[i] != NULL && sandbox_may_read(files[i], err, sizeof(err)) < 0;
+	if (refused || srv_tls_reload(s, err, sizeof(err)) < 0)
 		msg_error("reload failed, keeping the old certificate: %s", err);
 	else
 		msg_info("reloaded %s and %s for new connections", s->cfg->cert, s->cfg->key);
@@ -367,6 +380,30 @@ no_core_dumps(void)
 
 	setrlimit(RLIMIT_CORE, &rl);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* Confine the server (common/sandbox.h) once its listeners, keys and files are in hand. With
+ * --workers the supervisor confines itself before forking, and each worker inherits that. */
+static int
+confine(const struct srv_config *cfg, struct sandbox *sb)
+{
+	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX], err[512];
+	const char *why;
+
+	sb->role = cfg->workers > 1 ? SANDBOX_SUPERVISOR : SANDBOX_SERVER;
+	if (cfg->mode == SRV_TLS) {
+		/* What SIGHUP re-reads (the password is kept in memory). */
+		sb->reads[0] = cfg->cert;
+		sb->reads[1] = cfg->key;
+		sb->reads[2] = cfg->client_ca;
+	}
+	if (addr_split(cfg->listen, host, port, &why) == 0)
+		sb->tcp_port = (int)strtol(port, NULL, 10);
+	if (sandbox_enter(sb, err, sizeof(err)) < 0) {
+		msg_error("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 /* What each worker needs; in a forked worker these are its own copies. */
@@ -477,9 +514,10 @@ main(int argc, char **argv)
 	WOLFSSL_CTX *ctx = NULL;
 	int lfds[64], rc, have_password = 0;
 	struct workers w = {&cfg, NULL, lfds, 0};
+	struct sandbox sb = {0};
 
 	msg_init("squirrel-server");
-	if (parse_args(argc, argv, &cfg) < 0)
+	if (parse_args(argc, argv, &cfg, &sb) < 0)
 		return EXIT_USAGE;
 	if (cfg.message == NULL)
 		cfg.message = getenv("SECRET_MESSAGE");
@@ -524,6 +562,8 @@ main(int argc, char **argv)
 		}
 	}
 	w.ctx = ctx;
+	if (confine(&cfg, &sb) < 0)
+		return EXIT_RUNTIME;
 	banner(&cfg);
 	/* From here on no message may wait for stderr: a reader that stopped must not stop
 	 * the loop (the access log keeps the same rule) or the supervisor. */

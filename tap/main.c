@@ -4,10 +4,11 @@
  * recognises: HTTP, Fernet tokens, TLS records) on stdout. Errors go to stderr.
  *
  *   squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 [--grep TEXT]
- *                [--quiet | --summary] [--idle-timeout S]
+ *                [--quiet | --summary] [--idle-timeout S] [--user NAME] [--no-sandbox]
  */
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "opt.h"
 #include "dissect.h"
 #include "relay.h"
+#include "sandbox.h"
 
 #define EXIT_USAGE 2
 #define EXIT_FAIL 1
@@ -45,7 +47,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: squirrel-tap --listen HOST:PORT --upstream HOST:PORT [--grep TEXT]\n"
-		"                    [--quiet | --summary] [--idle-timeout S]\n"
+		"                    [--quiet | --summary] [--idle-timeout S] [--user NAME]\n"
+		"                    [--no-sandbox]\n"
 		"\n"
 		"Relay TCP connections from --listen to --upstream, unchanged, and print what an\n"
 		"eavesdropper sees: each chunk as a hex dump with the HTTP, Fernet token or TLS\n"
@@ -58,12 +61,34 @@ usage(FILE *f)
 		"  --quiet               only connections opening and closing, and --grep verdicts\n"
 		"  --idle-timeout S      close a connection when nothing crosses it for S seconds\n"
 		"                        (default 60, at most 86400)\n"
+		"  --user NAME           started as root: run as NAME once listening (default "
+		"nobody)\n"
+		"  --no-sandbox          do not confine the tap after start-up (for debugging)\n"
 		"  -h, --help            this help\n"
 		"\n"
 		"example: squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 "
 		"--grep 'fluffy tail'\n"
 		"         then SECRET_URL=http://127.0.0.1:5684 squirrel-client; see "
 		"squirrel-tap(1)\n");
+}
+
+/* Once listening, the tap needs its sockets, stdout, stderr, and TCP connections to the
+ * upstream's port (common/sandbox.h). */
+static int
+confine(struct sandbox *sb, const struct tap_addr *upstream)
+{
+	char err[256];
+
+	sb->role = SANDBOX_TAP;
+	sb->tcp_family = upstream->ss.ss_family;
+	sb->tcp_port = ntohs(upstream->ss.ss_family == AF_INET6
+				     ? ((const struct sockaddr_in6 *)&upstream->ss)->sin6_port
+				     : ((const struct sockaddr_in *)&upstream->ss)->sin_port);
+	if (sandbox_enter(sb, err, sizeof(err)) < 0) {
+		msg_error("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -167,6 +192,8 @@ main(int argc, char **argv)
 		{"quiet", no_argument, NULL, 'q'},
 		{"summary", no_argument, NULL, 's'},
 		{"idle-timeout", required_argument, NULL, 'i'},
+		{"user", required_argument, NULL, 'U'},
+		{"no-sandbox", no_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -179,6 +206,7 @@ main(int argc, char **argv)
 	struct tap_hooks hooks = {&ui,     on_open,       on_data,    on_close,
 				  on_warn, STDOUT_FILENO, on_out_gone};
 	struct tap_relay *r;
+	struct sandbox sb = {0};
 	struct sigaction sa;
 	char err[256];
 
@@ -196,6 +224,8 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			idle_ms = (int)idle_s * 1000;
 			break;
+		case 'U': sb.user = optarg; break;
+		case 'N': sb.off = 1; break;
 		case 'h': usage(stdout); return 0;
 		default:
 			/* The same words as squirrel-server's and squirrel-client's. */
@@ -256,6 +286,12 @@ main(int argc, char **argv)
 	r = ui.dis != NULL ? tap_relay_new(fd, &upstream, idle_ms, &hooks) : NULL;
 	if (r == NULL) {
 		msg_error("out of memory for %d connections", TAP_MAX_CONNS);
+		free(ui.dis);
+		close(fd);
+		return EXIT_FAIL;
+	}
+	if (confine(&sb, &upstream) < 0) {
+		tap_relay_free(r);
 		free(ui.dis);
 		close(fd);
 		return EXIT_FAIL;

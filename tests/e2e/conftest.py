@@ -24,9 +24,15 @@ for _var in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_
     os.environ.pop(_var, None)
 
 
+# valgrind cannot run a confined program: the seccomp filter and the Landlock rules bind
+# valgrind's own system calls and files as well as the program's. Under SQUIRREL_WRAP the
+# programs that confine themselves run with --no-sandbox (test_sandbox.py is skipped).
+SANDBOXED = ("squirrel-server", "squirrel-client", "squirrel-tap")
+
+
 def prog(name):
     """argv prefix that runs one of our programs (wrapped under valgrind when asked)."""
-    return WRAP + [os.path.join(BIN, name)]
+    return WRAP + [os.path.join(BIN, name)] + (["--no-sandbox"] if WRAP and name in SANDBOXED else [])
 
 
 def read_head(s):
@@ -58,6 +64,13 @@ def preload(tmp_path, name, source, **env):
     asan = os.environ.get("ASAN_OPTIONS", "")
     return dict(env, LD_PRELOAD=str(so),
                 ASAN_OPTIONS=(asan + ":" if asan else "") + "verify_asan_link_order=0")
+
+
+# Started by root, our programs become nobody once started. A test that changes a running
+# program's limits from outside (prlimit: the same user, or CAP_SYS_RESOURCE, which containers
+# withhold), or whose shim looks at the test's files from inside it (pytest's folders are
+# private to their user), tells it to stay root instead; its other sandbox layers stay on.
+KEEP_USER = ["--user", "root"] if os.geteuid() == 0 else []
 
 
 def free_port():

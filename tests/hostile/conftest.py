@@ -30,6 +30,7 @@ pki = e2e.pki
 prog, run, free_port, wait_port, need, Server = (e2e.prog, e2e.run, e2e.free_port, e2e.wait_port,
                                                  e2e.need, e2e.Server)
 read_head = e2e.read_head
+KEEP_USER = e2e.KEEP_USER
 children = e2e.children
 preload = e2e.preload
 
