@@ -66,11 +66,13 @@ def preload(tmp_path, name, source, **env):
                 ASAN_OPTIONS=(asan + ":" if asan else "") + "verify_asan_link_order=0")
 
 
-# Started by root, our programs become nobody once started. A test that changes a running
-# program's limits from outside (prlimit: the same user, or CAP_SYS_RESOURCE, which containers
-# withhold), or whose shim looks at the test's files from inside it (pytest's folders are
-# private to their user), tells it to stay root instead; its other sandbox layers stay on.
-KEEP_USER = ["--user", "root"] if os.geteuid() == 0 else []
+# Started by root, our programs become nobody once started, and confined they are not
+# dumpable, so their /proc/PID/fd belongs to root. A test that looks at a running program
+# from outside (/proc/PID/fd; prlimit, which another user's process allows only with
+# CAP_SYS_RESOURCE, withheld in containers), or whose shim looks at the test's files from
+# inside it (pytest's folders are private to their user), passes OBSERVE: as root, the program
+# stays root (its other sandbox layers stay on); as any other user, --no-sandbox.
+OBSERVE = ["--user", "root"] if os.geteuid() == 0 else ["--no-sandbox"]
 
 
 def free_port():
