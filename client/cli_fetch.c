@@ -578,6 +578,10 @@ cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx
 	rc = connect_url(u, deadline, &fd, err, errlen);
 	if (rc != CLI_OK)
 		return rc;
+	if (o->on_connected != NULL && o->on_connected(err, errlen) != 0) {
+		close(fd);
+		return CLI_FAIL;
+	}
 	if (ctx != NULL) {
 		if (tr_tls_init(&t, fd, ctx, 0, u->host) < 0) {
 			close(fd);

@@ -21,6 +21,7 @@
 #include "opt.h"
 #include "pki.h"
 #include "termsafe.h"
+#include "sandbox.h"
 #include "transport.h"
 
 static const char usage_text[] =
@@ -40,6 +41,8 @@ static const char usage_text[] =
 	"  --keylog FILE        append the TLS session keys to FILE, for Wireshark (else\n"
 	"                       $SSLKEYLOGFILE; whoever reads FILE can decrypt the fetch)\n"
 	"  -v, --verbose        show the TLS session, the certificates and the HTTP heads\n"
+	"  --user NAME          started as root: run as NAME once connected (default nobody)\n"
+	"  --no-sandbox         do not confine the client once connected (for debugging)\n"
 	"\n"
 	"See squirrel-client(1) for the exit codes.\n";
 
@@ -54,6 +57,8 @@ enum {
 	OPT_KEY_PASSWORD_FILE,
 	OPT_TLS_MAX,
 	OPT_KEYLOG,
+	OPT_USER,
+	OPT_NO_SANDBOX,
 };
 
 static const struct option long_opts[] = {
@@ -65,6 +70,8 @@ static const struct option long_opts[] = {
 	{"cert", required_argument, NULL, OPT_CERT},
 	{"key", required_argument, NULL, OPT_KEY},
 	{"key-password-file", required_argument, NULL, OPT_KEY_PASSWORD_FILE},
+	{"user", required_argument, NULL, OPT_USER},
+	{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
 	{"insecure", no_argument, NULL, 'k'},
 	{"tls-max", required_argument, NULL, OPT_TLS_MAX},
 	{"keylog", required_argument, NULL, OPT_KEYLOG},
@@ -72,6 +79,9 @@ static const struct option long_opts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
+
+/* Filled by the options; the client confines itself once connected (confine()). */
+static struct sandbox client_sandbox = {.role = SANDBOX_CLIENT, .quiet = 1};
 
 struct args {
 	struct cli_opts o;
@@ -120,6 +130,8 @@ parse_args(int argc, char **argv, struct args *a)
 		case OPT_CERT: a->o.cert = optarg; break;
 		case OPT_KEY: a->o.key = optarg; break;
 		case OPT_KEY_PASSWORD_FILE: a->o.key_password_file = optarg; break;
+		case OPT_USER: client_sandbox.user = optarg; break;
+		case OPT_NO_SANDBOX: client_sandbox.off = 1; break;
 		case 'k': a->o.insecure = 1; break;
 		case OPT_TLS_MAX:
 			if (parse_tls_max(optarg, &a->o) < 0)
@@ -201,6 +213,14 @@ show_tls(struct tr *t)
 		else
 			fprintf(stderr, "* certificate %d: (cannot be described)\n", i);
 	}
+}
+
+/* Once connected, with every file read and name resolved, the client needs only its socket,
+ * stdout and stderr (common/sandbox.h). Its line is for -v only: a fetch prints the secret. */
+static int
+confine(char *err, size_t errlen)
+{
+	return sandbox_enter(&client_sandbox, err, errlen);
 }
 
 static int
@@ -380,7 +400,9 @@ start_up(struct args *a, struct url *u, struct fernet_key *keys, size_t *nkeys)
 	if (a->o.verbose) {
 		a->o.on_handshake = show_tls;
 		a->o.on_head = show_head;
+		client_sandbox.quiet = 0;
 	}
+	a->o.on_connected = confine;
 	return CLI_OK;
 }
 

@@ -22,6 +22,7 @@
 #include "msg.h"
 #include "opt.h"
 #include "pass.h"
+#include "sandbox.h"
 #include "srv.h"
 #include "srv_tls.h"
 #include "srv_workers.h"
@@ -42,7 +43,7 @@ static const char usage_text[] =
 	"                       [--quiet] [--cert FILE --key FILE [--key-password-file FILE]\n"
 	"                       [--client-ca FILE] [--fernet]] [--workers N] [--max-conns N]\n"
 	"                       [--header-timeout S] [--idle-timeout S] [--handshake-timeout S]\n"
-	"                       [--defer-accept S] [--keylog FILE]\n"
+	"                       [--defer-accept S] [--keylog FILE] [--user NAME] [--no-sandbox]\n"
 	"\n"
 	"  --mode plain     HTTP: anyone on the path reads the secret (default)\n"
 	"  --mode fernet    HTTP with the body as a Fernet token; the key comes from SECRET_KEY\n"
@@ -52,6 +53,8 @@ static const char usage_text[] =
 	"  --quiet          no access log\n"
 	"  --keylog FILE    append TLS session keys to FILE, for Wireshark (else $SSLKEYLOGFILE;\n"
 	"                   whoever reads FILE can decrypt every connection)\n"
+	"  --user NAME      started as root: run as NAME once listening (default nobody)\n"
+	"  --no-sandbox     do not confine the server after start-up (for debugging)\n"
 	"\n"
 	"See squirrel-server(1) for every option, limit and exit code.\n";
 
@@ -122,6 +125,8 @@ enum {
 	OPT_HANDSHAKE_TIMEOUT,
 	OPT_DEFER_ACCEPT,
 	OPT_KEYLOG,
+	OPT_USER,
+	OPT_NO_SANDBOX,
 };
 
 static const struct option long_opts[] = {
@@ -141,6 +146,8 @@ static const struct option long_opts[] = {
 	{"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
 	{"defer-accept", required_argument, NULL, OPT_DEFER_ACCEPT},
 	{"keylog", required_argument, NULL, OPT_KEYLOG},
+	{"user", required_argument, NULL, OPT_USER},
+	{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -163,7 +170,7 @@ parse_mode(const char *arg, enum srv_mode *mode)
 
 /* Option ch with its argument into cfg (--fernet into *tls_fernet). 0, or -1 after a message. */
 static int
-take_option(int ch, const char *arg, struct srv_config *cfg, int *tls_fernet)
+take_option(int ch, const char *arg, struct srv_config *cfg, int *tls_fernet, struct sandbox *sb)
 {
 	long n;
 
@@ -190,6 +197,8 @@ take_option(int ch, const char *arg, struct srv_config *cfg, int *tls_fernet)
 			return -1;
 		cfg->defer_accept_s = (int)n;
 		break;
+	case OPT_USER: sb->user = arg; break;
+	case OPT_NO_SANDBOX: sb->off = 1; break;
 	}
 	return 0;
 }
@@ -221,7 +230,7 @@ check_config(struct srv_config *cfg, int tls_fernet)
 }
 
 static int
-parse_args(int argc, char **argv, struct srv_config *cfg)
+parse_args(int argc, char **argv, struct srv_config *cfg, struct sandbox *sb)
 {
 	int ch, tls_fernet = 0;
 
@@ -233,7 +242,7 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 		}
 		if (ch == '?' || ch == ':')
 			return opt_unknown(argv, ch);
-		if (take_option(ch, optarg, cfg, &tls_fernet) < 0)
+		if (take_option(ch, optarg, cfg, &tls_fernet, sb) < 0)
 			return -1;
 	}
 	if (optind < argc) {
@@ -313,7 +322,9 @@ key_password(const struct srv_config *cfg, char *buf, size_t cap, int *have)
 static void
 reload(struct srv *s)
 {
+	const char *files[] = {s->cfg->cert, s->cfg->key, s->cfg->client_ca};
 	char err[512];
+	int refused = 0;
 
 	if (s->cfg->mode != SRV_TLS) {
 		msg_note("SIGHUP: nothing to reload in %s mode",
@@ -321,7 +332,9 @@ reload(struct srv *s)
 		return;
 	}
 	alog_flush(&s->log);
-	if (srv_tls_reload(s, err, sizeof(err)) < 0)
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !refused; i++)
+		refused = files[i] != NULL && sandbox_may_read(files[i], err, sizeof(err)) < 0;
+	if (refused || srv_tls_reload(s, err, sizeof(err)) < 0)
 		msg_error("reload failed, keeping the old certificate: %s", err);
 	else
 		msg_info("reloaded %s and %s for new connections", s->cfg->cert, s->cfg->key);
@@ -409,6 +422,30 @@ no_core_dumps(void)
 
 	setrlimit(RLIMIT_CORE, &rl);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* Confine the server (common/sandbox.h) once its listeners, keys and files are in hand. With
+ * --workers the supervisor confines itself before forking, and each worker inherits that. */
+static int
+confine(const struct srv_config *cfg, struct sandbox *sb)
+{
+	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX], err[512];
+	const char *why;
+
+	sb->role = cfg->workers > 1 ? SANDBOX_SUPERVISOR : SANDBOX_SERVER;
+	if (cfg->mode == SRV_TLS) {
+		/* What SIGHUP re-reads (the password is kept in memory). */
+		sb->reads[0] = cfg->cert;
+		sb->reads[1] = cfg->key;
+		sb->reads[2] = cfg->client_ca;
+	}
+	if (addr_split(cfg->listen, host, port, &why) == 0)
+		sb->tcp_port = (int)strtol(port, NULL, 10);
+	if (sandbox_enter(sb, err, sizeof(err)) < 0) {
+		msg_error("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 /* What each worker needs; in a forked worker these are its own copies. */
@@ -599,15 +636,19 @@ main(int argc, char **argv)
 		.workers = 1,
 	};
 	int lfds[64], rc;
+	struct sandbox sb = {0};
 	struct workers w = {.cfg = &cfg, .ctx = NULL, .lfds = lfds, .n = 0, .claim = -1};
 
 	msg_init("squirrel-server");
-	if (parse_args(argc, argv, &cfg) < 0 || take_message(&cfg) < 0)
+	if (parse_args(argc, argv, &cfg, &sb) < 0 || take_message(&cfg) < 0)
 		return EXIT_USAGE;
 	rc = start_up(&cfg, &w);
 	if (rc != 0)
 		return rc;
+	/* The banner's start hint reads the certificate's folder: before confinement. */
 	banner(&cfg);
+	if (confine(&cfg, &sb) < 0)
+		return EXIT_RUNTIME;
 	/* From here on no message may wait for stderr: a reader that stopped must not stop
 	 * the loop (the access log keeps the same rule) or the supervisor. */
 	msg_nowait();

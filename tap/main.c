@@ -4,10 +4,11 @@
  * Fernet tokens, TLS records; with --hex the bytes too) on stdout. Errors go to stderr.
  *
  *   squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 [--grep TEXT]
- *                [--quiet | --headers | --hex] [--idle-timeout S]
+ *                [--quiet | --headers | --hex] [--idle-timeout S] [--user NAME] [--no-sandbox]
  */
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "opt.h"
 #include "dissect.h"
 #include "relay.h"
+#include "sandbox.h"
 
 #define EXIT_USAGE 2
 #define EXIT_FAIL 1
@@ -46,7 +48,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: squirrel-tap --listen HOST:PORT --upstream HOST:PORT [--grep TEXT]\n"
-		"                    [--quiet | --headers | --hex] [--idle-timeout S]\n"
+		"                    [--quiet | --headers | --hex] [--idle-timeout S] [--user NAME]\n"
+		"                    [--no-sandbox]\n"
 		"\n"
 		"Relay TCP connections from --listen to --upstream, unchanged, and print what an\n"
 		"eavesdropper sees: the HTTP messages, Fernet tokens and TLS records of each chunk.\n"
@@ -59,12 +62,34 @@ usage(FILE *f)
 		"  --quiet               only connections opening and closing, and --grep verdicts\n"
 		"  --idle-timeout S      close a connection when nothing crosses it for S seconds\n"
 		"                        (default 60, at most 86400)\n"
+		"  --user NAME           started as root: run as NAME once listening (default "
+		"nobody)\n"
+		"  --no-sandbox          do not confine the tap after start-up (for debugging)\n"
 		"  -h, --help            this help\n"
 		"\n"
 		"example: squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 "
 		"--grep 'fluffy tail'\n"
 		"         then SECRET_URL=http://127.0.0.1:5684 squirrel-client; see "
 		"squirrel-tap(1)\n");
+}
+
+/* Once listening, the tap needs its sockets, stdout, stderr, and TCP connections to the
+ * upstream's port (common/sandbox.h). */
+static int
+confine(struct sandbox *sb, const struct tap_addr *upstream)
+{
+	char err[256];
+
+	sb->role = SANDBOX_TAP;
+	sb->tcp_family = upstream->ss.ss_family;
+	sb->tcp_port = ntohs(upstream->ss.ss_family == AF_INET6
+				     ? ((const struct sockaddr_in6 *)&upstream->ss)->sin6_port
+				     : ((const struct sockaddr_in *)&upstream->ss)->sin_port);
+	if (sandbox_enter(sb, err, sizeof(err)) < 0) {
+		msg_error("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -162,6 +187,7 @@ on_out_gone(void *arg, short revents)
 struct tap_args {
 	const char *listen_text, *upstream_text, *grep_text;
 	int quiet, headers, hex, idle_ms;
+	struct sandbox sb; /* --user, --no-sandbox */
 };
 
 /* Options into a; 0, or EXIT_USAGE after a message. --help prints and exits. */
@@ -177,6 +203,8 @@ parse_args(int argc, char **argv, struct tap_args *a)
 		{"headers", no_argument, NULL, 's'},
 		{"hex", no_argument, NULL, 'x'},
 		{"idle-timeout", required_argument, NULL, 'i'},
+		{"user", required_argument, NULL, 'U'},
+		{"no-sandbox", no_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -197,6 +225,8 @@ parse_args(int argc, char **argv, struct tap_args *a)
 				return EXIT_USAGE;
 			a->idle_ms = (int)idle_s * 1000;
 			break;
+		case 'U': a->sb.user = optarg; break;
+		case 'N': a->sb.off = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			/* The same words as squirrel-server's and squirrel-client's. */
@@ -321,6 +351,12 @@ main(int argc, char **argv)
 	catch_signals();
 	if (start_up(&listen_addr, &upstream, a.idle_ms, &ui, &hooks, &fd, &r) != 0)
 		return EXIT_FAIL;
+	if (confine(&a.sb, &upstream) < 0) {
+		tap_relay_free(r);
+		free(ui.dis);
+		close(fd);
+		return EXIT_FAIL;
+	}
 	msg_note("relaying %s -> %s; stop with Ctrl-C", listen_addr.text, upstream.text);
 	rc = tap_relay_run(r, &stop_flag, err, sizeof(err));
 	if (rc != 0)

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import WRAP, need, prog, read_head, run
+from conftest import OBSERVE, WRAP, need, prog, read_head, run
 
 SECRET = "fluffy tail"
 
@@ -396,7 +396,7 @@ def test_silent_connection_waits_in_the_kernel_first(start_server):
     """By default (TCP_DEFER_ACCEPT, 1 s) a connection that has sent nothing holds no slot or
     descriptor; one that has sent a byte is accepted at once. The silent one is accepted about
     a second later and then gets the usual header timeout."""
-    s = start_server("--header-timeout", "1")
+    s = start_server("--header-timeout", "1", *OBSERVE)
     pid = s.proc.pid
     base = wait_fds(pid, -1, timeout=0.2)
     with socket.create_connection(("127.0.0.1", s.port), timeout=5) as silent, \

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import REPO, WRAP, free_port, need, prog, run
+from conftest import OBSERVE, REPO, WRAP, free_port, need, prog, run
 
 SECRET = b"fluffy tail"
 
@@ -305,7 +305,7 @@ def test_out_of_descriptors_clients_wait_in_the_backlog(procs, tmp_path, upstrea
     says so once, and once when they resume (before, the warning came every 100 ms)."""
     if WRAP:
         pytest.skip("valgrind holds descriptors of its own")
-    tap = Tap(procs, tmp_path, upstream.port, "--quiet")
+    tap = Tap(procs, tmp_path, upstream.port, "--quiet", *OBSERVE)
     pid = tap.proc.pid
     idle = [tap.connect() for _ in range(2)]
     tap.wait_text("conn 2: open")
