@@ -20,6 +20,9 @@ enum {
 	TR_WANT_READ = -2,
 	TR_WANT_WRITE = -3,
 	TR_NOT_TLS = -4, /* tr_handshake (server): the peer's first byte is not a TLS record */
+	/* tr_handshake (server): the peer closed before sending a byte, as a port probe, a
+	 * health check or a browser's unused preconnection does: nothing failed. */
+	TR_CLOSED_SILENT = -5,
 };
 
 struct WOLFSSL;
@@ -95,7 +98,8 @@ tr_write(struct tr *t, const void *buf, size_t len)
 	return t->ops->write(t, buf, len);
 }
 
-/* 1 when the handshake is done (at once for plain), or TR_WANT_*, TR_NOT_TLS, TR_ERROR. */
+/* 1 when the handshake is done (at once for plain), or TR_WANT_*, TR_NOT_TLS,
+ * TR_CLOSED_SILENT, TR_ERROR. */
 static inline int
 tr_handshake(struct tr *t)
 {

@@ -186,8 +186,9 @@ tls_result(struct tr *t, int ret, int eof_ok)
 		t->err = SOCKET_PEER_CLOSED_E;
 		return TR_ERROR;
 	case SOCKET_ERROR_E:
-		/* The socket failed underneath: errno says how (reset, timeout, ...). */
-		t->err = errno > 0 ? errno : e;
+		/* The socket failed underneath: errno says how (reset, timeout, ...). With errno
+		 * still 0 no call failed: recv() read the peer's close inside a record. */
+		t->err = errno > 0 ? errno : SOCKET_PEER_CLOSED_E;
 		return TR_ERROR;
 	}
 	t->err = e;
@@ -232,10 +233,8 @@ peek_first(struct tr *t)
 			t->peeked = 1;
 			return b == TLS_HANDSHAKE_RECORD ? 0 : TR_NOT_TLS;
 		}
-		if (n == 0) {
-			t->err = SOCKET_PEER_CLOSED_E;
-			return TR_ERROR;
-		}
+		if (n == 0)
+			return TR_CLOSED_SILENT;
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)

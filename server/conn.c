@@ -303,6 +303,10 @@ step_handshake(struct srv *s, struct conn *c)
 		return POLLIN;
 	if (r == TR_WANT_WRITE)
 		return POLLOUT;
+	if (r == TR_CLOSED_SILENT) {
+		conn_close(s, c, NULL);
+		return 0;
+	}
 	if (r == TR_NOT_TLS) {
 		/* Plain HTTP on the TLS port: answer in plain text, as nginx does. */
 		tr_downgrade(&c->t);

@@ -91,6 +91,24 @@ def test_a_refused_certificate_is_logged_in_words_for_every_client(start_server,
             f"{name}: {last}"
 
 
+def test_a_connection_that_says_nothing_is_not_a_failure(start_server, pki):
+    """A port probe, a health check or a browser's unused preconnection opens a connection
+    and closes it without a byte: nothing failed, so nothing is logged. A client that stops
+    in the middle of its ClientHello did fail, and the log says how in words."""
+    import socket
+    srv = start_server("--mode", "tls", "--cert", pki.server_cert, "--key", pki.server_key)
+    socket.create_connection(("127.0.0.1", srv.port)).close()
+    with socket.create_connection(("127.0.0.1", srv.port)) as s:
+        s.sendall(b"\x16\x03\x01")
+    deadline = time.monotonic() + TIMEOUT
+    while "tls handshake failed" not in (log := srv.log_text()):
+        assert time.monotonic() < deadline, f"nothing logged:\n{log}"
+        time.sleep(0.02)
+    failures = [l for l in log.splitlines() if "tls handshake failed" in l]
+    assert len(failures) == 1, log
+    assert failures[0].endswith("tls handshake failed: connection closed by peer"), log
+
+
 def test_secret_key_left_set_meets_a_plain_answer(start_server):
     """Stage 2's export is still set in stage 4: the client refuses plain text (a downgrade),
     says what came back and what to do."""
