@@ -82,4 +82,13 @@ conn_wants_slim(const struct conn *c)
 	return c->state == CONN_READ_HEAD && tr_is_tls(&c->t) && !c->slimmed;
 }
 
+/* A TLS handshake that has not answered the ClientHello yet: its next step may sign, the
+ * costly part of a handshake, so the loop runs it after cheaper work (srv.h: SRV_NEW_WORK_US).
+ * Nothing goes to the peer before that answer, so tr_sent() is still 0. */
+static inline int
+conn_is_fresh_handshake(const struct conn *c)
+{
+	return c->state == CONN_HANDSHAKE && !tr_sent(&c->t);
+}
+
 #endif
