@@ -138,6 +138,7 @@ int http_name_is(const char *p, size_t n, const char *lower);
  * and trailer fields discarded; every line must end in CRLF.
  */
 struct http_chunked {
+	const char *why;    /* on HTTP_INVALID: what was wrong, a short static text */
 	uint64_t remaining; /* data bytes left in the current chunk */
 	uint32_t line;      /* bytes of the current size or trailer line */
 	uint32_t trailer;   /* bytes of trailer section so far */
@@ -149,7 +150,8 @@ void http_chunked_init(struct http_chunked *d);
 
 /*
  * Decode buf[0..*len) in place. On return the decoded body bytes are at buf[0..*len).
- * Returns HTTP_PARTIAL when the body continues, HTTP_INVALID on a malformed chunk, or, once
+ * Returns HTTP_PARTIAL when the body continues, HTTP_INVALID on a malformed chunk (d->why
+ * says what was wrong), or, once
  * the body (with its trailers) is complete, the number of bytes that follow it, which are at
  * buf + *len (the next message, for a pipelining peer).
  */

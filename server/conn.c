@@ -235,31 +235,88 @@ answer(struct srv *s, struct conn *c, enum resp_id id, const char *why)
 	return 0;
 }
 
+/*
+ * Take what the buffer holds of an announced body, which is discarded. Returns 0, or the
+ * status it deserves with *why: 400 for broken chunked framing (the decoder's reason), 413
+ * for a chunked body over SRV_MAX_BODY.
+ */
+static int
+take_body(struct conn *c, const char **why)
+{
+	size_t avail = c->in_len - c->in_off;
+
+	if (avail == 0)
+		return 0;
+	if (c->body_chunked) {
+		size_t n = avail;
+		ssize_t r = http_chunked_decode(&c->chunked, c->in->data + c->in_off, &n);
+
+		if (r == HTTP_INVALID) {
+			*why = c->chunked.why;
+			return 400;
+		}
+		/* The limit bounds what we read, so it counts wire bytes: size lines,
+		 * extensions, CRLFs and trailers too. Counting data alone would let one-byte
+		 * chunks with 1 KiB extensions through by the million. */
+		c->body_seen += (uint32_t)(r >= 0 ? avail - (size_t)r : avail);
+		if (c->body_seen > SRV_MAX_BODY) {
+			*why = "chunked request body too large";
+			return 413;
+		}
+		if (r >= 0) {
+			/* Done: what followed the body sits right after the decoded bytes. */
+			c->in_off += (uint32_t)n;
+			c->in_len = c->in_off + (uint32_t)r;
+			c->body_chunked = 0;
+		} else {
+			c->in_off = c->in_len;
+		}
+	} else if (c->body_left > 0) {
+		size_t take = avail < c->body_left ? avail : (size_t)c->body_left;
+
+		c->in_off += (uint32_t)take;
+		c->body_left -= take;
+	}
+	return 0;
+}
+
 /* A complete head is at in[in_off - n, in_off). Route it, queue the answer, arrange the body. */
 static int
 on_request(struct srv *s, struct conn *c)
 {
 	const struct http_request *q = &c->req;
-	const char *why;
+	const char *why, *body_why = NULL;
 	enum resp_id id = resp_route(q, &why);
+	int status;
 
 	if (q->framing == HTTP_BODY_LENGTH && q->content_length > SRV_MAX_BODY) {
 		id = RESP_413;
 		why = "request body too large";
-	}
-	if (answer(s, c, id, why) < 0)
-		return 0;
-	/* Closing without reading an announced body: it may still be on its way, and its
-	 * arrival at a closed socket would send a reset that can destroy our answer. */
-	if (c->close_after && (q->framing == HTTP_BODY_CHUNKED ||
-			       (q->framing == HTTP_BODY_LENGTH && q->content_length > 0)))
-		c->linger = 1;
-	if (!c->close_after && q->framing == HTTP_BODY_LENGTH) {
+	} else if (q->framing == HTTP_BODY_LENGTH) {
 		c->body_left = q->content_length;
-	} else if (!c->close_after && q->framing == HTTP_BODY_CHUNKED) {
+	} else if (q->framing == HTTP_BODY_CHUNKED) {
 		http_chunked_init(&c->chunked);
 		c->body_chunked = 1;
 		c->body_seen = 0;
+	}
+	/* The part of the body that came with the head is read before answering: a malformed
+	 * chunked body makes the whole request an error, whatever its method (RFC 9112 §7.1,
+	 * §6.3), as nginx answers it. One that comes later closes the connection. */
+	status = take_body(c, &body_why);
+	if (status != 0) {
+		id = resp_for_status(status);
+		why = body_why;
+	}
+	if (answer(s, c, id, why) < 0)
+		return 0;
+	if (c->close_after) {
+		/* Closing without reading the rest of an announced body: it may still be on its
+		 * way, and its arrival at a closed socket would send a reset that can destroy our
+		 * answer. */
+		if (c->body_left || c->body_chunked)
+			c->linger = 1;
+		c->body_left = 0;
+		c->body_chunked = 0;
 	}
 	return STEP_AGAIN;
 }
@@ -491,37 +548,15 @@ static int
 step_read_body(struct srv *s, struct conn *c)
 {
 	for (;;) {
-		size_t avail = c->in_len - c->in_off;
+		const char *why;
+		char reason[128];
+		int status = take_body(c, &why);
 
-		if (c->body_chunked && avail > 0) {
-			size_t n = avail;
-			ssize_t r = http_chunked_decode(&c->chunked, c->in->data + c->in_off, &n);
-
-			if (r == HTTP_INVALID) {
-				conn_close(s, c, "closed: malformed chunked request body");
-				return 0;
-			}
-			/* The limit bounds what we read, so it counts wire bytes: size lines,
-			 * extensions, CRLFs and trailers too. Counting data alone would let one-byte
-			 * chunks with 1 KiB extensions through by the million. */
-			c->body_seen += (uint32_t)(r >= 0 ? avail - (size_t)r : avail);
-			if (c->body_seen > SRV_MAX_BODY) {
-				conn_close(s, c, "closed: chunked request body too large");
-				return 0;
-			}
-			if (r >= 0) {
-				/* Done: what followed the body sits right after the decoded bytes. */
-				c->in_off += (uint32_t)n;
-				c->in_len = c->in_off + (uint32_t)r;
-				c->body_chunked = 0;
-			} else {
-				c->in_off = c->in_len;
-			}
-		} else if (c->body_left > 0 && avail > 0) {
-			size_t take = avail < c->body_left ? avail : (size_t)c->body_left;
-
-			c->in_off += (uint32_t)take;
-			c->body_left -= take;
+		if (status != 0) {
+			snprintf(reason, sizeof(reason), "closed: %s%s",
+				 status == 400 ? "malformed chunked request body: " : "", why);
+			conn_close(s, c, reason);
+			return 0;
 		}
 		if (!c->body_chunked && c->body_left == 0)
 			return await_request(s, c);

@@ -298,7 +298,7 @@ HOSTILE = [
     (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400),
     (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello", 400),
     (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5 \r\nX: y\r\n\r\nhello", None),  # trailing OWS is trimmed: fine
-    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", None),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400),
     (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n", 400),
     (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
     (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n0\r\n\r\n", 400),
@@ -333,6 +333,42 @@ def test_hostile_requests(server, req, status):
         assert b"Connection: close" in out
     # ...and the server still answers a good request.
     assert requests.get(server.url, timeout=5).text == SECRET
+
+
+# Issue 19: a chunked body whose first chunk size is not hex or overflows (RFC 9112 §7.1) is
+# an error for every method, as nginx answers it: 400, closed, and the log says why.
+MALFORMED_CHUNKS = [(b"zz", "chunk size is not hexadecimal"),
+                    (b"11111111111111111", "chunk size over 15 hex digits")]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "BREW"])
+@pytest.mark.parametrize("size,why", MALFORMED_CHUNKS, ids=["not hex", "17 digits"])
+@pytest.mark.parametrize("close", [False, True], ids=["keep-alive", "close"])
+def test_malformed_first_chunk_is_400(server, method, size, why, close):
+    req = (b"%s / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n%s\r\n"
+           b"%s\r\nhello\r\n0\r\n\r\n" % (method.encode(), b"Connection: close\r\n" if close else b"",
+                                          size))
+    out = raw(server.port, req, timeout=5)
+    assert statuses(out) == [400], out[:300]
+    assert b"Connection: close" in out
+    head, _, body = out.partition(b"\r\n\r\n")
+    if method == "HEAD":
+        assert body == b""
+    else:
+        assert body == b"bad request: " + why.encode() + b"\n"
+    server.wait_log(f'"{method} /" 400')
+    assert why in server.log_text()
+
+
+def test_malformed_chunk_after_the_answer_closes_and_says_why(server):
+    """A malformed chunk that comes after the answer has gone can only close the
+    connection; the log says why."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        assert read_head(s).startswith(b"HTTP/1.1 405 ")
+        s.sendall(b"5\r\nhello\r\nzz\r\n")
+        assert statuses(read_to_close(s)) == []  # closed, and nothing more
+    server.wait_log("closed: malformed chunked request body: chunk size is not hexadecimal")
 
 
 def test_tls_hello_on_plain_port_closed_cleanly(server):
