@@ -35,6 +35,7 @@
 
 enum { HTTP_INVALID = -1, HTTP_PARTIAL = -2 };
 
+/* The methods of RFC 9110 §9 and PATCH (RFC 5789); anything else is HTTP_OTHER. */
 enum http_method {
 	HTTP_OTHER,
 	HTTP_GET,
@@ -42,7 +43,10 @@ enum http_method {
 	HTTP_POST,
 	HTTP_PUT,
 	HTTP_DELETE,
-	HTTP_OPTIONS
+	HTTP_CONNECT,
+	HTTP_OPTIONS,
+	HTTP_TRACE,
+	HTTP_PATCH
 };
 
 /* How a message body is delimited (RFC 9112 §6.3). */

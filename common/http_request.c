@@ -30,9 +30,11 @@ method_of(const char *m, size_t n)
 		const char *name;
 		enum http_method m;
 	} known[] = {
-		{.name = "GET", .m = HTTP_GET},       {.name = "HEAD", .m = HTTP_HEAD},
-		{.name = "POST", .m = HTTP_POST},     {.name = "PUT", .m = HTTP_PUT},
-		{.name = "DELETE", .m = HTTP_DELETE}, {.name = "OPTIONS", .m = HTTP_OPTIONS},
+		{.name = "GET", .m = HTTP_GET},         {.name = "HEAD", .m = HTTP_HEAD},
+		{.name = "POST", .m = HTTP_POST},       {.name = "PUT", .m = HTTP_PUT},
+		{.name = "DELETE", .m = HTTP_DELETE},   {.name = "CONNECT", .m = HTTP_CONNECT},
+		{.name = "OPTIONS", .m = HTTP_OPTIONS}, {.name = "TRACE", .m = HTTP_TRACE},
+		{.name = "PATCH", .m = HTTP_PATCH},
 	};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)

@@ -115,6 +115,28 @@ def test_routes(server):
     assert statuses(out) == [200]
 
 
+# Issue 19: a method the server does not know is 501 (RFC 9110 §9.1), for any target, and
+# the connection stays open; a known one it does not allow is 405 with Allow (§15.5.6), as
+# nginx answers for a static file (which answers 405 to unknown methods too, and 400 to
+# lower-case ones). OPTIONS and TRACE are refused the same way: nothing to negotiate, and
+# nothing to echo. CONNECT asks a proxy for a tunnel: 405 too.
+@pytest.mark.parametrize("method,target,status", [
+    ("GET", "/", 200), ("HEAD", "/", 200),
+    ("POST", "/", 405), ("PUT", "/", 405), ("DELETE", "/", 405), ("PATCH", "/", 405),
+    ("OPTIONS", "/", 405), ("OPTIONS", "*", 405), ("TRACE", "/", 405),
+    ("CONNECT", "x:443", 405), ("POST", "/nope", 404),
+    ("BREW", "/", 501), ("BREW", "/pot", 501), ("get", "/", 501), ("PROPFIND", "/", 501),
+])
+def test_methods(server, method, target, status):
+    req = b"%s %s HTTP/1.1\r\nHost: x\r\n\r\n" % (method.encode(), target.encode())
+    out = raw(server.port, req + b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    # The connection carries the next request: the method was refused, not the framing.
+    assert statuses(out) == [status, 200], out[:300]
+    head = out.split(b"\r\n\r\n", 1)[0] + b"\r\n"
+    assert (b"\r\nAllow: GET, HEAD\r\n" in head) == (status == 405)
+    server.wait_log(f'"{method} {target}" {status} ')
+
+
 # Absolute-form targets (RFC 9112 §3.2.2): the authority ends at "/" or "?", and an empty
 # host or userinfo in it is refused (RFC 9110 §4.2.1, §4.2.4), as nginx refuses them.
 @pytest.mark.parametrize("target,status", [
@@ -131,7 +153,7 @@ def test_absolute_form_targets(server, target, status):
 # (framing, Host) or the router (a target that is not a path or an absolute URI).
 @pytest.mark.parametrize("req,why", [
     (b"GET * HTTP/1.1\r\nHost: x\r\n\r\n", "asterisk-form target without OPTIONS"),
-    (b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", "target is not a path or an absolute URI"),
+    (b"GET x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", "target is not a path or an absolute URI"),
     (b"GET http:/// HTTP/1.1\r\nHost: x\r\n\r\n", "absolute URI without a host"),
     (b"GET http://u@x/ HTTP/1.1\r\nHost: x\r\n\r\n", "userinfo in the target URI"),
     (b"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 request without Host"),
