@@ -138,6 +138,10 @@ request_field(struct http_request *req, const struct http_header *h)
 		/* RFC 9112 §3.2: more than one Host, or an invalid one, is a 400. */
 		if (req->has_host)
 			return reject(req, 400, "more than one Host");
+		/* An http(s) URI has a host, and one without is invalid (RFC 9110 §4.2.1,
+		 * §4.2.2); nginx refuses an empty Host too. */
+		if (vl == 0)
+			return reject(req, 400, "empty Host");
 		if (!valid_host(v, vl))
 			return reject(req, 400, "invalid Host");
 		req->has_host = 1;

@@ -157,6 +157,7 @@ def test_absolute_form_targets(server, target, status):
     (b"GET http:/// HTTP/1.1\r\nHost: x\r\n\r\n", "absolute URI without a host"),
     (b"GET http://u@x/ HTTP/1.1\r\nHost: x\r\n\r\n", "userinfo in the target URI"),
     (b"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 request without Host"),
+    (b"GET / HTTP/1.1\r\nHost: \r\n\r\n", "empty Host"),
     (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
      "both Transfer-Encoding and Content-Length"),
 ])
@@ -334,6 +335,7 @@ HOSTILE = [
     (b"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost:\r\n\r\n", 400),  # as nginx (RFC 9110 §4.2.1)
     (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
     (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 20000 + b"\r\n\r\n", 431),
     (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
