@@ -77,6 +77,7 @@ struct http_request {
 	uint64_t content_length;   /* with HTTP_BODY_LENGTH */
 	uint8_t version;           /* 10 or 11 */
 	uint8_t keep_alive;        /* the connection may carry another request */
+	uint8_t expect_continue;   /* Expect: 100-continue in HTTP/1.1 (RFC 9110 §10.1.1) */
 	/* Set on HTTP_INVALID. */
 	uint16_t reject;
 	const char *why;

@@ -145,6 +145,10 @@ request_field(struct http_request *req, const struct http_header *h)
 		if (!valid_host(v, vl))
 			return reject(req, 400, "invalid Host");
 		req->has_host = 1;
+	} else if (http_name_is(n, nl, "expect")) {
+		/* RFC 9110 §10.1.1: the value is case-insensitive; HTTP/1.0 ignores it. */
+		if (req->version == 11 && http_list_has(v, vl, "100-continue"))
+			req->expect_continue = 1;
 	} else if (http_name_is(n, nl, "connection")) {
 		if (http_list_has(v, vl, "close"))
 			req->conn_close = 1;

@@ -150,19 +150,41 @@ start_write(struct srv *s, struct conn *c)
 	return STEP_AGAIN;
 }
 
+/* Whether answering the current request with id ends the connection. */
+static int
+answer_closes(const struct srv *s, const struct conn *c, enum resp_id id)
+{
+	return resp_closes(id) || !c->req.keep_alive || s->stopping;
+}
+
 /* Whether the answer keeps the connection open: the Connection field it carries. */
 static enum resp_conn
 answer_conn(const struct srv *s, struct conn *c, enum resp_id id)
 {
 	const struct http_request *q = &c->req;
 
-	if (resp_closes(id) || !q->keep_alive || s->stopping) {
+	if (answer_closes(s, c, id)) {
 		c->close_after = 1;
 		/* After an error the peer's bytes were not all read: close gently. */
 		c->linger |= resp_closes(id);
 		return RESP_CLOSE;
 	}
 	return q->version == 10 ? RESP_KEEP10 : RESP_KEEP;
+}
+
+/* The output buffer, borrowed if need be. 0, or -1 (closed). */
+static int
+have_output(struct srv *s, struct conn *c)
+{
+	if (c->out != NULL)
+		return 0;
+	c->out = bufpool_get(&s->pool);
+	if (c->out == NULL) {
+		conn_close(s, c, "out of memory for a response");
+		return -1;
+	}
+	c->out_off = c->out_len = 0;
+	return 0;
 }
 
 /* Fernet mode: the secret's body, a fresh token after the prebuilt head. 0, or -1 when c
@@ -196,14 +218,8 @@ answer(struct srv *s, struct conn *c, enum resp_id id, const char *why)
 	const struct resp *r = &s->resp.r[id][cn];
 	size_t len = head_only ? r->head_len : r->len, body;
 
-	if (c->out == NULL) {
-		c->out = bufpool_get(&s->pool);
-		if (c->out == NULL) {
-			conn_close(s, c, "out of memory for a response");
-			return -1;
-		}
-		c->out_off = c->out_len = 0;
-	}
+	if (have_output(s, c) < 0)
+		return -1;
 	if (id == RESP_400 && why != NULL) {
 		int n = resp_format_400(&s->resp, cn, why, head_only, c->out->data + c->out_len,
 					BUF_SIZE - c->out_len, &body);
@@ -287,7 +303,7 @@ on_request(struct srv *s, struct conn *c)
 	const struct http_request *q = &c->req;
 	const char *why, *body_why = NULL;
 	enum resp_id id = resp_route(q, &why);
-	int status;
+	int status, body_here = c->in_len > c->in_off;
 
 	if (q->framing == HTTP_BODY_LENGTH && q->content_length > SRV_MAX_BODY) {
 		id = RESP_413;
@@ -306,6 +322,19 @@ on_request(struct srv *s, struct conn *c)
 	if (status != 0) {
 		id = resp_for_status(status);
 		why = body_why;
+	}
+	/*
+	 * A client that asked for 100-continue waits (curl: a second) before it sends its body
+	 * (RFC 9110 §10.1.1). Tell it to go on, as nginx does, when the connection stays open:
+	 * a client that took our final answer as a refusal of its body would send its next
+	 * request where we wait for that body. An answer that closes needs no 100.
+	 */
+	if (q->expect_continue && !body_here && (c->body_left || c->body_chunked) &&
+	    !answer_closes(s, c, id)) {
+		if (have_output(s, c) < 0)
+			return 0;
+		memcpy(c->out->data + c->out_len, RESP_CONTINUE, sizeof(RESP_CONTINUE) - 1);
+		c->out_len += sizeof(RESP_CONTINUE) - 1;
 	}
 	if (answer(s, c, id, why) < 0)
 		return 0;

@@ -27,6 +27,9 @@ enum resp_id {
 	RESP_COUNT
 };
 
+/* The interim answer to Expect: 100-continue (RFC 9110 §15.2.1), sent before the final one. */
+#define RESP_CONTINUE "HTTP/1.1 100 Continue\r\n\r\n"
+
 /* Which Connection field: none (HTTP/1.1 persistent), close, or keep-alive (HTTP/1.0). */
 enum resp_conn { RESP_KEEP, RESP_CLOSE, RESP_KEEP10, RESP_CONN_COUNT };
 

@@ -179,6 +179,7 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 			if (len > s->max_response)
 				s->max_response = len;
 		}
+	s->max_response += sizeof(RESP_CONTINUE) - 1; /* may precede an answer (conn.c) */
 	alog_init(&s->log, STDERR_FILENO, cfg->quiet);
 	s->now_ms = clock_ms();
 	s->next_sweep_ms = INT64_MAX; /* nothing to sweep until a connection is armed */

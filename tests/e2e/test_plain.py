@@ -395,6 +395,67 @@ def test_malformed_chunk_after_the_answer_closes_and_says_why(server):
     server.wait_log("closed: malformed chunked request body: chunk size is not hexadecimal")
 
 
+# Issue 19: Expect: 100-continue with a body gets "100 Continue" before the final answer
+# (RFC 9110 §10.1.1), as nginx sends it, unless the answer closes the connection.
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+@pytest.mark.parametrize("method,status", [("GET", 200), ("POST", 405), ("BREW", 501)])
+@pytest.mark.parametrize("framing", [b"Content-Length: 5\r\n", b"Transfer-Encoding: chunked\r\n"],
+                         ids=["length", "chunked"])
+def test_expect_continue(server, method, status, framing):
+    body = b"hello" if b"Length" in framing else b"5\r\nhello\r\n0\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"%s / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n%s\r\n"
+                  % (method.encode(), framing))
+        # Both arrive before the body is sent, the interim answer first.
+        got = read_head(s)
+        assert got.startswith(CONTINUE), got[:200]
+        got = got[len(CONTINUE):]
+        if b"\r\n\r\n" not in got:
+            got += read_head(s)
+        assert statuses(got) == [status], got[:200]
+        s.sendall(body + b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        rest = read_to_close(s)
+    # The body was taken as a body, and the connection carried the next request.
+    assert statuses(rest) == [200], rest[:300]
+
+
+@pytest.mark.parametrize("req", [
+    # The body is here already: no need to ask for it.
+    b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello",
+    # No body announced.
+    b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n",
+    # The answer closes the connection: a 413, and an HTTP/1.0 request (which ignores Expect).
+    b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n",
+    b"GET / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+], ids=["body sent", "no body", "413", "http/1.0"])
+def test_expect_continue_not_sent(server, req):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(req)
+        got = read_head(s)
+    assert not got.startswith(b"HTTP/1.1 100"), got[:200]
+    assert statuses(got)
+
+
+def test_curl_expect_continue_is_answered_at_once(server, tmp_path):
+    """curl sends Expect: 100-continue and waits up to a second for it. A final 200 without
+    it made curl keep its body and reuse the connection, whose next request the server then
+    read as that body (and answered 408 after the header timeout)."""
+    need("curl")
+    body = tmp_path / "body"
+    body.write_bytes(b"a" * 30000)
+    t0 = time.monotonic()
+    r = subprocess.run(["curl", "-sS", "-m", "8", "-X", "GET", "-H", "Expect: 100-continue",
+                        "--data-binary", f"@{body}", "-o", "/dev/null", "-o", "/dev/null",
+                        "-w", "%{http_code} %{num_connects}\n", server.url, server.url],
+                       capture_output=True, text=True, timeout=15)
+    took = time.monotonic() - t0
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["200", "1", "200", "0"], r.stdout  # one connection, both 200
+    assert took < 0.9, f"{took:.2f} s: curl waited for the 100 Continue"
+
+
 def test_tls_hello_on_plain_port_closed_cleanly(server):
     hello = bytes.fromhex("160301002a0100002603035a") + b"\0" * 40
     out = raw(server.port, hello)
