@@ -323,6 +323,10 @@ on_request(struct srv *s, struct conn *c)
 		id = resp_for_status(status);
 		why = body_why;
 	}
+	if (c->plain_on_tls) {
+		id = RESP_400_PLAIN_ON_TLS;
+		why = "plain HTTP sent to the HTTPS port";
+	}
 	/*
 	 * A client that asked for 100-continue waits (curl: a second) before it sends its body
 	 * (RFC 9110 §10.1.1). Tell it to go on, as nginx does, when the connection stays open:
@@ -390,12 +394,13 @@ step_handshake(struct srv *s, struct conn *c)
 	if (r == TR_WANT_WRITE)
 		return POLLOUT;
 	if (r == TR_NOT_TLS) {
-		/* Plain HTTP on the TLS port: answer in plain text, as nginx does. */
+		/* Plain HTTP on the TLS port: read the request and answer it in plain text, as
+		 * nginx does; a HEAD then gets its 400 without a body (on_request). */
 		tr_downgrade(&c->t);
-		mark_request_start(s, c);
-		if (answer(s, c, RESP_400_PLAIN_ON_TLS, "plain HTTP sent to the HTTPS port") < 0)
-			return 0;
-		return start_write(s, c);
+		c->plain_on_tls = 1;
+		c->state = CONN_READ_HEAD;
+		arm(s, c, s->cfg->header_ms);
+		return STEP_AGAIN;
 	}
 	if (r < 0) {
 		char detail[160];

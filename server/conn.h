@@ -40,6 +40,7 @@ struct conn {
 	uint8_t linger;       /* the answer closes on an error: the peer may still be sending */
 	uint8_t nodelay;      /* TCP_NODELAY is set (on the first keep-alive wait) */
 	uint8_t slimmed;      /* tr_slim() has run (see conn_wants_slim) */
+	uint8_t plain_on_tls; /* plain HTTP came to the TLS port: every request gets a 400 */
 	int64_t deadline_ms;
 	int64_t req_start_us;    /* when the current request's first byte arrived */
 	struct buf *in, *out;    /* borrowed from the pool while needed */
