@@ -765,6 +765,11 @@ cmd_verify(int argc, char **argv)
 		return rc;
 	if ((rc = require(argv[0], o.ca, "--ca CACERT")) != 0)
 		return rc;
+	/* --host "$HOST" with HOST unset must not turn the name check off. */
+	if (o.host != NULL && o.host[0] == '\0')
+		return usage_error(argv[0], "%s",
+				   "--host is empty (is the variable it came from set?); give the "
+				   "name the certificate must be for, or leave --host out");
 	if (o.argc != 1)
 		return usage_error(argv[0], "%s", "give exactly one certificate file to verify");
 	path = o.argv[0];

@@ -309,7 +309,8 @@ pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, siz
 	if ((rc = check_chain(ca, calen, &c, r, err, errlen)) != 0)
 		return rc;
 	blame_dated_issuer(&c, opts->now, r);
-	if (opts->host != NULL && opts->host[0] != '\0')
+	/* An empty name matches nothing: it must not mean "no name to check". */
+	if (opts->host != NULL)
 		if (!leaf->ext.san || !pki_san_match(&leaf->ext.san_names, opts->host))
 			r->host_mismatch = DOMAIN_NAME_MISMATCH;
 	if (opts->strict) {

@@ -882,6 +882,17 @@ def test_verify_failures_use_the_clients_words(tutorial, ec_chain, tmp_path):
     ok("verify", "--ca", tutorial / "ca-public-key.pem", tmp_path / "chain.pem")
 
 
+def test_verify_empty_host_is_a_usage_error(ec_chain):
+    """Issue 19: --host "$HOST" with HOST unset is --host "", which checked no name at all
+    and said OK."""
+    d = ec_chain
+    r = fails(USAGE, "verify", "--ca", d / "ca-public-key.pem", "--host", "",
+              d / "server-public-key.pem")
+    assert "--host is empty" in r.stderr
+    ok("verify", "--ca", d / "ca-public-key.pem", "--host", "localhost",
+       d / "server-public-key.pem")
+
+
 def test_verify_trusts_intermediates_only_if_they_are_cas(ec_chain, tmp_path):
     """A chain file's intermediates must say CA:TRUE (and keyCertSign): otherwise anyone with a
     server certificate could issue one for any name. Our client (wolfSSL), curl and OpenSSL
