@@ -789,7 +789,14 @@ cmd_verify(int argc, char **argv)
 		/* The words the client uses for the same failure (common/tls_words). */
 		text = tlsw_verify_text(r.wolfssl_code);
 		hint = tlsw_verify_hint(r.wolfssl_code, TLSW_PKI_VERIFY);
-		if (r.ca_problem)
+		if (r.ca_problem && text != NULL && strcmp(text, "invalid CA certificate") == 0)
+			msg_error(
+				"%s: CA certificate verify failed: invalid CA certificate (it says "
+				"it is no CA: basicConstraints CA:FALSE, or a keyUsage without "
+				"keyCertSign, as a server's certificate does; give --ca the CA that "
+				"issued %s)",
+				o.ca, path);
+		else if (r.ca_problem)
 			msg_error(
 				"%s: CA certificate verify failed: %s (see 'squirrel-pki show %s')",
 				o.ca, text != NULL ? text : "not acceptable", o.ca);

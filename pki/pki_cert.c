@@ -650,7 +650,7 @@ check_ca(const struct pki_sign_opts *o, struct issue *is, struct pki_sign_notes 
 	/* A certificate that says it is no CA issues nothing OpenSSL, curl or Python accept
 	 * (wolfSSL refuses CA:FALSE too); only the tutorial's CA, which has no basicConstraints
 	 * at all, is given the benefit of the doubt (a warning). */
-	if ((e->bc && !e->bc_ca) || (e->ku && !(e->ku_bits & PKI_KU_KEY_CERT_SIGN)))
+	if (pki_x509_says_no_ca(&is->ca))
 		return pki_fail(PKI_EBADCERT, err, errlen,
 				"this certificate says it is no CA (%s), so nothing it signs would "
 				"verify (give the CA certificate made by 'squirrel-pki ca')",

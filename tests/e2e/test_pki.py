@@ -893,6 +893,35 @@ def test_verify_empty_host_is_a_usage_error(ec_chain):
        d / "server-public-key.pem")
 
 
+def test_verify_refuses_an_anchor_that_is_no_ca(ec_chain, tmp_path):
+    """Issue 19: a server's certificate (CA:FALSE) given as --ca vouched for anything signed
+    with its key: wolfSSL trusts any anchor it is handed. OpenSSL refuses the chain, with
+    -partial_chain or without, as curl and Python do; so does verify, and says why."""
+    d = ec_chain
+    (tmp_path / "f.ext").write_text("subjectAltName=DNS:bank.example\nbasicConstraints=CA:FALSE\n")
+    openssl("req", "-new", "-key", d / "server-private-key.pem", "-passin",
+            f"file:{d / 'server.pw'}", "-subj", "/CN=forged", "-out", tmp_path / "f.csr")
+    openssl("x509", "-req", "-in", tmp_path / "f.csr", "-CA", d / "server-public-key.pem",
+            "-CAkey", d / "server-private-key.pem", "-passin", f"file:{d / 'server.pw'}",
+            "-set_serial", "9", "-days", "2", "-extfile", tmp_path / "f.ext",
+            "-out", tmp_path / "forged.pem")
+    r = fails(VERIFY, "verify", "--ca", d / "server-public-key.pem", tmp_path / "forged.pem")
+    assert (f"{d / 'server-public-key.pem'}: CA certificate verify failed: invalid CA "
+            "certificate (it says it is no CA") in r.stderr
+    assert "give --ca the CA that issued" in r.stderr
+    for extra in ([], ["-partial_chain"]):
+        o = openssl("verify", *extra, "-CAfile", d / "server-public-key.pem",
+                    tmp_path / "forged.pem", check=False)
+        assert o.returncode != 0
+    # A self-signed certificate trusted as its own anchor needs no CA, CA:FALSE or not.
+    openssl("req", "-x509", "-key", d / "server-private-key.pem", "-passin",
+            f"file:{d / 'server.pw'}", "-subj", "/CN=self", "-days", "2",
+            "-addext", "basicConstraints=critical,CA:FALSE",
+            "-addext", "subjectAltName=DNS:self.example", "-out", tmp_path / "self.pem")
+    ok("verify", "--ca", tmp_path / "self.pem", tmp_path / "self.pem")
+    openssl("verify", "-CAfile", tmp_path / "self.pem", tmp_path / "self.pem")
+
+
 def test_verify_trusts_intermediates_only_if_they_are_cas(ec_chain, tmp_path):
     """A chain file's intermediates must say CA:TRUE (and keyCertSign): otherwise anyone with a
     server certificate could issue one for any name. Our client (wolfSSL), curl and OpenSSL
