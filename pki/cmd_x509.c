@@ -638,8 +638,11 @@ sign_warnings(const struct opts *o, const struct pki_sign_opts *so,
 			 "certificate' (make a CA with 'squirrel-pki ca')",
 			 o->ca_cert);
 	if (notes->flags & PKI_SIGN_CA_EXPIRED)
-		msg_warn("%s: the CA certificate is not valid now; nothing it issued will verify",
-			 o->ca_cert);
+		msg_warn("%s: the CA certificate is not valid now, so nothing it issued verifies "
+			 "until it is (its dates: 'squirrel-pki show %s'; an expired CA is renewed "
+			 "from the same key with 'squirrel-pki ca --key %s', then sign again with "
+			 "the new one)",
+			 o->ca_cert, o->ca_cert, o->ca_key);
 	/* Made right after its CA with the same --days, a certificate loses a few seconds: not
 	 * worth a line. A day or more is. */
 	if ((notes->flags & PKI_SIGN_CLIPPED) && so->not_after - notes->not_after >= 86400) {

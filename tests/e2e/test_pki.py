@@ -867,6 +867,29 @@ def test_expired_and_not_yet_valid(tmp_path):
     assert "starts after the CA certificate ends" in r.stderr
 
 
+def test_signing_under_an_expired_ca_says_what_to_do(tmp_path):
+    """Issue 19: under a CA that has expired, sign refused with a usage error about the
+    requested validity, or warned that nothing would verify, and neither said what to do."""
+    ok("key", "--out", tmp_path / "ca.key", "--type", "ec-p256", "--no-password")
+    ok("ca", "--key", tmp_path / "ca.key", "--out", tmp_path / "old-ca.pem", "--cn", "Old CA",
+       "--not-before", "-3d", "--days", "1")
+    ok("key", "--out", tmp_path / "leaf.key", "--type", "ec-p256", "--no-password")
+    ok("csr", "--key", tmp_path / "leaf.key", "--out", tmp_path / "leaf.csr", "--cn", "localhost",
+       "--san", "localhost")
+    common = ["--csr", tmp_path / "leaf.csr", "--ca-cert", tmp_path / "old-ca.pem",
+              "--ca-key", tmp_path / "ca.key"]
+    r = fails(INPUT, "sign", *common, "--out", tmp_path / "never.pem")
+    line = r.stderr.strip()
+    assert line.startswith(f"squirrel-pki: error: {tmp_path / 'old-ca.pem'}: the CA certificate "
+                           "expired on "), line
+    assert "make a new one from the same key with 'squirrel-pki ca --key CAKEY'" in line
+    assert not (tmp_path / "never.pem").exists()
+    # Backdated inside the CA's life it is issued, with a warning that says what to do.
+    r = ok("sign", *common, "--out", tmp_path / "old.pem", "--not-before", "-3d", "--days", "1")
+    assert "the CA certificate is not valid now" in r.stderr
+    assert f"renewed from the same key with 'squirrel-pki ca --key {tmp_path / 'ca.key'}'" in r.stderr
+
+
 def test_verify_failures_use_the_clients_words(tutorial, ec_chain, tmp_path):
     r = fails(VERIFY, "verify", "--ca", ec_chain / "ca-public-key.pem",
               tutorial / "server-public-key.pem")
