@@ -406,12 +406,7 @@ def test_plain_head_on_tls_port_gets_no_body(tls_server):
     a body (RFC 9110 §9.3.2), and the log names it. It got the body, unread."""
     with socket.create_connection(("127.0.0.1", tls_server.port), timeout=5) as c:
         c.sendall(b"HEAD /x HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        out = b""
-        while True:
-            b = c.recv(4096)
-            if not b:
-                break
-            out += b
+        out = b"".join(iter(lambda: c.recv(4096), b""))
     assert out.startswith(b"HTTP/1.1 400 Bad Request\r\n"), out
     assert out.endswith(b"\r\n\r\n") and b"\r\nConnection: close\r\n" in out, out
     tls_server.wait_log('"HEAD /x" 400 0 ')

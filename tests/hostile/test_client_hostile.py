@@ -185,30 +185,14 @@ TLS_TIMEOUT = 5  # issue 19: --timeout 5 exits 28 within 6 s
 TLS_MAX_SECONDS = TLS_TIMEOUT + 1
 
 
-class TlsHostile:
+class TlsHostile(Hostile):
     """A loopback TLS server on Python's ssl over memory BIOs, so that every byte it sends
     goes through behaviour(h, c, tls), which decides when (and whether) it leaves."""
 
     def __init__(self, pki, behaviour):
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(pki.server_cert, pki.server_key)
-        self.behaviour = behaviour
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.stop = threading.Event()
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        self.sock.settimeout(0.2)
-        while not self.stop.is_set():
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self.one, args=(c,), daemon=True).start()
+        super().__init__(behaviour)
 
     def one(self, c):
         inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
@@ -260,10 +244,6 @@ class TlsHostile:
                 return
             c.sendall(bytes([b]))
             time.sleep(1)
-
-    def close(self):
-        self.stop.set()
-        self.sock.close()
 
 
 def tls_trickle_handshake(h, c, tls):

@@ -370,13 +370,10 @@ def test_full_buffer_is_answered_not_dropped(start_server, figures):
 FLOOD = 400
 
 
-def test_handshake_flood_does_not_stall_open_connections(start_server, pki, figures):
-    """400 ClientHellos queued at once with an RSA-2048 key (about 2 ms of signing each with
-    Debian's wolfSSL): a keep-alive client already connected is answered long before the
-    whole flood. Counted, not timed: when its answer arrives, fewer than half of the flood
-    may have their ServerHello. (Accepting until the backlog was empty: all 400 had theirs
-    first.)"""
-    raise_nofile(FLOOD + 256)
+def rsa_server_and_kept_client(start_server, pki, flood):
+    """A TLS server with an RSA-2048 key (the costly signature), room for a flood, and a
+    keep-alive client whose handshake is done: (server, client socket, its request)."""
+    raise_nofile(flood + 256)
     cert, key = pki.leaf("flood", key_type="rsa2048")
     server = start_server("--mode", "tls", "--cert", cert, "--key", key, "--max-conns", "1000")
     ctx = ssl.create_default_context(cafile=pki.ca_cert)
@@ -384,6 +381,16 @@ def test_handshake_flood_does_not_stall_open_connections(start_server, pki, figu
     request = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
     kept.sendall(request)
     assert b"fluffy tail" in kept.recv(4096)
+    return server, kept, request
+
+
+def test_handshake_flood_does_not_stall_open_connections(start_server, pki, figures):
+    """400 ClientHellos queued at once with an RSA-2048 key (about 2 ms of signing each with
+    Debian's wolfSSL): a keep-alive client already connected is answered long before the
+    whole flood. Counted, not timed: when its answer arrives, fewer than half of the flood
+    may have their ServerHello. (Accepting until the backlog was empty: all 400 had theirs
+    first.)"""
+    server, kept, request = rsa_server_and_kept_client(start_server, pki, FLOOD)
     hello = client_hello()
     flood = [connect(server.port) for _ in range(FLOOD)]
     for s in flood:
@@ -417,14 +424,7 @@ def test_finished_work_goes_before_new_handshakes(start_server, pki, figures):
     after at most a few more ServerHellos. Counted, not timed. (When each loop turn accepted
     and stepped a batch of 32 new connections before the ready ones, 32 to 64 came first.)"""
     flood_n = 300
-    raise_nofile(flood_n + 256)
-    cert, key = pki.leaf("order", key_type="rsa2048")
-    server = start_server("--mode", "tls", "--cert", cert, "--key", key, "--max-conns", "1000")
-    ctx = ssl.create_default_context(cafile=pki.ca_cert)
-    kept = ctx.wrap_socket(connect(server.port), server_hostname="localhost")
-    request = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
-    kept.sendall(request)
-    assert b"fluffy tail" in kept.recv(4096)
+    server, kept, request = rsa_server_and_kept_client(start_server, pki, flood_n)
     hello = client_hello()
     flood = [connect(server.port) for _ in range(flood_n)]
     p = select.poll()
