@@ -13,6 +13,7 @@
 #define SQUIRREL_TRANSPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum {
@@ -50,6 +51,8 @@ struct tr {
 	unsigned short rec_left;    /* bytes of its body still to come */
 	unsigned char rec_alert[2]; /* a clear alert record's body: level, description */
 	unsigned char clear_alert;  /* description + 1 of a fatal alert received in clear, or 0 */
+	unsigned char reset; /* TLS client: the peer reset the connection (see tr_set_deadline) */
+	int64_t deadline_ms; /* TLS client: reads give up at this clock_ms(); 0: never */
 };
 
 struct tr_ops {
@@ -79,6 +82,16 @@ void tr_clear(struct tr *t);
  * Returns 0, or TR_ERROR (fd is then still the caller's).
  */
 int tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const char *host);
+
+/*
+ * A TLS client's reads end at deadline_ms (clock_ms(), common/clock.h): wolfSSL reads a record
+ * in a loop inside one call while bytes keep coming, so a timeout armed per call would let a
+ * server that sends a byte a second hold the client for as long as a 16 KB record takes.
+ * Every receive wolfSSL asks for waits in poll() for what is left, and once nothing is left
+ * the call answers TR_WANT_READ, which a blocking client takes as its timeout. A reset from
+ * the peer is TR_ERROR (ECONNRESET), where wolfSSL alone reports it as an orderly close.
+ */
+void tr_set_deadline(struct tr *t, int64_t deadline_ms);
 
 /*
  * On a server (t->server), a read that came back short means the socket was empty then: the
@@ -218,6 +231,9 @@ tr_eof_cut(const struct tr *t)
 
 /* 1 if the last TR_ERROR was the peer closing or resetting the connection. */
 int tr_err_closed(const struct tr *t);
+
+/* 1 if the last TR_ERROR was the peer resetting the connection (TCP RST). */
+int tr_err_reset(const struct tr *t);
 
 /* 1 if the last TR_ERROR was a fatal alert from the peer about our certificate
  * (certificate_required, bad_certificate, unknown_ca, ...): mutual TLS refused us. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include "clock.h"
 #include "keylog.h"
 #include "tls_names.h"
 #include "tls_words.h"
@@ -150,6 +152,55 @@ tls_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 }
 
 /*
+ * Client reads (blocking socket): wait for bytes no longer than the deadline allows, then one
+ * recv(). See tr_set_deadline. A timeout is WANT_READ, as SO_RCVTIMEO's EAGAIN would be.
+ */
+static int
+tls_client_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct tr *t = ctx;
+	struct pollfd p = {.fd = t->fd, .events = POLLIN};
+	ssize_t n;
+
+	(void)ssl;
+	for (;;) {
+		int64_t left = t->deadline_ms ? t->deadline_ms - clock_ms() : -1;
+		int r;
+
+		if (t->deadline_ms && left <= 0)
+			return WOLFSSL_CBIO_ERR_WANT_READ;
+		r = poll(&p, 1, left < 0 ? -1 : left > INT_MAX ? INT_MAX : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return WOLFSSL_CBIO_ERR_WANT_READ;
+		n = recv(t->fd, buf, (size_t)sz, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (n > 0)
+		return (int)n;
+	if (n == 0)
+		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return WOLFSSL_CBIO_ERR_WANT_READ;
+	if (errno == ECONNRESET) {
+		t->reset = 1;
+		return WOLFSSL_CBIO_ERR_CONN_RST;
+	}
+	if (errno == EPIPE || errno == ECONNABORTED)
+		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	return WOLFSSL_CBIO_ERR_GENERAL;
+}
+
+void
+tr_set_deadline(struct tr *t, int64_t deadline_ms)
+{
+	t->deadline_ms = deadline_ms;
+}
+
+/*
  * Server writes: wolfSSL's own send(), noting that bytes left. wolfSSL_write() reports a write
  * only once all of it is out, so a reader that takes a 20 KiB answer slowly would look like
  * one that takes nothing; t->sent lets the server see the progress a plain write would show.
@@ -171,6 +222,13 @@ tls_result(struct tr *t, int ret, int eof_ok)
 {
 	int e = wolfSSL_get_error(t->ssl, ret);
 
+	/* wolfSSL reports a reset as the peer closing (SOCKET_PEER_CLOSED_E, or 0 from a read):
+	 * a reset can cut a message short, which a close between messages cannot. */
+	if (t->reset && (e == SOCKET_PEER_CLOSED_E || e == SOCKET_ERROR_E ||
+			 e == WOLFSSL_ERROR_ZERO_RETURN || e == WOLFSSL_ERROR_SYSCALL)) {
+		t->err = ECONNRESET;
+		return TR_ERROR;
+	}
 	switch (e) {
 	case WOLFSSL_ERROR_WANT_READ: return TR_WANT_READ;
 	case WOLFSSL_ERROR_WANT_WRITE: return TR_WANT_WRITE;
@@ -422,6 +480,9 @@ tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const cha
 		wolfSSL_SetIOReadCtx(ssl, t);
 		wolfSSL_SSLSetIOSend(ssl, tls_send);
 		wolfSSL_SetIOWriteCtx(ssl, t);
+	} else {
+		wolfSSL_SSLSetIORecv(ssl, tls_client_recv);
+		wolfSSL_SetIOReadCtx(ssl, t);
 	}
 	return 0;
 fail:
@@ -506,6 +567,12 @@ tr_err_closed(const struct tr *t)
 {
 	return t->err == SOCKET_PEER_CLOSED_E || t->err == SOCKET_ERROR_E || t->err == ECONNRESET ||
 	       t->err == EPIPE;
+}
+
+int
+tr_err_reset(const struct tr *t)
+{
+	return t->err == ECONNRESET;
 }
 
 int

@@ -403,6 +403,17 @@ def test_plain_http_on_tls_port(tls_server):
     assert r.returncode == 22 and "HTTPS port" in r.stderr
 
 
+def test_plain_head_on_tls_port_gets_no_body(tls_server):
+    """Issue 19: the request on the TLS port is read as HTTP, so a HEAD gets its 400 without
+    a body (RFC 9110 §9.3.2), and the log names it. It got the body, unread."""
+    with socket.create_connection(("127.0.0.1", tls_server.port), timeout=5) as c:
+        c.sendall(b"HEAD /x HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        out = b"".join(iter(lambda: c.recv(4096), b""))
+    assert out.startswith(b"HTTP/1.1 400 Bad Request\r\n"), out
+    assert out.endswith(b"\r\n\r\n") and b"\r\nConnection: close\r\n" in out, out
+    tls_server.wait_log('"HEAD /x" 400 0 ')
+
+
 def test_https_to_plain_servers(start_server):
     s = start_server()
     r = run("squirrel-client", f"https://localhost:{s.port}/")
