@@ -96,7 +96,10 @@ $(BIN)/.flavor: FORCE
 	@echo '$(FLAVOR)' | cmp -s - $@ || echo '$(FLAVOR)' > $@
 
 # Each program links only the libraries it uses: its own folder's, libcommon, and libpki
-# for the server and client (key decoding, certificate dates and names).
+# for the server and client (key decoding, certificate dates and names); libseccomp for the
+# three that confine themselves (common/sandbox.c).
+SECCOMP_LIBS ?= $(shell pkg-config --libs libseccomp)
+$(BIN)/squirrel-server $(BIN)/squirrel-client $(BIN)/squirrel-tap: LDLIBS += $(SECCOMP_LIBS)
 $(BIN)/squirrel-server: $(call obj,server/main.c) $(BUILD)/libserver.a $(BUILD)/libpki.a $(BUILD)/libcommon.a
 $(BIN)/squirrel-client: $(call obj,client/main.c) $(BUILD)/libclient.a $(BUILD)/libpki.a $(BUILD)/libcommon.a
 $(BIN)/squirrel-pki:    $(call obj,$(PKI_CLI)) $(BUILD)/libpki.a $(BUILD)/libcommon.a

@@ -59,6 +59,9 @@ struct cli_opts {
 	void (*on_handshake)(struct tr *t);
 	/* Called with each message head sent or received (verbose output). */
 	void (*on_head)(char dir, const char *head, size_t len);
+	/* Called once connected, before the first byte is read (NULL: not called): confines
+	 * the process. Non-zero fails the fetch with CLI_FAIL and err as it filled it. */
+	int (*on_connected)(char *err, size_t errlen);
 };
 
 struct cli_result {

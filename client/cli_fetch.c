@@ -1,8 +1,10 @@
 /*
  * One blocking GET: connect, handshake, write the request, read the response through the
  * shared codec. The socket is blocking with SO_RCVTIMEO/SO_SNDTIMEO set to what is left of
- * the --timeout budget before every step, so a WANT from the transport means "timed out" and
- * a server that trickles bytes cannot hold the client past its deadline.
+ * the --timeout budget before every step, so a WANT from the transport means "timed out".
+ * Over TLS, where one wolfSSL call may read many times, the transport also checks the
+ * deadline before each receive (tr_set_deadline): a server that trickles bytes cannot hold
+ * the client past its deadline either way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -288,10 +290,17 @@ handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_c
 	if (refused_cert(t, err, errlen))
 		return CLI_TLS;
 	if (tr_err_closed(t)) {
-		snprintf(err, errlen,
-			 "%s closed the connection during the TLS handshake (does it serve "
-			 "HTTPS on this port? for plain HTTP use http://)",
-			 peer(u));
+		/* A plain HTTP server sent a ClientHello often closes with it unread: a reset. */
+		if (tr_err_reset(t))
+			snprintf(err, errlen,
+				 "connection reset by %s during the TLS handshake (does it serve "
+				 "HTTPS on this port? for plain HTTP use http://)",
+				 peer(u));
+		else
+			snprintf(err, errlen,
+				 "%s closed the connection during the TLS handshake (does it serve "
+				 "HTTPS on this port? for plain HTTP use http://)",
+				 peer(u));
 		return CLI_TLS;
 	}
 	snprintf(err, errlen, "TLS handshake with %s failed: %s", peer(u),
@@ -578,6 +587,10 @@ cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx
 	rc = connect_url(u, deadline, &fd, err, errlen);
 	if (rc != CLI_OK)
 		return rc;
+	if (o->on_connected != NULL && o->on_connected(err, errlen) != 0) {
+		close(fd);
+		return CLI_FAIL;
+	}
 	if (ctx != NULL) {
 		if (tr_tls_init(&t, fd, ctx, 0, u->host) < 0) {
 			close(fd);
@@ -585,6 +598,7 @@ cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx
 			return CLI_FAIL;
 		}
 		cli_tls_expect_host(t.ssl, &hc);
+		tr_set_deadline(&t, deadline);
 		rc = handshake(o, u, &hc, &t, deadline, err, errlen);
 		if (rc == CLI_OK && o->on_handshake)
 			o->on_handshake(&t);

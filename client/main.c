@@ -21,6 +21,7 @@
 #include "opt.h"
 #include "pki.h"
 #include "termsafe.h"
+#include "sandbox.h"
 #include "transport.h"
 
 static const char usage_text[] =
@@ -40,6 +41,8 @@ static const char usage_text[] =
 	"  --keylog FILE        append the TLS session keys to FILE, for Wireshark (else\n"
 	"                       $SSLKEYLOGFILE; whoever reads FILE can decrypt the fetch)\n"
 	"  -v, --verbose        show the TLS session, the certificates and the HTTP heads\n"
+	"  --user NAME          started as root: run as NAME once connected (default nobody)\n"
+	"  --no-sandbox         do not confine the client once connected (for debugging)\n"
 	"\n"
 	"See squirrel-client(1) for the exit codes.\n";
 
@@ -54,6 +57,8 @@ enum {
 	OPT_KEY_PASSWORD_FILE,
 	OPT_TLS_MAX,
 	OPT_KEYLOG,
+	OPT_USER,
+	OPT_NO_SANDBOX,
 };
 
 static const struct option long_opts[] = {
@@ -65,6 +70,8 @@ static const struct option long_opts[] = {
 	{"cert", required_argument, NULL, OPT_CERT},
 	{"key", required_argument, NULL, OPT_KEY},
 	{"key-password-file", required_argument, NULL, OPT_KEY_PASSWORD_FILE},
+	{"user", required_argument, NULL, OPT_USER},
+	{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
 	{"insecure", no_argument, NULL, 'k'},
 	{"tls-max", required_argument, NULL, OPT_TLS_MAX},
 	{"keylog", required_argument, NULL, OPT_KEYLOG},
@@ -72,6 +79,9 @@ static const struct option long_opts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
+
+/* Filled by the options; the client confines itself once connected (confine()). */
+static struct sandbox client_sandbox = {.role = SANDBOX_CLIENT, .quiet = 1};
 
 struct args {
 	struct cli_opts o;
@@ -120,6 +130,8 @@ parse_args(int argc, char **argv, struct args *a)
 		case OPT_CERT: a->o.cert = optarg; break;
 		case OPT_KEY: a->o.key = optarg; break;
 		case OPT_KEY_PASSWORD_FILE: a->o.key_password_file = optarg; break;
+		case OPT_USER: client_sandbox.user = optarg; break;
+		case OPT_NO_SANDBOX: client_sandbox.off = 1; break;
 		case 'k': a->o.insecure = 1; break;
 		case OPT_TLS_MAX:
 			if (parse_tls_max(optarg, &a->o) < 0)
@@ -203,6 +215,14 @@ show_tls(struct tr *t)
 	}
 }
 
+/* Once connected, with every file read and name resolved, the client needs only its socket,
+ * stdout and stderr (common/sandbox.h). Its line is for -v only: a fetch prints the secret. */
+static int
+confine(char *err, size_t errlen)
+{
+	return sandbox_enter(&client_sandbox, err, errlen);
+}
+
 static int
 load_keys(struct fernet_key *keys, size_t *n)
 {
@@ -231,11 +251,30 @@ trim(const char **p, size_t *n)
 		(*n)--;
 }
 
+/* 1 if a body without surrounding whitespace has the shape of a Fernet token (url-safe
+ * base64, version 0x80, whole blocks): its HMAC needs a key, its shape does not. *ts gets
+ * its time. */
+static int
+looks_like_token(const char *body, size_t len, uint64_t *ts)
+{
+	struct fernet_detail d;
+	char none[1];
+	size_t n;
+	int rc;
+
+	rc = fernet_decrypt_detail(NULL, 0, body, len, (uint64_t)time(NULL), 0, none, 0, &n, &d);
+	*ts = d.timestamp;
+	/* With no key to try, a token of the right shape fails at its HMAC. */
+	return rc == FERNET_EINVALID && (d.why == FERNET_WHY_MAC || d.why == FERNET_WHY_FUTURE);
+}
+
 static int
 decrypt(const struct fernet_key *keys, size_t nkeys, long ttl, const char *body, size_t len,
 	char *out, size_t cap, size_t *outlen)
 {
 	struct fernet_detail d;
+	char shown[4 * 40 + 1];
+	uint64_t ts;
 	int rc;
 
 	trim(&body, &len);
@@ -252,10 +291,58 @@ decrypt(const struct fernet_key *keys, size_t nkeys, long ttl, const char *body,
 		msg_error("invalid token: the token is older than --ttl %ld seconds", ttl);
 	else if (d.why == FERNET_WHY_FUTURE)
 		msg_error("invalid token: the token is dated in the future (are the clocks set?)");
-	else
+	else if (!looks_like_token(body, len, &ts)) {
+		/* A downgrade is refused: a key-holder never takes plain text for the secret. */
+		size_t took = termsafe_copy(shown, sizeof(shown), body, len < 40 ? len : 40,
+					    TERMSAFE_HEX, NULL);
+
+		msg_error("invalid token: SECRET_KEY is set, but the server answered in plain text "
+			  "(\"%s%s\"), not with a Fernet token; if it is meant to (plain or https "
+			  "mode), run: unset SECRET_KEY",
+			  shown, took < len ? "..." : "");
+	} else
 		msg_error("invalid token: the response could not be decrypted with SECRET_KEY "
-			  "(wrong key, or the server is not in fernet mode)");
+			  "(a key other than the server's)");
 	return -1;
+}
+
+/* Printed as it came, without SECRET_KEY: say what it is, lest it pass for the secret. */
+static void
+note_token(const char *body, size_t len)
+{
+	char date[32] = "";
+	struct tm tm;
+	uint64_t ts;
+	time_t t;
+
+	trim(&body, &len);
+	if (!looks_like_token(body, len, &ts))
+		return;
+	t = (time_t)ts;
+	if ((uint64_t)t == ts && gmtime_r(&t, &tm) != NULL)
+		strftime(date, sizeof(date), ", made %Y-%m-%d %H:%M:%S UTC", &tm);
+	msg_note("that is a Fernet token%s, not the message: to open it, export SECRET_KEY with "
+		 "the server's key",
+		 date);
+}
+
+/* A body that begins with its own status ("400 Bad Request: the plain HTTP request...", as
+ * nginx and squirrel-server word their errors) is shown without it: the line says it once. */
+static void
+skip_status_echo(const struct cli_result *res, const char **p, size_t *n)
+{
+	char status[8];
+	int k = snprintf(status, sizeof(status), "%d ", res->status);
+	size_t len = (size_t)k + res->reason_len;
+
+	if (*n < len || memcmp(*p, status, (size_t)k) != 0 ||
+	    memcmp(*p + k, res->reason, res->reason_len) != 0)
+		return;
+	*p += len;
+	*n -= len;
+	if (*n > 0 && **p == ':')
+		(*p)++, (*n)--;
+	trim(p, n);
 }
 
 /*
@@ -313,7 +400,9 @@ start_up(struct args *a, struct url *u, struct fernet_key *keys, size_t *nkeys)
 	if (a->o.verbose) {
 		a->o.on_handshake = show_tls;
 		a->o.on_head = show_head;
+		client_sandbox.quiet = 0;
 	}
+	a->o.on_connected = confine;
 	return CLI_OK;
 }
 
@@ -357,6 +446,7 @@ status_error(const struct cli_result *res)
 	size_t n = res->body_len, first = 0;
 
 	trim(&p, &n);
+	skip_status_echo(res, &p, &n);
 	while (first < n && first < 200 && p[first] != '\r' && p[first] != '\n')
 		first++;
 	termsafe_copy(reason, sizeof(reason), res->reason, res->reason_len, TERMSAFE_HEX, NULL);
@@ -403,6 +493,8 @@ print_secret(const struct args *a, const struct fernet_key *keys, size_t nkeys,
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		msg_error("cannot write the secret to standard output: %s", strerror(errno));
 		rc = CLI_WRITE;
+	} else if (!a->fernet && !a->raw) {
+		note_token(body, body_len);
 	}
 	explicit_bzero(plain, sizeof(plain));
 	return rc;

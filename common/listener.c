@@ -29,9 +29,8 @@ open_one(const struct sockaddr *sa, socklen_t len, int flags)
 	return -e;
 }
 
-/* Why listening on where failed with errno e, and what to do about it. */
-static void
-say_why(char *err, size_t errlen, const char *where, int e)
+void
+listener_say_why(char *err, size_t errlen, const char *where, int e)
 {
 	if (e == EADDRINUSE)
 		snprintf(err, errlen,
@@ -60,7 +59,7 @@ listener_open(const struct sockaddr *sa, socklen_t len, int flags, char *err, si
 
 	if (fd >= 0)
 		return fd;
-	say_why(err, errlen, addr_format(sa, where), -fd);
+	listener_say_why(err, errlen, addr_format(sa, where), -fd);
 	return -1;
 }
 
@@ -91,6 +90,6 @@ listener_open_hostport(const char *hostport, int flags, char *err, size_t errlen
 	freeaddrinfo(res);
 	if (fd >= 0)
 		return fd;
-	say_why(err, errlen, hostport, -fd);
+	listener_say_why(err, errlen, hostport, -fd);
 	return -1;
 }

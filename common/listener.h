@@ -35,4 +35,10 @@ int listener_open(const struct sockaddr *sa, socklen_t len, int flags, char *err
  */
 int listener_open_hostport(const char *hostport, int flags, char *err, size_t errlen);
 
+/*
+ * err gets why listening on where (as a user wrote it) failed with errno e, and what to do,
+ * in the words above; for a program that finds the address taken by other means.
+ */
+void listener_say_why(char *err, size_t errlen, const char *where, int e);
+
 #endif

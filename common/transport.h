@@ -13,6 +13,7 @@
 #define SQUIRREL_TRANSPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum {
@@ -20,6 +21,9 @@ enum {
 	TR_WANT_READ = -2,
 	TR_WANT_WRITE = -3,
 	TR_NOT_TLS = -4, /* tr_handshake (server): the peer's first byte is not a TLS record */
+	/* tr_handshake (server): the peer closed before sending a byte, as a port probe, a
+	 * health check or a browser's unused preconnection does: nothing failed. */
+	TR_CLOSED_SILENT = -5,
 };
 
 struct WOLFSSL;
@@ -39,6 +43,16 @@ struct tr {
 	unsigned char drained; /* server: the socket was empty at our last read (see tr_read) */
 	unsigned char sent;    /* server: bytes went to the socket since the caller cleared it */
 	unsigned char cut;     /* TLS: the last read's 0 was a TCP close without close_notify */
+	/* TLS server, until its handshake is done: the record arriving (RFC 8446 §5.1), so that
+	 * an alert the client sends in clear is understood (see tr_errstr). */
+	unsigned char watch;      /* still watching */
+	unsigned char rec_hdr[5]; /* the record's header, rec_hdr_len bytes of it so far */
+	unsigned char rec_hdr_len;
+	unsigned short rec_left;    /* bytes of its body still to come */
+	unsigned char rec_alert[2]; /* a clear alert record's body: level, description */
+	unsigned char clear_alert;  /* description + 1 of a fatal alert received in clear, or 0 */
+	unsigned char reset; /* TLS client: the peer reset the connection (see tr_set_deadline) */
+	int64_t deadline_ms; /* TLS client: reads give up at this clock_ms(); 0: never */
 };
 
 struct tr_ops {
@@ -70,6 +84,16 @@ void tr_clear(struct tr *t);
 int tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const char *host);
 
 /*
+ * A TLS client's reads end at deadline_ms (clock_ms(), common/clock.h): wolfSSL reads a record
+ * in a loop inside one call while bytes keep coming, so a timeout armed per call would let a
+ * server that sends a byte a second hold the client for as long as a 16 KB record takes.
+ * Every receive wolfSSL asks for waits in poll() for what is left, and once nothing is left
+ * the call answers TR_WANT_READ, which a blocking client takes as its timeout. A reset from
+ * the peer is TR_ERROR (ECONNRESET), where wolfSSL alone reports it as an orderly close.
+ */
+void tr_set_deadline(struct tr *t, int64_t deadline_ms);
+
+/*
  * On a server (t->server), a read that came back short means the socket was empty then: the
  * next read answers TR_WANT_READ without a system call, once, and poll() (level-triggered)
  * says when more has come. That saves the read that would only return EAGAIN after every
@@ -87,7 +111,8 @@ tr_write(struct tr *t, const void *buf, size_t len)
 	return t->ops->write(t, buf, len);
 }
 
-/* 1 when the handshake is done (at once for plain), or TR_WANT_*, TR_NOT_TLS, TR_ERROR. */
+/* 1 when the handshake is done (at once for plain), or TR_WANT_*, TR_NOT_TLS,
+ * TR_CLOSED_SILENT, TR_ERROR. */
 static inline int
 tr_handshake(struct tr *t)
 {
@@ -206,6 +231,9 @@ tr_eof_cut(const struct tr *t)
 
 /* 1 if the last TR_ERROR was the peer closing or resetting the connection. */
 int tr_err_closed(const struct tr *t);
+
+/* 1 if the last TR_ERROR was the peer resetting the connection (TCP RST). */
+int tr_err_reset(const struct tr *t);
 
 /* 1 if the last TR_ERROR was a fatal alert from the peer about our certificate
  * (certificate_required, bad_certificate, unknown_ca, ...): mutual TLS refused us. */

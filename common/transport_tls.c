@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include "clock.h"
 #include "keylog.h"
 #include "tls_names.h"
 #include "tls_words.h"
@@ -26,6 +28,49 @@
 
 /* The first byte of every TLS handshake record (RFC 8446 §5.1, ContentType handshake). */
 #define TLS_HANDSHAKE_RECORD 0x16
+/* RFC 8446 §5.1 ContentType alert; §6: an alert is 2 bytes, level and description. */
+#define TLS_ALERT_RECORD 0x15
+#define TLS_ALERT_FATAL 2
+
+/*
+ * An OpenSSL client (curl, Python, openssl s_client) that refuses our certificate in TLS 1.3
+ * sends its alert in clear: it judges the Certificate before it has its own handshake keys
+ * (RFC 8446 §4.4.2.4 lets it abort there), while our side has switched to reading encrypted
+ * records after sending its flight. wolfSSL 5.5.4 then fails on the record (PARSE_ERROR,
+ * "parse error on header") and never reads the alert; newer wolfSSL only learned to skip such
+ * alerts. So a server handshake watches the records it is given, as they pass: a 2-byte alert
+ * record arriving in clear is remembered, and tr_errstr names it.
+ */
+static void
+watch_records(struct tr *t, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		size_t take;
+		int alert;
+
+		if (t->rec_hdr_len < sizeof(t->rec_hdr)) {
+			t->rec_hdr[t->rec_hdr_len++] = *p++;
+			n--;
+			if (t->rec_hdr_len == sizeof(t->rec_hdr))
+				t->rec_left = (unsigned short)(t->rec_hdr[3] << 8 | t->rec_hdr[4]);
+		} else {
+			/* A clear alert is a record of type 21 and length 2; an encrypted one is
+			 * type 23 and longer, and wolfSSL reads that one itself. */
+			alert = t->rec_hdr[0] == TLS_ALERT_RECORD && t->rec_hdr[3] == 0 &&
+				t->rec_hdr[4] == 2;
+			take = n < t->rec_left ? n : t->rec_left;
+			for (size_t i = 0; alert && i < take; i++)
+				t->rec_alert[2 - (t->rec_left - i)] = p[i];
+			p += take;
+			n -= take;
+			t->rec_left = (unsigned short)(t->rec_left - take);
+			if (alert && t->rec_left == 0 && t->rec_alert[0] == TLS_ALERT_FATAL)
+				t->clear_alert = (unsigned char)(t->rec_alert[1] + 1);
+		}
+		if (t->rec_hdr_len == sizeof(t->rec_hdr) && t->rec_left == 0)
+			t->rec_hdr_len = 0;
+	}
+}
 
 /*
  * Server reads go through here, not through wolfSSL's own recv(). wolfSSL asks for exactly
@@ -57,13 +102,11 @@ ahead_take(char *buf, int sz)
 }
 
 static int
-tls_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+recv_for(struct tr *t, char *buf, int sz)
 {
-	struct tr *t = ctx;
 	int lend;
 	ssize_t n;
 
-	(void)ssl;
 	if (ahead.owner == t)
 		return ahead_take(buf, sz);
 	if (t->drained) {
@@ -96,6 +139,67 @@ tls_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	return WOLFSSL_CBIO_ERR_GENERAL;
 }
 
+static int
+tls_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct tr *t = ctx;
+	int n = recv_for(t, buf, sz);
+
+	(void)ssl;
+	if (n > 0 && t->watch)
+		watch_records(t, (const unsigned char *)buf, (size_t)n);
+	return n;
+}
+
+/*
+ * Client reads (blocking socket): wait for bytes no longer than the deadline allows, then one
+ * recv(). See tr_set_deadline. A timeout is WANT_READ, as SO_RCVTIMEO's EAGAIN would be.
+ */
+static int
+tls_client_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct tr *t = ctx;
+	struct pollfd p = {.fd = t->fd, .events = POLLIN};
+	ssize_t n;
+
+	(void)ssl;
+	for (;;) {
+		int64_t left = t->deadline_ms ? t->deadline_ms - clock_ms() : -1;
+		int r;
+
+		if (t->deadline_ms && left <= 0)
+			return WOLFSSL_CBIO_ERR_WANT_READ;
+		r = poll(&p, 1, left < 0 ? -1 : left > INT_MAX ? INT_MAX : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return WOLFSSL_CBIO_ERR_WANT_READ;
+		n = recv(t->fd, buf, (size_t)sz, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (n > 0)
+		return (int)n;
+	if (n == 0)
+		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return WOLFSSL_CBIO_ERR_WANT_READ;
+	if (errno == ECONNRESET) {
+		t->reset = 1;
+		return WOLFSSL_CBIO_ERR_CONN_RST;
+	}
+	if (errno == EPIPE || errno == ECONNABORTED)
+		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	return WOLFSSL_CBIO_ERR_GENERAL;
+}
+
+void
+tr_set_deadline(struct tr *t, int64_t deadline_ms)
+{
+	t->deadline_ms = deadline_ms;
+}
+
 /*
  * Server writes: wolfSSL's own send(), noting that bytes left. wolfSSL_write() reports a write
  * only once all of it is out, so a reader that takes a 20 KiB answer slowly would look like
@@ -118,6 +222,13 @@ tls_result(struct tr *t, int ret, int eof_ok)
 {
 	int e = wolfSSL_get_error(t->ssl, ret);
 
+	/* wolfSSL reports a reset as the peer closing (SOCKET_PEER_CLOSED_E, or 0 from a read):
+	 * a reset can cut a message short, which a close between messages cannot. */
+	if (t->reset && (e == SOCKET_PEER_CLOSED_E || e == SOCKET_ERROR_E ||
+			 e == WOLFSSL_ERROR_ZERO_RETURN || e == WOLFSSL_ERROR_SYSCALL)) {
+		t->err = ECONNRESET;
+		return TR_ERROR;
+	}
 	switch (e) {
 	case WOLFSSL_ERROR_WANT_READ: return TR_WANT_READ;
 	case WOLFSSL_ERROR_WANT_WRITE: return TR_WANT_WRITE;
@@ -133,8 +244,9 @@ tls_result(struct tr *t, int ret, int eof_ok)
 		t->err = SOCKET_PEER_CLOSED_E;
 		return TR_ERROR;
 	case SOCKET_ERROR_E:
-		/* The socket failed underneath: errno says how (reset, timeout, ...). */
-		t->err = errno > 0 ? errno : e;
+		/* The socket failed underneath: errno says how (reset, timeout, ...). With errno
+		 * still 0 no call failed: recv() read the peer's close inside a record. */
+		t->err = errno > 0 ? errno : SOCKET_PEER_CLOSED_E;
 		return TR_ERROR;
 	}
 	t->err = e;
@@ -179,10 +291,8 @@ peek_first(struct tr *t)
 			t->peeked = 1;
 			return b == TLS_HANDSHAKE_RECORD ? 0 : TR_NOT_TLS;
 		}
-		if (n == 0) {
-			t->err = SOCKET_PEER_CLOSED_E;
-			return TR_ERROR;
-		}
+		if (n == 0)
+			return TR_CLOSED_SILENT;
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -190,6 +300,31 @@ peek_first(struct tr *t)
 		t->err = errno;
 		return TR_ERROR;
 	}
+}
+
+/*
+ * wolfSSL refuses a clear alert at its header, before asking for the body: the two bytes that
+ * say which alert still wait, read ahead or in the socket. Look at them without taking them.
+ */
+static void
+watch_rest_of_alert(struct tr *t)
+{
+	unsigned char rest[2];
+	ssize_t n;
+
+	if (t->rec_hdr_len != sizeof(t->rec_hdr) || t->rec_hdr[0] != TLS_ALERT_RECORD ||
+	    t->rec_left == 0 || t->rec_left > sizeof(rest))
+		return;
+	if (ahead.owner == t) {
+		n = (ssize_t)(ahead.len - ahead.off);
+		if (n > t->rec_left)
+			n = t->rec_left;
+		memcpy(rest, ahead.data + ahead.off, (size_t)n);
+	} else {
+		n = recv(t->fd, rest, t->rec_left, MSG_PEEK | MSG_DONTWAIT);
+	}
+	if (n > 0)
+		watch_records(t, rest, (size_t)n);
 }
 
 static int
@@ -206,12 +341,16 @@ tls_handshake(struct tr *t)
 	ret = t->server ? wolfSSL_accept(t->ssl) : wolfSSL_connect(t->ssl);
 	if (ret == WOLFSSL_SUCCESS) {
 		keylog_handshake_done(t->ssl);
+		t->watch = 0;
 		/* The client sends its request right behind its Finished, so it has often come
 		 * since that short read: look, rather than wait a whole poll() round for it. */
 		t->drained = 0;
 		return 1;
 	}
-	return (int)tls_result(t, ret, 0);
+	ret = (int)tls_result(t, ret, 0);
+	if (ret == TR_ERROR && t->watch)
+		watch_rest_of_alert(t);
+	return ret;
 }
 
 static int
@@ -335,11 +474,15 @@ tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const cha
 	t->ssl = ssl;
 	t->fd = fd;
 	t->server = server != 0;
+	t->watch = t->server;
 	if (server) {
 		wolfSSL_SSLSetIORecv(ssl, tls_recv);
 		wolfSSL_SetIOReadCtx(ssl, t);
 		wolfSSL_SSLSetIOSend(ssl, tls_send);
 		wolfSSL_SetIOWriteCtx(ssl, t);
+	} else {
+		wolfSSL_SSLSetIORecv(ssl, tls_client_recv);
+		wolfSSL_SetIOReadCtx(ssl, t);
 	}
 	return 0;
 fail:
@@ -366,6 +509,12 @@ tr_errstr(const struct tr *t, char *buf, size_t cap)
 	int e = t->err;
 	const char *w;
 
+	/* The alert explains the failure, whatever error reading past it gave. */
+	if (t->clear_alert != 0 && tls_alert_name(t->clear_alert - 1U) != NULL) {
+		snprintf(buf, cap, "the peer sent a fatal alert: %s",
+			 tls_alert_name(t->clear_alert - 1U));
+		return buf;
+	}
 	if (e > 0)
 		return strerror(e);
 	w = tlsw_verify_text(e);
@@ -418,6 +567,12 @@ tr_err_closed(const struct tr *t)
 {
 	return t->err == SOCKET_PEER_CLOSED_E || t->err == SOCKET_ERROR_E || t->err == ECONNRESET ||
 	       t->err == EPIPE;
+}
+
+int
+tr_err_reset(const struct tr *t)
+{
+	return t->err == ECONNRESET;
 }
 
 int

@@ -90,6 +90,14 @@ parse_scheme(const char *s, struct url *u, char *err, size_t errlen)
 		     "the scheme needs two slashes: http://HOST:PORT/ or https://HOST:PORT/");
 		return NULL;
 	}
+	if (strncasecmp(s, "http//", 6) == 0 || strncasecmp(s, "https//", 7) == 0) {
+		/* "http//host": a scheme that lost its colon, not the host "http". */
+		size_t scheme = strcspn(s, "/");
+
+		snprintf(err, errlen, "it looks like a mistyped scheme; did you mean %.*s://%s?",
+			 (int)scheme, s, s + scheme + 2);
+		return NULL;
+	}
 	u->scheme_implied = 1;
 	return s;
 }

@@ -638,8 +638,11 @@ sign_warnings(const struct opts *o, const struct pki_sign_opts *so,
 			 "certificate' (make a CA with 'squirrel-pki ca')",
 			 o->ca_cert);
 	if (notes->flags & PKI_SIGN_CA_EXPIRED)
-		msg_warn("%s: the CA certificate is not valid now; nothing it issued will verify",
-			 o->ca_cert);
+		msg_warn("%s: the CA certificate is not valid now, so nothing it issued verifies "
+			 "until it is (its dates: 'squirrel-pki show %s'; an expired CA is renewed "
+			 "from the same key with 'squirrel-pki ca --key %s', then sign again with "
+			 "the new one)",
+			 o->ca_cert, o->ca_cert, o->ca_key);
 	/* Made right after its CA with the same --days, a certificate loses a few seconds: not
 	 * worth a line. A day or more is. */
 	if ((notes->flags & PKI_SIGN_CLIPPED) && so->not_after - notes->not_after >= 86400) {
@@ -765,6 +768,11 @@ cmd_verify(int argc, char **argv)
 		return rc;
 	if ((rc = require(argv[0], o.ca, "--ca CACERT")) != 0)
 		return rc;
+	/* --host "$HOST" with HOST unset must not turn the name check off. */
+	if (o.host != NULL && o.host[0] == '\0')
+		return usage_error(argv[0], "%s",
+				   "--host is empty (is the variable it came from set?); give the "
+				   "name the certificate must be for, or leave --host out");
 	if (o.argc != 1)
 		return usage_error(argv[0], "%s", "give exactly one certificate file to verify");
 	path = o.argv[0];
@@ -784,7 +792,14 @@ cmd_verify(int argc, char **argv)
 		/* The words the client uses for the same failure (common/tls_words). */
 		text = tlsw_verify_text(r.wolfssl_code);
 		hint = tlsw_verify_hint(r.wolfssl_code, TLSW_PKI_VERIFY);
-		if (r.ca_problem)
+		if (r.ca_problem && text != NULL && strcmp(text, "invalid CA certificate") == 0)
+			msg_error(
+				"%s: CA certificate verify failed: invalid CA certificate (it says "
+				"it is no CA: basicConstraints CA:FALSE, or a keyUsage without "
+				"keyCertSign, as a server's certificate does; give --ca the CA that "
+				"issued %s)",
+				o.ca, path);
+		else if (r.ca_problem)
 			msg_error(
 				"%s: CA certificate verify failed: %s (see 'squirrel-pki show %s')",
 				o.ca, text != NULL ? text : "not acceptable", o.ca);

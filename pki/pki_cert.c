@@ -650,7 +650,7 @@ check_ca(const struct pki_sign_opts *o, struct issue *is, struct pki_sign_notes 
 	/* A certificate that says it is no CA issues nothing OpenSSL, curl or Python accept
 	 * (wolfSSL refuses CA:FALSE too); only the tutorial's CA, which has no basicConstraints
 	 * at all, is given the benefit of the doubt (a warning). */
-	if ((e->bc && !e->bc_ca) || (e->ku && !(e->ku_bits & PKI_KU_KEY_CERT_SIGN)))
+	if (pki_x509_says_no_ca(&is->ca))
 		return pki_fail(PKI_EBADCERT, err, errlen,
 				"this certificate says it is no CA (%s), so nothing it signs would "
 				"verify (give the CA certificate made by 'squirrel-pki ca')",
@@ -684,6 +684,14 @@ clip_validity(const struct pki_sign_opts *o, const struct pki_x509 *ca,
 	if (notes->not_after > notes->not_before)
 		return 0;
 	pki_time_format(ca->not_after, end, sizeof(end));
+	/* No option can help then: the CA file is what must change. */
+	if (o->now > ca->not_after)
+		return pki_fail(
+			PKI_EBADCERT, err, errlen,
+			"the CA certificate expired on %s UTC, so nothing it signs now can be "
+			"valid (make a new one from the same key with 'squirrel-pki ca --key "
+			"CAKEY', give it to the clients, and sign with it)",
+			end);
 	return pki_fail(PKI_EDATE, err, errlen,
 			"the requested validity starts after the CA certificate ends (%s UTC)",
 			end);

@@ -83,6 +83,15 @@ struct pki_x509 {
 	struct pki_exts ext;
 };
 
+/* The certificate says it is no CA: basicConstraints CA:FALSE, or a keyUsage without
+ * keyCertSign. One without either (the tutorial's CA has no extensions) does not say so. */
+static inline int
+pki_x509_says_no_ca(const struct pki_x509 *x)
+{
+	return (x->ext.bc && !x->ext.bc_ca) ||
+	       (x->ext.ku && !(x->ext.ku_bits & PKI_KU_KEY_CERT_SIGN));
+}
+
 /* Parse a certificate's DER. Returns 0 or PKI_EBADCERT (err says what is wrong). */
 int pki_x509_parse(const unsigned char *der, size_t len, struct pki_x509 *x, char *err,
 		   size_t errlen);

@@ -143,6 +143,7 @@ struct chain {
 	struct pki_x509 leaf, issuer;
 	unsigned char issuerder[PKI_DER_MAX];
 	int have_issuer;
+	int anchors_ca, anchors_no_ca; /* anchors that could have issued the top of the chain */
 };
 
 /* The certificate file: at least a leaf, at most MAX_CHAIN certificates. */
@@ -186,6 +187,25 @@ describe_leaf(const struct pki_x509 *leaf, struct pki_verify_result *r)
 		snprintf(r->names, sizeof(r->names), "no subjectAltName");
 }
 
+/* Count the anchor in c if it could have issued the top of the chain, by whether it says it
+ * is no CA. A self-issued top (a self-signed certificate trusted as its own anchor) needs no
+ * CA, and counts nothing. */
+static void
+note_top_issuer(struct chain *c, const unsigned char *der, size_t len)
+{
+	struct pki_x509 top, anchor;
+
+	if (pki_x509_parse(c->der[c->n - 1], c->len[c->n - 1], &top, NULL, 0) != 0 ||
+	    same_name(&top.issuer, &top.subject) ||
+	    pki_x509_parse(der, len, &anchor, NULL, 0) != 0 ||
+	    !same_name(&anchor.subject, &top.issuer))
+		return;
+	if (pki_x509_says_no_ca(&anchor))
+		c->anchors_no_ca++;
+	else
+		c->anchors_ca++;
+}
+
 /*
  * Every certificate of the --ca input becomes a trust anchor of cm; the one named as the
  * leaf's issuer is kept in c. An anchor wolfSSL cannot use (malformed, unsupported key) is
@@ -201,6 +221,7 @@ load_anchors(WOLFSSL_CERT_MANAGER *cm, const unsigned char *ca, size_t calen, st
 
 	while ((rc = pki_cert_next(ca, calen, &off, der, sizeof(der), &len)) == 1) {
 		nca++;
+		note_top_issuer(c, der, len);
 		if (!c->have_issuer && pki_x509_parse(der, len, &c->issuer, NULL, 0) == 0 &&
 		    same_name(&c->issuer.subject, &c->leaf.issuer)) {
 			/* Parsed again from a copy that outlives this loop: its views point there. */
@@ -276,6 +297,19 @@ check_chain(const unsigned char *ca, size_t calen, struct chain *c, struct pki_v
 	return rc;
 }
 
+/* wolfSSL trusts whatever it is handed as an anchor, even a certificate that says it is no CA:
+ * a server's certificate given as --ca would vouch for anything signed with its key. OpenSSL
+ * refuses that chain (invalid CA certificate, -partial_chain or not), as curl and Python do,
+ * and so do we. */
+static void
+refuse_anchor_no_ca(const struct chain *c, struct pki_verify_result *r)
+{
+	if (r->wolfssl_code == 0 && c->anchors_no_ca > 0 && c->anchors_ca == 0) {
+		r->wolfssl_code = NOT_CA_ERROR;
+		r->ca_problem = 1;
+	}
+}
+
 /* wolfSSL trusts an anchor outside its validity and blames the leaf (whose end sign keeps
  * within the CA's anyway); OpenSSL blames the CA, at depth 1, and so do we. */
 static void
@@ -303,13 +337,16 @@ pki_verify(const unsigned char *ca, size_t calen, const unsigned char *cert, siz
 	memset(r, 0, sizeof(*r));
 	c.n = 0;
 	c.have_issuer = 0;
+	c.anchors_ca = c.anchors_no_ca = 0;
 	if ((rc = read_chain(cert, certlen, &c, err, errlen)) != 0)
 		return rc;
 	describe_leaf(leaf, r);
 	if ((rc = check_chain(ca, calen, &c, r, err, errlen)) != 0)
 		return rc;
+	refuse_anchor_no_ca(&c, r);
 	blame_dated_issuer(&c, opts->now, r);
-	if (opts->host != NULL && opts->host[0] != '\0')
+	/* An empty name matches nothing: it must not mean "no name to check". */
+	if (opts->host != NULL)
 		if (!leaf->ext.san || !pki_san_match(&leaf->ext.san_names, opts->host))
 			r->host_mismatch = DOMAIN_NAME_MISMATCH;
 	if (opts->strict) {

@@ -150,19 +150,41 @@ start_write(struct srv *s, struct conn *c)
 	return STEP_AGAIN;
 }
 
+/* Whether answering the current request with id ends the connection. */
+static int
+answer_closes(const struct srv *s, const struct conn *c, enum resp_id id)
+{
+	return resp_closes(id) || !c->req.keep_alive || s->stopping;
+}
+
 /* Whether the answer keeps the connection open: the Connection field it carries. */
 static enum resp_conn
 answer_conn(const struct srv *s, struct conn *c, enum resp_id id)
 {
 	const struct http_request *q = &c->req;
 
-	if (resp_closes(id) || !q->keep_alive || s->stopping) {
+	if (answer_closes(s, c, id)) {
 		c->close_after = 1;
 		/* After an error the peer's bytes were not all read: close gently. */
 		c->linger |= resp_closes(id);
 		return RESP_CLOSE;
 	}
 	return q->version == 10 ? RESP_KEEP10 : RESP_KEEP;
+}
+
+/* The output buffer, borrowed if need be. 0, or -1 (closed). */
+static int
+have_output(struct srv *s, struct conn *c)
+{
+	if (c->out != NULL)
+		return 0;
+	c->out = bufpool_get(&s->pool);
+	if (c->out == NULL) {
+		conn_close(s, c, "out of memory for a response");
+		return -1;
+	}
+	c->out_off = c->out_len = 0;
+	return 0;
 }
 
 /* Fernet mode: the secret's body, a fresh token after the prebuilt head. 0, or -1 when c
@@ -196,14 +218,8 @@ answer(struct srv *s, struct conn *c, enum resp_id id, const char *why)
 	const struct resp *r = &s->resp.r[id][cn];
 	size_t len = head_only ? r->head_len : r->len, body;
 
-	if (c->out == NULL) {
-		c->out = bufpool_get(&s->pool);
-		if (c->out == NULL) {
-			conn_close(s, c, "out of memory for a response");
-			return -1;
-		}
-		c->out_off = c->out_len = 0;
-	}
+	if (have_output(s, c) < 0)
+		return -1;
 	if (id == RESP_400 && why != NULL) {
 		int n = resp_format_400(&s->resp, cn, why, head_only, c->out->data + c->out_len,
 					BUF_SIZE - c->out_len, &body);
@@ -235,31 +251,105 @@ answer(struct srv *s, struct conn *c, enum resp_id id, const char *why)
 	return 0;
 }
 
+/*
+ * Take what the buffer holds of an announced body, which is discarded. Returns 0, or the
+ * status it deserves with *why: 400 for broken chunked framing (the decoder's reason), 413
+ * for a chunked body over SRV_MAX_BODY.
+ */
+static int
+take_body(struct conn *c, const char **why)
+{
+	size_t avail = c->in_len - c->in_off;
+
+	if (avail == 0)
+		return 0;
+	if (c->body_chunked) {
+		size_t n = avail;
+		ssize_t r = http_chunked_decode(&c->chunked, c->in->data + c->in_off, &n);
+
+		if (r == HTTP_INVALID) {
+			*why = c->chunked.why;
+			return 400;
+		}
+		/* The limit bounds what we read, so it counts wire bytes: size lines,
+		 * extensions, CRLFs and trailers too. Counting data alone would let one-byte
+		 * chunks with 1 KiB extensions through by the million. */
+		c->body_seen += (uint32_t)(r >= 0 ? avail - (size_t)r : avail);
+		if (c->body_seen > SRV_MAX_BODY) {
+			*why = "chunked request body too large";
+			return 413;
+		}
+		if (r >= 0) {
+			/* Done: what followed the body sits right after the decoded bytes. */
+			c->in_off += (uint32_t)n;
+			c->in_len = c->in_off + (uint32_t)r;
+			c->body_chunked = 0;
+		} else {
+			c->in_off = c->in_len;
+		}
+	} else if (c->body_left > 0) {
+		size_t take = avail < c->body_left ? avail : (size_t)c->body_left;
+
+		c->in_off += (uint32_t)take;
+		c->body_left -= take;
+	}
+	return 0;
+}
+
 /* A complete head is at in[in_off - n, in_off). Route it, queue the answer, arrange the body. */
 static int
 on_request(struct srv *s, struct conn *c)
 {
 	const struct http_request *q = &c->req;
-	const char *why;
+	const char *why, *body_why = NULL;
 	enum resp_id id = resp_route(q, &why);
+	int status, body_here = c->in_len > c->in_off;
 
 	if (q->framing == HTTP_BODY_LENGTH && q->content_length > SRV_MAX_BODY) {
 		id = RESP_413;
 		why = "request body too large";
-	}
-	if (answer(s, c, id, why) < 0)
-		return 0;
-	/* Closing without reading an announced body: it may still be on its way, and its
-	 * arrival at a closed socket would send a reset that can destroy our answer. */
-	if (c->close_after && (q->framing == HTTP_BODY_CHUNKED ||
-			       (q->framing == HTTP_BODY_LENGTH && q->content_length > 0)))
-		c->linger = 1;
-	if (!c->close_after && q->framing == HTTP_BODY_LENGTH) {
+	} else if (q->framing == HTTP_BODY_LENGTH) {
 		c->body_left = q->content_length;
-	} else if (!c->close_after && q->framing == HTTP_BODY_CHUNKED) {
+	} else if (q->framing == HTTP_BODY_CHUNKED) {
 		http_chunked_init(&c->chunked);
 		c->body_chunked = 1;
 		c->body_seen = 0;
+	}
+	/* The part of the body that came with the head is read before answering: a malformed
+	 * chunked body makes the whole request an error, whatever its method (RFC 9112 §7.1,
+	 * §6.3), as nginx answers it. One that comes later closes the connection. */
+	status = take_body(c, &body_why);
+	if (status != 0) {
+		id = resp_for_status(status);
+		why = body_why;
+	}
+	if (c->plain_on_tls) {
+		id = RESP_400_PLAIN_ON_TLS;
+		why = "plain HTTP sent to the HTTPS port";
+	}
+	/*
+	 * A client that asked for 100-continue waits (curl: a second) before it sends its body
+	 * (RFC 9110 §10.1.1). Tell it to go on, as nginx does, when the connection stays open:
+	 * a client that took our final answer as a refusal of its body would send its next
+	 * request where we wait for that body. An answer that closes needs no 100.
+	 */
+	if (q->expect_continue && !body_here && (c->body_left || c->body_chunked) &&
+	    !answer_closes(s, c, id)) {
+		if (have_output(s, c) < 0)
+			return 0;
+		memcpy(c->out->data + c->out_len, RESP_CONTINUE, sizeof(RESP_CONTINUE) - 1);
+		c->out_len += sizeof(RESP_CONTINUE) - 1;
+	}
+	if (answer(s, c, id, why) < 0)
+		return 0;
+	if (c->close_after) {
+		/* Closing without reading the rest of an announced body: it may still be on its
+		 * way, and its arrival at a closed socket would send a reset that can destroy our
+		 * answer. */
+		if (c->body_left || c->body_chunked)
+			c->linger = 1;
+		c->body_left = 0;
+		c->body_chunked = 0;
 	}
 	return STEP_AGAIN;
 }
@@ -303,13 +393,18 @@ step_handshake(struct srv *s, struct conn *c)
 		return POLLIN;
 	if (r == TR_WANT_WRITE)
 		return POLLOUT;
+	if (r == TR_CLOSED_SILENT) {
+		conn_close(s, c, NULL);
+		return 0;
+	}
 	if (r == TR_NOT_TLS) {
-		/* Plain HTTP on the TLS port: answer in plain text, as nginx does. */
+		/* Plain HTTP on the TLS port: read the request and answer it in plain text, as
+		 * nginx does; a HEAD then gets its 400 without a body (on_request). */
 		tr_downgrade(&c->t);
-		mark_request_start(s, c);
-		if (answer(s, c, RESP_400_PLAIN_ON_TLS, "plain HTTP sent to the HTTPS port") < 0)
-			return 0;
-		return start_write(s, c);
+		c->plain_on_tls = 1;
+		c->state = CONN_READ_HEAD;
+		arm(s, c, s->cfg->header_ms);
+		return STEP_AGAIN;
 	}
 	if (r < 0) {
 		char detail[160];
@@ -491,37 +586,15 @@ static int
 step_read_body(struct srv *s, struct conn *c)
 {
 	for (;;) {
-		size_t avail = c->in_len - c->in_off;
+		const char *why;
+		char reason[128];
+		int status = take_body(c, &why);
 
-		if (c->body_chunked && avail > 0) {
-			size_t n = avail;
-			ssize_t r = http_chunked_decode(&c->chunked, c->in->data + c->in_off, &n);
-
-			if (r == HTTP_INVALID) {
-				conn_close(s, c, "closed: malformed chunked request body");
-				return 0;
-			}
-			/* The limit bounds what we read, so it counts wire bytes: size lines,
-			 * extensions, CRLFs and trailers too. Counting data alone would let one-byte
-			 * chunks with 1 KiB extensions through by the million. */
-			c->body_seen += (uint32_t)(r >= 0 ? avail - (size_t)r : avail);
-			if (c->body_seen > SRV_MAX_BODY) {
-				conn_close(s, c, "closed: chunked request body too large");
-				return 0;
-			}
-			if (r >= 0) {
-				/* Done: what followed the body sits right after the decoded bytes. */
-				c->in_off += (uint32_t)n;
-				c->in_len = c->in_off + (uint32_t)r;
-				c->body_chunked = 0;
-			} else {
-				c->in_off = c->in_len;
-			}
-		} else if (c->body_left > 0 && avail > 0) {
-			size_t take = avail < c->body_left ? avail : (size_t)c->body_left;
-
-			c->in_off += (uint32_t)take;
-			c->body_left -= take;
+		if (status != 0) {
+			snprintf(reason, sizeof(reason), "closed: %s%s",
+				 status == 400 ? "malformed chunked request body: " : "", why);
+			conn_close(s, c, reason);
+			return 0;
 		}
 		if (!c->body_chunked && c->body_left == 0)
 			return await_request(s, c);

@@ -17,10 +17,12 @@
 #include <wolfssl/ssl.h>
 
 #include "addr.h"
+#include "hint.h"
 #include "keylog.h"
 #include "msg.h"
 #include "opt.h"
 #include "pass.h"
+#include "sandbox.h"
 #include "srv.h"
 #include "srv_tls.h"
 #include "srv_workers.h"
@@ -41,7 +43,7 @@ static const char usage_text[] =
 	"                       [--quiet] [--cert FILE --key FILE [--key-password-file FILE]\n"
 	"                       [--client-ca FILE] [--fernet]] [--workers N] [--max-conns N]\n"
 	"                       [--header-timeout S] [--idle-timeout S] [--handshake-timeout S]\n"
-	"                       [--defer-accept S] [--keylog FILE]\n"
+	"                       [--defer-accept S] [--keylog FILE] [--user NAME] [--no-sandbox]\n"
 	"\n"
 	"  --mode plain     HTTP: anyone on the path reads the secret (default)\n"
 	"  --mode fernet    HTTP with the body as a Fernet token; the key comes from SECRET_KEY\n"
@@ -51,14 +53,15 @@ static const char usage_text[] =
 	"  --quiet          no access log\n"
 	"  --keylog FILE    append TLS session keys to FILE, for Wireshark (else $SSLKEYLOGFILE;\n"
 	"                   whoever reads FILE can decrypt every connection)\n"
+	"  --user NAME      started as root: run as NAME once listening (default nobody)\n"
+	"  --no-sandbox     do not confine the server after start-up (for debugging)\n"
 	"\n"
 	"See squirrel-server(1) for every option, limit and exit code.\n";
 
 static void
 on_stop(int sig)
 {
-	(void)sig;
-	srv_stop_requested = 1;
+	srv_stop_requested = sig;
 }
 
 static void
@@ -122,6 +125,8 @@ enum {
 	OPT_HANDSHAKE_TIMEOUT,
 	OPT_DEFER_ACCEPT,
 	OPT_KEYLOG,
+	OPT_USER,
+	OPT_NO_SANDBOX,
 };
 
 static const struct option long_opts[] = {
@@ -141,6 +146,8 @@ static const struct option long_opts[] = {
 	{"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
 	{"defer-accept", required_argument, NULL, OPT_DEFER_ACCEPT},
 	{"keylog", required_argument, NULL, OPT_KEYLOG},
+	{"user", required_argument, NULL, OPT_USER},
+	{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -163,7 +170,7 @@ parse_mode(const char *arg, enum srv_mode *mode)
 
 /* Option ch with its argument into cfg (--fernet into *tls_fernet). 0, or -1 after a message. */
 static int
-take_option(int ch, const char *arg, struct srv_config *cfg, int *tls_fernet)
+take_option(int ch, const char *arg, struct srv_config *cfg, int *tls_fernet, struct sandbox *sb)
 {
 	long n;
 
@@ -190,6 +197,8 @@ take_option(int ch, const char *arg, struct srv_config *cfg, int *tls_fernet)
 			return -1;
 		cfg->defer_accept_s = (int)n;
 		break;
+	case OPT_USER: sb->user = arg; break;
+	case OPT_NO_SANDBOX: sb->off = 1; break;
 	}
 	return 0;
 }
@@ -221,7 +230,7 @@ check_config(struct srv_config *cfg, int tls_fernet)
 }
 
 static int
-parse_args(int argc, char **argv, struct srv_config *cfg)
+parse_args(int argc, char **argv, struct srv_config *cfg, struct sandbox *sb)
 {
 	int ch, tls_fernet = 0;
 
@@ -233,7 +242,7 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 		}
 		if (ch == '?' || ch == ':')
 			return opt_unknown(argv, ch);
-		if (take_option(ch, optarg, cfg, &tls_fernet) < 0)
+		if (take_option(ch, optarg, cfg, &tls_fernet, sb) < 0)
 			return -1;
 	}
 	if (optind < argc) {
@@ -313,7 +322,9 @@ key_password(const struct srv_config *cfg, char *buf, size_t cap, int *have)
 static void
 reload(struct srv *s)
 {
+	const char *files[] = {s->cfg->cert, s->cfg->key, s->cfg->client_ca};
 	char err[512];
+	int refused = 0;
 
 	if (s->cfg->mode != SRV_TLS) {
 		msg_note("SIGHUP: nothing to reload in %s mode",
@@ -321,10 +332,49 @@ reload(struct srv *s)
 		return;
 	}
 	alog_flush(&s->log);
-	if (srv_tls_reload(s, err, sizeof(err)) < 0)
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !refused; i++)
+		refused = files[i] != NULL && sandbox_may_read(files[i], err, sizeof(err)) < 0;
+	if (refused || srv_tls_reload(s, err, sizeof(err)) < 0)
 		msg_error("reload failed, keeping the old certificate: %s", err);
 	else
 		msg_info("reloaded %s and %s for new connections", s->cfg->cert, s->cfg->key);
+}
+
+/*
+ * TLS: a command only when it works as printed: a host the certificate names, and --cacert
+ * only with a file that signed it (none when the system store trusts it).
+ */
+static void
+banner_tls(const struct srv_config *cfg, const char *listen_host, const char *h, const char *port)
+{
+	struct srv_hint hint;
+	char url[ADDR_TEXT_MAX + 16];
+
+	if (srv_hint_tls(cfg->cert, listen_host, &hint) < 0)
+		hint.host[0] = '\0';
+	if (hint.host[0] != '\0')
+		h = hint.host;
+	snprintf(url, sizeof(url), "https://%s%s%s:%s", strchr(h, ':') ? "[" : "", h,
+		 strchr(h, ':') ? "]" : "", port);
+	msg_info("serving the secret over HTTPS on %s/ with %s%s", url, cfg->cert,
+		 cfg->fernet ? " (body as a Fernet token)" : "");
+	if (hint.host[0] == '\0') {
+		msg_note("%s names %s, and none of them leads to this server: clients will refuse "
+			 "it unless they reach it by one of those names (squirrel-pki csr --san "
+			 "localhost --san 127.0.0.1 makes a certificate for this machine)",
+			 cfg->cert, hint.names);
+		return;
+	}
+	if (hint.trust == HINT_TRUST_UNKNOWN)
+		msg_info("in a second terminal%s: SECRET_URL=%s squirrel-client --cacert CA-FILE "
+			 "(CA-FILE: the certificate of %s, which signed %s)",
+			 cfg->fernet ? ", with the same SECRET_KEY exported" : "", url, hint.issuer,
+			 cfg->cert);
+	else
+		msg_info("in a second terminal%s: SECRET_URL=%s squirrel-client%s%s",
+			 cfg->fernet ? ", with the same SECRET_KEY exported" : "", url,
+			 hint.trust == HINT_TRUST_FILE ? " --cacert " : "",
+			 hint.trust == HINT_TRUST_FILE ? hint.cacert : "");
 }
 
 /* The exact command for the second terminal, as the tutorial's reader needs it. */
@@ -342,9 +392,6 @@ banner(const struct srv_config *cfg)
 		h = "127.0.0.1";
 	else if (strcmp(host, "::") == 0)
 		h = "::1";
-	/* The tutorial's certificate names localhost; loopback addresses reach it too. */
-	if (cfg->mode == SRV_TLS && (strcmp(h, "127.0.0.1") == 0 || strcmp(h, "::1") == 0))
-		h = "localhost";
 	v6 = strchr(h, ':') != NULL;
 	snprintf(url, sizeof(url), "%s://%s%s%s:%s", cfg->mode == SRV_TLS ? "https" : "http",
 		 v6 ? "[" : "", h, v6 ? "]" : "", port);
@@ -363,13 +410,7 @@ banner(const struct srv_config *cfg)
 			 "squirrel-client",
 			 url);
 		break;
-	case SRV_TLS:
-		msg_info("serving the secret over HTTPS on %s/ with %s%s", url, cfg->cert,
-			 cfg->fernet ? " (body as a Fernet token)" : "");
-		msg_info("in a second terminal: SECRET_URL=%s squirrel-client --cacert "
-			 "ca-public-key.pem",
-			 url);
-		break;
+	case SRV_TLS: banner_tls(cfg, host, h, port); break;
 	}
 }
 
@@ -383,12 +424,37 @@ no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/* Confine the server (common/sandbox.h) once its listeners, keys and files are in hand. With
+ * --workers the supervisor confines itself before forking, and each worker inherits that. */
+static int
+confine(const struct srv_config *cfg, struct sandbox *sb)
+{
+	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX], err[512];
+	const char *why;
+
+	sb->role = cfg->workers > 1 ? SANDBOX_SUPERVISOR : SANDBOX_SERVER;
+	if (cfg->mode == SRV_TLS) {
+		/* What SIGHUP re-reads (the password is kept in memory). */
+		sb->reads[0] = cfg->cert;
+		sb->reads[1] = cfg->key;
+		sb->reads[2] = cfg->client_ca;
+	}
+	if (addr_split(cfg->listen, host, port, &why) == 0)
+		sb->tcp_port = (int)strtol(port, NULL, 10);
+	if (sandbox_enter(sb, err, sizeof(err)) < 0) {
+		msg_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* What each worker needs; in a forked worker these are its own copies. */
 struct workers {
 	const struct srv_config *cfg;
 	WOLFSSL_CTX *ctx;
 	int *lfds;
 	int n;
+	int claim; /* --workers: the supervisor's claim on the port (srv_claim_port), or -1 */
 };
 
 static int
@@ -539,6 +605,12 @@ start_up(struct srv_config *cfg, struct workers *w)
 	wolfSSL_Init();
 	if (cfg->mode == SRV_TLS && (rc = start_tls(cfg, &w->ctx)) != 0)
 		return rc;
+	/* One listener per worker, all on the same port (SO_REUSEPORT when there are several),
+	 * once the port is known to be ours alone. */
+	if (cfg->workers > 1 && (w->claim = srv_claim_port(cfg->listen, err, sizeof(err))) < 0) {
+		msg_error("%s", err);
+		return EXIT_LISTEN;
+	}
 	for (w->n = 0; w->n < cfg->workers; w->n++) {
 		w->lfds[w->n] = srv_listen(cfg->listen, cfg->workers > 1, cfg->defer_accept_s, err,
 					   sizeof(err));
@@ -564,15 +636,19 @@ main(int argc, char **argv)
 		.workers = 1,
 	};
 	int lfds[64], rc;
-	struct workers w = {.cfg = &cfg, .ctx = NULL, .lfds = lfds, .n = 0};
+	struct sandbox sb = {0};
+	struct workers w = {.cfg = &cfg, .ctx = NULL, .lfds = lfds, .n = 0, .claim = -1};
 
 	msg_init("squirrel-server");
-	if (parse_args(argc, argv, &cfg) < 0 || take_message(&cfg) < 0)
+	if (parse_args(argc, argv, &cfg, &sb) < 0 || take_message(&cfg) < 0)
 		return EXIT_USAGE;
 	rc = start_up(&cfg, &w);
 	if (rc != 0)
 		return rc;
+	/* The banner's start hint reads the certificate's folder: before confinement. */
 	banner(&cfg);
+	if (confine(&cfg, &sb) < 0)
+		return EXIT_RUNTIME;
 	/* From here on no message may wait for stderr: a reader that stopped must not stop
 	 * the loop (the access log keeps the same rule) or the supervisor. */
 	msg_nowait();
@@ -580,6 +656,8 @@ main(int argc, char **argv)
 		rc = run_worker(0, &w);
 	else
 		rc = srv_supervise(cfg.workers, &worker_ops, &w) == 0 ? 0 : EXIT_RUNTIME;
+	if (srv_stop_requested)
+		msg_stopped(srv_stop_requested);
 	if (cfg.workers > 1) {
 		for (int i = 0; i < w.n; i++)
 			if (lfds[i] >= 0)
@@ -588,6 +666,7 @@ main(int argc, char **argv)
 			wolfSSL_CTX_free(w.ctx);
 		srv_tls_forget_password();
 		srv_tls_ticket_wipe();
+		close(w.claim);
 	}
 	fernet_ctx_free(&cfg.fctx);
 	keylog_finish();

@@ -179,6 +179,7 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 			if (len > s->max_response)
 				s->max_response = len;
 		}
+	s->max_response += sizeof(RESP_CONTINUE) - 1; /* may precede an answer (conn.c) */
 	alog_init(&s->log, STDERR_FILENO, cfg->quiet);
 	s->now_ms = clock_ms();
 	s->next_sweep_ms = INT64_MAX; /* nothing to sweep until a connection is armed */
@@ -198,48 +199,49 @@ accept_resumed(struct srv *s)
 	s->accept_paused_ms = 0;
 }
 
-/* Take up to SRV_ACCEPT_BATCH new connections and step each at once (srv.h says why so few). */
-static void
-accept_batch(struct srv *s)
+/*
+ * Accept one connection and step it at once: the request (or ClientHello) has usually come
+ * with it (TCP_DEFER_ACCEPT), so a plain one is often answered and closed right here.
+ * Returns 1 if there may be more to accept, 0 if not now.
+ */
+static int
+accept_one(struct srv *s)
 {
-	for (int taken = 0; s->nfree > 0 && taken < SRV_ACCEPT_BATCH; taken++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		int fd, i;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd, i;
 
-		fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			/* Out of descriptors: the listener stays readable, so polling it would
-			 * spin. Pause accepts briefly; queued peers wait in the backlog. Said
-			 * once per episode, not at every retry, or the log would fill itself. */
-			s->accept_resume_ms = s->now_ms + SRV_ACCEPT_PAUSE_MS;
-			if (!s->accept_paused_ms) {
-				char why[160];
+	fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+			return 1;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		/* Out of descriptors: the listener stays readable, so polling it would spin.
+		 * Pause accepts briefly; queued peers wait in the backlog. Said once per
+		 * episode, not at every retry, or the log would fill itself. */
+		s->accept_resume_ms = s->now_ms + SRV_ACCEPT_PAUSE_MS;
+		if (!s->accept_paused_ms) {
+			char why[160];
 
-				snprintf(why, sizeof(why), "%s; new clients wait in the backlog",
-					 strerror(errno));
-				s->accept_paused_ms = s->now_ms;
-				alog_event(&s->log, (int64_t)time(NULL), "-", "accept paused", why);
-			}
-			return;
+			snprintf(why, sizeof(why), "%s; new clients wait in the backlog",
+				 strerror(errno));
+			s->accept_paused_ms = s->now_ms;
+			alog_event(&s->log, (int64_t)time(NULL), "-", "accept paused", why);
 		}
-		if (s->accept_paused_ms)
-			accept_resumed(s);
-		i = slot_take(s);
-		s->pfd[1 + i].fd = fd;
-		s->pfd[1 + i].revents = 0;
-		if (conn_open(s, &s->conns[i], fd, (struct sockaddr *)&ss,
-			      s->cfg->mode == SRV_TLS) < 0) {
-			slot_free(s, i);
-			continue;
-		}
-		/* The request has often arrived with the handshake: don't wait for poll(). */
-		step(s, i);
+		return 0;
 	}
+	if (s->accept_paused_ms)
+		accept_resumed(s);
+	i = slot_take(s);
+	s->pfd[1 + i].fd = fd;
+	s->pfd[1 + i].revents = 0;
+	if (conn_open(s, &s->conns[i], fd, (struct sockaddr *)&ss, s->cfg->mode == SRV_TLS) < 0) {
+		slot_free(s, i);
+		return 1;
+	}
+	step(s, i);
+	return 1;
 }
 
 /*
@@ -371,7 +373,7 @@ poll_timeout(struct srv *s)
 {
 	int64_t at = INT64_MAX;
 
-	if (s->npending > 0)
+	if (s->npending > 0 || s->more_new)
 		return 0;
 	if (s->nactive > 0)
 		at = s->next_sweep_ms;
@@ -414,29 +416,34 @@ turn_begins(struct srv *s)
 	return 0;
 }
 
-/* ppoll() until the next deadline, with the stop and reload signals let in (waiting). */
+/* ppoll() until the next deadline, with the stop and reload signals let in (waiting). One
+ * that cannot sleep tells what a poll() costs (serve_new's budget). */
 static int
 wait_events(struct srv *s, const sigset_t *waiting)
 {
-	int timeout = poll_timeout(s);
+	int timeout = poll_timeout(s), n;
+	int64_t start = timeout == 0 ? clock_us() : 0;
 	struct timespec ts;
 
 	ts.tv_sec = timeout / 1000;
 	ts.tv_nsec = (long)(timeout % 1000) * 1000000;
-	return ppoll(s->pfd, (nfds_t)s->high + 1, timeout < 0 ? NULL : &ts, waiting);
+	n = ppoll(s->pfd, (nfds_t)s->high + 1, timeout < 0 ? NULL : &ts, waiting);
+	if (timeout == 0)
+		s->poll_us = clock_us() - start;
+	return n;
 }
 
-/* Accept if the listener is ready, then step the n slots poll() found ready and those whose
- * transport holds bytes. */
+/*
+ * The turn's cheap work: step every slot poll() found ready (n of them), and every one whose
+ * transport holds bytes, except handshakes that have not answered their ClientHello yet
+ * (counted in s->nfresh): those sign, and wait for serve_new().
+ */
 static void
 serve_ready(struct srv *s, int n)
 {
-	if (n > 0 && s->pfd[0].fd >= 0 && (s->pfd[0].revents & POLLIN)) {
-		n--;
-		accept_batch(s);
-	}
-	/* Stop once every ready slot is served, unless TLS holds bytes somewhere: the scan
-	 * costs what poll() reported, not the number of connections. */
+	s->nfresh = 0;
+	/* Stop once every ready slot is seen, unless TLS holds bytes somewhere: the scan costs
+	 * what poll() reported, not the number of connections. */
 	for (int i = 0, high = s->high; i < high && (n > 0 || s->npending > 0); i++) {
 		struct conn *c = &s->conns[i];
 
@@ -444,10 +451,63 @@ serve_ready(struct srv *s, int n)
 			continue;
 		if (s->pfd[1 + i].revents) {
 			n--;
-			step(s, i);
+			if (conn_is_fresh_handshake(c))
+				s->nfresh++;
+			else
+				step(s, i);
 		} else if (c->pending) {
 			step(s, i);
 		}
+	}
+}
+
+/* Whether the turn's new work has had its share (srv.h: SRV_NEW_WORK_US). */
+static int
+new_work_done(const struct srv *s, int64_t start_us, int started)
+{
+	int64_t budget = SRV_NEW_WORK_US;
+
+	if (budget < SRV_POLL_SHARE * s->poll_us)
+		budget = SRV_POLL_SHARE * s->poll_us;
+	return started > 0 && clock_us() - start_us >= budget;
+}
+
+/*
+ * The turn's expensive work, after the cheap: the handshakes serve_ready() left (from where
+ * the last turn stopped, so none waits for ever behind lower slots), then new connections,
+ * each stepped at once, until the turn's budget is spent. What is left stays ready in poll().
+ */
+static void
+serve_new(struct srv *s, int listener_ready)
+{
+	int64_t start = clock_us();
+	int started = 0, high = s->high;
+
+	s->more_new = 0;
+	for (int k = 0; s->nfresh > 0 && k < high; k++) {
+		int i = (s->fresh_next + k) % high;
+
+		if (s->pfd[1 + i].fd < 0 || !s->pfd[1 + i].revents ||
+		    !conn_is_fresh_handshake(&s->conns[i]))
+			continue;
+		if (new_work_done(s, start, started)) {
+			s->fresh_next = i;
+			s->more_new = 1;
+			return;
+		}
+		s->pfd[1 + i].revents = 0;
+		s->nfresh--;
+		step(s, i);
+		started++;
+	}
+	for (int taken = 0; listener_ready && s->nfree > 0 && taken < SRV_ACCEPT_BATCH; taken++) {
+		if (new_work_done(s, start, started)) {
+			s->more_new = 1;
+			return;
+		}
+		if (!accept_one(s))
+			return;
+		started++;
 	}
 }
 
@@ -455,7 +515,7 @@ int
 srv_loop(struct srv *s)
 {
 	sigset_t stop_signals, waiting;
-	int n, rc = 0;
+	int n, listener, rc = 0;
 
 	/*
 	 * The stop and reload signals stay blocked except inside ppoll(), which unblocks them
@@ -484,7 +544,10 @@ srv_loop(struct srv *s)
 		}
 		s->now_ms = clock_ms();
 		resp_tick(&s->resp, (int64_t)time(NULL));
-		serve_ready(s, n);
+		/* Finished work first, then new work: srv.h, SRV_NEW_WORK_US. */
+		listener = n > 0 && s->pfd[0].fd >= 0 && (s->pfd[0].revents & POLLIN);
+		serve_ready(s, n - listener);
+		serve_new(s, listener);
 		if (s->now_ms >= s->next_sweep_ms)
 			sweep(s);
 		trim_after_burst(s);

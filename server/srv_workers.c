@@ -8,15 +8,20 @@
  * workers that run, and a fresh one is opened when the fork is tried again.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "listener.h"
 #include "msg.h"
 #include "srv.h"
 #include "srv_workers.h"
@@ -161,6 +166,7 @@ on_signal(struct supervisor *sv, int sig)
 	if (sig == SIGTERM || sig == SIGINT) {
 		if (!sv->stopping) {
 			sv->stopping = 1;
+			srv_stop_requested = sig;
 			sv->kill_ms = clock_ms() + SRV_STOP_MS + KILL_GRACE_MS;
 			forward(sv->w, sv->n, SIGTERM);
 		}
@@ -248,4 +254,48 @@ srv_supervise(int n, const struct srv_worker_ops *ops, void *arg)
 	sigprocmask(SIG_SETMASK, &sv.old, NULL);
 	free(sv.w);
 	return sv.failed;
+}
+
+/*
+ * Two checks, for the two ways a second server can arrive. A listener already there: a bind
+ * with SO_REUSEADDR and without SO_REUSEPORT fails on any listening socket of the port, as a
+ * single-process server's own bind does (srv_listen with reuseport 0; closed at once).
+ * Another --workers server starting at the same moment: both such probes could pass before
+ * either binds, so the supervisor first takes a name in the abstract unix socket namespace,
+ * which the kernel gives to one socket at a time and takes back when the process ends,
+ * however it ends. Abstract names belong to the network namespace, as ports do.
+ */
+int
+srv_claim_port(const char *hostport, char *err, size_t errlen)
+{
+	struct sockaddr_un a;
+	int claim, probe, n;
+
+	claim = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (claim < 0) {
+		snprintf(err, errlen, "%s: cannot claim the port: %s", hostport, strerror(errno));
+		return -1;
+	}
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	n = snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "squirrel-server %s", hostport);
+	if (n >= (int)sizeof(a.sun_path) - 1)
+		n = (int)sizeof(a.sun_path) - 2;
+	if (bind(claim, (struct sockaddr *)&a,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0) {
+		if (errno == EADDRINUSE)
+			listener_say_why(err, errlen, hostport, EADDRINUSE);
+		else
+			snprintf(err, errlen, "%s: cannot claim the port: %s", hostport,
+				 strerror(errno));
+		close(claim);
+		return -1;
+	}
+	probe = srv_listen(hostport, 0, 0, err, errlen);
+	if (probe < 0) {
+		close(claim);
+		return -1;
+	}
+	close(probe);
+	return claim;
 }

@@ -42,6 +42,8 @@
 /* HTTP start and header lines are shown up to this length, then cut with "..."; the parser
  * keeps following the framing regardless (a long line costs nothing but display). */
 #define DIS_HTTP_LINE_MAX 384
+/* The header names of one HTTP message, as DIS_BRIEF lists them; more are "...". */
+#define DIS_HTTP_NAMES_MAX 160
 /* Start of an HTTP body shown as text: enough for the tutorial's secret or a Fernet token. */
 #define DIS_BODY_PREVIEW 160
 /* Longest Fernet token laid out, in base64 characters: 3 KiB of ciphertext, far more than the
@@ -61,6 +63,7 @@
  * events and decryption, when asked for). */
 #define DIS_HEX 1u    /* each chunk's "conn N: ..." line, then its hex dump */
 #define DIS_LAYERS 2u /* each chunk's "conn N: ..." line, then what is recognised in it */
+#define DIS_BRIEF 4u  /* with DIS_LAYERS: an HTTP message's header names on one line */
 
 /* An HTTP message's start line as an event names it ("GET /", "200 OK"), cut at this. */
 #define DIS_WHAT_MAX 80
@@ -139,6 +142,9 @@ struct dis_http {
 	uint64_t body_seen;
 	uint8_t preview[DIS_BODY_PREVIEW];
 	char what[DIS_WHAT_MAX]; /* the message's event name; "" before its start line */
+	size_t names_len;        /* DIS_BRIEF: header names of this message so far, ", " between */
+	int names_cut;           /* more names came than fit: names ends in "..." */
+	char names[DIS_HTTP_NAMES_MAX];
 };
 
 enum dis_tls_state { DIS_TLS_HEADER, DIS_TLS_BODY };

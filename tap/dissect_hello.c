@@ -31,6 +31,8 @@
 #define TLS_EC_NAMED_CURVE 3
 /* Groups named in an event's detail before "...": the line below a hello has them all. */
 #define BRIEF_GROUPS 2
+/* Signature schemes the default output names before "... (N in all)". */
+#define BRIEF_SIGALGS 4
 
 /* A bounds-checked reader over the kept bytes of a handshake message. */
 struct rd {
@@ -106,6 +108,7 @@ struct hs_text {
 	char groups[DIS_LINE_MAX]; /* detail lines, in this order, "" when absent */
 	char shares[DIS_LINE_MAX];
 	char sigalgs[DIS_LINE_MAX];
+	char sigalgs_brief[DIS_LINE_MAX]; /* the same, the first few: the tap's default output */
 	char other[DIS_LINE_MAX];
 	char brief[DIS_LINE_MAX];
 	char offers[DIS_LINE_MAX]; /* the ClientHello's first groups, for the brief */
@@ -215,16 +218,26 @@ client_shares(struct hs_text *h, struct rd *e)
 	}
 }
 
-/* signature_algorithms (RFC 8446 §4.2.3): the schemes the client accepts, in order. */
+/* signature_algorithms (RFC 8446 §4.2.3): the schemes the client accepts, in order; the
+ * first few for the default output, where a browser's dozen would fill three lines. */
 static void
-sigalg_list(char *buf, size_t cap, struct rd *e)
+sigalg_list(struct hs_text *h, struct rd *e)
 {
 	struct rd list = rd_sub(e, rd_u16(e));
 	char sbuf[8];
+	unsigned n = 0;
 
-	add(buf, cap, "signature algorithms:");
-	while (!list.bad && list.n >= 2)
-		add(buf, cap, " %s", dis_sigalg_name(rd_u16(&list), sbuf, sizeof(sbuf)));
+	ADD(h->sigalgs, "signature algorithms:");
+	ADD(h->sigalgs_brief, "signature algorithms:");
+	while (!list.bad && list.n >= 2) {
+		const char *name = dis_sigalg_name(rd_u16(&list), sbuf, sizeof(sbuf));
+
+		ADD(h->sigalgs, " %s", name);
+		if (n++ < BRIEF_SIGALGS)
+			ADD(h->sigalgs_brief, " %s", name);
+	}
+	if (n > BRIEF_SIGALGS)
+		ADD(h->sigalgs_brief, " ... (%u in all; --headers shows each)", n);
 }
 
 /* ClientHello (RFC 8446 §4.1.2): what an eavesdropper reads in clear. */
@@ -273,9 +286,7 @@ client_hello(struct hs_text *h, struct rd *r, struct dis_tls_facts *f)
 			break;
 		case TLS_EXT_SUPPORTED_GROUPS: client_groups(h, &e); break;
 		case TLS_EXT_KEY_SHARE: client_shares(h, &e); break;
-		case TLS_EXT_SIGNATURE_ALGORITHMS:
-			sigalg_list(h->sigalgs, sizeof(h->sigalgs), &e);
-			break;
+		case TLS_EXT_SIGNATURE_ALGORITHMS: sigalg_list(h, &e); break;
 		default: break;
 		}
 	}
@@ -516,7 +527,9 @@ key_update(struct hs_text *h, struct rd *r)
 static void
 say_details(const struct out *o, const struct hs_text *h)
 {
-	const char *const lines[] = {h->groups, h->shares, h->sigalgs, h->other};
+	const char *const lines[] = {h->groups, h->shares,
+				     o->d->flags & DIS_BRIEF ? h->sigalgs_brief : h->sigalgs,
+				     h->other};
 
 	dis_say(o, "    handshake: %s", h->sum);
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)

@@ -128,6 +128,38 @@ dis_http_start(struct dis_http *h)
 	h->preview_len = 0;
 	h->preview_state = 0;
 	h->body_seen = 0;
+	h->names_len = 0;
+	h->names_cut = 0;
+}
+
+/* DIS_BRIEF: keep a header line's name for the one line headers_end prints; names that do
+ * not fit become one "...". */
+static void
+name_add(struct dis_http *h, const char *p, size_t n)
+{
+	const char *colon = memchr(p, ':', n);
+	size_t len = colon != NULL ? (size_t)(colon - p) : n;
+	size_t sep = h->names_len > 0 ? 2 : 0;
+
+	if (h->names_cut)
+		return;
+	/* Room for the name, and for ", ..." after it should the next not fit. */
+	if (h->names_len + sep + len + 5 > sizeof(h->names)) {
+		memcpy(h->names + h->names_len, sep ? ", ..." : "...", sep ? 5 : 3);
+		h->names_len += sep ? 5 : 3;
+		h->names_cut = 1;
+		return;
+	}
+	memcpy(h->names + h->names_len, ", ", sep);
+	memcpy(h->names + h->names_len + sep, p, len);
+	h->names_len += sep + len;
+}
+
+/* 1 when header lines are folded into one (DIS_BRIEF). */
+static int
+brief(const struct out *o)
+{
+	return (o->d->flags & DIS_BRIEF) != 0;
 }
 
 /* The message whose start line was seen is over: its event, with the start of its body. */
@@ -234,6 +266,13 @@ headers_end(const struct out *o, struct dis_side *s)
 	int interim = h->status >= 100 && h->status < 200;
 	int head = h->status >= 200 && response_to_head(o->d);
 
+	if (brief(o) && dis_layers(o) && h->names_len > 0) {
+		char text[DIS_HTTP_NAMES_MAX + 4];
+
+		dis_printable(text, sizeof(text), (const uint8_t *)h->names, h->names_len, 0);
+		dis_say(o, "  HTTP headers: %s", text);
+	}
+
 	/* RFC 9112 §6.3: these responses end with their headers, whatever they announce. */
 	if (h->status != 0 && (head || interim || h->status == 204 || h->status == 304)) {
 		h->body = DIS_BODY_NONE;
@@ -339,7 +378,9 @@ header_line(const struct out *o, struct dis_side *s, const char *p, size_t n, in
 		headers_end(o, s);
 		return;
 	}
-	if (dis_layers(o))
+	if (dis_layers(o) && brief(o))
+		name_add(h, p, n);
+	else if (dis_layers(o))
 		dis_say(o, "  HTTP header: %s", text);
 	if (name_is(p, n, "transfer-encoding")) {
 		if (contains_nocase(p, n, "chunked"))

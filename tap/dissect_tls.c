@@ -23,6 +23,11 @@ handshake_done(const struct out *o, struct dis_side *s)
 		dis_crypt_after(o, type);
 		return;
 	}
+	/* RFC 8446 §5.1: a TLS 1.3 record's header keeps legacy_record_version 0x0303, so that
+	 * middleboxes that know TLS 1.2 let it pass; the version is in the ServerHello only. */
+	if (chose == DIS_HELLO_TLS13 && dis_layers(o))
+		dis_say(o, "    (TLS 1.3 from here: records are encrypted, and their headers go on "
+			   "saying TLS 1.2 (0x0303), RFC 8446 §5.1's legacy_record_version)");
 	if (chose == DIS_HELLO_TLS13 || chose == DIS_HELLO_RETRY)
 		d->tls13 = 1;
 	if (chose == DIS_HELLO_TLS13) {

@@ -1,13 +1,16 @@
 /*
  * squirrel-tap: a TCP relay that shows what an eavesdropper sees. It sits between a client and
- * a server, forwards bytes unchanged, and prints every chunk (hex dump, and what it
- * recognises: HTTP, Fernet tokens, TLS records) on stdout. Errors go to stderr.
+ * a server, forwards bytes unchanged, and prints every chunk (what it recognises: HTTP,
+ * Fernet tokens, TLS records; with --hex the bytes too) on stdout. Errors go to stderr.
  *
  *   squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 [--grep TEXT]
- *                [--quiet | --summary | --flow] [--keylog FILE] [--idle-timeout S]
+ *                [--quiet | --headers | --hex | --flow] [--keylog FILE] [--idle-timeout S]
+ *                [--user NAME] [--no-sandbox]
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include "flow.h"
 #include "sslkeys.h"
 #include "relay.h"
+#include "sandbox.h"
 
 #define EXIT_USAGE 2
 #define EXIT_FAIL 1
@@ -29,7 +33,7 @@
 #define EXIT_KEYLOG 26 /* --keylog cannot be read: curl's CURLE_READ_ERROR */
 
 struct tap_ui {
-	unsigned flags; /* DIS_HEX | DIS_LAYERS, or 0 for --quiet and --flow */
+	unsigned flags; /* DIS_LAYERS, with DIS_BRIEF or DIS_HEX, or 0 for --quiet and --flow */
 	const struct dis_grep *grep;
 	struct dis_conn *dis; /* one per relay slot */
 	int out_errno;        /* why standard output failed, or 0 */
@@ -42,12 +46,12 @@ struct tap_ui {
 	unsigned char *crypt;
 };
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, stop_signal;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
+	stop_signal = sig;
 	stop_flag = 1;
 }
 
@@ -56,17 +60,17 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: squirrel-tap --listen HOST:PORT --upstream HOST:PORT [--grep TEXT]\n"
-		"                    [--quiet | --summary | --flow] [--keylog FILE]\n"
-		"                    [--idle-timeout S]\n"
+		"                    [--quiet | --headers | --hex | --flow] [--keylog FILE]\n"
+		"                    [--idle-timeout S] [--user NAME] [--no-sandbox]\n"
 		"\n"
 		"Relay TCP connections from --listen to --upstream, unchanged, and print what an\n"
-		"eavesdropper sees: each chunk as a hex dump with the HTTP, Fernet token or TLS\n"
-		"record it holds.\n"
+		"eavesdropper sees: the HTTP messages, Fernet tokens and TLS records of each chunk.\n"
 		"\n"
 		"  --listen HOST:PORT    where clients connect, e.g. 127.0.0.1:5684 or [::1]:5684\n"
 		"  --upstream HOST:PORT  the real server, e.g. 127.0.0.1:5683\n"
 		"  --grep TEXT           say per connection whether TEXT crossed the wire in clear\n"
-		"  --summary             what is recognised, without the hex dump\n"
+		"  --headers             every HTTP header line, not only their names (also --summary)\n"
+		"  --hex                 every header line, and each chunk as a hex dump\n"
 		"  --quiet               only connections opening and closing, and --grep verdicts\n"
 		"  --flow                each connection as a ladder: one line per message, client\n"
 		"                        left, server right, then what an eavesdropper learned\n"
@@ -74,12 +78,49 @@ usage(FILE *f)
 		"                        as curl, browsers and Python write it)\n"
 		"  --idle-timeout S      close a connection when nothing crosses it for S seconds\n"
 		"                        (default 60, at most 86400)\n"
+		"  --user NAME           started as root: run as NAME once listening (default "
+		"nobody)\n"
+		"  --no-sandbox          do not confine the tap after start-up (for debugging)\n"
 		"  -h, --help            this help\n"
 		"\n"
 		"example: squirrel-tap --listen 127.0.0.1:5684 --upstream 127.0.0.1:5683 "
 		"--grep 'fluffy tail'\n"
 		"         then SECRET_URL=http://127.0.0.1:5684 squirrel-client; see "
 		"squirrel-tap(1)\n");
+}
+
+/*
+ * Once listening, the tap needs its sockets, stdout, stderr, TCP connections to the
+ * upstream's port (common/sandbox.h), and with --keylog the files of the key log's folder:
+ * a client creates the key log, or replaces it, after the tap started, so no one file can be
+ * named in advance.
+ */
+static int
+confine(struct sandbox *sb, const struct tap_addr *upstream, const char *keylog_path)
+{
+	char err[256], dir[PATH_MAX];
+
+	sb->role = SANDBOX_TAP;
+	if (keylog_path != NULL) {
+		const char *slash = strrchr(keylog_path, '/');
+
+		if (slash == NULL)
+			snprintf(dir, sizeof(dir), ".");
+		else if (slash == keylog_path)
+			snprintf(dir, sizeof(dir), "/");
+		else
+			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - keylog_path), keylog_path);
+		sb->read_dir = dir;
+	}
+	sb->tcp_family = upstream->ss.ss_family;
+	sb->tcp_port = ntohs(upstream->ss.ss_family == AF_INET6
+				     ? ((const struct sockaddr_in6 *)&upstream->ss)->sin6_port
+				     : ((const struct sockaddr_in *)&upstream->ss)->sin_port);
+	if (sandbox_enter(sb, err, sizeof(err)) < 0) {
+		msg_error("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -199,7 +240,9 @@ on_out_gone(void *arg, short revents)
 /* The command line, as given. */
 struct tap_args {
 	const char *listen_text, *upstream_text, *grep_text, *keylog_path;
-	int quiet, summary, flow, idle_ms;
+	int quiet, hex, flow, idle_ms;
+	const char *headers; /* "--headers" or "--summary" as given, or NULL */
+	struct sandbox sb;   /* --user, --no-sandbox */
 };
 
 /* Options into a; 0, or EXIT_USAGE after a message. --help prints and exits. */
@@ -211,10 +254,14 @@ parse_args(int argc, char **argv, struct tap_args *a)
 		{"upstream", required_argument, NULL, 'u'},
 		{"grep", required_argument, NULL, 'g'},
 		{"quiet", no_argument, NULL, 'q'},
-		{"summary", no_argument, NULL, 's'},
+		{"summary", no_argument, NULL, 'S'},
+		{"headers", no_argument, NULL, 's'},
+		{"hex", no_argument, NULL, 'x'},
 		{"flow", no_argument, NULL, 'F'},
 		{"keylog", required_argument, NULL, 'k'},
 		{"idle-timeout", required_argument, NULL, 'i'},
+		{"user", required_argument, NULL, 'U'},
+		{"no-sandbox", no_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -228,7 +275,9 @@ parse_args(int argc, char **argv, struct tap_args *a)
 		case 'u': a->upstream_text = optarg; break;
 		case 'g': a->grep_text = optarg; break;
 		case 'q': a->quiet = 1; break;
-		case 's': a->summary = 1; break;
+		case 's': a->headers = "--headers"; break;
+		case 'S': a->headers = "--summary"; break;
+		case 'x': a->hex = 1; break;
 		case 'F': a->flow = 1; break;
 		case 'k': a->keylog_path = optarg; break;
 		case 'i':
@@ -236,6 +285,8 @@ parse_args(int argc, char **argv, struct tap_args *a)
 				return EXIT_USAGE;
 			a->idle_ms = (int)idle_s * 1000;
 			break;
+		case 'U': a->sb.user = optarg; break;
+		case 'N': a->sb.off = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default:
 			/* The same words as squirrel-server's and squirrel-client's. */
@@ -248,6 +299,28 @@ parse_args(int argc, char **argv, struct tap_args *a)
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+/* At most one of the options that choose what is printed; -1 after naming two of them. */
+static int
+views_chosen(const struct tap_args *a)
+{
+	const char *given[4];
+	int n = 0;
+
+	if (a->quiet)
+		given[n++] = "--quiet";
+	if (a->headers != NULL)
+		given[n++] = a->headers;
+	if (a->hex)
+		given[n++] = "--hex";
+	if (a->flow)
+		given[n++] = "--flow";
+	if (n < 2)
+		return 0;
+	msg_error("%s and %s cannot be used together (each chooses what is printed)", given[0],
+		  given[1]);
+	return -1;
 }
 
 /* The options checked together, and the addresses resolved. 0, or EXIT_USAGE after a
@@ -264,13 +337,8 @@ check_args(const struct tap_args *a, struct tap_addr *listen_addr, struct tap_ad
 			  a->listen_text == NULL ? "--listen HOST:PORT" : "--upstream HOST:PORT");
 		return EXIT_USAGE;
 	}
-	if (a->quiet + a->summary + a->flow > 1) {
-		msg_error("%s cannot be used together (each chooses what is printed)",
-			  !a->flow   ? "--quiet and --summary"
-			  : a->quiet ? "--flow and --quiet"
-				     : "--flow and --summary");
+	if (views_chosen(a) < 0)
 		return EXIT_USAGE;
-	}
 	if (a->keylog_path != NULL && a->keylog_path[0] == '\0') {
 		msg_error("--keylog wants a file name (the SSLKEYLOGFILE a client writes)");
 		return EXIT_USAGE;
@@ -403,7 +471,7 @@ main(int argc, char **argv)
 	struct tap_args a = {.idle_ms = TAP_IDLE_MS};
 	struct tap_addr listen_addr, upstream;
 	static struct dis_grep grep;
-	struct tap_ui ui = {.flags = DIS_HEX | DIS_LAYERS};
+	struct tap_ui ui = {.flags = DIS_LAYERS | DIS_BRIEF};
 	const struct tap_hooks hooks = {.arg = &ui,
 					.open = on_open,
 					.data = on_data,
@@ -418,7 +486,10 @@ main(int argc, char **argv)
 	msg_init("squirrel-tap");
 	if (parse_args(argc, argv, &a) != 0 || check_args(&a, &listen_addr, &upstream, &grep) != 0)
 		return EXIT_USAGE;
-	ui.flags = a.quiet || a.flow ? 0 : a.summary ? DIS_LAYERS : DIS_HEX | DIS_LAYERS;
+	ui.flags = a.quiet || a.flow ? 0
+		   : a.hex           ? DIS_HEX | DIS_LAYERS
+		   : a.headers       ? DIS_LAYERS
+				     : DIS_LAYERS | DIS_BRIEF;
 	ui.grep = a.grep_text != NULL ? &grep : NULL;
 	rc = views_start(&a, &upstream, &ui);
 	if (rc != 0) {
@@ -430,6 +501,13 @@ main(int argc, char **argv)
 		views_stop(&ui);
 		return EXIT_FAIL;
 	}
+	if (confine(&a.sb, &upstream, a.keylog_path) < 0) {
+		tap_relay_free(r);
+		free(ui.dis);
+		views_stop(&ui);
+		close(fd);
+		return EXIT_FAIL;
+	}
 	msg_note("relaying %s -> %s; stop with Ctrl-C", listen_addr.text, upstream.text);
 	rc = tap_relay_run(r, &stop_flag, err, sizeof(err));
 	if (rc != 0)
@@ -439,6 +517,8 @@ main(int argc, char **argv)
 	views_stop(&ui);
 	close(fd);
 	out_flush(&ui);
+	if (stop_signal != 0)
+		msg_stopped(stop_signal);
 	if (ui.out_errno != 0) {
 		msg_error(
 			"cannot write to standard output: %s; stopped and closed every connection",

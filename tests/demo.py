@@ -98,7 +98,8 @@ def wire(tap):
     return out
 
 
-def stage(mode_args, client_env, url_scheme, title, why, extra=None, tap_args="", client_args=""):
+def stage(mode_args, client_env, url_scheme, title, why, extra=None, tap_args="", client_args="",
+          after=None):
     port, tport = free_port(), free_port()
     server = background(f"squirrel-server --listen 127.0.0.1:{port} {mode_args}", "terminal 1")
     wait_port(port, server)
@@ -116,8 +117,43 @@ def stage(mode_args, client_env, url_scheme, title, why, extra=None, tap_args=""
     if f"The secret message is: {SECRET}" not in r.stdout:
         failures.append(f"{title}: the client did not print the secret")
     seen = wire(tap)
+    if after:
+        after(port)
     stop(server)
     return seen
+
+
+def capture_token(port):
+    """A member fetches again past the eavesdropper's tap, whose default output shows the whole
+    token (--flow cuts it to fit a line)."""
+    tport = free_port()
+    tap = background(f"squirrel-tap --listen 127.0.0.1:{tport} --upstream 127.0.0.1:{port}", "eavesdropper")
+    while "relaying" not in (tap.stdout.readline() or "relaying"):
+        pass
+    sh(f"SECRET_URL=http://127.0.0.1:{tport} squirrel-client")
+    seen = stop(tap)
+    token = next((l.split('"')[1] for l in seen.splitlines() if "HTTP body text: \"gAAAA" in l), None)
+    print(f"  the tap saw the token: {token}")
+    return token
+
+
+def replay(port):
+    """The eavesdropper serves the token it captured, without the key; --ttl bounds it."""
+    token = capture_token(port)
+    if token is None:
+        failures.append("stage 2: the tap showed no token to replay")
+        return
+    print("  The eavesdropper replays the captured token from a server of its own, without the key:")
+    port = free_port()
+    impostor = background(f"squirrel-server --listen 127.0.0.1:{port} --message {token}", "eavesdropper")
+    wait_port(port, impostor)
+    r = sh(f"SECRET_URL=http://127.0.0.1:{port} squirrel-client")
+    if f"The secret message is: {SECRET}" not in r.stdout:
+        failures.append("stage 2: the replayed token was not accepted")
+    print("  Tokens carry the time they were made: --ttl refuses old ones (two seconds later):")
+    time.sleep(2)
+    sh(f"SECRET_URL=http://127.0.0.1:{port} squirrel-client --ttl 1", expect=100)
+    stop(impostor)
 
 
 def main():
@@ -149,7 +185,7 @@ def main():
             sh(f"SECRET_KEY=$(squirrel-pki fernet-key) SECRET_URL={url} squirrel-client", expect=100)
             print("  With the right key:")
 
-        seen = stage("--mode fernet", "", "http", "stage 2", "", extra=wrong_key)
+        seen = stage("--mode fernet", "", "http", "stage 2", "", extra=wrong_key, after=replay)
         if f"'{SECRET}' not seen" not in seen or "a Fernet token" not in seen:
             failures.append("stage 2: expected a token and no secret on the wire")
         del os.environ["SECRET_KEY"]
@@ -197,6 +233,9 @@ def main():
         heading("Between the stages: the tutorial's two ideas, runnable",
                 "A substitution cipher anyone can break, and a key exchange a spy cannot.")
         sh("squirrel-pki caesar encrypt 'fluffy tail'", "terminal 1")
+        r = sh("squirrel-pki caesar crack --top 1 'ekteex szhk'", "terminal 1")
+        if "fluffy tail" not in r.stdout:
+            failures.append("caesar crack: 'fluffy tail' is not the first guess")
         sh("squirrel-pki caesar crack --top 1 'Ekteex szhk ktmfr sgd nkc nzj sqdd zmc gzc z ehmd cqdzl'",
            "terminal 1")
         r = sh("squirrel-pki dh-demo | grep -E 'secrets equal|opened with'", "terminal 1")

@@ -867,6 +867,29 @@ def test_expired_and_not_yet_valid(tmp_path):
     assert "starts after the CA certificate ends" in r.stderr
 
 
+def test_signing_under_an_expired_ca_says_what_to_do(tmp_path):
+    """Issue 19: under a CA that has expired, sign refused with a usage error about the
+    requested validity, or warned that nothing would verify, and neither said what to do."""
+    ok("key", "--out", tmp_path / "ca.key", "--type", "ec-p256", "--no-password")
+    ok("ca", "--key", tmp_path / "ca.key", "--out", tmp_path / "old-ca.pem", "--cn", "Old CA",
+       "--not-before", "-3d", "--days", "1")
+    ok("key", "--out", tmp_path / "leaf.key", "--type", "ec-p256", "--no-password")
+    ok("csr", "--key", tmp_path / "leaf.key", "--out", tmp_path / "leaf.csr", "--cn", "localhost",
+       "--san", "localhost")
+    common = ["--csr", tmp_path / "leaf.csr", "--ca-cert", tmp_path / "old-ca.pem",
+              "--ca-key", tmp_path / "ca.key"]
+    r = fails(INPUT, "sign", *common, "--out", tmp_path / "never.pem")
+    line = r.stderr.strip()
+    assert line.startswith(f"squirrel-pki: error: {tmp_path / 'old-ca.pem'}: the CA certificate "
+                           "expired on "), line
+    assert "make a new one from the same key with 'squirrel-pki ca --key CAKEY'" in line
+    assert not (tmp_path / "never.pem").exists()
+    # Backdated inside the CA's life it is issued, with a warning that says what to do.
+    r = ok("sign", *common, "--out", tmp_path / "old.pem", "--not-before", "-3d", "--days", "1")
+    assert "the CA certificate is not valid now" in r.stderr
+    assert f"renewed from the same key with 'squirrel-pki ca --key {tmp_path / 'ca.key'}'" in r.stderr
+
+
 def test_verify_failures_use_the_clients_words(tutorial, ec_chain, tmp_path):
     r = fails(VERIFY, "verify", "--ca", ec_chain / "ca-public-key.pem",
               tutorial / "server-public-key.pem")
@@ -880,6 +903,46 @@ def test_verify_failures_use_the_clients_words(tutorial, ec_chain, tmp_path):
     (tmp_path / "chain.pem").write_bytes((tutorial / "server-public-key.pem").read_bytes() +
                                          (tutorial / "ca-public-key.pem").read_bytes())
     ok("verify", "--ca", tutorial / "ca-public-key.pem", tmp_path / "chain.pem")
+
+
+def test_verify_empty_host_is_a_usage_error(ec_chain):
+    """Issue 19: --host "$HOST" with HOST unset is --host "", which checked no name at all
+    and said OK."""
+    d = ec_chain
+    r = fails(USAGE, "verify", "--ca", d / "ca-public-key.pem", "--host", "",
+              d / "server-public-key.pem")
+    assert "--host is empty" in r.stderr
+    ok("verify", "--ca", d / "ca-public-key.pem", "--host", "localhost",
+       d / "server-public-key.pem")
+
+
+def test_verify_refuses_an_anchor_that_is_no_ca(ec_chain, tmp_path):
+    """Issue 19: a server's certificate (CA:FALSE) given as --ca vouched for anything signed
+    with its key: wolfSSL trusts any anchor it is handed. OpenSSL refuses the chain, with
+    -partial_chain or without, as curl and Python do; so does verify, and says why."""
+    d = ec_chain
+    (tmp_path / "f.ext").write_text("subjectAltName=DNS:bank.example\nbasicConstraints=CA:FALSE\n")
+    openssl("req", "-new", "-key", d / "server-private-key.pem", "-passin",
+            f"file:{d / 'server.pw'}", "-subj", "/CN=forged", "-out", tmp_path / "f.csr")
+    openssl("x509", "-req", "-in", tmp_path / "f.csr", "-CA", d / "server-public-key.pem",
+            "-CAkey", d / "server-private-key.pem", "-passin", f"file:{d / 'server.pw'}",
+            "-set_serial", "9", "-days", "2", "-extfile", tmp_path / "f.ext",
+            "-out", tmp_path / "forged.pem")
+    r = fails(VERIFY, "verify", "--ca", d / "server-public-key.pem", tmp_path / "forged.pem")
+    assert (f"{d / 'server-public-key.pem'}: CA certificate verify failed: invalid CA "
+            "certificate (it says it is no CA") in r.stderr
+    assert "give --ca the CA that issued" in r.stderr
+    for extra in ([], ["-partial_chain"]):
+        o = openssl("verify", *extra, "-CAfile", d / "server-public-key.pem",
+                    tmp_path / "forged.pem", check=False)
+        assert o.returncode != 0
+    # A self-signed certificate trusted as its own anchor needs no CA, CA:FALSE or not.
+    openssl("req", "-x509", "-key", d / "server-private-key.pem", "-passin",
+            f"file:{d / 'server.pw'}", "-subj", "/CN=self", "-days", "2",
+            "-addext", "basicConstraints=critical,CA:FALSE",
+            "-addext", "subjectAltName=DNS:self.example", "-out", tmp_path / "self.pem")
+    ok("verify", "--ca", tmp_path / "self.pem", tmp_path / "self.pem")
+    openssl("verify", "-CAfile", tmp_path / "self.pem", tmp_path / "self.pem")
 
 
 def test_verify_trusts_intermediates_only_if_they_are_cas(ec_chain, tmp_path):

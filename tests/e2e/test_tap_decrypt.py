@@ -227,8 +227,8 @@ def test_flow_with_keylog_marks_what_it_opened(procs, tmp_path):
     (["--keylog", "/"], 26, "--keylog /: not a regular file (give the file a client writes "
                             "with SSLKEYLOGFILE)"),
     (["--keylog", ""], 2, "--keylog wants a file name"),
-    (["--flow", "--summary"], 2, "--flow and --summary cannot be used together"),
-    (["--flow", "--quiet"], 2, "--flow and --quiet cannot be used together"),
+    (["--flow", "--summary"], 2, "--summary and --flow cannot be used together"),
+    (["--flow", "--quiet"], 2, "--quiet and --flow cannot be used together"),
 ])
 def test_bad_keylog_and_flow_options(args, code, text):
     r = run("squirrel-tap", "--listen", "127.0.0.1:1", "--upstream", "127.0.0.1:2", *args)

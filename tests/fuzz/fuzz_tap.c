@@ -17,8 +17,9 @@
  * one fixed key log (key_log below: RFC 8448 §3's secrets, and the prelude's).
  *
  * The stream is fed three times:
- *   A. each segment whole, with DIS_LAYERS;
- *   B. each segment cut in random pieces (sizes from a hash of the input), with DIS_LAYERS;
+ *   A. each segment whole, with DIS_LAYERS (and DIS_BRIEF, the tap's default, when the
+ *      text's first byte is odd);
+ *   B. each segment cut in random pieces (sizes from a hash of the input), with A's flags;
  *   C. each segment whole, with DIS_HEX | DIS_LAYERS (the hex dump paths), drawn by --flow.
  * Invariants:
  *   - every line emitted is NUL-terminated and shorter than DIS_LINE_MAX, without line breaks;
@@ -458,6 +459,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dis_grep g;
 	struct fuzz_rng rng;
 	size_t glen, nseg, slen[2] = {0, 0};
+	unsigned brief;
 
 	if (size < 1 || size > FUZZ_GUARD_MAX)
 		return 0;
@@ -470,14 +472,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 + glen)
 		return 0;
 	FUZZ_CHECK(dis_grep_init(&g, (const char *)data + 1, glen) == 0);
+	brief = data[1] & 1 ? DIS_BRIEF : 0;
 	nseg = segments(data + 1 + glen, size - 1 - glen, data[0] >> 5, seg, MAX_SEGS);
 	fuzz_rng_seed(&rng, data, size, 4);
 
 	sink_reset(&a, 1);
 	sink_reset(&b, 1);
 	sink_reset(&c, 0);
-	feed(seg, nseg, DIS_LAYERS, &g, NULL, &a, &da, cr);
-	feed(seg, nseg, DIS_LAYERS, &g, &rng, &b, &db, cr);
+	feed(seg, nseg, brief | DIS_LAYERS, &g, NULL, &a, &da, cr);
+	feed(seg, nseg, brief | DIS_LAYERS, &g, &rng, &b, &db, cr);
 	feed(seg, nseg, DIS_HEX | DIS_LAYERS, &g, NULL, &c, &dc, cr);
 
 	if (!a.overflow && !b.overflow) {

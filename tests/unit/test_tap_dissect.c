@@ -206,15 +206,17 @@ test_text_is_ascii_with_dots(void **state)
 
 /* ---- HTTP -------------------------------------------------------------------------------- */
 
+/* Two pipelined requests, GET and HEAD, and their answers. */
+static const char exchange_req[] = "GET /secret HTTP/1.1\r\nHost: 127.0.0.1:5683\r\n\r\n"
+				   "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n";
+static const char exchange_res[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+				   "Content-Length: 11\r\n\r\nfluffy tail"
+				   "HTTP/1.1 204 No Content\r\n\r\n";
+
 static void
 test_http_exchange(void **state)
 {
-	static const char req[] = "GET /secret HTTP/1.1\r\nHost: 127.0.0.1:5683\r\n\r\n"
-				  "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n";
-	static const char res[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
-				  "Content-Length: 11\r\n\r\nfluffy tail"
-				  "HTTP/1.1 204 No Content\r\n\r\n";
-	struct step st[] = {STEP(DIS_C2S, req), STEP(DIS_S2C, res)};
+	struct step st[] = {STEP(DIS_C2S, exchange_req), STEP(DIS_S2C, exchange_res)};
 
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 2);
@@ -229,6 +231,39 @@ test_http_exchange(void **state)
 				       "  HTTP body text: \"fluffy tail\"\n"
 				       "  HTTP response: HTTP/1.1 204 No Content\n"
 				       "  HTTP body: none (a response to HEAD)\n");
+}
+
+/* The default of squirrel-tap (DIS_BRIEF): an HTTP message's header names on one line. A
+ * message with more names than fit ends its list with "...". */
+static void
+test_http_brief(void **state)
+{
+	char many[2048] = "GET / HTTP/1.1\r\n";
+	struct step st[] = {STEP(DIS_C2S, exchange_req), STEP(DIS_S2C, exchange_res)};
+	struct step st2[1];
+	const char *list;
+
+	(void)state;
+	check_all_splits(DIS_LAYERS | DIS_BRIEF, NULL, st, 2);
+	assert_string_equal(whole.buf, "  HTTP request: GET /secret HTTP/1.1\n"
+				       "  HTTP headers: Host\n"
+				       "  HTTP request: HEAD / HTTP/1.1\n"
+				       "  HTTP headers: Host\n"
+				       "  HTTP response: HTTP/1.1 200 OK\n"
+				       "  HTTP headers: Content-Type, Content-Length\n"
+				       "  HTTP body: 11 bytes (Content-Length)\n"
+				       "  HTTP body text: \"fluffy tail\"\n"
+				       "  HTTP response: HTTP/1.1 204 No Content\n"
+				       "  HTTP body: none (a response to HEAD)\n");
+	for (int i = 0; i < 40; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "X-Name-%02d: v\r\n", i);
+	strcat(many, "\r\n");
+	st2[0] = (struct step){DIS_C2S, many, strlen(many)};
+	check_all_splits(DIS_LAYERS | DIS_BRIEF, NULL, st2, 1);
+	list = strstr(whole.buf, "  HTTP headers: X-Name-00, X-Name-01, ");
+	assert_non_null(list);
+	assert_true(strlen(list) <= strlen("  HTTP headers: \n") + DIS_HTTP_NAMES_MAX);
+	assert_non_null(strstr(list, ", ...\n"));
 }
 
 /*
@@ -636,6 +671,9 @@ test_tls13_handshake(void **state)
 		"  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
 		"    handshake: ServerHello, 46 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
 		"(0x1301)\n"
+		"    (TLS 1.3 from here: records are encrypted, and their headers go on saying TLS "
+		"1.2 (0x0303), RFC 8446 \xc2\xa7"
+		"5.1's legacy_record_version)\n"
 		"  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
 		"  TLS record: application data, 40 bytes, TLS 1.2 (0x0303)\n"
 		"  TLS record: encrypted handshake message, 33 bytes, TLS 1.2 (0x0303)\n"
@@ -712,6 +750,9 @@ test_tls13_hello_retry_compat_ccs(void **state)
 		"  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
 		"    handshake: ServerHello, 46 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
 		"(0x1301)\n"
+		"    (TLS 1.3 from here: records are encrypted, and their headers go on saying TLS "
+		"1.2 (0x0303), RFC 8446 \xc2\xa7"
+		"5.1's legacy_record_version)\n"
 		"  TLS record: encrypted handshake message, 30 bytes, TLS 1.2 (0x0303)\n");
 }
 
@@ -861,7 +902,10 @@ test_key_exchange_named(void **state)
 		"  TLS record: handshake, 90 bytes, TLS 1.2 (0x0303)\n"
 		"    handshake: ServerHello, 86 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
 		"(0x1301)\n"
-		"      key share: X25519 (32 bytes), the group the server chose\n");
+		"      key share: X25519 (32 bytes), the group the server chose\n"
+		"    (TLS 1.3 from here: records are encrypted, and their headers go on saying TLS "
+		"1.2 (0x0303), RFC 8446 \xc2\xa7"
+		"5.1's legacy_record_version)\n";
 	/* RFC 8446 §4.2.8: a HelloRetryRequest names the group it wants a share for. */
 	server_hello_share(&hrr_sh, hrr, 0x0018, 0);
 	st[1] = (struct step){DIS_S2C, hrr_sh.b, hrr_sh.n};
@@ -1017,6 +1061,9 @@ test_decrypt_rfc8448(void **state)
 		"    handshake: ServerHello, 86 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
 		"(0x1301)\n"
 		"      key share: X25519 (32 bytes), the group the server chose\n"
+		"    (TLS 1.3 from here: records are encrypted, and their headers go on saying TLS "
+		"1.2 (0x0303), RFC 8446 \xc2\xa7"
+		"5.1's legacy_record_version)\n"
 		"  TLS record: application data, 674 bytes, TLS 1.2 (0x0303)\n"
 		"    [decrypted] handshake, 657 bytes (server handshake key, record 0)\n"
 		"    [decrypted] handshake: EncryptedExtensions, 36 bytes, SNI acknowledged\n"
@@ -1443,6 +1490,7 @@ main(void)
 		cmocka_unit_test(test_hexdump_layout),
 		cmocka_unit_test(test_text_is_ascii_with_dots),
 		cmocka_unit_test(test_http_exchange),
+		cmocka_unit_test(test_http_brief),
 		cmocka_unit_test(test_http_head_response_has_no_body),
 		cmocka_unit_test(test_http_body_until_close),
 		cmocka_unit_test(test_http_not_http),

@@ -75,6 +75,10 @@ static const struct ucase cases[] = {
 	{.in = "http:/localhost:5683/", .host = NULL, .err = SLASHES},
 	{.in = "HTTPS:localhost/", .host = NULL, .err = SLASHES},
 	{.in = "http:5683", .host = NULL, .err = SLASHES},
+	{.in = "http//127.0.0.1:5683",
+	 .err = "it looks like a mistyped scheme; did you mean http://127.0.0.1:5683?"},
+	{.in = "HTTPS//localhost/x",
+	 .err = "it looks like a mistyped scheme; did you mean HTTPS://localhost/x?"},
 	{.in = "httpbin.example:80", .host = "httpbin.example"},
 	/* RFC 6874 zones name an interface of this machine: not for a certificate's address. */
 	{.in = "http://[fe80::1%25eth0]:5683/", .host = NULL, .err = ZONE},
