@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -697,6 +698,9 @@ sandbox_enter(const struct sandbox *sb, char *err, size_t errlen)
 				"write what this user can, and run programs");
 		return 0;
 	}
+	/* glibc reads /etc/localtime once, at the first conversion to local time, which
+	 * wolfSSL's certificate date checks make: read now, while files can still be opened. */
+	tzset();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		snprintf(err, errlen, "sandbox: cannot set no_new_privs: %s", strerror(errno));
 		return -1;

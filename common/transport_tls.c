@@ -127,8 +127,10 @@ recv_for(struct tr *t, char *buf, int sz)
 		ahead.len = (size_t)n;
 		return ahead_take(buf, sz);
 	}
-	if (n == 0)
+	if (n == 0) {
+		t->closed = 1;
 		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	}
 	/* As wolfSSL's own callback; errno stays for tls_result() to report. */
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		return WOLFSSL_CBIO_ERR_WANT_READ;
@@ -181,8 +183,10 @@ tls_client_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	}
 	if (n > 0)
 		return (int)n;
-	if (n == 0)
+	if (n == 0) {
+		t->closed = 1;
 		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	}
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		return WOLFSSL_CBIO_ERR_WANT_READ;
 	if (errno == ECONNRESET) {
@@ -244,9 +248,10 @@ tls_result(struct tr *t, int ret, int eof_ok)
 		t->err = SOCKET_PEER_CLOSED_E;
 		return TR_ERROR;
 	case SOCKET_ERROR_E:
-		/* The socket failed underneath: errno says how (reset, timeout, ...). With errno
-		 * still 0 no call failed: recv() read the peer's close inside a record. */
-		t->err = errno > 0 ? errno : SOCKET_PEER_CLOSED_E;
+		/* The socket failed underneath: errno says how (reset, timeout, ...), unless
+		 * recv() read the peer's close inside a record. errno may be left from a call
+		 * that failed harmlessly inside wolfSSL's, so the close is told by the flag. */
+		t->err = t->closed ? SOCKET_PEER_CLOSED_E : errno > 0 ? errno : e;
 		return TR_ERROR;
 	}
 	t->err = e;

@@ -486,3 +486,40 @@ def test_user_option(tmp_path):
     else:
         assert r.returncode == 1
         assert "only a program started as root can switch users" in r.stderr, r.stderr
+
+
+# ---- what a refused call leaves behind -----------------------------------------------------
+
+def test_a_confined_client_names_a_close_during_the_handshake(start_server, pki):
+    """A TLS 1.2 server sends its first flight, with the certificate the client checks against
+    the clock, then closes before its Finished. Inside wolfSSL's call a confined process may
+    fail a call harmlessly (glibc opening /etc/localtime), and errno keeps that: the client must
+    still say that the server closed the connection, not name a file it was refused."""
+    need_sandbox()
+    srv = start_server("--mode", "tls", "--cert", pki.server_cert, "--key", pki.server_key)
+    lsock = socket.create_server(("127.0.0.1", 0))
+    port = lsock.getsockname()[1]
+
+    def middle():
+        c, _ = lsock.accept()
+        with c, socket.create_connection(("127.0.0.1", srv.port)) as u:
+            u.sendall(c.recv(65536))  # ClientHello
+            u.settimeout(0.5)
+            try:
+                while True:  # ServerHello .. ServerHelloDone, however it is cut
+                    chunk = u.recv(65536)
+                    if not chunk:
+                        break
+                    c.sendall(chunk)
+            except socket.timeout:
+                pass
+            c.recv(65536)  # ClientKeyExchange .. Finished: dropped, and both closed
+
+    t = threading.Thread(target=middle, daemon=True)
+    t.start()
+    r = run("squirrel-client", "--cacert", pki.ca_cert, "--tls-max", "1.2",
+            f"https://localhost:{port}/")
+    t.join(10)
+    lsock.close()
+    assert r.returncode == 35, r.stderr
+    assert "closed the connection during the TLS handshake" in r.stderr, r.stderr
