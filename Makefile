@@ -63,7 +63,7 @@ LDLIBS = $(WOLFSSL_LIBS)
 PROGRAMS := $(BIN)/squirrel-server $(BIN)/squirrel-client $(BIN)/squirrel-pki $(BIN)/squirrel-tap
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test check-unit check-e2e test-chroot demo bench bench-both fuzz lint hostile audit install clean FORCE
+.PHONY: all deps test check-unit check-e2e test-chroot demo bench bench-both bench-publish fuzz lint hostile audit install clean FORCE
 all: $(PROGRAMS)
 
 # Missing Debian packages are installed (as root) or named (otherwise) before anything compiles.
@@ -97,7 +97,10 @@ $(BIN)/.flavor: FORCE
 	@echo '$(FLAVOR)' | cmp -s - $@ || echo '$(FLAVOR)' > $@
 
 # Each program links only the libraries it uses: its own folder's, libcommon, and libpki
-# for the server and client (key decoding, certificate dates and names).
+# for the server and client (key decoding, certificate dates and names); libseccomp for the
+# three that confine themselves (common/sandbox.c).
+SECCOMP_LIBS ?= $(shell pkg-config --libs libseccomp)
+$(BIN)/squirrel-server $(BIN)/squirrel-client $(BIN)/squirrel-tap: LDLIBS += $(SECCOMP_LIBS)
 $(BIN)/squirrel-server: $(call obj,server/main.c) $(BUILD)/libserver.a $(BUILD)/libpki.a $(BUILD)/libcommon.a
 $(BIN)/squirrel-client: $(call obj,client/main.c) $(BUILD)/libclient.a $(BUILD)/libpki.a $(BUILD)/libcommon.a
 $(BIN)/squirrel-pki:    $(call obj,$(PKI_CLI)) $(BUILD)/libpki.a $(BUILD)/libcommon.a
@@ -149,6 +152,10 @@ BENCHES   := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 $(BUILD)/bench/%: $(call obj,tests/bench/%.c) $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(LDLIBS)
+# The floor server (row a's goal) links libc and msg.c only: no wolfSSL, nothing it does not run.
+$(BUILD)/bench/bench_floor: $(call obj,tests/bench/bench_floor.c) $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libcommon.a
 
 bench: $(PROGRAMS) $(BENCHES)
 	@sh .ci/deps bench
@@ -161,6 +168,20 @@ bench-both:
 	$(MAKE) WOLFSSL=source BUILD=build/source BIN=build/source/bin all \
 		$(patsubst tests/bench/%.c,build/source/bench/%,$(BENCH_SRC))
 	SQUIRREL_BIN_ALT=$(CURDIR)/build/source/bin BENCH_BIN_ALT=$(CURDIR)/build/source/bench $(MAKE) bench
+
+# The last run's table and charts into docs/bench/, which docs/benchmarks.md shows. Refused unless
+# both charts carry the table's date line, so the three always come from one run.
+BENCH_RESULTS := build/bench-results.md build/bench-rps.svg build/bench-latency.svg
+bench-publish:
+	@for f in $(BENCH_RESULTS); do [ -f $$f ] || \
+		{ echo "bench-publish: $$f: missing (run make bench or make bench-both first)" >&2; exit 1; }; done
+	@run=$$(sed -n '1s/^# make bench: //p' build/bench-results.md); \
+	for f in build/bench-rps.svg build/bench-latency.svg; do grep -qF "make bench, $$run," $$f || \
+		{ echo "bench-publish: $$f: not from the run of build/bench-results.md ($$run)" >&2; exit 1; }; done
+	@mkdir -p docs/bench
+	cp build/bench-results.md docs/bench/results.md
+	cp build/bench-rps.svg docs/bench/rps.svg
+	cp build/bench-latency.svg docs/bench/latency.svg
 
 # make WOLFSSL=source: wolfSSL 5.5.4 from Debian's source package, with its x86-64 assembly.
 ifeq ($(WOLFSSL),source)

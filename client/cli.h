@@ -52,12 +52,16 @@ struct cli_opts {
 	int timeout_ms; /* for the whole fetch: connect, handshake, request, response */
 	int verbose;
 	int insecure;
+	int tls12_only;                   /* --tls-max 1.2 */
 	const char *cacert, *cacert_from; /* the CA file and where its name came from */
 	const char *cert, *key, *key_password_file;
 	/* Called after the TLS handshake (verbose output). */
 	void (*on_handshake)(struct tr *t);
 	/* Called with each message head sent or received (verbose output). */
 	void (*on_head)(char dir, const char *head, size_t len);
+	/* Called once connected, before the first byte is read (NULL: not called): confines
+	 * the process. Non-zero fails the fetch with CLI_FAIL and err as it filled it. */
+	int (*on_connected)(char *err, size_t errlen);
 };
 
 struct cli_result {
@@ -78,9 +82,9 @@ int cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX 
 	      struct cli_result *res, char *err, size_t errlen);
 
 /*
- * The client TLS context: TLS 1.2+, AEAD suites, verification on (off with o->insecure),
- * trust from o->cacert, and o->cert/o->key for mutual TLS. Returns CLI_OK with *out set, or
- * CLI_CAFILE / CLI_CLIENT_CERT / CLI_FAIL with err filled.
+ * The client TLS context: TLS 1.2+ (1.2 only with o->tls12_only), AEAD suites, verification
+ * on (off with o->insecure), trust from o->cacert, and o->cert/o->key for mutual TLS.
+ * Returns CLI_OK with *out set, or CLI_CAFILE / CLI_CLIENT_CERT / CLI_FAIL with err filled.
  */
 int cli_tls_ctx(const struct cli_opts *o, struct WOLFSSL_CTX **out, char *err, size_t errlen);
 

@@ -1,8 +1,10 @@
 /*
  * One blocking GET: connect, handshake, write the request, read the response through the
  * shared codec. The socket is blocking with SO_RCVTIMEO/SO_SNDTIMEO set to what is left of
- * the --timeout budget before every step, so a WANT from the transport means "timed out" and
- * a server that trickles bytes cannot hold the client past its deadline.
+ * the --timeout budget before every step, so a WANT from the transport means "timed out".
+ * Over TLS, where one wolfSSL call may read many times, the transport also checks the
+ * deadline before each receive (tr_set_deadline): a server that trickles bytes cannot hold
+ * the client past its deadline either way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +21,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "http.h"
+#include "tls_words.h"
 #include "transport.h"
 
 /*
@@ -29,6 +32,8 @@
  */
 #define READ_SLACK 4096
 static char rbuf[HTTP_MAX_HEAD + CLI_MAX_BODY + READ_SLACK + 1];
+/* What a response may fill: the last byte is kept for the NUL that ends the body. */
+#define RBUF_CAP (sizeof(rbuf) - 1)
 
 /* Give the socket what is left of the budget; 0 when nothing is left. */
 static int
@@ -102,7 +107,7 @@ static struct lookup {
 	int done, rc, err;
 	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
 	struct addrinfo *res;
-} lk = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, "", "", NULL};
+} lk = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static int
 lookup(const char *host, const char *port, int flags, struct addrinfo **res)
@@ -229,22 +234,6 @@ refused_cert(struct tr *t, char *err, size_t errlen)
 	return 1;
 }
 
-/* What to do about a certificate the chain check refused, where there is something. */
-static const char *
-verify_hint(const char *words)
-{
-	if (strcmp(words, "certificate has expired") == 0)
-		return " (the server needs a new certificate, or this machine's clock is wrong)";
-	if (strcmp(words, "certificate is not yet valid") == 0)
-		return " (check this machine's clock, or when the certificate starts)";
-	if (strcmp(words, "unsuitable certificate purpose") == 0)
-		return " (its extendedKeyUsage does not allow a server: it was issued for a client, "
-		       "with squirrel-pki sign --client)";
-	if (strcmp(words, "certificate signature failure") == 0)
-		return " (it was altered, or not signed by the CA it names)";
-	return "";
-}
-
 static int
 handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_check *hc,
 	  struct tr *t, int64_t deadline, char *err, size_t errlen)
@@ -263,7 +252,7 @@ handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_c
 		return CLI_TIMEOUT;
 	}
 	if (hc->mismatch || tr_err_is_verify(t)) {
-		const char *words = tr_errstr(t, detail, sizeof(detail));
+		const char *words = tr_errstr(t, detail, sizeof(detail)), *hint;
 		int no_issuer = strcmp(words, "unable to get local issuer certificate") == 0 ||
 				strcmp(words, "self-signed certificate") == 0;
 
@@ -286,9 +275,10 @@ handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_c
 				"certificate verify failed: %s (trusting %s; give the CA file with "
 				"--cacert FILE)",
 				words, o->cacert_from);
+		else if ((hint = tlsw_verify_hint(t->err, TLSW_CLIENT)) != NULL)
+			snprintf(err, errlen, "certificate verify failed: %s (%s)", words, hint);
 		else
-			snprintf(err, errlen, "certificate verify failed: %s%s", words,
-				 verify_hint(words));
+			snprintf(err, errlen, "certificate verify failed: %s", words);
 		return CLI_VERIFY;
 	}
 	if (tr_err_not_tls(t)) {
@@ -300,10 +290,17 @@ handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_c
 	if (refused_cert(t, err, errlen))
 		return CLI_TLS;
 	if (tr_err_closed(t)) {
-		snprintf(err, errlen,
-			 "%s closed the connection during the TLS handshake (does it serve "
-			 "HTTPS on this port? for plain HTTP use http://)",
-			 peer(u));
+		/* A plain HTTP server sent a ClientHello often closes with it unread: a reset. */
+		if (tr_err_reset(t))
+			snprintf(err, errlen,
+				 "connection reset by %s during the TLS handshake (does it serve "
+				 "HTTPS on this port? for plain HTTP use http://)",
+				 peer(u));
+		else
+			snprintf(err, errlen,
+				 "%s closed the connection during the TLS handshake (does it serve "
+				 "HTTPS on this port? for plain HTTP use http://)",
+				 peer(u));
 		return CLI_TLS;
 	}
 	snprintf(err, errlen, "TLS handshake with %s failed: %s", peer(u),
@@ -347,183 +344,232 @@ body_too_large(char *err, size_t errlen)
 	return CLI_WEIRD;
 }
 
-/* Read more into rbuf[*len, cap). CLI_OK with *got = 0 at an orderly end. */
+/* A response being read into rbuf: rbuf[0, len) has come. */
+struct reader {
+	struct tr *t;
+	int64_t deadline;
+	size_t len;
+	char *err;
+	size_t errlen;
+};
+
+/* Read more into rbuf[rd->len, cap). CLI_OK with *got = 0 at an orderly end. */
 static int
-recv_more(struct tr *t, size_t *len, size_t cap, int64_t deadline, size_t *got, char *err,
-	  size_t errlen)
+recv_more(struct reader *rd, size_t cap, size_t *got)
 {
 	char detail[200];
 	ssize_t n;
 
 	/* Not reached: the callers stop at CLI_MAX_BODY, and rbuf has room past it. */
-	if (*len >= cap)
-		return body_too_large(err, errlen);
-	n = arm(t->fd, deadline) ? tr_read(t, rbuf + *len, cap - *len) : TR_WANT_READ;
+	if (rd->len >= cap)
+		return body_too_large(rd->err, rd->errlen);
+	n = arm(rd->t->fd, rd->deadline) ? tr_read(rd->t, rbuf + rd->len, cap - rd->len)
+					 : TR_WANT_READ;
 	if (n >= 0) {
 		*got = (size_t)n;
-		*len += (size_t)n;
+		rd->len += (size_t)n;
 		return CLI_OK;
 	}
 	if (n == TR_WANT_READ || n == TR_WANT_WRITE) {
-		snprintf(err, errlen, "timed out waiting for the response");
+		snprintf(rd->err, rd->errlen, "timed out waiting for the response");
 		return CLI_TIMEOUT;
 	}
-	if (refused_cert(t, err, errlen))
+	if (refused_cert(rd->t, rd->err, rd->errlen))
 		return CLI_TLS;
-	snprintf(err, errlen, "receive failure: %s", tr_errstr(t, detail, sizeof(detail)));
+	snprintf(rd->err, rd->errlen, "receive failure: %s",
+		 tr_errstr(rd->t, detail, sizeof(detail)));
 	return CLI_RECV;
+}
+
+/* The final head, at rbuf: CLI_OK with its length in *head_len. */
+static int
+read_head(struct reader *rd, struct http_response *hr, size_t *head_len)
+{
+	int r, rc, interim = 0;
+	size_t got;
+
+	http_response_init(hr);
+	for (;;) {
+		r = rd->len > 0 ? http_parse_response(rbuf, rd->len, 0, hr) : HTTP_PARTIAL;
+		if (r > 0 && hr->status / 100 == 1 && hr->status != 101) {
+			/* Interim responses (100 Continue) precede the real one. Dropped, so that
+			 * the real head starts at rbuf and its body has all the room it may use. */
+			rd->len -= (size_t)r;
+			memmove(rbuf, rbuf + r, rd->len);
+			http_response_init(hr);
+			interim = 1;
+			continue;
+		}
+		if (r > 0) {
+			*head_len = (size_t)r;
+			return CLI_OK;
+		}
+		if (r == HTTP_INVALID) {
+			snprintf(rd->err, rd->errlen, "malformed response: %s", hr->why);
+			return CLI_WEIRD;
+		}
+		rc = recv_more(rd, RBUF_CAP, &got);
+		if (rc != CLI_OK)
+			return rc;
+		if (got == 0 && rd->len == 0 && !interim) {
+			snprintf(rd->err, rd->errlen,
+				 "empty reply: the server closed the connection without answering");
+			return CLI_EMPTY;
+		}
+		if (got == 0) {
+			snprintf(rd->err, rd->errlen,
+				 "the server closed the connection in the middle of the response "
+				 "head");
+			return CLI_RECV;
+		}
+	}
+}
+
+/* A 3xx is not followed (curl needs -L), but the user is told where it points. */
+static void
+note_location(const struct http_response *hr, struct cli_result *res)
+{
+	struct http_header h;
+	size_t pos = 0;
+
+	while (http_header_next(hr->head, hr->head_len, &pos, &h))
+		if (http_name_is(h.name, h.name_len, "location")) {
+			res->location = h.value;
+			res->location_len = h.value_len;
+		}
+}
+
+/* A body of Content-Length bytes from rbuf + body; rd->len ends up at its end. */
+static int
+body_by_length(struct reader *rd, size_t body, uint64_t length)
+{
+	size_t got;
+	int rc;
+
+	if (length > CLI_MAX_BODY) {
+		snprintf(rd->err, rd->errlen,
+			 "the response body is too large (%llu bytes; the limit is %d)",
+			 (unsigned long long)length, CLI_MAX_BODY);
+		return CLI_WEIRD;
+	}
+	while (rd->len - body < length) {
+		rc = recv_more(rd, body + length, &got);
+		if (rc != CLI_OK)
+			return rc;
+		if (got == 0) {
+			snprintf(rd->err, rd->errlen,
+				 "the server closed the connection after %zu of %llu body bytes",
+				 rd->len - body, (unsigned long long)length);
+			return CLI_RECV;
+		}
+	}
+	rd->len = body + length;
+	return CLI_OK;
+}
+
+/* A chunked body from rbuf + body, decoded in place; rd->len ends up at its end. */
+static int
+body_chunked(struct reader *rd, size_t body)
+{
+	struct http_chunked d;
+	size_t done = body, n = rd->len - body, got;
+	ssize_t left;
+	int rc;
+
+	http_chunked_init(&d);
+	for (;;) {
+		left = http_chunked_decode(&d, rbuf + done, &n);
+		if (left == HTTP_INVALID) {
+			snprintf(rd->err, rd->errlen, "malformed response: bad chunked body");
+			return CLI_WEIRD;
+		}
+		done += n;
+		/* The limit is on the decoded body, whatever the chunks' framing costs. */
+		if (done - body > CLI_MAX_BODY)
+			return body_too_large(rd->err, rd->errlen);
+		if (left >= 0)
+			break;
+		rd->len = done;
+		rc = recv_more(rd, RBUF_CAP, &got);
+		if (rc != CLI_OK)
+			return rc;
+		if (got == 0) {
+			snprintf(rd->err, rd->errlen,
+				 "the server closed the connection in the middle of a chunked "
+				 "body");
+			return CLI_RECV;
+		}
+		n = got;
+	}
+	rd->len = done;
+	return CLI_OK;
+}
+
+/* A body that ends when the connection does, from rbuf + body. */
+static int
+body_to_close(struct reader *rd, size_t body)
+{
+	size_t got;
+	int rc;
+
+	/* Exactly the limit is taken when the close follows it; a byte more is refused. */
+	for (;;) {
+		if (rd->len - body > CLI_MAX_BODY)
+			return body_too_large(rd->err, rd->errlen);
+		rc = recv_more(rd, RBUF_CAP, &got);
+		if (rc != CLI_OK)
+			return rc;
+		if (got == 0)
+			break;
+	}
+	if (tr_eof_cut(rd->t)) {
+		snprintf(rd->err, rd->errlen,
+			 "the server closed the connection without close_notify, so the body may "
+			 "have been cut short (a TLS server ends its session with close_notify, or "
+			 "sends a Content-Length)");
+		return CLI_RECV;
+	}
+	return CLI_OK;
 }
 
 static int
 read_response(const struct cli_opts *o, struct tr *t, int64_t deadline, struct cli_result *res,
 	      char *err, size_t errlen)
 {
-	const size_t cap = sizeof(rbuf) - 1;
+	struct reader rd = {.t = t, .deadline = deadline, .len = 0, .err = err, .errlen = errlen};
 	struct http_response hr;
-	size_t len = 0, got, body;
-	int r, rc, interim = 0;
+	size_t body;
+	int rc;
 
-	http_response_init(&hr);
-	for (;;) {
-		r = len > 0 ? http_parse_response(rbuf, len, 0, &hr) : HTTP_PARTIAL;
-		if (r > 0 && hr.status / 100 == 1 && hr.status != 101) {
-			/* Interim responses (100 Continue) precede the real one. Dropped, so that
-			 * the real head starts at rbuf and its body has all the room it may use. */
-			len -= (size_t)r;
-			memmove(rbuf, rbuf + r, len);
-			http_response_init(&hr);
-			interim = 1;
-			continue;
-		}
-		if (r > 0)
-			break;
-		if (r == HTTP_INVALID) {
-			snprintf(err, errlen, "malformed response: %s", hr.why);
-			return CLI_WEIRD;
-		}
-		rc = recv_more(t, &len, cap, deadline, &got, err, errlen);
-		if (rc != CLI_OK)
-			return rc;
-		if (got == 0) {
-			if (len == 0 && !interim) {
-				snprintf(err, errlen,
-					 "empty reply: the server closed the connection "
-					 "without answering");
-				return CLI_EMPTY;
-			}
-			snprintf(err, errlen,
-				 "the server closed the connection in the middle of "
-				 "the response head");
-			return CLI_RECV;
-		}
-	}
+	rc = read_head(&rd, &hr, &body);
+	if (rc != CLI_OK)
+		return rc;
 	if (o->on_head)
 		o->on_head('<', hr.head, hr.head_len);
 	res->status = hr.status;
 	res->reason = hr.reason;
 	res->reason_len = hr.reason_len;
-	if (hr.status / 100 == 3) {
-		struct http_header h;
-		size_t pos = 0;
-
-		/* Not followed (curl needs -L), but the user is told where it points. */
-		while (http_header_next(hr.head, hr.head_len, &pos, &h))
-			if (http_name_is(h.name, h.name_len, "location")) {
-				res->location = h.value;
-				res->location_len = h.value_len;
-			}
-	}
-	body = (size_t)r;
+	if (hr.status / 100 == 3)
+		note_location(&hr, res);
 	if (hr.te_other && hr.framing != HTTP_BODY_NONE) {
 		/* We ask for no coding (no TE header); gzip bytes printed as the secret would be
 		 * worse than no answer. curl's words and exit code. */
 		snprintf(err, errlen,
-			 "unrecognized transfer encoding: the server applied a "
-			 "transfer coding other than chunked, which the client cannot "
-			 "decode");
+			 "unrecognized transfer encoding: the server applied a transfer coding "
+			 "other than chunked, which the client cannot decode");
 		return CLI_CODING;
 	}
 	switch (hr.framing) {
-	case HTTP_BODY_NONE: len = body; break;
-	case HTTP_BODY_LENGTH:
-		if (hr.content_length > CLI_MAX_BODY) {
-			snprintf(err, errlen,
-				 "the response body is too large (%llu bytes; the limit "
-				 "is %d)",
-				 (unsigned long long)hr.content_length, CLI_MAX_BODY);
-			return CLI_WEIRD;
-		}
-		while (len - body < hr.content_length) {
-			rc = recv_more(t, &len, body + hr.content_length, deadline, &got, err,
-				       errlen);
-			if (rc != CLI_OK)
-				return rc;
-			if (got == 0) {
-				snprintf(err, errlen,
-					 "the server closed the connection after %zu of "
-					 "%llu body bytes",
-					 len - body, (unsigned long long)hr.content_length);
-				return CLI_RECV;
-			}
-		}
-		len = body + hr.content_length;
-		break;
-	case HTTP_BODY_CHUNKED: {
-		struct http_chunked d;
-		size_t done = body, n = len - body;
-		ssize_t left;
-
-		http_chunked_init(&d);
-		for (;;) {
-			left = http_chunked_decode(&d, rbuf + done, &n);
-			if (left == HTTP_INVALID) {
-				snprintf(err, errlen, "malformed response: bad chunked body");
-				return CLI_WEIRD;
-			}
-			done += n;
-			/* The limit is on the decoded body, whatever the chunks' framing costs. */
-			if (done - body > CLI_MAX_BODY)
-				return body_too_large(err, errlen);
-			if (left >= 0)
-				break;
-			len = done;
-			rc = recv_more(t, &len, cap, deadline, &got, err, errlen);
-			if (rc != CLI_OK)
-				return rc;
-			if (got == 0) {
-				snprintf(err, errlen,
-					 "the server closed the connection in the middle "
-					 "of a chunked body");
-				return CLI_RECV;
-			}
-			n = got;
-		}
-		len = done;
-		break;
+	case HTTP_BODY_NONE: rd.len = body; break;
+	case HTTP_BODY_LENGTH: rc = body_by_length(&rd, body, hr.content_length); break;
+	case HTTP_BODY_CHUNKED: rc = body_chunked(&rd, body); break;
+	case HTTP_BODY_CLOSE: rc = body_to_close(&rd, body); break;
 	}
-	case HTTP_BODY_CLOSE:
-		/* Exactly the limit is taken when the close follows it; a byte more is refused. */
-		for (;;) {
-			if (len - body > CLI_MAX_BODY)
-				return body_too_large(err, errlen);
-			rc = recv_more(t, &len, cap, deadline, &got, err, errlen);
-			if (rc != CLI_OK)
-				return rc;
-			if (got == 0)
-				break;
-		}
-		if (tr_eof_cut(t)) {
-			snprintf(err, errlen,
-				 "the server closed the connection without close_notify, "
-				 "so the body may have been cut short (a TLS server ends its "
-				 "session with close_notify, or sends a Content-Length)");
-			return CLI_RECV;
-		}
-		break;
-	}
-	rbuf[len] = '\0';
+	if (rc != CLI_OK)
+		return rc;
+	rbuf[rd.len] = '\0';
 	res->body = rbuf + body;
-	res->body_len = len - body;
+	res->body_len = rd.len - body;
 	return CLI_OK;
 }
 
@@ -533,7 +579,7 @@ cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx
 {
 	int64_t deadline = clock_ms() + o->timeout_ms;
 	char req[URL_PATH_MAX + sizeof(u->authority) + 128];
-	struct cli_host_check hc = {u->host, 0};
+	struct cli_host_check hc = {.host = u->host, .mismatch = 0};
 	struct tr t;
 	int fd = -1, rc, n;
 
@@ -541,6 +587,10 @@ cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx
 	rc = connect_url(u, deadline, &fd, err, errlen);
 	if (rc != CLI_OK)
 		return rc;
+	if (o->on_connected != NULL && o->on_connected(err, errlen) != 0) {
+		close(fd);
+		return CLI_FAIL;
+	}
 	if (ctx != NULL) {
 		if (tr_tls_init(&t, fd, ctx, 0, u->host) < 0) {
 			close(fd);
@@ -548,11 +598,12 @@ cli_fetch(const struct cli_opts *o, const struct url *u, struct WOLFSSL_CTX *ctx
 			return CLI_FAIL;
 		}
 		cli_tls_expect_host(t.ssl, &hc);
+		tr_set_deadline(&t, deadline);
 		rc = handshake(o, u, &hc, &t, deadline, err, errlen);
 		if (rc == CLI_OK && o->on_handshake)
 			o->on_handshake(&t);
 	} else {
-		tr_plain_init(&t, fd);
+		tr_plain_init(&t, fd, 0);
 	}
 	if (rc == CLI_OK) {
 		n = snprintf(req, sizeof(req),

@@ -60,15 +60,13 @@ load_trust(WOLFSSL_CTX *ctx, const struct cli_opts *o, char *err, size_t errlen)
 	return CLI_OK;
 }
 
+/* --cert: the client certificate chain into ctx. */
 static int
-load_identity(WOLFSSL_CTX *ctx, const struct cli_opts *o, char *err, size_t errlen)
+load_cert_chain(WOLFSSL_CTX *ctx, const struct cli_opts *o, char *err, size_t errlen)
 {
-	unsigned char der[16384];
-	char password[PASS_MAX + 1];
-	size_t len, der_len = 0;
-	int rc, have = 0;
+	size_t len;
+	int rc = fs_read(o->cert, file_buf, sizeof(file_buf), &len);
 
-	rc = fs_read(o->cert, file_buf, sizeof(file_buf), &len);
 	if (rc < 0) {
 		snprintf(err, errlen, "--cert %s: cannot read: %s", o->cert, strerror(-rc));
 		return CLI_CLIENT_CERT;
@@ -77,6 +75,22 @@ load_identity(WOLFSSL_CTX *ctx, const struct cli_opts *o, char *err, size_t errl
 		snprintf(err, errlen, "--cert %s: not a PEM certificate", o->cert);
 		return CLI_CLIENT_CERT;
 	}
+	return CLI_OK;
+}
+
+/*
+ * --key as DER into der (cap bytes), decrypted with --key-password-file's password, or with
+ * one asked on the terminal when the key is encrypted. The password and the file's text are
+ * wiped before returning.
+ */
+static int
+load_key_der(const struct cli_opts *o, unsigned char *der, size_t cap, size_t *der_len, char *err,
+	     size_t errlen)
+{
+	char password[PASS_MAX + 1], prompt[512];
+	size_t len;
+	int rc, have = 0;
+
 	if (o->key_password_file != NULL) {
 		rc = pass_read_file(o->key_password_file, password, sizeof(password));
 		if (rc < 0) {
@@ -93,27 +107,41 @@ load_identity(WOLFSSL_CTX *ctx, const struct cli_opts *o, char *err, size_t errl
 		return CLI_CLIENT_CERT;
 	}
 	if (!have && pki_key_is_encrypted(file_buf, len) == 1) {
-		char prompt[512];
-
 		snprintf(prompt, sizeof(prompt), "Enter PEM pass phrase for %s: ", o->key);
 		rc = pass_prompt(prompt, NULL, password, sizeof(password));
 		if (rc < 0) {
 			explicit_bzero(file_buf, len);
-			snprintf(err, errlen,
-				 "--key %s: the key is encrypted: %s; give "
-				 "--key-password-file FILE",
-				 o->key, pass_strerror(rc));
+			snprintf(
+				err, errlen,
+				"--key %s: the key is encrypted: %s; give --key-password-file FILE",
+				o->key, pass_strerror(rc));
 			return CLI_CLIENT_CERT;
 		}
 		have = 1;
 	}
-	rc = pki_key_decode(file_buf, len, have ? password : NULL, der, sizeof(der), &der_len);
+	rc = pki_key_decode(file_buf, len, have ? password : NULL, der, cap, der_len);
 	explicit_bzero(file_buf, len);
 	explicit_bzero(password, sizeof(password));
 	if (rc < 0) {
 		snprintf(err, errlen, "--key %s: %s", o->key, pki_strerror(rc));
 		return CLI_CLIENT_CERT;
 	}
+	return CLI_OK;
+}
+
+/* --cert and --key for mutual TLS; the key must belong to the certificate. */
+static int
+load_identity(WOLFSSL_CTX *ctx, const struct cli_opts *o, char *err, size_t errlen)
+{
+	unsigned char der[16384];
+	size_t der_len = 0;
+	int rc;
+
+	rc = load_cert_chain(ctx, o, err, errlen);
+	if (rc == CLI_OK)
+		rc = load_key_der(o, der, sizeof(der), &der_len, err, errlen);
+	if (rc != CLI_OK)
+		return rc;
 	rc = wolfSSL_CTX_use_PrivateKey_buffer(ctx, der, (long)der_len, WOLFSSL_FILETYPE_ASN1) ==
 				     WOLFSSL_SUCCESS &&
 			     wolfSSL_CTX_check_private_key(ctx) == WOLFSSL_SUCCESS
@@ -168,7 +196,7 @@ cli_tls_ctx(const struct cli_opts *o, WOLFSSL_CTX **out, char *err, size_t errle
 		snprintf(err, errlen, "cannot create a TLS context");
 		return CLI_FAIL;
 	}
-	if (tls_policy_apply(ctx) < 0) {
+	if (tls_policy_apply(ctx) < 0 || (o->tls12_only && tls_policy_max_tls12(ctx) < 0)) {
 		snprintf(err, errlen, "cannot configure TLS versions, suites or groups");
 		rc = CLI_FAIL;
 	}

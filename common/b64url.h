@@ -9,8 +9,8 @@
  *
  * Base64 is an encoding, not cryptography: Python's Fernet, too, leaves it to the standard
  * library rather than to OpenSSL. It is written here because wolfCrypt's Base64_Decode is
- * lenient (it skips spaces and line ends and stops at a NUL), uses the other alphabet, and took
- * more time than AES and HMAC together: a decrypt spent 58% of its time decoding the token.
+ * lenient (it skips spaces and line ends and stops at a NUL), uses the other alphabet, and
+ * takes more time on a token than AES and HMAC together (58% of a decrypt's time).
  * Like wolfCrypt's, it is constant-time in the characters (a key passes through it).
  *
  * Pure functions: no allocation, no I/O; every buffer belongs to the caller.

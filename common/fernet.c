@@ -83,6 +83,42 @@ describe_char(char ch, char *buf, size_t cap)
 		snprintf(buf, cap, "(byte 0x%02x)", u);
 }
 
+/* Why b64url_check refused the key text (ret, at pos), into err as key_parse words it.
+ * Returns FERNET_EKEYBASE64. */
+static int
+base64_refused(int ret, const char *text, size_t len, size_t pos, const char *who, char *err,
+	       size_t errlen)
+{
+	const char *sep = *who ? ": " : "";
+	char what[24];
+
+	if (errlen == 0)
+		return FERNET_EKEYBASE64;
+	switch (ret) {
+	case B64URL_ECHAR:
+		describe_char(text[pos], what, sizeof(what));
+		snprintf(err, errlen,
+			 "%s%scharacter %zu %s is not url-safe base64 (A-Z a-z 0-9 - _)", who, sep,
+			 pos + 1, what);
+		break;
+	case B64URL_ELENGTH:
+		snprintf(err, errlen,
+			 "%s is %zu characters long, not a multiple of 4 (a fernet key is 44 "
+			 "characters ending in '=')",
+			 *who ? who : "the key", len);
+		break;
+	case B64URL_EPAD:
+		snprintf(err, errlen, "%s%smisplaced '=' at character %zu", who, sep, pos + 1);
+		break;
+	default: /* B64URL_EBITS */
+		snprintf(err, errlen,
+			 "%s%scharacter %zu has unused bits set (not canonical base64)", who, sep,
+			 pos + 1);
+		break;
+	}
+	return FERNET_EKEYBASE64;
+}
+
 /*
  * Parse one trimmed-or-not key; on failure write "<who>..." into err. who is "" for a lone key
  * and "key 2 of 3: " / "key 2 of 3 " when there are several, so each message reads as one line.
@@ -93,7 +129,6 @@ key_parse(const char *text, size_t len, struct fernet_key *k, const char *who, c
 {
 	unsigned char raw[FERNET_KEY_LEN];
 	size_t declen = 0, pos = 0, got;
-	char what[24];
 	int ret;
 
 	memset(k, 0, sizeof(*k));
@@ -106,35 +141,8 @@ key_parse(const char *text, size_t len, struct fernet_key *k, const char *who, c
 		return FERNET_EKEYEMPTY;
 	}
 	ret = b64url_check(text, len, &declen, &pos);
-	switch (ret) {
-	case 0: break;
-	case B64URL_ECHAR:
-		describe_char(text[pos], what, sizeof(what));
-		if (errlen)
-			snprintf(err, errlen,
-				 "%s%scharacter %zu %s is not url-safe base64 (A-Z a-z 0-9 - _)",
-				 who, *who ? ": " : "", pos + 1, what);
-		return FERNET_EKEYBASE64;
-	case B64URL_ELENGTH:
-		if (errlen)
-			snprintf(
-				err, errlen,
-				"%s is %zu characters long, not a multiple of 4 (a fernet key is 44 "
-				"characters ending in '=')",
-				*who ? who : "the key", len);
-		return FERNET_EKEYBASE64;
-	case B64URL_EPAD:
-		if (errlen)
-			snprintf(err, errlen, "%s%smisplaced '=' at character %zu", who,
-				 *who ? ": " : "", pos + 1);
-		return FERNET_EKEYBASE64;
-	default: /* B64URL_EBITS */
-		if (errlen)
-			snprintf(err, errlen,
-				 "%s%scharacter %zu has unused bits set (not canonical base64)",
-				 who, *who ? ": " : "", pos + 1);
-		return FERNET_EKEYBASE64;
-	}
+	if (ret != 0)
+		return base64_refused(ret, text, len, pos, who, err, errlen);
 	if (declen != FERNET_KEY_LEN) {
 		if (errlen)
 			snprintf(err, errlen, "%s decodes to %zu bytes instead of 32",

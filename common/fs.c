@@ -1,16 +1,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs.h"
-#include "sig.h"
+#include "fs_int.h"
 
 int
 fs_read(const char *path, void *buf, size_t cap, size_t *len)
@@ -90,8 +87,8 @@ sync_dir(const char *dir)
 }
 
 /* Everything in, the final mode on, and on disk before the file gets its name. */
-static int
-fill(int fd, const void *data, size_t len, mode_t mode)
+int
+fs_fill(int fd, const void *data, size_t len, mode_t mode)
 {
 	int rc = write_all(fd, data, len);
 
@@ -103,83 +100,14 @@ fill(int fd, const void *data, size_t len, mode_t mode)
 	return rc;
 }
 
-/* ---- a named temporary file that Ctrl-C, kill or a closed terminal must not leave behind --- */
-
-/* The temporary file's name, and whether it exists now: what the signal handler removes.
- * SIGKILL cannot be caught; the signals sig.h catches can, and by default they end the
- * program mid-write. */
-static char tmp_name[PATH_MAX];
-static volatile sig_atomic_t tmp_exists;
-static struct sig_saved tmp_old;
-
-static void
-tmp_on_signal(int sig)
-{
-	/* Async-signal-safe calls only: unlink, raise (POSIX.1-2008 §2.4.3). SA_RESETHAND made
-	 * the action the default one, so the signal ends the program once we return. */
-	if (tmp_exists)
-		unlink(tmp_name);
-	raise(sig);
-}
-
-/*
- * Move tmp to path unless path exists, race-free even if it appeared since we last looked.
- * RENAME_NOREPLACE does it in one step on the local filesystems Linux has (vfat included);
- * where a filesystem lacks it (EINVAL), link() and unlink() do, where hard links exist.
- */
-static int
-place_new(const char *tmp, const char *path)
-{
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -errno;
-	if (link(tmp, path) < 0)
-		return -errno;
-	unlink(tmp);
-	return 0;
-}
-
-/* The method for filesystems without O_TMPFILE: write path.tmp-XXXXXX, then rename it. */
-static int
-write_named(const char *path, const void *data, size_t len, mode_t mode, int force)
-{
-	sigset_t old;
-	int fd, rc;
-
-	/* It fits: fs_write_atomic checked. */
-	snprintf(tmp_name, sizeof(tmp_name), "%s.tmp-XXXXXX", path);
-	sig_catch_fatal(tmp_on_signal, &tmp_old);
-	sig_block_fatal(&old);
-	fd = mkostemp(tmp_name, O_CLOEXEC);
-	rc = fd < 0 ? -errno : 0;
-	tmp_exists = fd >= 0;
-	sig_unblock(&old);
-	if (rc == 0) {
-		rc = fill(fd, data, len, mode);
-		if (close(fd) < 0 && rc == 0)
-			rc = -errno;
-		sig_block_fatal(&old);
-		if (rc == 0)
-			rc = force ? (rename(tmp_name, path) < 0 ? -errno : 0)
-				   : place_new(tmp_name, path);
-		if (rc != 0)
-			unlink(tmp_name);
-		tmp_exists = 0;
-		sig_unblock(&old);
-	}
-	sig_restore(&tmp_old);
-	return rc;
-}
-
 /* ---- an unnamed file, named only when whole ------------------------------------------- */
 
-/* What write_unnamed returns when this folder cannot do it: write_named then can. */
+/* What write_unnamed returns when this folder cannot do it: fs_write_named then can. */
 #define UNNAMED_UNSUPPORTED 1
 
 /* Give the unnamed file fd the name path; linkat never replaces, so a name taken is -EEXIST. */
-static int
-name_fd(int fd, const char *path)
+int
+fs_name_fd(int fd, const char *path)
 {
 	char proc[32];
 
@@ -193,63 +121,12 @@ name_fd(int fd, const char *path)
 	return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 ? 0 : -errno;
 }
 
-/* Fill the XXXXXX that ends tmp_name with random letters and digits. */
-static void
-tmp_name_randomize(void)
-{
-	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-	static unsigned counter;
-	unsigned char r[6];
-	char *x = tmp_name + strlen(tmp_name) - sizeof(r);
-
-	/* No entropy is no problem: a taken name is only tried again. */
-	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		for (size_t i = 0; i < sizeof(r); i++)
-			r[i] = (unsigned char)((unsigned)getpid() * 31u + counter++ * 7u + i);
-	for (size_t i = 0; i < sizeof(r); i++)
-		x[i] = set[r[i] % (sizeof(set) - 1)];
-}
-
-/*
- * --force: no call links a file over another, so the finished file is linked under a
- * temporary name and renamed over path at once. A signal in between removes that name;
- * only SIGKILL in those microseconds can leave it.
- */
-static int
-name_fd_replacing(int fd, const char *path)
-{
-	sigset_t old;
-	int rc = -EEXIST;
-
-	/* It fits: fs_write_atomic checked. */
-	snprintf(tmp_name, sizeof(tmp_name), "%s.tmp-XXXXXX", path);
-	sig_catch_fatal(tmp_on_signal, &tmp_old);
-	for (int tries = 0; rc == -EEXIST && tries < 100; tries++) {
-		tmp_name_randomize();
-		sig_block_fatal(&old);
-		rc = name_fd(fd, tmp_name);
-		tmp_exists = rc == 0;
-		sig_unblock(&old);
-	}
-	if (rc == 0) {
-		sig_block_fatal(&old);
-		if (rename(tmp_name, path) < 0) {
-			rc = -errno;
-			unlink(tmp_name);
-		}
-		tmp_exists = 0;
-		sig_unblock(&old);
-	}
-	sig_restore(&tmp_old);
-	return rc;
-}
-
 /*
  * O_TMPFILE: the file has no name until it is whole, so a death at any point, SIGKILL and
  * power loss included, leaves nothing behind (with force, all but the instant between link
  * and rename). Returns UNNAMED_UNSUPPORTED where the filesystem has no O_TMPFILE (EOPNOTSUPP;
  * EISDIR or EINVAL from older kernels and some filesystems) or cannot link the file in (EPERM
- * where hard links are not allowed; ENOENT without /proc), so write_named is tried.
+ * where hard links are not allowed; ENOENT without /proc), so fs_write_named is tried.
  */
 static int
 write_unnamed(const char *dir, const char *path, const void *data, size_t len, mode_t mode,
@@ -262,13 +139,13 @@ write_unnamed(const char *dir, const char *path, const void *data, size_t len, m
 		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL
 			       ? UNNAMED_UNSUPPORTED
 			       : -errno;
-	rc = fill(fd, data, len, mode);
+	rc = fs_fill(fd, data, len, mode);
 	/* fsync has reported any write error; close's report comes too late to matter here (NFS,
 	 * where it matters most, has no O_TMPFILE). */
 	if (rc == 0) {
-		rc = force ? name_fd_replacing(fd, path) : name_fd(fd, path);
+		rc = force ? fs_name_fd_replacing(fd, path) : fs_name_fd(fd, path);
 		/* Only "the name is taken" (without force) is an answer; any other failure to
-		 * name it, write_named meets again (and reports) or gets past. */
+		 * name it, fs_write_named meets again (and reports) or gets past. */
 		if (rc < 0 && (force || rc != -EEXIST))
 			rc = UNNAMED_UNSUPPORTED;
 	}
@@ -282,7 +159,7 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int
 	char dir[PATH_MAX];
 	int rc;
 
-	if (strlen(path) + sizeof(".tmp-XXXXXX") > sizeof(tmp_name))
+	if (strlen(path) + sizeof(FS_TMP_SUFFIX) > FS_TMP_PATH_MAX)
 		return -ENAMETOOLONG;
 	if ((rc = parent_of(path, dir, sizeof(dir))) < 0)
 		return rc;
@@ -290,7 +167,7 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int
 		return -EEXIST;
 	rc = write_unnamed(dir, path, data, len, mode, force);
 	if (rc == UNNAMED_UNSUPPORTED)
-		rc = write_named(path, data, len, mode, force);
+		rc = fs_write_named(path, data, len, mode, force);
 	if (rc == 0)
 		sync_dir(dir);
 	return rc;

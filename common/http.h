@@ -35,6 +35,7 @@
 
 enum { HTTP_INVALID = -1, HTTP_PARTIAL = -2 };
 
+/* The methods of RFC 9110 §9 and PATCH (RFC 5789); anything else is HTTP_OTHER. */
 enum http_method {
 	HTTP_OTHER,
 	HTTP_GET,
@@ -42,7 +43,10 @@ enum http_method {
 	HTTP_POST,
 	HTTP_PUT,
 	HTTP_DELETE,
-	HTTP_OPTIONS
+	HTTP_CONNECT,
+	HTTP_OPTIONS,
+	HTTP_TRACE,
+	HTTP_PATCH
 };
 
 /* How a message body is delimited (RFC 9112 §6.3). */
@@ -73,6 +77,7 @@ struct http_request {
 	uint64_t content_length;   /* with HTTP_BODY_LENGTH */
 	uint8_t version;           /* 10 or 11 */
 	uint8_t keep_alive;        /* the connection may carry another request */
+	uint8_t expect_continue;   /* Expect: 100-continue in HTTP/1.1 (RFC 9110 §10.1.1) */
 	/* Set on HTTP_INVALID. */
 	uint16_t reject;
 	const char *why;
@@ -138,6 +143,7 @@ int http_name_is(const char *p, size_t n, const char *lower);
  * and trailer fields discarded; every line must end in CRLF.
  */
 struct http_chunked {
+	const char *why;    /* on HTTP_INVALID: what was wrong, a short static text */
 	uint64_t remaining; /* data bytes left in the current chunk */
 	uint32_t line;      /* bytes of the current size or trailer line */
 	uint32_t trailer;   /* bytes of trailer section so far */
@@ -149,7 +155,8 @@ void http_chunked_init(struct http_chunked *d);
 
 /*
  * Decode buf[0..*len) in place. On return the decoded body bytes are at buf[0..*len).
- * Returns HTTP_PARTIAL when the body continues, HTTP_INVALID on a malformed chunk, or, once
+ * Returns HTTP_PARTIAL when the body continues, HTTP_INVALID on a malformed chunk (d->why
+ * says what was wrong), or, once
  * the body (with its trailers) is complete, the number of bytes that follow it, which are at
  * buf + *len (the next message, for a pipelining peer).
  */

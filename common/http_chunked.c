@@ -27,6 +27,13 @@ enum {
 /* 15 hex digits: 2^60 bytes is more than anyone sends, and cannot overflow. */
 #define CH_MAX_DIGITS 15
 
+static ssize_t
+invalid(struct http_chunked *d, const char *why)
+{
+	d->why = why;
+	return HTTP_INVALID;
+}
+
 void
 http_chunked_init(struct http_chunked *d)
 {
@@ -56,7 +63,7 @@ http_chunked_decode(struct http_chunked *d, char *buf, size_t *len)
 		case CH_SIZE:
 			if (hexval(c) >= 0) {
 				if (++d->digits > CH_MAX_DIGITS)
-					return HTTP_INVALID;
+					return invalid(d, "chunk size over 15 hex digits");
 				d->remaining = d->remaining * 16 + (uint64_t)hexval(c);
 			} else if (d->digits > 0 && c == ';') {
 				d->state = CH_EXT;
@@ -65,7 +72,9 @@ http_chunked_decode(struct http_chunked *d, char *buf, size_t *len)
 			} else if (d->digits > 0 && c == '\r') {
 				d->state = CH_SIZE_LF;
 			} else {
-				return HTTP_INVALID;
+				return invalid(d, d->digits == 0 ? "chunk size is not hexadecimal"
+						  : c == '\n'    ? "chunk size line without CRLF"
+								 : "chunk size followed by junk");
 			}
 			break;
 		case CH_SIZE_WS:
@@ -74,17 +83,18 @@ http_chunked_decode(struct http_chunked *d, char *buf, size_t *len)
 			else if (c == '\r')
 				d->state = CH_SIZE_LF;
 			else if (c != ' ' && c != '\t')
-				return HTTP_INVALID;
+				return invalid(d, c == '\n' ? "chunk size line without CRLF"
+							    : "chunk size followed by junk");
 			break;
 		case CH_EXT:
 			if (c == '\r')
 				d->state = CH_SIZE_LF;
 			else if (HTTP_IS(c, HC_CTL) && c != '\t')
-				return HTTP_INVALID;
+				return invalid(d, "control byte in a chunk extension");
 			break;
 		case CH_SIZE_LF:
 			if (c != '\n')
-				return HTTP_INVALID;
+				return invalid(d, "chunk size line without CRLF");
 			d->line = 0;
 			d->digits = 0;
 			d->state = d->remaining > 0 ? CH_DATA : CH_TRAILER;
@@ -105,12 +115,12 @@ http_chunked_decode(struct http_chunked *d, char *buf, size_t *len)
 		}
 		case CH_DATA_CR:
 			if (c != '\r')
-				return HTTP_INVALID;
+				return invalid(d, "chunk data not followed by CRLF");
 			d->state = CH_DATA_LF;
 			break;
 		case CH_DATA_LF:
 			if (c != '\n')
-				return HTTP_INVALID;
+				return invalid(d, "chunk data not followed by CRLF");
 			d->line = 0;
 			d->state = CH_SIZE;
 			i++;
@@ -127,33 +137,33 @@ http_chunked_decode(struct http_chunked *d, char *buf, size_t *len)
 			if (c == ':' && d->line > 0)
 				d->state = CH_TRAILER_TXT;
 			else if (!HTTP_IS(c, HC_TCHAR))
-				return HTTP_INVALID;
+				return invalid(d, "malformed trailer field name");
 			break;
 		case CH_TRAILER_TXT:
 			if (c == '\r')
 				d->state = CH_TRAILER_LF;
 			else if (HTTP_IS(c, HC_CTL) && c != '\t')
-				return HTTP_INVALID;
+				return invalid(d, "control byte in a trailer field");
 			break;
 		case CH_TRAILER_LF:
 			if (c != '\n')
-				return HTTP_INVALID;
+				return invalid(d, "trailer field without CRLF");
 			d->line = 0;
 			d->state = CH_TRAILER;
 			i++;
 			continue;
 		case CH_END_LF:
 			if (c != '\n')
-				return HTTP_INVALID;
+				return invalid(d, "chunked body not ended by CRLF");
 			d->state = CH_DONE;
 			break;
 		}
 		i++;
 		/* Size and trailer lines are bounded; data is not counted here. */
 		if (++d->line > HTTP_MAX_CHUNK_LINE && d->state <= CH_SIZE_LF)
-			return HTTP_INVALID;
+			return invalid(d, "chunk size line over 1024 bytes");
 		if (d->state >= CH_TRAILER && ++d->trailer > HTTP_MAX_HEAD)
-			return HTTP_INVALID;
+			return invalid(d, "trailer section over 16384 bytes");
 	}
 	if (d->state != CH_DONE) {
 		*len = o;

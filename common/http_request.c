@@ -30,8 +30,11 @@ method_of(const char *m, size_t n)
 		const char *name;
 		enum http_method m;
 	} known[] = {
-		{"GET", HTTP_GET}, {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
-		{"PUT", HTTP_PUT}, {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
+		{.name = "GET", .m = HTTP_GET},         {.name = "HEAD", .m = HTTP_HEAD},
+		{.name = "POST", .m = HTTP_POST},       {.name = "PUT", .m = HTTP_PUT},
+		{.name = "DELETE", .m = HTTP_DELETE},   {.name = "CONNECT", .m = HTTP_CONNECT},
+		{.name = "OPTIONS", .m = HTTP_OPTIONS}, {.name = "TRACE", .m = HTTP_TRACE},
+		{.name = "PATCH", .m = HTTP_PATCH},
 	};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -135,9 +138,17 @@ request_field(struct http_request *req, const struct http_header *h)
 		/* RFC 9112 §3.2: more than one Host, or an invalid one, is a 400. */
 		if (req->has_host)
 			return reject(req, 400, "more than one Host");
+		/* An http(s) URI has a host, and one without is invalid (RFC 9110 §4.2.1,
+		 * §4.2.2); nginx refuses an empty Host too. */
+		if (vl == 0)
+			return reject(req, 400, "empty Host");
 		if (!valid_host(v, vl))
 			return reject(req, 400, "invalid Host");
 		req->has_host = 1;
+	} else if (http_name_is(n, nl, "expect")) {
+		/* RFC 9110 §10.1.1: the value is case-insensitive; HTTP/1.0 ignores it. */
+		if (req->version == 11 && http_list_has(v, vl, "100-continue"))
+			req->expect_continue = 1;
 	} else if (http_name_is(n, nl, "connection")) {
 		if (http_list_has(v, vl, "close"))
 			req->conn_close = 1;

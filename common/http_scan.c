@@ -239,7 +239,7 @@ http_scan_head(const char *buf, size_t len, struct http_scan *s, const struct ht
 			continue;
 		}
 		/* From the buffer's start: skipped empty lines count too, so a message never
-		 * outgrows a buffer of HTTP_MAX_HEAD plus room to spare (found by hostile tests). */
+		 * outgrows a buffer of HTTP_MAX_HEAD plus room to spare. */
 		if (s->pos > HTTP_MAX_HEAD)
 			return v->fail(m, 431, "header section too large");
 		if (le == ls)

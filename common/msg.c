@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -41,14 +42,14 @@ msg_prog(void)
 }
 
 static void
-emit(const char *what, const char *fmt, va_list ap)
+emit(const char *lead, const char *what, const char *fmt, va_list ap)
 {
 	/* One write per line keeps lines whole when several processes share stderr. */
 	char line[2048], out[PIPE_BUF];
 	int n;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	n = snprintf(out, sizeof(out), "%s: %s%s\n", prog, what, line);
+	n = snprintf(out, sizeof(out), "%s%s: %s%s\n", lead, prog, what, line);
 	if (n >= (int)sizeof(out)) {
 		n = (int)sizeof(out) - 1;
 		out[n - 1] = '\n';
@@ -66,7 +67,7 @@ emit(const char *what, const char *fmt, va_list ap)
 	{                                                                                          \
 		va_list ap;                                                                        \
 		va_start(ap, fmt);                                                                 \
-		emit(kind, fmt, ap);                                                               \
+		emit("", kind, fmt, ap);                                                           \
 		va_end(ap);                                                                        \
 	}
 
@@ -74,3 +75,27 @@ MSG_FN(msg_error, "error: ")
 MSG_FN(msg_warn, "warning: ")
 MSG_FN(msg_note, "note: ")
 MSG_FN(msg_info, "")
+
+/* The stop line has no format of its own to check; emit() takes a va_list. */
+static void
+stopped_line(const char *lead, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(lead, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+msg_stopped(int sig)
+{
+	/* Ctrl-C: the terminal has shown "^C" where the cursor was, and no newline (bash adds
+	 * one only after a program that SIGINT ended, and this one exits): start a line. */
+	const char *lead = sig == SIGINT && isatty(STDERR_FILENO) ? "\n" : "";
+
+	if (sig == SIGINT)
+		stopped_line(lead, "stopped (Ctrl-C)");
+	else
+		stopped_line(lead, "stopped (%s)", sig == SIGTERM ? "SIGTERM" : "signal");
+}

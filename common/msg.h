@@ -34,4 +34,11 @@ void msg_note(const char *fmt, ...) MSG_FMT(1, 2);
 /* "prog: text": information that is neither a problem nor a note (start-up banners). */
 void msg_info(const char *fmt, ...) MSG_FMT(1, 2);
 
+/*
+ * "prog: stopped (Ctrl-C)", or "(SIGTERM)": a program that a signal asked to stop says so as
+ * it ends. After Ctrl-C on a terminal the line starts on a line of its own, after the "^C"
+ * the terminal showed.
+ */
+void msg_stopped(int sig);
+
 #endif

@@ -26,7 +26,7 @@ nowait_kind_of(int fd)
 ssize_t
 nowait_write(int fd, enum nowait_kind *kind, char *p, size_t n, int ms)
 {
-	struct pollfd pfd = {fd, POLLOUT, 0};
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 	ssize_t w;
 
 	/* A pipe takes a write that never waits, so poll() only to wait for room. */
@@ -45,7 +45,7 @@ nowait_write(int fd, enum nowait_kind *kind, char *p, size_t n, int ms)
 		 * room would both write, the second then waiting for the reader. RWF_NOWAIT
 		 * (Linux 5.8 and later for pipes) fails that one with EAGAIN; on older kernels,
 		 * poll as for a terminal. */
-		struct iovec v = {p, n};
+		struct iovec v = {.iov_base = p, .iov_len = n};
 
 		w = pwritev2(fd, &v, 1, -1, RWF_NOWAIT);
 		if (w < 0 && errno == EOPNOTSUPP) {

@@ -93,8 +93,9 @@ pass_have_tty(void)
 
 /*
  * A signal that ends the process while echo is off must not leave the terminal that way (the
- * shell would stay silent after Ctrl-C). While ask() has echo off, the signals that would end
- * the process restore the terminal first (sig.h).
+ * shell would stay silent after Ctrl-C). While ask() has echo off, the four signals that end a
+ * program restore the terminal first and then end it (sig.h), even in a program that handles
+ * them itself: Ctrl-C at a prompt is an answer, "stop", and must not wait for the password.
  */
 static int quiet_fd = -1;
 static struct termios quiet_saved;
@@ -106,7 +107,13 @@ on_quiet_signal(int sig)
 
 	/* Async-signal-safe calls only: tcsetattr, write, raise (POSIX.1-2008 §2.4.3). */
 	tcsetattr(quiet_fd, TCSAFLUSH, &quiet_saved);
-	(void)!write(quiet_fd, "\n", 1);
+	/* With echo on, the terminal itself shows Ctrl-C as "^C" and the shell then starts a new
+	 * line (bash does so for every job that SIGINT ended): show the same. Other signals
+	 * come from elsewhere, and just end the prompt's line. */
+	if (sig == SIGINT)
+		(void)!write(quiet_fd, "^C", 2);
+	else
+		(void)!write(quiet_fd, "\n", 1);
 	/* SA_RESETHAND made the action the default one; it is delivered once we return. */
 	raise(sig);
 	errno = saved_errno;
@@ -127,7 +134,7 @@ ask(int fd, const char *prompt, char *buf, size_t cap)
 	quiet.c_lflag |= ICANON;
 	quiet_fd = fd;
 	quiet_saved = old;
-	sig_catch_fatal(on_quiet_signal, &old_actions);
+	sig_catch_interrupt(on_quiet_signal, &old_actions);
 	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0) {
 		sig_restore(&old_actions);
 		return PASS_ENOTTY;

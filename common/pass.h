@@ -39,8 +39,9 @@ int pass_read_file(const char *path, char *buf, size_t cap);
  * Ask on /dev/tty with echo off: prompt, then (if confirm is not NULL) confirm, which must
  * match. Returns 0, PASS_ENOTTY, PASS_EEMPTY, PASS_ETOOLONG, PASS_EMISMATCH or PASS_EREAD.
  * While echo is off, SIGINT, SIGTERM, SIGHUP and SIGQUIT (unless ignored) restore the
- * terminal and then end the process by the same signal; the caller's actions for them are
- * put back before returning.
+ * terminal and then end the process by the same signal, whatever handler the caller has for
+ * them (Ctrl-C at a prompt ends the program there); the caller's actions for them are put
+ * back before returning.
  */
 int pass_prompt(const char *prompt, const char *confirm, char *buf, size_t cap);
 

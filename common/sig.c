@@ -4,8 +4,8 @@
 
 static const int fatal[SIG_NFATAL] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
-void
-sig_catch_fatal(void (*handler)(int), struct sig_saved *saved)
+static void
+catch_fatal(void (*handler)(int), struct sig_saved *saved, int over_handlers)
 {
 	struct sigaction sa;
 
@@ -15,9 +15,22 @@ sig_catch_fatal(void (*handler)(int), struct sig_saved *saved)
 	sigfillset(&sa.sa_mask);
 	for (int i = 0; i < SIG_NFATAL; i++) {
 		sigaction(fatal[i], NULL, &saved->old[i]);
-		if (saved->old[i].sa_handler == SIG_DFL)
+		if (saved->old[i].sa_handler == SIG_DFL ||
+		    (over_handlers && saved->old[i].sa_handler != SIG_IGN))
 			sigaction(fatal[i], &sa, NULL);
 	}
+}
+
+void
+sig_catch_fatal(void (*handler)(int), struct sig_saved *saved)
+{
+	catch_fatal(handler, saved, 0);
+}
+
+void
+sig_catch_interrupt(void (*handler)(int), struct sig_saved *saved)
+{
+	catch_fatal(handler, saved, 1);
 }
 
 void

@@ -24,7 +24,14 @@ struct sig_saved {
  */
 void sig_catch_fatal(void (*handler)(int), struct sig_saved *saved);
 
-/* Put the actions saved by sig_catch_fatal back. */
+/*
+ * The same, over the program's own handlers too (never over an ignored signal): while a
+ * person is being asked something, Ctrl-C means stop now, even in a program whose handler
+ * only notes the signal for later (a server's graceful stop, seen once its loop runs).
+ */
+void sig_catch_interrupt(void (*handler)(int), struct sig_saved *saved);
+
+/* Put the actions saved by sig_catch_fatal or sig_catch_interrupt back. */
 void sig_restore(const struct sig_saved *saved);
 
 /*

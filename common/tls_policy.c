@@ -20,8 +20,7 @@ tls_policy_apply(WOLFSSL_CTX *ctx)
 	static int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1};
 
 	/* set_groups orders the TLS 1.3 key shares; set1_curves_list is what stops a TLS 1.2
-	 * peer from choosing any other curve wolfSSL knows (secp256k1, brainpool, X448: found
-	 * by testssl). */
+	 * peer from choosing any other curve wolfSSL knows (secp256k1, brainpool, X448). */
 	if (wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS ||
 	    wolfSSL_CTX_set_cipher_list(ctx, ciphers) != WOLFSSL_SUCCESS ||
 	    wolfSSL_CTX_set1_curves_list(ctx, "X25519:P-256:P-384") != WOLFSSL_SUCCESS ||
@@ -34,4 +33,10 @@ tls_policy_apply(WOLFSSL_CTX *ctx)
 	 * first and let poll() wait. */
 	wolfSSL_CTX_clear_mode(ctx, SSL_MODE_AUTO_RETRY);
 	return 0;
+}
+
+int
+tls_policy_max_tls12(WOLFSSL_CTX *ctx)
+{
+	return wolfSSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) == WOLFSSL_SUCCESS ? 0 : -1;
 }

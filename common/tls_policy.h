@@ -11,4 +11,7 @@ struct WOLFSSL_CTX;
 /* Apply the policy to ctx. 0, or -1 if wolfSSL refused a setting. */
 int tls_policy_apply(struct WOLFSSL_CTX *ctx);
 
+/* After tls_policy_apply: TLS 1.2 only (squirrel-client --tls-max 1.2). 0, or -1. */
+int tls_policy_max_tls12(struct WOLFSSL_CTX *ctx);
+
 #endif

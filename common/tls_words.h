@@ -1,7 +1,8 @@
 /*
  * tls_words: the words users already know (from curl, Python and OpenSSL) for the
- * certificate failures wolfSSL reports as numbers. The client's handshake errors and
- * `squirrel-pki verify` both speak through this, so the same failure reads the same way.
+ * certificate failures wolfSSL reports as numbers, and what to do about each. The client's
+ * handshake errors and `squirrel-pki verify` both speak through this, so the same failure
+ * reads the same way.
  */
 #ifndef SQUIRREL_TLS_WORDS_H
 #define SQUIRREL_TLS_WORDS_H
@@ -12,6 +13,16 @@
  * certificate-verification failure. The string is static.
  */
 const char *tlsw_verify_text(int wolfssl_code);
+
+/* Who reads a hint: the client, about the certificate a server sent; squirrel-pki verify,
+ * about a certificate file and the CA given with --ca. */
+enum tlsw_reader { TLSW_CLIENT, TLSW_PKI_VERIFY };
+
+/*
+ * What that reader can do about the failure, e.g. "is --ca the CA that issued it?", without
+ * parentheses. NULL when there is nothing to add beyond tlsw_verify_text(). Static string.
+ */
+const char *tlsw_verify_hint(int wolfssl_code, enum tlsw_reader reader);
 
 /* 1 if the code means the server's certificate was not trusted (curl's exit 60). */
 int tlsw_is_verify_error(int wolfssl_code);

@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -87,16 +89,29 @@ plain_slim(struct tr *t)
 }
 
 static const struct tr_ops plain_ops = {
-	plain_read,     plain_write,   plain_handshake, plain_pending,
-	plain_shutdown, plain_release, plain_slim,
+	.read = plain_read,
+	.write = plain_write,
+	.handshake = plain_handshake,
+	.pending = plain_pending,
+	.shutdown = plain_shutdown,
+	.release = plain_release,
+	.slim = plain_slim,
 };
 
 void
-tr_plain_init(struct tr *t, int fd)
+tr_plain_init(struct tr *t, int fd, int server)
 {
 	memset(t, 0, sizeof(*t));
 	t->ops = &plain_ops;
 	t->fd = fd;
+	t->server = (unsigned char)(server != 0);
+}
+
+void
+tr_clear(struct tr *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
 }
 
 void
@@ -105,8 +120,15 @@ tr_downgrade(struct tr *t)
 	int fd = t->fd, server = t->server;
 
 	t->ops->release(t);
-	tr_plain_init(t, fd);
-	t->server = (unsigned char)server;
+	tr_plain_init(t, fd, server);
+}
+
+void
+tr_nodelay(struct tr *t)
+{
+	int one = 1;
+
+	setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 int

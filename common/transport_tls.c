@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,21 +20,67 @@
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include "clock.h"
+#include "keylog.h"
+#include "tls_names.h"
 #include "tls_words.h"
 #include "transport.h"
 
 /* The first byte of every TLS handshake record (RFC 8446 §5.1, ContentType handshake). */
 #define TLS_HANDSHAKE_RECORD 0x16
+/* RFC 8446 §5.1 ContentType alert; §6: an alert is 2 bytes, level and description. */
+#define TLS_ALERT_RECORD 0x15
+#define TLS_ALERT_FATAL 2
 
 /*
- * Server reads go through here, not through wolfSSL's own recv(): wolfSSL asks for exactly
- * what it needs, a 5-byte record header and then the record, and the server's next read found
- * the socket empty, so a request cost three system calls. Here one recv() fills a
+ * An OpenSSL client (curl, Python, openssl s_client) that refuses our certificate in TLS 1.3
+ * sends its alert in clear: it judges the Certificate before it has its own handshake keys
+ * (RFC 8446 §4.4.2.4 lets it abort there), while our side has switched to reading encrypted
+ * records after sending its flight. wolfSSL 5.5.4 then fails on the record (PARSE_ERROR,
+ * "parse error on header") and never reads the alert; newer wolfSSL only learned to skip such
+ * alerts. So a server handshake watches the records it is given, as they pass: a 2-byte alert
+ * record arriving in clear is remembered, and tr_errstr names it.
+ */
+static void
+watch_records(struct tr *t, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		size_t take;
+		int alert;
+
+		if (t->rec_hdr_len < sizeof(t->rec_hdr)) {
+			t->rec_hdr[t->rec_hdr_len++] = *p++;
+			n--;
+			if (t->rec_hdr_len == sizeof(t->rec_hdr))
+				t->rec_left = (unsigned short)(t->rec_hdr[3] << 8 | t->rec_hdr[4]);
+		} else {
+			/* A clear alert is a record of type 21 and length 2; an encrypted one is
+			 * type 23 and longer, and wolfSSL reads that one itself. */
+			alert = t->rec_hdr[0] == TLS_ALERT_RECORD && t->rec_hdr[3] == 0 &&
+				t->rec_hdr[4] == 2;
+			take = n < t->rec_left ? n : t->rec_left;
+			for (size_t i = 0; alert && i < take; i++)
+				t->rec_alert[2 - (t->rec_left - i)] = p[i];
+			p += take;
+			n -= take;
+			t->rec_left = (unsigned short)(t->rec_left - take);
+			if (alert && t->rec_left == 0 && t->rec_alert[0] == TLS_ALERT_FATAL)
+				t->clear_alert = (unsigned char)(t->rec_alert[1] + 1);
+		}
+		if (t->rec_hdr_len == sizeof(t->rec_hdr) && t->rec_left == 0)
+			t->rec_hdr_len = 0;
+	}
+}
+
+/*
+ * Server reads go through here, not through wolfSSL's own recv(). wolfSSL asks for exactly
+ * what it needs, a 5-byte record header and then the record, so with its own recv() a request
+ * costs three system calls, the last one finding the socket empty. Here one recv() fills a
  * buffer that the whole process shares (a server process is one thread), lent to one
  * connection until wolfSSL has taken its bytes; whatever remains counts in tls_pending(), so
  * the server steps that connection again without waiting for poll(). A connection that finds
- * the buffer lent to another reads exactly what wolfSSL asks, as before. A short recv() sets
- * t->drained, as plain_read() does (see tr_read in transport.h). A request: one recv().
+ * the buffer lent to another reads exactly what wolfSSL asks. A short recv() sets t->drained,
+ * as plain_read() does (see tr_read in transport.h). A request costs one recv().
  */
 static struct {
 	unsigned char data[16 * 1024 + 512]; /* a whole TLS record and the next header */
@@ -55,13 +102,11 @@ ahead_take(char *buf, int sz)
 }
 
 static int
-tls_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+recv_for(struct tr *t, char *buf, int sz)
 {
-	struct tr *t = ctx;
 	int lend;
 	ssize_t n;
 
-	(void)ssl;
 	if (ahead.owner == t)
 		return ahead_take(buf, sz);
 	if (t->drained) {
@@ -82,8 +127,10 @@ tls_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 		ahead.len = (size_t)n;
 		return ahead_take(buf, sz);
 	}
-	if (n == 0)
+	if (n == 0) {
+		t->closed = 1;
 		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	}
 	/* As wolfSSL's own callback; errno stays for tls_result() to report. */
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		return WOLFSSL_CBIO_ERR_WANT_READ;
@@ -92,6 +139,69 @@ tls_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	if (errno == EPIPE || errno == ECONNABORTED)
 		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
 	return WOLFSSL_CBIO_ERR_GENERAL;
+}
+
+static int
+tls_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct tr *t = ctx;
+	int n = recv_for(t, buf, sz);
+
+	(void)ssl;
+	if (n > 0 && t->watch)
+		watch_records(t, (const unsigned char *)buf, (size_t)n);
+	return n;
+}
+
+/*
+ * Client reads (blocking socket): wait for bytes no longer than the deadline allows, then one
+ * recv(). See tr_set_deadline. A timeout is WANT_READ, as SO_RCVTIMEO's EAGAIN would be.
+ */
+static int
+tls_client_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct tr *t = ctx;
+	struct pollfd p = {.fd = t->fd, .events = POLLIN};
+	ssize_t n;
+
+	(void)ssl;
+	for (;;) {
+		int64_t left = t->deadline_ms ? t->deadline_ms - clock_ms() : -1;
+		int r;
+
+		if (t->deadline_ms && left <= 0)
+			return WOLFSSL_CBIO_ERR_WANT_READ;
+		r = poll(&p, 1, left < 0 ? -1 : left > INT_MAX ? INT_MAX : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return WOLFSSL_CBIO_ERR_WANT_READ;
+		n = recv(t->fd, buf, (size_t)sz, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (n > 0)
+		return (int)n;
+	if (n == 0) {
+		t->closed = 1;
+		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return WOLFSSL_CBIO_ERR_WANT_READ;
+	if (errno == ECONNRESET) {
+		t->reset = 1;
+		return WOLFSSL_CBIO_ERR_CONN_RST;
+	}
+	if (errno == EPIPE || errno == ECONNABORTED)
+		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	return WOLFSSL_CBIO_ERR_GENERAL;
+}
+
+void
+tr_set_deadline(struct tr *t, int64_t deadline_ms)
+{
+	t->deadline_ms = deadline_ms;
 }
 
 /*
@@ -116,6 +226,13 @@ tls_result(struct tr *t, int ret, int eof_ok)
 {
 	int e = wolfSSL_get_error(t->ssl, ret);
 
+	/* wolfSSL reports a reset as the peer closing (SOCKET_PEER_CLOSED_E, or 0 from a read):
+	 * a reset can cut a message short, which a close between messages cannot. */
+	if (t->reset && (e == SOCKET_PEER_CLOSED_E || e == SOCKET_ERROR_E ||
+			 e == WOLFSSL_ERROR_ZERO_RETURN || e == WOLFSSL_ERROR_SYSCALL)) {
+		t->err = ECONNRESET;
+		return TR_ERROR;
+	}
 	switch (e) {
 	case WOLFSSL_ERROR_WANT_READ: return TR_WANT_READ;
 	case WOLFSSL_ERROR_WANT_WRITE: return TR_WANT_WRITE;
@@ -131,8 +248,10 @@ tls_result(struct tr *t, int ret, int eof_ok)
 		t->err = SOCKET_PEER_CLOSED_E;
 		return TR_ERROR;
 	case SOCKET_ERROR_E:
-		/* The socket failed underneath: errno says how (reset, timeout, ...). */
-		t->err = errno > 0 ? errno : e;
+		/* The socket failed underneath: errno says how (reset, timeout, ...), unless
+		 * recv() read the peer's close inside a record. errno may be left from a call
+		 * that failed harmlessly inside wolfSSL's, so the close is told by the flag. */
+		t->err = t->closed ? SOCKET_PEER_CLOSED_E : errno > 0 ? errno : e;
 		return TR_ERROR;
 	}
 	t->err = e;
@@ -177,10 +296,8 @@ peek_first(struct tr *t)
 			t->peeked = 1;
 			return b == TLS_HANDSHAKE_RECORD ? 0 : TR_NOT_TLS;
 		}
-		if (n == 0) {
-			t->err = SOCKET_PEER_CLOSED_E;
-			return TR_ERROR;
-		}
+		if (n == 0)
+			return TR_CLOSED_SILENT;
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -188,6 +305,31 @@ peek_first(struct tr *t)
 		t->err = errno;
 		return TR_ERROR;
 	}
+}
+
+/*
+ * wolfSSL refuses a clear alert at its header, before asking for the body: the two bytes that
+ * say which alert still wait, read ahead or in the socket. Look at them without taking them.
+ */
+static void
+watch_rest_of_alert(struct tr *t)
+{
+	unsigned char rest[2];
+	ssize_t n;
+
+	if (t->rec_hdr_len != sizeof(t->rec_hdr) || t->rec_hdr[0] != TLS_ALERT_RECORD ||
+	    t->rec_left == 0 || t->rec_left > sizeof(rest))
+		return;
+	if (ahead.owner == t) {
+		n = (ssize_t)(ahead.len - ahead.off);
+		if (n > t->rec_left)
+			n = t->rec_left;
+		memcpy(rest, ahead.data + ahead.off, (size_t)n);
+	} else {
+		n = recv(t->fd, rest, t->rec_left, MSG_PEEK | MSG_DONTWAIT);
+	}
+	if (n > 0)
+		watch_records(t, rest, (size_t)n);
 }
 
 static int
@@ -203,12 +345,17 @@ tls_handshake(struct tr *t)
 	errno = 0;
 	ret = t->server ? wolfSSL_accept(t->ssl) : wolfSSL_connect(t->ssl);
 	if (ret == WOLFSSL_SUCCESS) {
+		keylog_handshake_done(t->ssl);
+		t->watch = 0;
 		/* The client sends its request right behind its Finished, so it has often come
 		 * since that short read: look, rather than wait a whole poll() round for it. */
 		t->drained = 0;
 		return 1;
 	}
-	return (int)tls_result(t, ret, 0);
+	ret = (int)tls_result(t, ret, 0);
+	if (ret == TR_ERROR && t->watch)
+		watch_rest_of_alert(t);
+	return ret;
 }
 
 static int
@@ -255,8 +402,8 @@ page_is_zero(const unsigned char *p, size_t page)
  * chain), which a server without client certificates leaves almost all zero. The pages of it
  * that still hold only zeros go back to the kernel (MADV_DONTNEED on private anonymous memory:
  * they read as zeros again, and a later write faults in a fresh page), so an idle connection
- * keeps what it uses. Only for the version whose source this was read against: there,
- * wolfSSL_get_session() on a server is that object, a block of its own from malloc().
+ * keeps what it uses. Only for wolfSSL 5.5.4, whose source shows that wolfSSL_get_session() on
+ * a server is that object, a block of its own from malloc().
  */
 static void
 tls_slim(struct tr *t)
@@ -289,7 +436,13 @@ tls_slim(struct tr *t)
 }
 
 static const struct tr_ops tls_ops = {
-	tls_read, tls_write, tls_handshake, tls_pending, tls_shutdown, tls_release, tls_slim,
+	.read = tls_read,
+	.write = tls_write,
+	.handshake = tls_handshake,
+	.pending = tls_pending,
+	.shutdown = tls_shutdown,
+	.release = tls_release,
+	.slim = tls_slim,
 };
 
 static int
@@ -309,6 +462,7 @@ tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const cha
 		return TR_ERROR;
 	if (wolfSSL_set_fd(ssl, fd) != WOLFSSL_SUCCESS)
 		goto fail;
+	keylog_session_new(ssl);
 	if (!server && host != NULL) {
 		/* RFC 6066 §3: SNI carries names, never address literals. */
 		if (!is_ip_literal(host) &&
@@ -325,11 +479,15 @@ tr_tls_init(struct tr *t, int fd, struct WOLFSSL_CTX *ctx, int server, const cha
 	t->ssl = ssl;
 	t->fd = fd;
 	t->server = server != 0;
+	t->watch = t->server;
 	if (server) {
 		wolfSSL_SSLSetIORecv(ssl, tls_recv);
 		wolfSSL_SetIOReadCtx(ssl, t);
 		wolfSSL_SSLSetIOSend(ssl, tls_send);
 		wolfSSL_SetIOWriteCtx(ssl, t);
+	} else {
+		wolfSSL_SSLSetIORecv(ssl, tls_client_recv);
+		wolfSSL_SetIOReadCtx(ssl, t);
 	}
 	return 0;
 fail:
@@ -350,45 +508,18 @@ tr_moved(struct tr *t, const struct tr *old)
 		ahead.owner = t;
 }
 
-/* TLS alert descriptions (RFC 8446 §6), for "the peer refused: unknown_ca". */
-static const char *
-alert_name(int code)
-{
-	switch (code) {
-	case 10: return "unexpected_message";
-	case 20: return "bad_record_mac";
-	case 22: return "record_overflow";
-	case 40: return "handshake_failure";
-	case 42: return "bad_certificate";
-	case 43: return "unsupported_certificate";
-	case 44: return "certificate_revoked";
-	case 45: return "certificate_expired";
-	case 46: return "certificate_unknown";
-	case 47: return "illegal_parameter";
-	case 48: return "unknown_ca";
-	case 49: return "access_denied";
-	case 50: return "decode_error";
-	case 51: return "decrypt_error";
-	case 70: return "protocol_version";
-	case 71: return "insufficient_security";
-	case 80: return "internal_error";
-	case 86: return "inappropriate_fallback";
-	case 90: return "user_canceled";
-	case 109: return "missing_extension";
-	case 110: return "unsupported_extension";
-	case 112: return "unrecognized_name";
-	case 116: return "certificate_required";
-	case 120: return "no_application_protocol";
-	}
-	return NULL;
-}
-
 const char *
 tr_errstr(const struct tr *t, char *buf, size_t cap)
 {
 	int e = t->err;
 	const char *w;
 
+	/* The alert explains the failure, whatever error reading past it gave. */
+	if (t->clear_alert != 0 && tls_alert_name(t->clear_alert - 1U) != NULL) {
+		snprintf(buf, cap, "the peer sent a fatal alert: %s",
+			 tls_alert_name(t->clear_alert - 1U));
+		return buf;
+	}
 	if (e > 0)
 		return strerror(e);
 	w = tlsw_verify_text(e);
@@ -407,10 +538,12 @@ tr_errstr(const struct tr *t, char *buf, size_t cap)
 		if (t->ssl != NULL) {
 			WOLFSSL_ALERT_HISTORY h;
 
+			/* A history with nothing received reads as code 0, close_notify. */
 			if (wolfSSL_get_alert_history(t->ssl, &h) == WOLFSSL_SUCCESS &&
-			    alert_name(h.last_rx.code) != NULL) {
+			    h.last_rx.code > 0 &&
+			    tls_alert_name((unsigned)h.last_rx.code) != NULL) {
 				snprintf(buf, cap, "the peer sent a fatal alert: %s",
-					 alert_name(h.last_rx.code));
+					 tls_alert_name((unsigned)h.last_rx.code));
 				return buf;
 			}
 		}
@@ -442,6 +575,12 @@ tr_err_closed(const struct tr *t)
 }
 
 int
+tr_err_reset(const struct tr *t)
+{
+	return t->err == ECONNRESET;
+}
+
+int
 tr_err_peer_refused_cert(const struct tr *t)
 {
 	WOLFSSL_ALERT_HISTORY h;
@@ -461,13 +600,53 @@ tr_err_peer_refused_cert(const struct tr *t)
 	return 0;
 }
 
+/*
+ * The group of the key exchange, from wolfSSL's name for it (its ECC curve names, or X25519 and
+ * X448), as a registry code. 5.5.4 has no call that returns the code itself; these are the
+ * groups tls_policy allows and the other curves wolfSSL names.
+ */
+static unsigned
+group_code(const char *wolfssl_name)
+{
+	static const struct {
+		const char *name;
+		unsigned code;
+	} names[] = {
+		{"X25519", 0x001d},
+		{"SECP256R1", 0x0017},
+		{"SECP384R1", 0x0018},
+		{"SECP521R1", 0x0019},
+		{"X448", 0x001e},
+		{"SECP256K1", 0x0016},
+		{"BRAINPOOLP256R1", 0x001a},
+		{"BRAINPOOLP384R1", 0x001b},
+		{"BRAINPOOLP512R1", 0x001c},
+	};
+
+	for (size_t i = 0; wolfssl_name != NULL && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i].name, wolfssl_name) == 0)
+			return names[i].code;
+	return 0;
+}
+
 int
 tr_tls_info(struct tr *t, struct tr_info *info)
 {
+	int suite;
+
 	if (t->ssl == NULL)
 		return -1;
+	suite = wolfSSL_get_current_cipher_suite(t->ssl);
 	info->version = wolfSSL_get_version(t->ssl);
-	info->cipher = wolfSSL_get_cipher_name(t->ssl);
+	info->suite_code = (unsigned)suite & 0xffff;
+	info->cipher = tls_suite_name(info->suite_code);
+	if (info->cipher == NULL)
+		info->cipher = wolfSSL_get_cipher_name(t->ssl);
+	/* A resumed TLS 1.2 session exchanges no key: wolfSSL then names no group. */
+	info->group_code = group_code(wolfSSL_get_curve_name(t->ssl));
+	info->group = tls_group_name(info->group_code);
+	if (info->group == NULL)
+		info->group = "-";
 	info->resumed = wolfSSL_session_reused(t->ssl);
 	return 0;
 }

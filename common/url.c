@@ -66,111 +66,126 @@ path_char(char c)
 	return c > ' ' && c < 0x7f;
 }
 
-int
-url_parse(const char *s, struct url *u, char *err, size_t errlen)
+/* The scheme: sets u->tls or u->scheme_implied. Returns where the authority starts, or NULL
+ * with err filled. */
+static const char *
+parse_scheme(const char *s, struct url *u, char *err, size_t errlen)
 {
-	const char *p = s, *host, *host_end, *port = NULL, *port_end = NULL, *path;
-	size_t hlen, plen;
 	const char *sep = strstr(s, "://");
 
-	memset(u, 0, sizeof(*u));
-	if (*s == '\0')
-		return fail(err, errlen, "empty URL");
-	/* A URL pasted with a space or read with its newline: the error line would hide it. */
-	if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[strlen(s) - 1]))
-		return fail(
-			err, errlen,
-			"white space before or after the URL: remove it (quote the URL as a whole)");
 	if (sep != NULL && strcspn(s, "/?#") > (size_t)(sep - s)) {
-		if ((size_t)(sep - s) == 4 && strncasecmp(s, "http", 4) == 0)
+		if ((size_t)(sep - s) == 4 && strncasecmp(s, "http", 4) == 0) {
 			u->tls = 0;
-		else if ((size_t)(sep - s) == 5 && strncasecmp(s, "https", 5) == 0)
+		} else if ((size_t)(sep - s) == 5 && strncasecmp(s, "https", 5) == 0) {
 			u->tls = 1;
-		else
-			return fail(err, errlen, "unsupported scheme (use http:// or https://)");
-		p = sep + 3;
-	} else if (strncasecmp(s, "http:", 5) == 0 || strncasecmp(s, "https:", 6) == 0) {
-		/* "http:/host" is a typo for the scheme, not the host "http" with a port. */
-		return fail(
-			err, errlen,
-			"the scheme needs two slashes: http://HOST:PORT/ or https://HOST:PORT/");
-	} else {
-		u->scheme_implied = 1;
-	}
-	host = p;
-	host_end = p + strcspn(p, "/?#");
-	if (memchr(host, '@', (size_t)(host_end - host)) != NULL)
-		return fail(err, errlen, "user names and passwords in URLs are not supported");
-	if (*host == '[') {
-		const char *close = memchr(host, ']', (size_t)(host_end - host));
-		unsigned char a[16];
-		char lit[INET6_ADDRSTRLEN];
-
-		if (close != NULL && memchr(host, '%', (size_t)(close - host)) != NULL)
-			/* RFC 6874: the zone names an interface of this machine, which neither the
-			 * certificate check nor SNI can take. */
-			return fail(
-				err, errlen,
-				"IPv6 zone identifiers (%25eth0) are not supported: use a global or "
-				"loopback address, or a host name");
-		if (close == NULL || (size_t)(close - host - 1) >= sizeof(lit))
-			return fail(err, errlen, "malformed IPv6 address (expected [::1])");
-		memcpy(lit, host + 1, (size_t)(close - host - 1));
-		lit[close - host - 1] = '\0';
-		if (inet_pton(AF_INET6, lit, a) != 1)
-			return fail(err, errlen, "malformed IPv6 address (expected [::1])");
-		u->ipv6 = 1;
-		hlen = strlen(lit);
-		memcpy(u->host, lit, hlen + 1);
-		if (close + 1 < host_end && close[1] != ':')
-			return fail(err, errlen, "unexpected text after the IPv6 address");
-		if (close + 1 < host_end)
-			port = close + 2, port_end = host_end;
-	} else {
-		const char *colon = memchr(host, ':', (size_t)(host_end - host));
-		const char *end = colon ? colon : host_end;
-
-		hlen = (size_t)(end - host);
-		if (hlen == 0)
-			return fail(err, errlen, "no host name");
-		if (hlen >= sizeof(u->host))
-			return fail(err, errlen, "host name too long");
-		if (host_check(host, hlen, err, errlen) < 0)
-			return -1;
-		memcpy(u->host, host, hlen);
-		u->host[hlen] = '\0';
-		if (colon)
-			port = colon + 1, port_end = host_end;
-	}
-	if (port != NULL) {
-		long v = 0;
-
-		plen = (size_t)(port_end - port);
-		if (plen == 0 || plen >= sizeof(u->port))
-			return fail(err, errlen, "the port must be a number from 1 to 65535");
-		for (size_t i = 0; i < plen; i++) {
-			if (port[i] < '0' || port[i] > '9')
-				return fail(err, errlen,
-					    "the port must be a number from 1 to 65535");
-			v = v * 10 + (port[i] - '0');
+		} else {
+			fail(err, errlen, "unsupported scheme (use http:// or https://)");
+			return NULL;
 		}
-		if (v < 1 || v > 65535)
-			return fail(err, errlen, "the port must be a number from 1 to 65535");
-		memcpy(u->port, port, plen);
-		u->port[plen] = '\0';
-	} else {
+		return sep + 3;
+	}
+	if (strncasecmp(s, "http:", 5) == 0 || strncasecmp(s, "https:", 6) == 0) {
+		/* "http:/host" is a typo for the scheme, not the host "http" with a port. */
+		fail(err, errlen,
+		     "the scheme needs two slashes: http://HOST:PORT/ or https://HOST:PORT/");
+		return NULL;
+	}
+	if (strncasecmp(s, "http//", 6) == 0 || strncasecmp(s, "https//", 7) == 0) {
+		/* "http//host": a scheme that lost its colon, not the host "http". */
+		size_t scheme = strcspn(s, "/");
+
+		snprintf(err, errlen, "it looks like a mistyped scheme; did you mean %.*s://%s?",
+			 (int)scheme, s, s + scheme + 2);
+		return NULL;
+	}
+	u->scheme_implied = 1;
+	return s;
+}
+
+/* "[IPv6]" or "[IPv6]:port" in host[0, end): u->host and u->ipv6, and *port where the port
+ * starts (NULL: none). 0 or -1 with err filled. */
+static int
+parse_ipv6_host(const char *host, const char *end, struct url *u, const char **port, char *err,
+		size_t errlen)
+{
+	const char *close = memchr(host, ']', (size_t)(end - host));
+	unsigned char a[16];
+	char lit[INET6_ADDRSTRLEN];
+
+	if (close != NULL && memchr(host, '%', (size_t)(close - host)) != NULL)
+		/* RFC 6874: the zone names an interface of this machine, which neither the
+		 * certificate check nor SNI can take. */
+		return fail(err, errlen,
+			    "IPv6 zone identifiers (%25eth0) are not supported: use a global or "
+			    "loopback address, or a host name");
+	if (close == NULL || (size_t)(close - host - 1) >= sizeof(lit))
+		return fail(err, errlen, "malformed IPv6 address (expected [::1])");
+	memcpy(lit, host + 1, (size_t)(close - host - 1));
+	lit[close - host - 1] = '\0';
+	if (inet_pton(AF_INET6, lit, a) != 1)
+		return fail(err, errlen, "malformed IPv6 address (expected [::1])");
+	u->ipv6 = 1;
+	memcpy(u->host, lit, strlen(lit) + 1);
+	if (close + 1 < end && close[1] != ':')
+		return fail(err, errlen, "unexpected text after the IPv6 address");
+	*port = close + 1 < end ? close + 2 : NULL;
+	return 0;
+}
+
+/* "name" or "name:port" in host[0, end): u->host, and *port where the port starts (NULL:
+ * none). 0 or -1 with err filled. */
+static int
+parse_name_host(const char *host, const char *end, struct url *u, const char **port, char *err,
+		size_t errlen)
+{
+	const char *colon = memchr(host, ':', (size_t)(end - host));
+	size_t hlen = (size_t)((colon ? colon : end) - host);
+
+	if (hlen == 0)
+		return fail(err, errlen, "no host name");
+	if (hlen >= sizeof(u->host))
+		return fail(err, errlen, "host name too long");
+	if (host_check(host, hlen, err, errlen) < 0)
+		return -1;
+	memcpy(u->host, host, hlen);
+	u->host[hlen] = '\0';
+	*port = colon ? colon + 1 : NULL;
+	return 0;
+}
+
+/* The port in port[0, end) into u->port; without one (port NULL), the scheme's. */
+static int
+parse_port(const char *port, const char *end, struct url *u, char *err, size_t errlen)
+{
+	static const char why[] = "the port must be a number from 1 to 65535";
+	size_t plen;
+	long v = 0;
+
+	if (port == NULL) {
 		strcpy(u->port, u->tls ? "443" : "80");
+		return 0;
 	}
-	/* The Host header carries the port only when the URL did (RFC 9110 §7.2). */
-	strcpy(u->authority, u->ipv6 ? "[" : "");
-	strcat(u->authority, u->host);
-	strcat(u->authority, u->ipv6 ? "]" : "");
-	if (port != NULL) {
-		strcat(u->authority, ":");
-		strcat(u->authority, u->port);
+	plen = (size_t)(end - port);
+	if (plen == 0 || plen >= sizeof(u->port))
+		return fail(err, errlen, why);
+	for (size_t i = 0; i < plen; i++) {
+		if (port[i] < '0' || port[i] > '9')
+			return fail(err, errlen, why);
+		v = v * 10 + (port[i] - '0');
 	}
-	path = host_end;
-	plen = strcspn(path, "#");
+	if (v < 1 || v > 65535)
+		return fail(err, errlen, why);
+	memcpy(u->port, port, plen);
+	u->port[plen] = '\0';
+	return 0;
+}
+
+/* Path and query (the fragment dropped) into u->path, "/" when empty. */
+static int
+parse_path(const char *path, struct url *u, char *err, size_t errlen)
+{
+	size_t plen = strcspn(path, "#");
+
 	if (plen + 2 > sizeof(u->path))
 		return fail(err, errlen, "path too long");
 	for (size_t i = 0; i < plen; i++)
@@ -182,4 +197,36 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
 		strcpy(u->path, "/");
 	strncat(u->path, path, plen);
 	return 0;
+}
+
+int
+url_parse(const char *s, struct url *u, char *err, size_t errlen)
+{
+	const char *host, *host_end, *port;
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	if (*s == '\0')
+		return fail(err, errlen, "empty URL");
+	/* A URL pasted with a space or read with its newline: the error line would hide it. */
+	if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[strlen(s) - 1]))
+		return fail(
+			err, errlen,
+			"white space before or after the URL: remove it (quote the URL as a whole)");
+	host = parse_scheme(s, u, err, errlen);
+	if (host == NULL)
+		return -1;
+	host_end = host + strcspn(host, "/?#");
+	if (memchr(host, '@', (size_t)(host_end - host)) != NULL)
+		return fail(err, errlen, "user names and passwords in URLs are not supported");
+	if (*host == '[')
+		rc = parse_ipv6_host(host, host_end, u, &port, err, errlen);
+	else
+		rc = parse_name_host(host, host_end, u, &port, err, errlen);
+	if (rc < 0 || parse_port(port, host_end, u, err, errlen) < 0)
+		return -1;
+	/* The Host header carries the port only when the URL did (RFC 9110 §7.2). */
+	snprintf(u->authority, sizeof(u->authority), u->ipv6 ? "[%s]%s%s" : "%s%s%s", u->host,
+		 port != NULL ? ":" : "", port != NULL ? u->port : "");
+	return parse_path(host_end, u, err, errlen);
 }

@@ -40,9 +40,11 @@ caesar_usage(FILE *f)
 		"other characters are unchanged. The words of TEXT are joined with spaces; without\n"
 		"TEXT, standard input is read to its end.\n"
 		"\n"
-		"crack ranks all 26 shifts by how close the letter frequencies of each decryption are\n"
-		"to English (chi-squared, lower is closer) and prints the best N guesses (default 5):\n"
-		"rank, the shift that encrypted the text, its score, and the start of the decryption.\n"
+		"crack ranks all 26 shifts by how English each decryption reads, letter pair by letter\n"
+		"pair (the mean log-probability of each letter after the one before it, or a word's\n"
+		"start, in English prose; higher is closer) and prints the best N guesses (default\n"
+		"5): rank, the shift that encrypted the text, its score, and the start of the\n"
+		"decryption.\n"
 		"\n"
 		"  --shift N   places to move each letter when encrypting (decrypt moves them back)\n"
 		"  --top N     crack: how many guesses to print (1-26)\n"
@@ -119,18 +121,22 @@ preview_add(char *pv, size_t *pvlen, const char *s, size_t len)
 static int
 caesar_crack(char **words, int nwords, long top)
 {
-	unsigned long counts[26] = {0}, total;
+	struct teach_caesar_counts counts;
 	struct teach_caesar_guess g[26];
+	unsigned long total;
 	char pv[CAESAR_PREVIEW + 1], line[CAESAR_PREVIEW + 1];
 	size_t pvlen = 0, shown;
 	int more;
 
+	teach_caesar_counts_init(&counts);
 	if (nwords > 0) {
 		for (int i = 0; i < nwords; i++) {
-			if (i > 0)
+			if (i > 0) {
 				preview_add(pv, &pvlen, " ", 1);
+				teach_caesar_count(&counts, " ", 1);
+			}
 			preview_add(pv, &pvlen, words[i], strlen(words[i]));
-			teach_caesar_count(words[i], strlen(words[i]), counts);
+			teach_caesar_count(&counts, words[i], strlen(words[i]));
 		}
 	} else {
 		char buf[CAESAR_CHUNK];
@@ -138,14 +144,15 @@ caesar_crack(char **words, int nwords, long top)
 
 		while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
 			preview_add(pv, &pvlen, buf, n);
-			teach_caesar_count(buf, n, counts);
+			teach_caesar_count(&counts, buf, n);
 		}
 		if (ferror(stdin)) {
 			msg_error("caesar: cannot read standard input: %s", strerror(errno));
 			return PKI_EXIT_READ;
 		}
 	}
-	total = teach_caesar_rank(counts, g);
+	teach_caesar_count_end(&counts);
+	total = teach_caesar_rank(&counts, g);
 	if (total == 0) {
 		msg_error("caesar: crack: the text has no letters to count (give it some English)");
 		return PKI_EXIT_INPUT;
@@ -161,13 +168,13 @@ caesar_crack(char **words, int nwords, long top)
 		if ((unsigned char)pv[i] < 0x20 || pv[i] == 0x7f)
 			pv[i] = ' ';
 
-	cmd_printf("# %lu letter%s; chi-squared distance from English letter frequencies, lower is "
-		   "closer\n",
+	cmd_printf("# %lu letter%s; score: how English each decryption reads, by letter pairs "
+		   "(higher is closer)\n",
 		   total, total == 1 ? "" : "s");
-	cmd_printf("rank  shift  chi-squared  text (decrypted with -shift)\n");
+	cmd_printf("rank  shift  score  text (decrypted with -shift)\n");
 	for (long i = 0; i < top; i++) {
 		teach_caesar_shift(pv, shown, -g[i].shift, line);
-		cmd_printf("%4ld  %5d  %11.2f  %.*s%s\n", i + 1, g[i].shift, g[i].chi2, (int)shown,
+		cmd_printf("%4ld  %5d  %5.2f  %.*s%s\n", i + 1, g[i].shift, g[i].score, (int)shown,
 			   line, more ? "..." : "");
 	}
 	return PKI_EXIT_OK;

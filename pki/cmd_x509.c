@@ -2,11 +2,13 @@
  * squirrel-pki key | ca | csr | sign | show | verify: the tutorial's certificate authority.
  * Each handler parses its options, reads the files, calls one libpki function, writes the
  * result and prints one line; every failure is one line naming the file, with an exit code
- * from enum pki_exit.
+ * from enum pki_exit. The helpers below print their own failure and return its exit code
+ * (never 0), or 0 to go on: a handler returns whatever is not 0.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,32 +31,6 @@
 
 /* One buffer per input a handler reads at once: CSR or CA file, key or leaf, CA certificate. */
 static unsigned char in_a[INPUT_MAX], in_b[INPUT_MAX], in_c[INPUT_MAX];
-
-enum opt_id {
-	OPT_OUT = 256,
-	OPT_TYPE,
-	OPT_PASSWORD_FILE,
-	OPT_NO_PASSWORD,
-	OPT_FORCE,
-	OPT_KEY,
-	OPT_COUNTRY,
-	OPT_STATE,
-	OPT_LOCALITY,
-	OPT_ORG,
-	OPT_CN,
-	OPT_DAYS,
-	OPT_NOT_BEFORE,
-	OPT_SAN,
-	OPT_CSR,
-	OPT_CA_CERT,
-	OPT_CA_KEY,
-	OPT_CA_PASSWORD_FILE,
-	OPT_CLIENT,
-	OPT_CA,
-	OPT_HOST,
-	OPT_STRICT,
-	OPT_HELP,
-};
 
 static const char usage_key[] =
 	"usage: squirrel-pki key --out FILE [--type rsa2048|rsa3072|rsa4096|ec-p256]\n"
@@ -83,9 +59,71 @@ struct opts {
 	const char *san[MAX_SAN_ARGS];
 	size_t nsan;
 	int no_password, force, client, strict;
+	int help; /* --help was answered: the handler ends with exit 0 */
 	int argc; /* positional arguments, moved to the front of argv */
 	char **argv;
 };
+
+enum opt_kind {
+	OPT_TEXT, /* a value, stored as a const char * */
+	OPT_FLAG, /* no value: the int is set to 1 */
+	OPT_LIST, /* --san: each value is appended to san[] */
+};
+
+/*
+ * One long option: where parse() stores it in struct opts, and the letter of its class:
+ * a subcommand takes the options whose letters are in its `allow` string ('h', --help, is
+ * taken by all).
+ */
+struct opt_spec {
+	const char *name;
+	enum opt_kind kind;
+	char class;
+	size_t field;
+};
+
+#define TEXT(n, c, f)                                                                              \
+	{                                                                                          \
+		.name = n, .kind = OPT_TEXT, .class = c, .field = offsetof(struct opts, f)         \
+	}
+#define FLAG(n, c, f)                                                                              \
+	{                                                                                          \
+		.name = n, .kind = OPT_FLAG, .class = c, .field = offsetof(struct opts, f)         \
+	}
+
+static const struct opt_spec opt_specs[] = {
+	TEXT("out", 'o', out),
+	TEXT("type", 't', type),
+	TEXT("password-file", 'p', password_file),
+	FLAG("no-password", 'P', no_password),
+	FLAG("force", 'f', force),
+	TEXT("key", 'k', key),
+	TEXT("country", 'n', name.country),
+	TEXT("state", 'n', name.state),
+	TEXT("locality", 'n', name.locality),
+	TEXT("org", 'n', name.org),
+	TEXT("cn", 'n', name.cn),
+	TEXT("days", 'd', days),
+	TEXT("not-before", 'd', not_before),
+	{.name = "san", .kind = OPT_LIST, .class = 's'},
+	TEXT("csr", 'c', csr),
+	TEXT("ca-cert", 'c', ca_cert),
+	TEXT("ca-key", 'c', ca_key),
+	TEXT("ca-password-file", 'c', ca_password_file),
+	FLAG("client", 'c', client),
+	TEXT("ca", 'v', ca),
+	TEXT("host", 'v', host),
+	FLAG("strict", 'v', strict),
+	/* Last: -h stands for it. */
+	FLAG("help", 'h', help),
+};
+
+#undef TEXT
+#undef FLAG
+
+#define NOPTS (sizeof(opt_specs) / sizeof(opt_specs[0]))
+/* getopt_long's value for opt_specs[i] is OPT_BASE + i, above every short option's. */
+#define OPT_BASE 256
 
 static int usage_error(const char *cmd, const char *fmt, ...) MSG_FMT(2, 3);
 
@@ -102,116 +140,67 @@ usage_error(const char *cmd, const char *fmt, ...)
 	return PKI_EXIT_USAGE;
 }
 
+/* Store an option's value (optarg; NULL for a flag) where spec says. 0 or an exit code. */
+static int
+store(const char *cmd, const struct opt_spec *spec, const char *value, struct opts *o)
+{
+	char *field = (char *)o + spec->field;
+
+	switch (spec->kind) {
+	case OPT_TEXT: *(const char **)(void *)field = value; break;
+	case OPT_FLAG: *(int *)(void *)field = 1; break;
+	case OPT_LIST:
+		if (o->nsan == MAX_SAN_ARGS)
+			return usage_error(cmd, "more than %d --san options", MAX_SAN_ARGS);
+		o->san[o->nsan++] = value;
+		break;
+	}
+	return 0;
+}
+
 /*
- * Parse argv (argv[0] is the subcommand) against the options allowed by `allow` (a string of
- * letters, one per option class). Returns -1 to go on, or an exit code.
+ * Parse argv (argv[0] is the subcommand) against the options whose class letters are in
+ * `allow`. Returns 0 to go on (with o->help set when --help was answered: the handler then
+ * returns 0 at once), or an exit code.
  */
 static int
 parse(int argc, char **argv, const char *allow, const char *usage, struct opts *o)
 {
-	static const struct option all[] = {
-		{"out", required_argument, NULL, OPT_OUT},
-		{"type", required_argument, NULL, OPT_TYPE},
-		{"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-		{"no-password", no_argument, NULL, OPT_NO_PASSWORD},
-		{"force", no_argument, NULL, OPT_FORCE},
-		{"key", required_argument, NULL, OPT_KEY},
-		{"country", required_argument, NULL, OPT_COUNTRY},
-		{"state", required_argument, NULL, OPT_STATE},
-		{"locality", required_argument, NULL, OPT_LOCALITY},
-		{"org", required_argument, NULL, OPT_ORG},
-		{"cn", required_argument, NULL, OPT_CN},
-		{"days", required_argument, NULL, OPT_DAYS},
-		{"not-before", required_argument, NULL, OPT_NOT_BEFORE},
-		{"san", required_argument, NULL, OPT_SAN},
-		{"csr", required_argument, NULL, OPT_CSR},
-		{"ca-cert", required_argument, NULL, OPT_CA_CERT},
-		{"ca-key", required_argument, NULL, OPT_CA_KEY},
-		{"ca-password-file", required_argument, NULL, OPT_CA_PASSWORD_FILE},
-		{"client", no_argument, NULL, OPT_CLIENT},
-		{"ca", required_argument, NULL, OPT_CA},
-		{"host", required_argument, NULL, OPT_HOST},
-		{"strict", no_argument, NULL, OPT_STRICT},
-		{"help", no_argument, NULL, OPT_HELP},
-		{NULL, 0, NULL, 0},
-	};
-	/* Which option belongs to which subcommand, by the letters in `allow`. */
-	static const char classes[] = {
-		[OPT_OUT - OPT_OUT] = 'o',
-		[OPT_TYPE - OPT_OUT] = 't',
-		[OPT_PASSWORD_FILE - OPT_OUT] = 'p',
-		[OPT_NO_PASSWORD - OPT_OUT] = 'P',
-		[OPT_FORCE - OPT_OUT] = 'f',
-		[OPT_KEY - OPT_OUT] = 'k',
-		[OPT_COUNTRY - OPT_OUT] = 'n',
-		[OPT_STATE - OPT_OUT] = 'n',
-		[OPT_LOCALITY - OPT_OUT] = 'n',
-		[OPT_ORG - OPT_OUT] = 'n',
-		[OPT_CN - OPT_OUT] = 'n',
-		[OPT_DAYS - OPT_OUT] = 'd',
-		[OPT_NOT_BEFORE - OPT_OUT] = 'd',
-		[OPT_SAN - OPT_OUT] = 's',
-		[OPT_CSR - OPT_OUT] = 'c',
-		[OPT_CA_CERT - OPT_OUT] = 'c',
-		[OPT_CA_KEY - OPT_OUT] = 'c',
-		[OPT_CA_PASSWORD_FILE - OPT_OUT] = 'c',
-		[OPT_CLIENT - OPT_OUT] = 'c',
-		[OPT_CA - OPT_OUT] = 'v',
-		[OPT_HOST - OPT_OUT] = 'v',
-		[OPT_STRICT - OPT_OUT] = 'v',
-		[OPT_HELP - OPT_OUT] = 'h',
-	};
+	struct option longopts[NOPTS + 1];
 	const char *cmd = argv[0];
-	int c, li;
+	int c, rc;
 
 	memset(o, 0, sizeof(*o));
+	memset(longopts, 0, sizeof(longopts));
+	for (size_t i = 0; i < NOPTS; i++) {
+		longopts[i].name = opt_specs[i].name;
+		longopts[i].has_arg =
+			opt_specs[i].kind == OPT_FLAG ? no_argument : required_argument;
+		longopts[i].val = OPT_BASE + (int)i;
+	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":h", all, &li)) != -1) {
-		if (c == 'h')
-			c = OPT_HELP;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		const struct opt_spec *spec;
+
 		if (c == '?')
 			return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 		if (c == ':')
 			return usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		spec = c == 'h' ? &opt_specs[NOPTS - 1] : &opt_specs[c - OPT_BASE];
 		/* By its name: argv[optind - 1] is the value when it came as a separate word. */
-		if (c != OPT_HELP && strchr(allow, classes[c - OPT_OUT]) == NULL)
-			return usage_error(cmd, "option '--%s' does not apply here", all[li].name);
-		switch (c) {
-		case OPT_HELP:
+		if (spec->class != 'h' && strchr(allow, spec->class) == NULL)
+			return usage_error(cmd, "option '--%s' does not apply here", spec->name);
+		if ((rc = store(cmd, spec, optarg, o)) != 0)
+			return rc;
+		if (o->help) {
 			cmd_printf("%ssee squirrel-pki(1) for details\n", usage);
-			return PKI_EXIT_OK;
-		case OPT_OUT: o->out = optarg; break;
-		case OPT_TYPE: o->type = optarg; break;
-		case OPT_PASSWORD_FILE: o->password_file = optarg; break;
-		case OPT_NO_PASSWORD: o->no_password = 1; break;
-		case OPT_FORCE: o->force = 1; break;
-		case OPT_KEY: o->key = optarg; break;
-		case OPT_COUNTRY: o->name.country = optarg; break;
-		case OPT_STATE: o->name.state = optarg; break;
-		case OPT_LOCALITY: o->name.locality = optarg; break;
-		case OPT_ORG: o->name.org = optarg; break;
-		case OPT_CN: o->name.cn = optarg; break;
-		case OPT_DAYS: o->days = optarg; break;
-		case OPT_NOT_BEFORE: o->not_before = optarg; break;
-		case OPT_SAN:
-			if (o->nsan == MAX_SAN_ARGS)
-				return usage_error(cmd, "more than %d --san options", MAX_SAN_ARGS);
-			o->san[o->nsan++] = optarg;
-			break;
-		case OPT_CSR: o->csr = optarg; break;
-		case OPT_CA_CERT: o->ca_cert = optarg; break;
-		case OPT_CA_KEY: o->ca_key = optarg; break;
-		case OPT_CA_PASSWORD_FILE: o->ca_password_file = optarg; break;
-		case OPT_CLIENT: o->client = 1; break;
-		case OPT_CA: o->ca = optarg; break;
-		case OPT_HOST: o->host = optarg; break;
-		case OPT_STRICT: o->strict = 1; break;
+			return 0;
 		}
 	}
 	o->argc = argc - optind;
 	o->argv = argv + optind;
-	return -1;
+	return 0;
 }
 
 static int
@@ -219,7 +208,7 @@ require(const char *cmd, const char *value, const char *option)
 {
 	if (value == NULL || value[0] == '\0')
 		return usage_error(cmd, "%s is required", option);
-	return -1;
+	return 0;
 }
 
 /* ---- files ----------------------------------------------------------------------------- */
@@ -242,7 +231,7 @@ read_input(const char *path, unsigned char *buf, size_t *len)
 		msg_error("%s: the file is empty", path);
 		return PKI_EXIT_INPUT;
 	}
-	return -1;
+	return 0;
 }
 
 /*
@@ -256,9 +245,12 @@ refuse_existing(const struct opts *o)
 	const struct {
 		const char *path, *option;
 	} in[] = {
-		{o->key, "--key"},       {o->password_file, "--password-file"},
-		{o->csr, "--csr"},       {o->ca_cert, "--ca-cert"},
-		{o->ca_key, "--ca-key"}, {o->ca_password_file, "--ca-password-file"},
+		{.path = o->key, .option = "--key"},
+		{.path = o->password_file, .option = "--password-file"},
+		{.path = o->csr, .option = "--csr"},
+		{.path = o->ca_cert, .option = "--ca-cert"},
+		{.path = o->ca_key, .option = "--ca-key"},
+		{.path = o->ca_password_file, .option = "--ca-password-file"},
 	};
 
 	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
@@ -272,7 +264,7 @@ refuse_existing(const struct opts *o)
 		msg_error("%s: already exists, left untouched (use --force to replace it)", o->out);
 		return PKI_EXIT_EXISTS;
 	}
-	return -1;
+	return 0;
 }
 
 static int
@@ -288,7 +280,7 @@ write_output(const char *path, const void *data, size_t len, mode_t mode, int fo
 		msg_error("%s: cannot write: %s", path, strerror(-rc));
 		return PKI_EXIT_WRITE;
 	}
-	return -1;
+	return 0;
 }
 
 /* ---- passwords ------------------------------------------------------------------------- */
@@ -312,7 +304,7 @@ password_for(const char *keyfile, const char *file, const char *option, char *bu
 
 	if (file != NULL) {
 		rc = pass_read_file(file, buf, cap);
-		return rc == 0 ? -1 : password_file_error(file, rc);
+		return rc == 0 ? 0 : password_file_error(file, rc);
 	}
 	if (!pass_have_tty()) {
 		msg_error(
@@ -327,7 +319,7 @@ password_for(const char *keyfile, const char *file, const char *option, char *bu
 		msg_error("%s: %s", keyfile, pass_strerror(rc));
 		return PKI_EXIT_PASSWORD;
 	}
-	return -1;
+	return 0;
 }
 
 /* Read, unlock and decode the private key at path into der (the caller wipes it). */
@@ -340,12 +332,12 @@ load_key(const char *path, const char *password_file, const char *option, unsign
 	int rc, encrypted;
 
 	rc = read_input(path, in_b, &len);
-	if (rc >= 0)
+	if (rc != 0)
 		return rc;
 	encrypted = pki_key_is_encrypted(in_b, len);
 	if (encrypted) {
 		rc = password_for(path, password_file, option, password, sizeof(password));
-		if (rc >= 0) {
+		if (rc != 0) {
 			explicit_bzero(in_b, len);
 			return rc;
 		}
@@ -356,7 +348,7 @@ load_key(const char *path, const char *password_file, const char *option, unsign
 	explicit_bzero(password, sizeof(password));
 	explicit_bzero(in_b, len);
 	switch (rc) {
-	case 0: return -1;
+	case 0: return 0;
 	case PKI_EPASSWORD:
 		if (password_file != NULL)
 			msg_error("%s: wrong password (check %s)", path, password_file);
@@ -383,7 +375,7 @@ parse_days(const char *cmd, const char *s, long *days)
 
 	if (s == NULL) {
 		*days = PKI_DEFAULT_DAYS;
-		return -1;
+		return 0;
 	}
 	errno = 0;
 	*days = strtol(s, &end, 10);
@@ -393,7 +385,7 @@ parse_days(const char *cmd, const char *s, long *days)
 			"--days '%s' is not a whole number of days from 1 to 36500 (for an "
 			"expired certificate use --not-before -2d --days 1)",
 			s);
-	return -1;
+	return 0;
 }
 
 static int
@@ -402,7 +394,7 @@ parse_validity(const char *cmd, const struct opts *o, time_t now, time_t *nb, ti
 	long days;
 	int rc = parse_days(cmd, o->days, &days);
 
-	if (rc >= 0)
+	if (rc != 0)
 		return rc;
 	*nb = now;
 	if (o->not_before != NULL && pki_time_parse(o->not_before, now, nb) < 0)
@@ -411,7 +403,7 @@ parse_validity(const char *cmd, const struct opts *o, time_t now, time_t *nb, ti
 				   "2024-05-01 or 2024-05-01T12:00:00Z)",
 				   o->not_before);
 	*na = *nb + (time_t)days * 86400;
-	return -1;
+	return 0;
 }
 
 /* The tutorial's sentence for what was just written. */
@@ -431,6 +423,38 @@ tell(const char *path, const char *pem, size_t len)
 
 /* ---- key ------------------------------------------------------------------------------- */
 
+/* The password for a new key: from --password-file, else asked twice on the terminal; *pw
+ * is NULL with --no-password. 0 or an exit code. */
+static int
+new_key_password(const struct opts *o, char *buf, size_t cap, const char **pw)
+{
+	int rc;
+
+	*pw = NULL;
+	if (o->password_file != NULL) {
+		rc = pass_read_file(o->password_file, buf, cap);
+		if (rc != 0)
+			return password_file_error(o->password_file, rc);
+		*pw = buf;
+		return 0;
+	}
+	if (o->no_password)
+		return 0;
+	if (!pass_have_tty()) {
+		msg_error("%s: no password to encrypt the key with and no terminal to ask for one "
+			  "(use --password-file FILE, or --no-password for an unencrypted key)",
+			  o->out);
+		return PKI_EXIT_PASSWORD;
+	}
+	rc = pass_prompt("Password for the new key: ", "The same password again: ", buf, cap);
+	if (rc != 0) {
+		msg_error("%s: %s; no key written", o->out, pass_strerror(rc));
+		return PKI_EXIT_PASSWORD;
+	}
+	*pw = buf;
+	return 0;
+}
+
 int
 cmd_key(int argc, char **argv)
 {
@@ -442,9 +466,9 @@ cmd_key(int argc, char **argv)
 	struct opts o;
 	int rc;
 
-	if ((rc = parse(argc, argv, "otpPf", usage_key, &o)) >= 0)
+	if ((rc = parse(argc, argv, "otpPf", usage_key, &o)) != 0 || o.help)
 		return rc;
-	if ((rc = require(argv[0], o.out, "--out FILE")) >= 0)
+	if ((rc = require(argv[0], o.out, "--out FILE")) != 0)
 		return rc;
 	if (o.argc > 0)
 		return usage_error(argv[0], "unexpected argument '%s'", o.argv[0]);
@@ -454,30 +478,10 @@ cmd_key(int argc, char **argv)
 	if (o.no_password && o.password_file != NULL)
 		return usage_error(argv[0], "%s",
 				   "--password-file and --no-password exclude each other");
-	if ((rc = refuse_existing(&o)) >= 0)
+	if ((rc = refuse_existing(&o)) != 0)
 		return rc;
-	if (o.password_file != NULL) {
-		rc = pass_read_file(o.password_file, password, sizeof(password));
-		if (rc != 0)
-			return password_file_error(o.password_file, rc);
-		pw = password;
-	} else if (!o.no_password) {
-		if (!pass_have_tty()) {
-			msg_error(
-				"%s: no password to encrypt the key with and no terminal to ask for "
-				"one "
-				"(use --password-file FILE, or --no-password for an unencrypted key)",
-				o.out);
-			return PKI_EXIT_PASSWORD;
-		}
-		rc = pass_prompt("Password for the new key: ", "The same password again: ",
-				 password, sizeof(password));
-		if (rc != 0) {
-			msg_error("%s: %s; no key written", o.out, pass_strerror(rc));
-			return PKI_EXIT_PASSWORD;
-		}
-		pw = password;
-	}
+	if ((rc = new_key_password(&o, password, sizeof(password), &pw)) != 0)
+		return rc;
 	rc = pki_key_generate(type, pw, pem, sizeof(pem), &pemlen);
 	explicit_bzero(password, sizeof(password));
 	if (rc != 0) {
@@ -486,7 +490,7 @@ cmd_key(int argc, char **argv)
 	}
 	rc = write_output(o.out, pem, pemlen, FS_MODE_PRIVATE, o.force);
 	explicit_bzero(pem, sizeof(pem));
-	if (rc >= 0)
+	if (rc != 0)
 		return rc;
 	snprintf(summary, sizeof(summary), "%s",
 		 type == PKI_KEY_EC_P256   ? "EC P-256"
@@ -513,19 +517,19 @@ cmd_ca(int argc, char **argv)
 	struct opts o;
 	int rc;
 
-	if ((rc = parse(argc, argv, "opfknd", usage_ca, &o)) >= 0)
+	if ((rc = parse(argc, argv, "opfknd", usage_ca, &o)) != 0 || o.help)
 		return rc;
-	if ((rc = require(argv[0], o.key, "--key KEY")) >= 0 ||
-	    (rc = require(argv[0], o.out, "--out CERT")) >= 0 ||
-	    (rc = require(argv[0], o.name.cn, "--cn NAME")) >= 0)
+	if ((rc = require(argv[0], o.key, "--key KEY")) != 0 ||
+	    (rc = require(argv[0], o.out, "--out CERT")) != 0 ||
+	    (rc = require(argv[0], o.name.cn, "--cn NAME")) != 0)
 		return rc;
 	if (o.argc > 0)
 		return usage_error(argv[0], "unexpected argument '%s'", o.argv[0]);
-	if ((rc = parse_validity(argv[0], &o, time(NULL), &nb, &na)) >= 0)
+	if ((rc = parse_validity(argv[0], &o, time(NULL), &nb, &na)) != 0)
 		return rc;
-	if ((rc = refuse_existing(&o)) >= 0)
+	if ((rc = refuse_existing(&o)) != 0)
 		return rc;
-	if ((rc = load_key(o.key, o.password_file, "--password-file", key, sizeof(key), &keylen)) >=
+	if ((rc = load_key(o.key, o.password_file, "--password-file", key, sizeof(key), &keylen)) !=
 	    0)
 		return rc;
 	rc = pki_ca_create(key, keylen, &o.name, nb, na, pem, sizeof(pem), &pemlen, err,
@@ -537,7 +541,7 @@ cmd_ca(int argc, char **argv)
 		msg_error("%s: cannot make the CA certificate: %s", o.out, err);
 		return rc == PKI_EKEYTYPE ? PKI_EXIT_INPUT : PKI_EXIT_FAIL;
 	}
-	if ((rc = write_output(o.out, pem, pemlen, FS_MODE_PUBLIC, o.force)) >= 0)
+	if ((rc = write_output(o.out, pem, pemlen, FS_MODE_PUBLIC, o.force)) != 0)
 		return rc;
 	tell(o.out, pem, pemlen);
 	return PKI_EXIT_OK;
@@ -555,17 +559,17 @@ cmd_csr(int argc, char **argv)
 	struct opts o;
 	int rc;
 
-	if ((rc = parse(argc, argv, "opfkns", usage_csr, &o)) >= 0)
+	if ((rc = parse(argc, argv, "opfkns", usage_csr, &o)) != 0 || o.help)
 		return rc;
-	if ((rc = require(argv[0], o.key, "--key KEY")) >= 0 ||
-	    (rc = require(argv[0], o.out, "--out CSR")) >= 0 ||
-	    (rc = require(argv[0], o.name.cn, "--cn NAME")) >= 0)
+	if ((rc = require(argv[0], o.key, "--key KEY")) != 0 ||
+	    (rc = require(argv[0], o.out, "--out CSR")) != 0 ||
+	    (rc = require(argv[0], o.name.cn, "--cn NAME")) != 0)
 		return rc;
 	if (o.argc > 0)
 		return usage_error(argv[0], "unexpected argument '%s'", o.argv[0]);
-	if ((rc = refuse_existing(&o)) >= 0)
+	if ((rc = refuse_existing(&o)) != 0)
 		return rc;
-	if ((rc = load_key(o.key, o.password_file, "--password-file", key, sizeof(key), &keylen)) >=
+	if ((rc = load_key(o.key, o.password_file, "--password-file", key, sizeof(key), &keylen)) !=
 	    0)
 		return rc;
 	rc = pki_csr_create(key, keylen, &o.name, o.san, o.nsan, pem, sizeof(pem), &pemlen, err,
@@ -577,7 +581,7 @@ cmd_csr(int argc, char **argv)
 		msg_error("%s: cannot make the CSR: %s", o.out, err);
 		return rc == PKI_EKEYTYPE ? PKI_EXIT_INPUT : PKI_EXIT_FAIL;
 	}
-	if ((rc = write_output(o.out, pem, pemlen, FS_MODE_PUBLIC, o.force)) >= 0)
+	if ((rc = write_output(o.out, pem, pemlen, FS_MODE_PUBLIC, o.force)) != 0)
 		return rc;
 	if (o.nsan == 0 && pki_cn_is_host(o.name.cn))
 		msg_warn("%s: no --san given, so the CSR names no host; sign will put its CN '%s' "
@@ -595,83 +599,98 @@ cmd_csr(int argc, char **argv)
 
 /* ---- sign ------------------------------------------------------------------------------ */
 
+/* The message and exit code for a pki_csr_sign failure: each names the file at fault. */
+static int
+sign_failed(const char *cmd, const struct opts *o, int rc, const char *err)
+{
+	switch (rc) {
+	case PKI_EBADCSR:
+	case PKI_ESAN:
+	case PKI_EKEYTYPE: msg_error("%s: %s", o->csr, err); return PKI_EXIT_INPUT;
+	case PKI_ECSRSIG:
+		msg_error("%s: %s (it was altered or damaged; make the CSR again)", o->csr, err);
+		return PKI_EXIT_MISMATCH;
+	case PKI_EBADCERT: msg_error("%s: %s", o->ca_cert, err); return PKI_EXIT_INPUT;
+	case PKI_EMISMATCH:
+		msg_error("%s: %s %s (check --ca-key and --ca-cert)", o->ca_key, err, o->ca_cert);
+		return PKI_EXIT_MISMATCH;
+	case PKI_EDATE: return usage_error(cmd, "%s", err);
+	default:
+		msg_error("%s: cannot issue the certificate: %s", o->out, err);
+		return PKI_EXIT_FAIL;
+	}
+}
+
+/* What a person should hear about the certificate just issued. */
+static void
+sign_warnings(const struct opts *o, const struct pki_sign_opts *so,
+	      const struct pki_sign_notes *notes)
+{
+	char a[32], b[32];
+
+	if (notes->flags & PKI_SIGN_SAN_FROM_CN)
+		msg_warn(
+			"%s: the CSR has no subjectAltName; the certificate names only its CN '%s'",
+			o->csr, notes->cn);
+	if (notes->flags & PKI_SIGN_ISSUER_NOT_CA)
+		msg_warn("%s: this CA certificate does not say CA:TRUE, so OpenSSL-based clients "
+			 "(curl, Python, openssl verify) refuse what it issues as 'invalid CA "
+			 "certificate' (make a CA with 'squirrel-pki ca')",
+			 o->ca_cert);
+	if (notes->flags & PKI_SIGN_CA_EXPIRED)
+		msg_warn("%s: the CA certificate is not valid now, so nothing it issued verifies "
+			 "until it is (its dates: 'squirrel-pki show %s'; an expired CA is renewed "
+			 "from the same key with 'squirrel-pki ca --key %s', then sign again with "
+			 "the new one)",
+			 o->ca_cert, o->ca_cert, o->ca_key);
+	/* Made right after its CA with the same --days, a certificate loses a few seconds: not
+	 * worth a line. A day or more is. */
+	if ((notes->flags & PKI_SIGN_CLIPPED) && so->not_after - notes->not_after >= 86400) {
+		pki_time_format(notes->not_before, a, sizeof(a));
+		pki_time_format(notes->not_after, b, sizeof(b));
+		msg_note("%s: validity cut to end with the CA certificate's: %s to %s UTC", o->out,
+			 a, b);
+	}
+}
+
 int
 cmd_sign(int argc, char **argv)
 {
 	static char pem[PKI_PEM_MAX];
 	unsigned char key[PKI_DER_MAX];
-	char err[256], a[32], b[32];
-	size_t keylen = 0, pemlen = 0, csrlen = 0, calen = 0;
-	struct pki_sign_opts so;
+	char err[256];
+	size_t pemlen = 0;
+	struct pki_sign_opts so = {.now = time(NULL)};
 	struct pki_sign_notes notes;
-	time_t now = time(NULL);
 	struct opts o;
 	int rc;
 
-	if ((rc = parse(argc, argv, "ofdc", usage_sign, &o)) >= 0)
+	if ((rc = parse(argc, argv, "ofdc", usage_sign, &o)) != 0 || o.help)
 		return rc;
-	if ((rc = require(argv[0], o.csr, "--csr CSR")) >= 0 ||
-	    (rc = require(argv[0], o.ca_cert, "--ca-cert CACERT")) >= 0 ||
-	    (rc = require(argv[0], o.ca_key, "--ca-key CAKEY")) >= 0 ||
-	    (rc = require(argv[0], o.out, "--out CERT")) >= 0)
+	if ((rc = require(argv[0], o.csr, "--csr CSR")) != 0 ||
+	    (rc = require(argv[0], o.ca_cert, "--ca-cert CACERT")) != 0 ||
+	    (rc = require(argv[0], o.ca_key, "--ca-key CAKEY")) != 0 ||
+	    (rc = require(argv[0], o.out, "--out CERT")) != 0)
 		return rc;
 	if (o.argc > 0)
 		return usage_error(argv[0], "unexpected argument '%s'", o.argv[0]);
-	memset(&so, 0, sizeof(so));
 	so.client = o.client;
-	if ((rc = parse_validity(argv[0], &o, now, &so.not_before, &so.not_after)) >= 0)
+	if ((rc = parse_validity(argv[0], &o, so.now, &so.not_before, &so.not_after)) != 0 ||
+	    (rc = refuse_existing(&o)) != 0 || (rc = read_input(o.csr, in_a, &so.csrlen)) != 0 ||
+	    (rc = read_input(o.ca_cert, in_c, &so.cacertlen)) != 0 ||
+	    (rc = load_key(o.ca_key, o.ca_password_file, "--ca-password-file", key, sizeof(key),
+			   &so.cakeylen)) != 0)
 		return rc;
-	if ((rc = refuse_existing(&o)) >= 0)
-		return rc;
-	if ((rc = read_input(o.csr, in_a, &csrlen)) >= 0)
-		return rc;
-	if ((rc = read_input(o.ca_cert, in_c, &calen)) >= 0)
-		return rc;
-	if ((rc = load_key(o.ca_key, o.ca_password_file, "--ca-password-file", key, sizeof(key),
-			   &keylen)) >= 0)
-		return rc;
-	rc = pki_csr_sign(in_a, csrlen, in_c, calen, key, keylen, &so, now, &notes, pem,
-			  sizeof(pem), &pemlen, err, sizeof(err));
+	so.csr = in_a;
+	so.cacert = in_c;
+	so.cakey = key;
+	rc = pki_csr_sign(&so, &notes, pem, sizeof(pem), &pemlen, err, sizeof(err));
 	explicit_bzero(key, sizeof(key));
-	switch (rc) {
-	case 0: break;
-	case PKI_EBADCSR:
-	case PKI_ESAN:
-	case PKI_EKEYTYPE: msg_error("%s: %s", o.csr, err); return PKI_EXIT_INPUT;
-	case PKI_ECSRSIG:
-		msg_error("%s: %s (it was altered or damaged; make the CSR again)", o.csr, err);
-		return PKI_EXIT_MISMATCH;
-	case PKI_EBADCERT: msg_error("%s: %s", o.ca_cert, err); return PKI_EXIT_INPUT;
-	case PKI_EMISMATCH:
-		msg_error("%s: %s %s (check --ca-key and --ca-cert)", o.ca_key, err, o.ca_cert);
-		return PKI_EXIT_MISMATCH;
-	case PKI_EDATE: return usage_error(argv[0], "%s", err);
-	default:
-		msg_error("%s: cannot issue the certificate: %s", o.out, err);
-		return PKI_EXIT_FAIL;
-	}
-	if ((rc = write_output(o.out, pem, pemlen, FS_MODE_PUBLIC, o.force)) >= 0)
+	if (rc != 0)
+		return sign_failed(argv[0], &o, rc, err);
+	if ((rc = write_output(o.out, pem, pemlen, FS_MODE_PUBLIC, o.force)) != 0)
 		return rc;
-	if (notes.flags & PKI_SIGN_SAN_FROM_CN)
-		msg_warn(
-			"%s: the CSR has no subjectAltName; the certificate names only its CN '%s'",
-			o.csr, notes.cn);
-	if (notes.flags & PKI_SIGN_ISSUER_NOT_CA)
-		msg_warn("%s: this CA certificate does not say CA:TRUE, so OpenSSL-based clients "
-			 "(curl, Python, openssl verify) refuse what it issues as 'invalid CA "
-			 "certificate' (make a CA with 'squirrel-pki ca')",
-			 o.ca_cert);
-	if (notes.flags & PKI_SIGN_CA_EXPIRED)
-		msg_warn("%s: the CA certificate is not valid now; nothing it issued will verify",
-			 o.ca_cert);
-	/* Made right after its CA with the same --days, a certificate loses a few seconds: not
-	 * worth a line. A day or more is. */
-	if ((notes.flags & PKI_SIGN_CLIPPED) && so.not_after - notes.not_after >= 86400) {
-		pki_time_format(notes.not_before, a, sizeof(a));
-		pki_time_format(notes.not_after, b, sizeof(b));
-		msg_note("%s: validity cut to end with the CA certificate's: %s to %s UTC", o.out,
-			 a, b);
-	}
+	sign_warnings(&o, &so, &notes);
 	tell(o.out, pem, pemlen);
 	return PKI_EXIT_OK;
 }
@@ -687,7 +706,7 @@ cmd_show(int argc, char **argv)
 	struct opts o;
 	int rc, first = PKI_EXIT_OK; /* the exit code of the first file that failed */
 
-	if ((rc = parse(argc, argv, "p", usage_show, &o)) >= 0)
+	if ((rc = parse(argc, argv, "p", usage_show, &o)) != 0 || o.help)
 		return rc;
 	if (o.argc == 0)
 		return usage_error(argv[0], "%s", "which file? (squirrel-pki show FILE)");
@@ -701,7 +720,7 @@ cmd_show(int argc, char **argv)
 		const char *path = o.argv[i];
 		size_t len = 0;
 
-		if ((rc = read_input(path, in_a, &len)) >= 0) {
+		if ((rc = read_input(path, in_a, &len)) != 0) {
 			first = first != PKI_EXIT_OK ? first : rc;
 			continue;
 		}
@@ -734,29 +753,6 @@ cmd_show(int argc, char **argv)
 
 /* ---- verify ---------------------------------------------------------------------------- */
 
-static const char *
-verify_hint(int code)
-{
-	const char *text = tlsw_verify_text(code);
-
-	if (text == NULL)
-		return NULL;
-	if (strcmp(text, "unable to get local issuer certificate") == 0)
-		return "is --ca the CA that issued it?";
-	if (strcmp(text, "certificate has expired") == 0)
-		return "issue a new one with 'squirrel-pki sign'";
-	if (strcmp(text, "certificate is not yet valid") == 0)
-		return "check the clock, or its --not-before";
-	if (strcmp(text, "self-signed certificate") == 0)
-		return "a self-signed certificate is trusted only when it is itself in --ca";
-	if (strcmp(text, "invalid CA certificate") == 0)
-		return "a certificate in it signs another but is no CA: it lacks basicConstraints "
-		       "CA:TRUE or keyUsage keyCertSign";
-	if (strcmp(text, "certificate signature failure") == 0)
-		return "it was altered, or another key signed it";
-	return NULL;
-}
-
 int
 cmd_verify(int argc, char **argv)
 {
@@ -768,15 +764,20 @@ cmd_verify(int argc, char **argv)
 	struct opts o;
 	int rc;
 
-	if ((rc = parse(argc, argv, "v", usage_verify, &o)) >= 0)
+	if ((rc = parse(argc, argv, "v", usage_verify, &o)) != 0 || o.help)
 		return rc;
-	if ((rc = require(argv[0], o.ca, "--ca CACERT")) >= 0)
+	if ((rc = require(argv[0], o.ca, "--ca CACERT")) != 0)
 		return rc;
+	/* --host "$HOST" with HOST unset must not turn the name check off. */
+	if (o.host != NULL && o.host[0] == '\0')
+		return usage_error(argv[0], "%s",
+				   "--host is empty (is the variable it came from set?); give the "
+				   "name the certificate must be for, or leave --host out");
 	if (o.argc != 1)
 		return usage_error(argv[0], "%s", "give exactly one certificate file to verify");
 	path = o.argv[0];
-	if ((rc = read_input(o.ca, in_a, &calen)) >= 0 ||
-	    (rc = read_input(path, in_b, &certlen)) >= 0)
+	if ((rc = read_input(o.ca, in_a, &calen)) != 0 ||
+	    (rc = read_input(path, in_b, &certlen)) != 0)
 		return rc;
 	memset(&vo, 0, sizeof(vo));
 	vo.host = o.host;
@@ -790,8 +791,15 @@ cmd_verify(int argc, char **argv)
 	if (r.wolfssl_code != 0) {
 		/* The words the client uses for the same failure (common/tls_words). */
 		text = tlsw_verify_text(r.wolfssl_code);
-		hint = verify_hint(r.wolfssl_code);
-		if (r.ca_problem)
+		hint = tlsw_verify_hint(r.wolfssl_code, TLSW_PKI_VERIFY);
+		if (r.ca_problem && text != NULL && strcmp(text, "invalid CA certificate") == 0)
+			msg_error(
+				"%s: CA certificate verify failed: invalid CA certificate (it says "
+				"it is no CA: basicConstraints CA:FALSE, or a keyUsage without "
+				"keyCertSign, as a server's certificate does; give --ca the CA that "
+				"issued %s)",
+				o.ca, path);
+		else if (r.ca_problem)
 			msg_error(
 				"%s: CA certificate verify failed: %s (see 'squirrel-pki show %s')",
 				o.ca, text != NULL ? text : "not acceptable", o.ca);

@@ -36,9 +36,9 @@
 #define PKI_DEFAULT_DAYS 30
 /*
  * PBKDF2-HMAC-SHA256 rounds for encrypted PKCS#8 keys: ten times OpenSSL 3's 2048 (about
- * 30 ms per unlock here), and below 32768, which wolfSSL 5.5.4's own PKCS#8 encoder gets
- * wrong (docs/wolfssl-notes.md); we encode the structure ourselves, but stay interoperable
- * with any tool that shares that bug's limits.
+ * 30 ms per unlock here), and below 32768, from which wolfSSL 5.5.4's own PKCS#8 encoder
+ * writes the count as a negative INTEGER (docs/architecture.md, "Hand-written DER in pki/"):
+ * we write the structure ourselves, and our keys stay readable by tools with that limit.
  */
 #define PKI_PBKDF2_ITERATIONS 20000
 
@@ -196,10 +196,18 @@ int pki_cn_is_host(const char *cn);
 int pki_csr_decode(const unsigned char *in, size_t len, unsigned char *der, size_t cap,
 		   size_t *derlen);
 
+/* What pki_csr_sign issues from; the buffers belong to the caller. */
 struct pki_sign_opts {
+	const unsigned char *csr; /* the request, PEM or DER */
+	size_t csrlen;
+	const unsigned char *cacert; /* the CA's certificate, PEM or DER */
+	size_t cacertlen;
+	const unsigned char *cakey; /* the CA's private key, decoded (pki_key_decode) */
+	size_t cakeylen;
 	time_t not_before; /* wanted validity; its end is cut to the CA's end */
 	time_t not_after;
 	int client; /* extendedKeyUsage clientAuth instead of serverAuth */
+	time_t now; /* decides PKI_SIGN_CA_EXPIRED */
 };
 
 /* What pki_csr_sign did that a person should hear about (pki_sign_notes.flags). */
@@ -216,20 +224,20 @@ struct pki_sign_notes {
 };
 
 /*
- * Issue a certificate for a CSR (the tutorial's sign_csr, made strict). csr, cacert (PEM or
- * DER) and cakey (decoded DER). The CSR's own signature is checked first (PKI_ECSRSIG). The
- * CA key must belong to the CA certificate (PKI_EMISMATCH), which must not say it is no CA
- * (CA:FALSE, or keyUsage without keyCertSign: PKI_EBADCERT). Subject and public key come from
- * the CSR, issuer from the CA's subject, subjectAltName from the CSR (its other requested
- * extensions are ignored: the CA decides them): basicConstraints CA:FALSE (critical),
- * keyUsage digitalSignature (+ keyEncipherment for RSA keys) (critical), extendedKeyUsage
- * serverAuth or clientAuth, authorityKeyIdentifier (the CA's SKI, else the SHA-1 of its key)
- * and subjectKeyIdentifier. now decides PKI_SIGN_CA_EXPIRED. PEM out, NUL-terminated.
+ * Issue a certificate for a CSR (the tutorial's sign_csr, made strict). The CSR's own
+ * signature is checked first (PKI_ECSRSIG). The CA key must belong to the CA certificate
+ * (PKI_EMISMATCH), which must not say it is no CA (CA:FALSE, or keyUsage without
+ * keyCertSign: PKI_EBADCERT). Subject and public key come from the CSR, issuer from the CA's
+ * subject, subjectAltName from the CSR (its other requested extensions are ignored: the CA
+ * decides them): basicConstraints CA:FALSE (critical), keyUsage digitalSignature (+
+ * keyEncipherment for RSA keys) (critical), extendedKeyUsage serverAuth or clientAuth,
+ * authorityKeyIdentifier (the CA's SKI, else the SHA-1 of its key) and
+ * subjectKeyIdentifier. PEM out, NUL-terminated; notes says what a person should hear.
+ * Returns 0, PKI_EBADCSR, PKI_ECSRSIG, PKI_EKEYTYPE, PKI_ESAN, PKI_EBADCERT, PKI_EMISMATCH,
+ * PKI_EDATE, PKI_EBADKEY, PKI_ERNG, PKI_ESPACE or PKI_EINTERNAL, with detail in err.
  */
-int pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacert,
-		 size_t cacertlen, const unsigned char *cakey, size_t cakeylen,
-		 const struct pki_sign_opts *opts, time_t now, struct pki_sign_notes *notes,
-		 char *pem, size_t cap, size_t *pemlen, char *err, size_t errlen);
+int pki_csr_sign(const struct pki_sign_opts *opts, struct pki_sign_notes *notes, char *pem,
+		 size_t cap, size_t *pemlen, char *err, size_t errlen);
 
 /* ---- describing files (pki_show.c) ----------------------------------------------------- */
 

@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,23 +15,167 @@
 
 /* ---- extensions (RFC 5280 §4.2) -------------------------------------------------------- */
 
+/* 1 if a BOOLEAN's contents say TRUE (DER: 0xff; any non-zero is read as TRUE). */
 static int
-ext_value_error(char *err, size_t errlen, const char *which)
+boolean_true(const struct pki_tlv *t)
 {
-	return pki_fail(-1, err, errlen, "the %s extension is malformed", which);
+	return t->v.len == 1 && t->v.p[0] != 0;
 }
 
-/* RFC 5280 §4.2: an extension appears at most once. The first time, note whether it is
- * critical and return 1; a second copy only marks the set as having a duplicate. */
+/* §4.2.1.9 BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLen INTEGER OPT } */
 static int
-first_sight(struct pki_exts *e, const int *seen, int *crit, int critical)
+parse_bc(struct pki_der v, struct pki_exts *e)
 {
-	if (*seen) {
-		e->duplicate = 1;
-		return 0;
+	struct pki_der bc;
+	struct pki_tlv t;
+
+	if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+		return -1;
+	bc = t.v;
+	if (pki_der_get(&bc, PKI_DER_BOOLEAN, &t) == 0)
+		e->bc_ca = boolean_true(&t);
+	if (pki_der_get(&bc, PKI_DER_INTEGER, &t) == 0) {
+		/* A path length over 32767 (two octets) is no real constraint: refused. */
+		if (t.v.len > 2 || (t.v.p[0] & 0x80))
+			return -1;
+		e->bc_pathlen = 0;
+		for (size_t i = 0; i < t.v.len; i++)
+			e->bc_pathlen = e->bc_pathlen << 8 | t.v.p[i];
 	}
-	*crit = critical;
-	return 1;
+	return 0;
+}
+
+/* §4.2.1.3 KeyUsage ::= BIT STRING, nine named bits (so at most two octets after the
+ * unused-bits count). */
+static int
+parse_ku(struct pki_der v, struct pki_exts *e)
+{
+	struct pki_tlv t;
+
+	if (pki_der_get(&v, PKI_DER_BIT_STRING, &t) < 0 || t.v.len < 1 || t.v.len > 3)
+		return -1;
+	for (size_t i = 0; i + 1 < t.v.len; i++)
+		for (int b = 0; b < 8; b++)
+			if (t.v.p[1 + i] & (0x80 >> b))
+				e->ku_bits |= 1u << (i * 8 + (size_t)b);
+	return 0;
+}
+
+/* §4.2.1.12 ExtKeyUsageSyntax ::= SEQUENCE OF KeyPurposeId (OIDs) */
+static int
+parse_eku(struct pki_der v, struct pki_exts *e)
+{
+	struct pki_der list;
+	struct pki_tlv t;
+
+	if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+		return -1;
+	list = t.v;
+	while (list.len > 0) {
+		if (pki_der_get(&list, PKI_DER_OID, &t) < 0)
+			return -1;
+		if (PKI_OID_EQ(&t.v, PKI_OID_SERVER_AUTH))
+			e->eku_bits |= PKI_EKU_SERVER;
+		else if (PKI_OID_EQ(&t.v, PKI_OID_CLIENT_AUTH))
+			e->eku_bits |= PKI_EKU_CLIENT;
+		else if (PKI_OID_EQ(&t.v, PKI_OID_ANY_EKU))
+			e->eku_bits |= PKI_EKU_ANY;
+		else
+			e->eku_bits |= PKI_EKU_OTHER;
+	}
+	return 0;
+}
+
+/* §4.2.1.6 GeneralNames ::= SEQUENCE OF GeneralName (each checked by pki_san_check) */
+static int
+parse_san(struct pki_der v, struct pki_exts *e)
+{
+	struct pki_tlv t;
+
+	if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+		return -1;
+	e->san_names = t.v;
+	return 0;
+}
+
+/* §4.2.1.2 SubjectKeyIdentifier ::= OCTET STRING */
+static int
+parse_ski(struct pki_der v, struct pki_exts *e)
+{
+	struct pki_tlv t;
+
+	if (pki_der_get(&v, PKI_DER_OCTET_STRING, &t) < 0)
+		return -1;
+	e->ski_id = t.v;
+	return 0;
+}
+
+/* §4.2.1.1 AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] OPTIONAL, ... } */
+static int
+parse_aki(struct pki_der v, struct pki_exts *e)
+{
+	struct pki_der aki;
+	struct pki_tlv t;
+
+	if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+		return -1;
+	aki = t.v;
+	if (pki_der_get(&aki, PKI_DER_CTXP(0), &t) == 0)
+		e->aki_id = t.v;
+	return 0;
+}
+
+/* An extension libpki reads: its OID, its name in messages, its flags in struct pki_exts. */
+struct ext_kind {
+	const unsigned char *oid;
+	size_t oidlen;
+	const char *name;
+	size_t seen, crit; /* offsetof the "present" and "critical" ints */
+	int (*parse)(struct pki_der v, struct pki_exts *e);
+};
+
+#define EXT_KIND(o, n, flag, fn)                                                                   \
+	{                                                                                          \
+		.oid = o, .oidlen = sizeof(o), .name = n, .seen = offsetof(struct pki_exts, flag), \
+		.crit = offsetof(struct pki_exts, flag##_crit), .parse = fn                        \
+	}
+
+static const struct ext_kind ext_kinds[] = {
+	EXT_KIND(PKI_OID_BASIC_CONSTRAINTS, "basicConstraints", bc, parse_bc),
+	EXT_KIND(PKI_OID_KEY_USAGE, "keyUsage", ku, parse_ku),
+	EXT_KIND(PKI_OID_EXT_KEY_USAGE, "extendedKeyUsage", eku, parse_eku),
+	EXT_KIND(PKI_OID_SAN, "subjectAltName", san, parse_san),
+	EXT_KIND(PKI_OID_SKI, "subjectKeyIdentifier", ski, parse_ski),
+	EXT_KIND(PKI_OID_AKI, "authorityKeyIdentifier", aki, parse_aki),
+};
+
+#undef EXT_KIND
+
+static int *
+ext_flag(struct pki_exts *e, size_t offset)
+{
+	return (int *)(void *)((char *)e + offset);
+}
+
+/* Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET
+ * STRING }: the next one of in. 0 or -1 (err says what is wrong). */
+static int
+ext_next(struct pki_der *in, struct pki_tlv *oid, int *critical, struct pki_der *value, char *err,
+	 size_t errlen)
+{
+	struct pki_tlv ext, crit, val;
+	struct pki_der body;
+
+	if (pki_der_get(in, PKI_DER_SEQ, &ext) < 0)
+		return pki_fail(-1, err, errlen, "an extension is not DER");
+	body = ext.v;
+	if (pki_der_get(&body, PKI_DER_OID, oid) < 0)
+		return pki_fail(-1, err, errlen, "an extension has no OID");
+	*critical = pki_der_get(&body, PKI_DER_BOOLEAN, &crit) == 0 && boolean_true(&crit);
+	if (pki_der_get(&body, PKI_DER_OCTET_STRING, &val) < 0 || body.len != 0)
+		return pki_fail(-1, err, errlen, "an extension has no value");
+	*value = val.v;
+	return 0;
 }
 
 int
@@ -41,153 +186,109 @@ pki_exts_parse(const struct pki_der *exts, struct pki_exts *e, char *err, size_t
 	memset(e, 0, sizeof(*e));
 	e->bc_pathlen = -1;
 	while (in.len > 0) {
-		struct pki_tlv ext, oid, crit, val, t;
-		struct pki_der body, v;
-		int critical = 0, *seen = NULL;
+		const struct ext_kind *kind = NULL;
+		struct pki_tlv oid;
+		struct pki_der value;
+		int critical = 0;
 
-		if (pki_der_get(&in, PKI_DER_SEQ, &ext) < 0)
-			return pki_fail(-1, err, errlen, "an extension is not DER");
-		body = ext.v;
-		if (pki_der_get(&body, PKI_DER_OID, &oid) < 0)
-			return pki_fail(-1, err, errlen, "an extension has no OID");
-		if (pki_der_get(&body, PKI_DER_BOOLEAN, &crit) == 0)
-			critical = crit.v.len == 1 && crit.v.p[0] != 0;
-		if (pki_der_get(&body, PKI_DER_OCTET_STRING, &val) < 0 || body.len != 0)
-			return pki_fail(-1, err, errlen, "an extension has no value");
-		v = val.v;
-		if (PKI_OID_EQ(&oid.v, PKI_OID_BASIC_CONSTRAINTS)) {
-			struct pki_der bc;
-
-			seen = &e->bc;
-			if (!first_sight(e, &e->bc, &e->bc_crit, critical))
-				continue;
-			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
-				return ext_value_error(err, errlen, "basicConstraints");
-			bc = t.v;
-			if (pki_der_get(&bc, PKI_DER_BOOLEAN, &t) == 0)
-				e->bc_ca = t.v.len == 1 && t.v.p[0] != 0;
-			if (pki_der_get(&bc, PKI_DER_INTEGER, &t) == 0) {
-				e->bc_pathlen = 0;
-				if (t.v.len > 2 || (t.v.p[0] & 0x80))
-					return ext_value_error(err, errlen, "basicConstraints");
-				for (size_t i = 0; i < t.v.len; i++)
-					e->bc_pathlen = e->bc_pathlen << 8 | t.v.p[i];
-			}
-		} else if (PKI_OID_EQ(&oid.v, PKI_OID_KEY_USAGE)) {
-			seen = &e->ku;
-			if (!first_sight(e, &e->ku, &e->ku_crit, critical))
-				continue;
-			if (pki_der_get(&v, PKI_DER_BIT_STRING, &t) < 0 || t.v.len < 1 ||
-			    t.v.len > 3)
-				return ext_value_error(err, errlen, "keyUsage");
-			for (size_t i = 0; i + 1 < t.v.len; i++)
-				for (int b = 0; b < 8; b++)
-					if (t.v.p[1 + i] & (0x80 >> b))
-						e->ku_bits |= 1u << (i * 8 + (size_t)b);
-		} else if (PKI_OID_EQ(&oid.v, PKI_OID_EXT_KEY_USAGE)) {
-			struct pki_der list;
-
-			seen = &e->eku;
-			if (!first_sight(e, &e->eku, &e->eku_crit, critical))
-				continue;
-			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
-				return ext_value_error(err, errlen, "extendedKeyUsage");
-			list = t.v;
-			while (list.len > 0) {
-				if (pki_der_get(&list, PKI_DER_OID, &t) < 0)
-					return ext_value_error(err, errlen, "extendedKeyUsage");
-				if (PKI_OID_EQ(&t.v, PKI_OID_SERVER_AUTH))
-					e->eku_bits |= PKI_EKU_SERVER;
-				else if (PKI_OID_EQ(&t.v, PKI_OID_CLIENT_AUTH))
-					e->eku_bits |= PKI_EKU_CLIENT;
-				else if (PKI_OID_EQ(&t.v, PKI_OID_ANY_EKU))
-					e->eku_bits |= PKI_EKU_ANY;
-				else
-					e->eku_bits |= PKI_EKU_OTHER;
-			}
-		} else if (PKI_OID_EQ(&oid.v, PKI_OID_SAN)) {
-			seen = &e->san;
-			if (!first_sight(e, &e->san, &e->san_crit, critical))
-				continue;
-			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
-				return ext_value_error(err, errlen, "subjectAltName");
-			e->san_names = t.v;
-		} else if (PKI_OID_EQ(&oid.v, PKI_OID_SKI)) {
-			seen = &e->ski;
-			if (!first_sight(e, &e->ski, &e->ski_crit, critical))
-				continue;
-			if (pki_der_get(&v, PKI_DER_OCTET_STRING, &t) < 0)
-				return ext_value_error(err, errlen, "subjectKeyIdentifier");
-			e->ski_id = t.v;
-		} else if (PKI_OID_EQ(&oid.v, PKI_OID_AKI)) {
-			struct pki_der aki;
-
-			seen = &e->aki;
-			if (!first_sight(e, &e->aki, &e->aki_crit, critical))
-				continue;
-			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
-				return ext_value_error(err, errlen, "authorityKeyIdentifier");
-			aki = t.v;
-			if (pki_der_get(&aki, PKI_DER_CTXP(0), &t) == 0)
-				e->aki_id = t.v;
-		} else if (critical) {
-			e->unknown_crit++;
+		if (ext_next(&in, &oid, &critical, &value, err, errlen) < 0)
+			return -1;
+		for (size_t i = 0; i < sizeof(ext_kinds) / sizeof(ext_kinds[0]); i++)
+			if (pki_der_oid_eq(&oid.v, ext_kinds[i].oid, ext_kinds[i].oidlen))
+				kind = &ext_kinds[i];
+		if (kind == NULL) {
+			e->unknown_crit += critical;
+			continue;
 		}
-		if (seen != NULL)
-			*seen = 1;
+		/* §4.2: an extension appears at most once; a second copy is only noted. */
+		if (*ext_flag(e, kind->seen)) {
+			e->duplicate = 1;
+			continue;
+		}
+		*ext_flag(e, kind->crit) = critical;
+		if (kind->parse(value, e) < 0)
+			return pki_fail(-1, err, errlen, "the %s extension is malformed",
+					kind->name);
+		*ext_flag(e, kind->seen) = 1;
 	}
 	return 0;
 }
 
 /* ---- certificates ---------------------------------------------------------------------- */
 
-int
-pki_x509_parse(const unsigned char *der, size_t len, struct pki_x509 *x, char *err, size_t errlen)
+/* RFC 5280 §4.1.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm,
+ * signatureValue }. *tbs gets the TBSCertificate's contents. */
+static int
+x509_outer(const unsigned char *der, size_t len, struct pki_x509 *x, struct pki_der *tbs, char *err,
+	   size_t errlen)
 {
-	struct pki_der in = {der, len}, cert, tbs, sub;
-	struct pki_tlv t, tbst, val;
+	struct pki_der in = {der, len}, cert, alg;
+	struct pki_tlv t;
 
-	memset(x, 0, sizeof(*x));
 	if (pki_der_get(&in, PKI_DER_SEQ, &t) < 0 || in.len != 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "not a DER certificate");
 	x->all = t.all;
 	cert = t.v;
-	if (pki_der_get(&cert, PKI_DER_SEQ, &tbst) < 0)
+	if (pki_der_get(&cert, PKI_DER_SEQ, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no tbsCertificate");
-	x->tbs = tbst.all;
+	x->tbs = t.all;
+	*tbs = t.v;
 	if (pki_der_get(&cert, PKI_DER_SEQ, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no signature algorithm");
-	sub = t.v;
-	if (pki_der_get(&sub, PKI_DER_OID, &t) < 0)
+	alg = t.v;
+	if (pki_der_get(&alg, PKI_DER_OID, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no signature algorithm");
 	x->sig_alg = t.v;
 	if (pki_der_get(&cert, PKI_DER_BIT_STRING, &t) < 0 || cert.len != 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no signature");
+	return 0;
+}
 
-	tbs = tbst.v;
+/* RFC 5280 §4.1.2: version [0], serial, signature, issuer, validity: what comes before the
+ * subject. */
+static int
+x509_head(struct pki_der *tbs, struct pki_x509 *x, char *err, size_t errlen)
+{
+	struct pki_der v;
+	struct pki_tlv t;
+
 	x->version = 1;
-	if (pki_der_get(&tbs, PKI_DER_CTX(0), &t) == 0) {
-		struct pki_der v = t.v;
-
+	if (pki_der_get(tbs, PKI_DER_CTX(0), &t) == 0) {
+		v = t.v;
 		if (pki_der_get(&v, PKI_DER_INTEGER, &t) < 0 || t.v.len != 1 || t.v.p[0] > 2)
 			return pki_fail(PKI_EBADCERT, err, errlen, "bad version");
 		x->version = t.v.p[0] + 1;
 	}
-	if (pki_der_get(&tbs, PKI_DER_INTEGER, &t) < 0 || t.v.len == 0)
+	if (pki_der_get(tbs, PKI_DER_INTEGER, &t) < 0 || t.v.len == 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no serial number");
 	x->serial = t.v;
-	if (pki_der_get(&tbs, PKI_DER_SEQ, &t) < 0)
+	if (pki_der_get(tbs, PKI_DER_SEQ, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no signature algorithm in the body");
 	x->tbs_sig = t.all;
-	if (pki_der_get(&tbs, PKI_DER_SEQ, &t) < 0)
+	if (pki_der_get(tbs, PKI_DER_SEQ, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no issuer name");
 	x->issuer = t.all;
-	if (pki_der_get(&tbs, PKI_DER_SEQ, &val) < 0)
+	if (pki_der_get(tbs, PKI_DER_SEQ, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no validity");
-	sub = val.v;
-	if (pki_der_next(&sub, &t) < 0 || pki_der_time(&t, &x->not_before) < 0 ||
-	    pki_der_next(&sub, &t) < 0 || pki_der_time(&t, &x->not_after) < 0)
+	v = t.v;
+	if (pki_der_next(&v, &t) < 0 || pki_der_time(&t, &x->not_before) < 0 ||
+	    pki_der_next(&v, &t) < 0 || pki_der_time(&t, &x->not_after) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "unreadable validity dates");
+	return 0;
+}
+
+int
+pki_x509_parse(const unsigned char *der, size_t len, struct pki_x509 *x, char *err, size_t errlen)
+{
+	struct pki_der tbs, v;
+	struct pki_tlv t;
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	x->ext.bc_pathlen = -1;
+	if ((rc = x509_outer(der, len, x, &tbs, err, errlen)) != 0 ||
+	    (rc = x509_head(&tbs, x, err, errlen)) != 0)
+		return rc;
 	if (pki_der_get(&tbs, PKI_DER_SEQ, &t) < 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "no subject name");
 	x->subject = t.all;
@@ -197,14 +298,11 @@ pki_x509_parse(const unsigned char *der, size_t len, struct pki_x509 *x, char *e
 	(void)pki_der_get(&tbs, PKI_DER_CTXP(1), &t);
 	(void)pki_der_get(&tbs, PKI_DER_CTXP(2), &t);
 	if (pki_der_get(&tbs, PKI_DER_CTX(3), &t) == 0) {
-		struct pki_der v = t.v;
-
+		v = t.v;
 		if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
 			return pki_fail(PKI_EBADCERT, err, errlen, "unreadable extensions");
 		if (pki_exts_parse(&t.v, &x->ext, err, errlen) < 0)
 			return PKI_EBADCERT;
-	} else {
-		x->ext.bc_pathlen = -1;
 	}
 	if (tbs.len != 0)
 		return pki_fail(PKI_EBADCERT, err, errlen, "trailing data in the body");
@@ -390,7 +488,7 @@ tbs_end_sign(struct pki_der_w *w, int rc, struct pki_key *k, WC_RNG *rng, char *
 	if (rc == 0)
 		rc = pki_key_sign(k, w->buf, tbslen, w->cap, rng, &derlen);
 	if (rc == 0)
-		rc = pki_pem_encode(w->buf, derlen, "CERTIFICATE", pem, pemcap, pemlen);
+		rc = pki_pem_encode(w->buf, derlen, CERT_TYPE, pem, pemcap, pemlen);
 	wc_FreeRng(rng);
 	pki_key_free(k);
 	if (rc != 0)
@@ -489,95 +587,131 @@ san_from_cn(const char *cn, struct pki_der_w *w, char *err, size_t errlen)
 	return 0;
 }
 
-int
-pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacert, size_t cacertlen,
-	     const unsigned char *cakey, size_t cakeylen, const struct pki_sign_opts *opts,
-	     time_t now, struct pki_sign_notes *notes, char *pem, size_t cap, size_t *pemlen,
-	     char *err, size_t errlen)
-{
-	unsigned char reqder[PKI_DER_MAX], cader[PKI_DER_MAX], tbs[PKI_DER_MAX];
-	unsigned char serial[SERIAL_LEN], ski[20], cakid[20], sanbuf[PKI_DER_MAX];
-	size_t reqlen = 0, calen = 0, sanlen = 0;
-	char keydesc[64], detail[160];
+/* What pki_csr_sign works from: the request and the CA, parsed (views into the DER buffers),
+ * and the pieces of the certificate worked out before anything is signed. */
+struct issue {
+	unsigned char reqder[PKI_DER_MAX], cader[PKI_DER_MAX], san[PKI_DER_MAX];
 	struct pki_req req;
 	struct pki_x509 ca;
-	struct pki_der_w w;
-	struct pki_key k;
+	int rsa_bits; /* the request's RSA key size, 0 for EC */
+	size_t sanlen;
+	unsigned char ski[20], cakid[20];
 	const unsigned char *aki;
 	size_t akilen;
-	unsigned ku;
-	int rc, rsa = 0;
-	WC_RNG rng;
+};
 
-	memset(notes, 0, sizeof(*notes));
-	rc = pki_csr_decode(csr, csrlen, reqder, sizeof(reqder), &reqlen);
+/* The request: decoded, parsed, its own signature checked, its key one we sign for. */
+static int
+read_request(const struct pki_sign_opts *o, struct issue *is, char *err, size_t errlen)
+{
+	char keydesc[64], detail[160];
+	size_t len = 0;
+	int rc = pki_csr_decode(o->csr, o->csrlen, is->reqder, sizeof(is->reqder), &len);
+
 	if (rc != 0)
 		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
-	if (pki_req_parse(reqder, reqlen, &req, detail, sizeof(detail)) != 0)
+	if (pki_req_parse(is->reqder, len, &is->req, detail, sizeof(detail)) != 0)
 		return pki_fail(PKI_EBADCSR, err, errlen, "%s", detail);
-	rc = pki_req_verify(reqder, reqlen);
+	rc = pki_req_verify(is->reqder, len);
 	if (rc != 0)
 		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
-	if (pki_spki_summary(&req.spki, keydesc, sizeof(keydesc), &rsa) != 0)
+	if (pki_spki_summary(&is->req.spki, keydesc, sizeof(keydesc), &is->rsa_bits) != 0)
 		return pki_fail(PKI_EKEYTYPE, err, errlen, "the CSR's key is %s", keydesc);
-	if (rsa && (rc = pki_rsa_strong(rsa, "the CSR's", err, errlen)) != 0)
-		return rc;
+	if (is->rsa_bits > 0)
+		return pki_rsa_strong(is->rsa_bits, "the CSR's", err, errlen);
+	return 0;
+}
 
-	rc = pki_cert_decode(cacert, cacertlen, cader, sizeof(cader), &calen);
-	if (rc == 0 && pki_x509_parse(cader, calen, &ca, detail, sizeof(detail)) != 0)
-		return pki_fail(PKI_EBADCERT, err, errlen, "not a certificate that can be read: %s",
-				detail);
+/*
+ * The CA certificate: readable, the pair of the CA key, and not one that says it is no CA.
+ * Notes a CA that says nothing (the tutorial's) and one outside its validity at o->now.
+ */
+static int
+check_ca(const struct pki_sign_opts *o, struct issue *is, struct pki_sign_notes *notes, char *err,
+	 size_t errlen)
+{
+	const struct pki_exts *e = &is->ca.ext;
+	char detail[160];
+	size_t len = 0;
+	int rc = pki_cert_decode(o->cacert, o->cacertlen, is->cader, sizeof(is->cader), &len);
+
 	if (rc != 0)
 		return pki_fail(rc, err, errlen, "%s (expected PEM 'CERTIFICATE' or DER)",
 				pki_strerror(rc));
-	rc = pki_key_matches_cert(cakey, cakeylen, cader, calen);
+	if (pki_x509_parse(is->cader, len, &is->ca, detail, sizeof(detail)) != 0)
+		return pki_fail(PKI_EBADCERT, err, errlen, "not a certificate that can be read: %s",
+				detail);
+	rc = pki_key_matches_cert(o->cakey, o->cakeylen, is->cader, len);
 	if (rc == PKI_EMISMATCH)
 		return pki_fail(rc, err, errlen,
 				"the CA key does not belong to the CA certificate");
 	if (rc != 0)
 		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
-
 	/* A certificate that says it is no CA issues nothing OpenSSL, curl or Python accept
 	 * (wolfSSL refuses CA:FALSE too); only the tutorial's CA, which has no basicConstraints
 	 * at all, is given the benefit of the doubt (a warning). */
-	if ((ca.ext.bc && !ca.ext.bc_ca) || (ca.ext.ku && !(ca.ext.ku_bits & PKI_KU_KEY_CERT_SIGN)))
+	if (pki_x509_says_no_ca(&is->ca))
 		return pki_fail(PKI_EBADCERT, err, errlen,
 				"this certificate says it is no CA (%s), so nothing it signs would "
 				"verify (give the CA certificate made by 'squirrel-pki ca')",
-				ca.ext.bc && !ca.ext.bc_ca ? "basicConstraints CA:FALSE"
-							   : "keyUsage without keyCertSign");
-	if (!ca.ext.bc)
+				e->bc && !e->bc_ca ? "basicConstraints CA:FALSE"
+						   : "keyUsage without keyCertSign");
+	if (!e->bc)
 		notes->flags |= PKI_SIGN_ISSUER_NOT_CA;
-	if (now < ca.not_before || now > ca.not_after)
+	if (o->now < is->ca.not_before || o->now > is->ca.not_after)
 		notes->flags |= PKI_SIGN_CA_EXPIRED;
-	notes->not_before = opts->not_before;
-	notes->not_after = opts->not_after;
-	/*
-	 * Nothing issued outlives its issuer: a certificate valid after its CA expired would
-	 * only fail later, and more confusingly. The start is left alone (RFC 5280 does not
-	 * nest validities, nor do verifiers), so a backdated, already expired certificate can
-	 * be made under a fresh CA for tests.
-	 */
-	if (notes->not_after > ca.not_after) {
-		notes->not_after = ca.not_after;
+	return 0;
+}
+
+/*
+ * Nothing issued outlives its issuer: a certificate valid after its CA expired would only
+ * fail later, and more confusingly. The start is left alone (RFC 5280 does not nest
+ * validities, nor do verifiers), so a backdated, already expired certificate can be made
+ * under a fresh CA for tests.
+ */
+static int
+clip_validity(const struct pki_sign_opts *o, const struct pki_x509 *ca,
+	      struct pki_sign_notes *notes, char *err, size_t errlen)
+{
+	char end[32];
+
+	notes->not_before = o->not_before;
+	notes->not_after = o->not_after;
+	if (notes->not_after > ca->not_after) {
+		notes->not_after = ca->not_after;
 		notes->flags |= PKI_SIGN_CLIPPED;
 	}
-	if (notes->not_after <= notes->not_before) {
-		char b[32];
-
-		pki_time_format(ca.not_after, b, sizeof(b));
+	if (notes->not_after > notes->not_before)
+		return 0;
+	pki_time_format(ca->not_after, end, sizeof(end));
+	/* No option can help then: the CA file is what must change. */
+	if (o->now > ca->not_after)
 		return pki_fail(
-			PKI_EDATE, err, errlen,
-			"the requested validity starts after the CA certificate ends (%s UTC)", b);
-	}
-	if (pki_name_cn(&req.subject, notes->cn, sizeof(notes->cn)) < 0)
-		return pki_fail(PKI_EBADCSR, err, errlen, "unreadable subject name");
+			PKI_EBADCERT, err, errlen,
+			"the CA certificate expired on %s UTC, so nothing it signs now can be "
+			"valid (make a new one from the same key with 'squirrel-pki ca --key "
+			"CAKEY', give it to the clients, and sign with it)",
+			end);
+	return pki_fail(PKI_EDATE, err, errlen,
+			"the requested validity starts after the CA certificate ends (%s UTC)",
+			end);
+}
 
-	pki_der_init(&w, sanbuf, sizeof(sanbuf));
-	if (req.ext.san) {
-		if (pki_san_check(&req.ext.san_names, detail, sizeof(detail)) != 0)
+/* The certificate's GeneralNames: the request's, checked, or else its CN (noted). */
+static int
+build_san(struct issue *is, struct pki_sign_notes *notes, char *err, size_t errlen)
+{
+	struct pki_der_w w;
+	char detail[160];
+	int rc;
+
+	if (pki_name_cn(&is->req.subject, notes->cn, sizeof(notes->cn)) < 0)
+		return pki_fail(PKI_EBADCSR, err, errlen, "unreadable subject name");
+	pki_der_init(&w, is->san, sizeof(is->san));
+	if (is->req.ext.san) {
+		if (pki_san_check(&is->req.ext.san_names, detail, sizeof(detail)) != 0)
 			return pki_fail(PKI_ESAN, err, errlen, "%s", detail);
-		pki_der_put(&w, PKI_DER_SEQ, req.ext.san_names.p, req.ext.san_names.len);
+		pki_der_put(&w, PKI_DER_SEQ, is->req.ext.san_names.p, is->req.ext.san_names.len);
 	} else {
 		if (notes->cn[0] == '\0')
 			return pki_fail(
@@ -589,65 +723,94 @@ pki_csr_sign(const unsigned char *csr, size_t csrlen, const unsigned char *cacer
 			return rc;
 		notes->flags |= PKI_SIGN_SAN_FROM_CN;
 	}
-	if (pki_der_finish(&w, &sanlen) != 0)
+	if (pki_der_finish(&w, &is->sanlen) != 0)
 		return pki_fail(PKI_ESAN, err, errlen, "the subjectAltName is too long");
+	return 0;
+}
 
-	if (pki_spki_key_id(&req.spki, ski) != 0)
+/* §4.2.1.2 the subject's key identifier; §4.2.1.1 the AKI names the issuer's key by its SKI,
+ * and a CA without one (the tutorial's) gets the method (1) hash its SKI would have had. */
+static int
+key_ids(struct issue *is, char *err, size_t errlen)
+{
+	if (pki_spki_key_id(&is->req.spki, is->ski) != 0)
 		return pki_fail(PKI_EINTERNAL, err, errlen, "%s", pki_strerror(PKI_EINTERNAL));
-	/* §4.2.1.1: the AKI names the issuer's key by its SKI; a CA without one (the
-	 * tutorial's) gets the same method (1) hash its SKI would have had. */
-	if (ca.ext.ski && ca.ext.ski_id.len > 0) {
-		aki = ca.ext.ski_id.p;
-		akilen = ca.ext.ski_id.len;
-	} else {
-		if (pki_spki_key_id(&ca.spki, cakid) != 0)
-			return pki_fail(PKI_EINTERNAL, err, errlen, "%s",
-					pki_strerror(PKI_EINTERNAL));
-		aki = cakid;
-		akilen = sizeof(cakid);
+	if (is->ca.ext.ski && is->ca.ext.ski_id.len > 0) {
+		is->aki = is->ca.ext.ski_id.p;
+		is->akilen = is->ca.ext.ski_id.len;
+		return 0;
 	}
-	/* §4.2.1.3; RSA key exchange (TLS 1.2 RSA suites) needs keyEncipherment too. */
-	ku = PKI_KU_DIGITAL_SIGNATURE | (rsa ? PKI_KU_KEY_ENCIPHERMENT : 0);
+	if (pki_spki_key_id(&is->ca.spki, is->cakid) != 0)
+		return pki_fail(PKI_EINTERNAL, err, errlen, "%s", pki_strerror(PKI_EINTERNAL));
+	is->aki = is->cakid;
+	is->akilen = sizeof(is->cakid);
+	return 0;
+}
 
-	rc = signer_open(cakey, cakeylen, &k, &rng, err, errlen);
-	if (rc != 0)
+/* A leaf's extensions (RFC 5280 §4.2), into the open extensions SEQUENCE. */
+static void
+put_leaf_extensions(struct pki_der_w *w, const struct issue *is, int client)
+{
+	/* §4.2.1.3; RSA key exchange (TLS 1.2 RSA suites) needs keyEncipherment too. */
+	unsigned ku = PKI_KU_DIGITAL_SIGNATURE | (is->rsa_bits > 0 ? PKI_KU_KEY_ENCIPHERMENT : 0);
+
+	/* §4.2.1.9: CA:FALSE is the empty SEQUENCE (DEFAULT FALSE is not encoded). */
+	ext_begin(w, PKI_OID_BASIC_CONSTRAINTS, sizeof(PKI_OID_BASIC_CONSTRAINTS), 1);
+	pki_der_put(w, PKI_DER_SEQ, NULL, 0);
+	ext_end(w);
+	ext_begin(w, PKI_OID_KEY_USAGE, sizeof(PKI_OID_KEY_USAGE), 1);
+	pki_der_named_bits(w, ku);
+	ext_end(w);
+	ext_begin(w, PKI_OID_EXT_KEY_USAGE, sizeof(PKI_OID_EXT_KEY_USAGE), 0);
+	pki_der_begin(w, PKI_DER_SEQ);
+	if (client)
+		pki_der_put(w, PKI_DER_OID, PKI_OID_CLIENT_AUTH, sizeof(PKI_OID_CLIENT_AUTH));
+	else
+		pki_der_put(w, PKI_DER_OID, PKI_OID_SERVER_AUTH, sizeof(PKI_OID_SERVER_AUTH));
+	pki_der_end(w);
+	ext_end(w);
+	/* §4.2.1.6: critical only when the subject is empty. */
+	ext_begin(w, PKI_OID_SAN, sizeof(PKI_OID_SAN), pki_name_empty(&is->req.subject));
+	pki_der_raw(w, is->san, is->sanlen);
+	ext_end(w);
+	ext_begin(w, PKI_OID_SKI, sizeof(PKI_OID_SKI), 0);
+	pki_der_put(w, PKI_DER_OCTET_STRING, is->ski, sizeof(is->ski));
+	ext_end(w);
+	ext_begin(w, PKI_OID_AKI, sizeof(PKI_OID_AKI), 0);
+	pki_der_begin(w, PKI_DER_SEQ);
+	pki_der_put(w, PKI_DER_CTXP(0), is->aki, is->akilen);
+	pki_der_end(w);
+	ext_end(w);
+}
+
+int
+pki_csr_sign(const struct pki_sign_opts *o, struct pki_sign_notes *notes, char *pem, size_t cap,
+	     size_t *pemlen, char *err, size_t errlen)
+{
+	struct issue is;
+	unsigned char tbs[PKI_DER_MAX], serial[SERIAL_LEN];
+	struct pki_der_w w;
+	struct pki_key k;
+	WC_RNG rng;
+	int rc;
+
+	memset(notes, 0, sizeof(*notes));
+	memset(&is, 0, sizeof(is));
+	if ((rc = read_request(o, &is, err, errlen)) != 0 ||
+	    (rc = check_ca(o, &is, notes, err, errlen)) != 0 ||
+	    (rc = clip_validity(o, &is.ca, notes, err, errlen)) != 0 ||
+	    (rc = build_san(&is, notes, err, errlen)) != 0 ||
+	    (rc = key_ids(&is, err, errlen)) != 0 ||
+	    (rc = signer_open(o->cakey, o->cakeylen, &k, &rng, err, errlen)) != 0)
 		return rc;
 	rc = make_serial(&rng, serial);
 	if (rc == 0) {
 		pki_der_init(&w, tbs, sizeof(tbs));
 		/* The names are copied byte for byte: chain building compares them. */
-		tbs_begin(&w, serial, &k, ca.subject.p, ca.subject.len, notes->not_before,
-			  notes->not_after, req.subject.p, req.subject.len, req.spki.all.p,
-			  req.spki.all.len);
-		/* §4.2.1.9: CA:FALSE is the empty SEQUENCE (DEFAULT FALSE is not encoded). */
-		ext_begin(&w, PKI_OID_BASIC_CONSTRAINTS, sizeof(PKI_OID_BASIC_CONSTRAINTS), 1);
-		pki_der_put(&w, PKI_DER_SEQ, NULL, 0);
-		ext_end(&w);
-		ext_begin(&w, PKI_OID_KEY_USAGE, sizeof(PKI_OID_KEY_USAGE), 1);
-		pki_der_named_bits(&w, ku);
-		ext_end(&w);
-		ext_begin(&w, PKI_OID_EXT_KEY_USAGE, sizeof(PKI_OID_EXT_KEY_USAGE), 0);
-		pki_der_begin(&w, PKI_DER_SEQ);
-		if (opts->client)
-			pki_der_put(&w, PKI_DER_OID, PKI_OID_CLIENT_AUTH,
-				    sizeof(PKI_OID_CLIENT_AUTH));
-		else
-			pki_der_put(&w, PKI_DER_OID, PKI_OID_SERVER_AUTH,
-				    sizeof(PKI_OID_SERVER_AUTH));
-		pki_der_end(&w);
-		ext_end(&w);
-		/* §4.2.1.6: critical only when the subject is empty. */
-		ext_begin(&w, PKI_OID_SAN, sizeof(PKI_OID_SAN), pki_name_empty(&req.subject));
-		pki_der_raw(&w, sanbuf, sanlen);
-		ext_end(&w);
-		ext_begin(&w, PKI_OID_SKI, sizeof(PKI_OID_SKI), 0);
-		pki_der_put(&w, PKI_DER_OCTET_STRING, ski, sizeof(ski));
-		ext_end(&w);
-		ext_begin(&w, PKI_OID_AKI, sizeof(PKI_OID_AKI), 0);
-		pki_der_begin(&w, PKI_DER_SEQ);
-		pki_der_put(&w, PKI_DER_CTXP(0), aki, akilen);
-		pki_der_end(&w);
-		ext_end(&w);
+		tbs_begin(&w, serial, &k, is.ca.subject.p, is.ca.subject.len, notes->not_before,
+			  notes->not_after, is.req.subject.p, is.req.subject.len, is.req.spki.all.p,
+			  is.req.spki.all.len);
+		put_leaf_extensions(&w, &is, o->client);
 	}
 	return tbs_end_sign(&w, rc, &k, &rng, pem, cap, pemlen, err, errlen);
 }

@@ -9,10 +9,37 @@
 
 /* ---- reading (RFC 2986) ---------------------------------------------------------------- */
 
+/* The attributes of a CertificationRequestInfo: the PKCS#9 extensionRequest's extensions go
+ * to r->ext; other attributes (challengePassword, ...) are skipped. */
+static int
+req_attributes(struct pki_der attrs, struct pki_req *r, char *err, size_t errlen)
+{
+	while (attrs.len > 0) {
+		struct pki_tlv attr, oid, values, t;
+		struct pki_der a, v;
+
+		if (pki_der_get(&attrs, PKI_DER_SEQ, &attr) < 0)
+			return pki_fail(PKI_EBADCSR, err, errlen, "unreadable attribute");
+		a = attr.v;
+		if (pki_der_get(&a, PKI_DER_OID, &oid) < 0 ||
+		    pki_der_get(&a, PKI_DER_SET, &values) < 0)
+			return pki_fail(PKI_EBADCSR, err, errlen, "unreadable attribute");
+		if (!PKI_OID_EQ(&oid.v, PKI_OID_EXT_REQUEST))
+			continue;
+		/* PKCS#9 extensionRequest: one value, an Extensions SEQUENCE. */
+		v = values.v;
+		if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
+			return pki_fail(PKI_EBADCSR, err, errlen, "unreadable extension request");
+		if (pki_exts_parse(&t.v, &r->ext, err, errlen) < 0)
+			return PKI_EBADCSR;
+	}
+	return 0;
+}
+
 int
 pki_req_parse(const unsigned char *der, size_t len, struct pki_req *r, char *err, size_t errlen)
 {
-	struct pki_der in = {der, len}, req, info, attrs;
+	struct pki_der in = {der, len}, req, info;
 	struct pki_tlv t, inf;
 
 	memset(r, 0, sizeof(*r));
@@ -46,29 +73,7 @@ pki_req_parse(const unsigned char *der, size_t len, struct pki_req *r, char *err
 	if (pki_der_get(&info, PKI_DER_CTX(0), &t) < 0)
 		return info.len == 0 ? 0
 				     : pki_fail(PKI_EBADCSR, err, errlen, "unreadable attributes");
-	attrs = t.v;
-	while (attrs.len > 0) {
-		struct pki_tlv attr, oid, values;
-		struct pki_der a;
-
-		if (pki_der_get(&attrs, PKI_DER_SEQ, &attr) < 0)
-			return pki_fail(PKI_EBADCSR, err, errlen, "unreadable attribute");
-		a = attr.v;
-		if (pki_der_get(&a, PKI_DER_OID, &oid) < 0 ||
-		    pki_der_get(&a, PKI_DER_SET, &values) < 0)
-			return pki_fail(PKI_EBADCSR, err, errlen, "unreadable attribute");
-		if (PKI_OID_EQ(&oid.v, PKI_OID_EXT_REQUEST)) {
-			struct pki_der v = values.v;
-
-			/* PKCS#9 extensionRequest: one value, an Extensions SEQUENCE. */
-			if (pki_der_get(&v, PKI_DER_SEQ, &t) < 0)
-				return pki_fail(PKI_EBADCSR, err, errlen,
-						"unreadable extension request");
-			if (pki_exts_parse(&t.v, &r->ext, err, errlen) < 0)
-				return PKI_EBADCSR;
-		}
-	}
-	return 0;
+	return req_attributes(t.v, r, err, errlen);
 }
 
 int
@@ -78,11 +83,13 @@ pki_req_verify(const unsigned char *der, size_t len)
 	int rc;
 
 	/* wolfSSL checks a CSR's self-signature with its own public key when asked to VERIFY
-	 * a CERTREQ_TYPE; we never re-implement signature checks. */
+	 * a CERTREQ_TYPE; we never re-implement signature checks. It reports a requested
+	 * critical extension it does not know (ASN_CRIT_EXT_E) only once the signature has
+	 * verified (ParseCertRelative): the CA decides the extensions, so that is no failure. */
 	wc_InitDecodedCert(&dc, der, (word32)len, NULL);
 	rc = wc_ParseCert(&dc, CERTREQ_TYPE, VERIFY, NULL);
 	wc_FreeDecodedCert(&dc);
-	if (rc == 0)
+	if (rc == 0 || rc == ASN_CRIT_EXT_E)
 		return 0;
 	if (rc == ASN_PARSE_E || rc == BUFFER_E || rc == ASN_INPUT_E || rc == ASN_OBJECT_ID_E ||
 	    rc == ASN_EXPECT_0_E || rc == ASN_BITSTR_E || rc == ASN_UNKNOWN_OID_E)
@@ -116,6 +123,43 @@ pki_csr_decode(const unsigned char *in, size_t len, unsigned char *der, size_t c
 
 /* ---- making ---------------------------------------------------------------------------- */
 
+/*
+ * RFC 2986 §4.1 CertificationRequestInfo: version 0, the subject, the key, and attributes: an
+ * extensionRequest (RFC 2985 §5.4.2) holding one subjectAltName when there are sans.
+ */
+static int
+write_request_info(struct pki_der_w *w, const struct pki_name *name, const unsigned char *spki,
+		   size_t spkilen, const char *const *sans, size_t nsans, char *err, size_t errlen)
+{
+	int rc;
+
+	pki_der_begin(w, PKI_DER_SEQ);
+	pki_der_small(w, 0);
+	rc = pki_name_encode(name, w, err, errlen);
+	if (rc != 0)
+		return rc;
+	pki_der_raw(w, spki, spkilen);
+	pki_der_begin(w, PKI_DER_CTX(0));
+	if (nsans > 0) {
+		pki_der_begin(w, PKI_DER_SEQ);
+		pki_der_put(w, PKI_DER_OID, PKI_OID_EXT_REQUEST, sizeof(PKI_OID_EXT_REQUEST));
+		pki_der_begin(w, PKI_DER_SET);
+		pki_der_begin(w, PKI_DER_SEQ);
+		pki_der_begin(w, PKI_DER_SEQ);
+		pki_der_put(w, PKI_DER_OID, PKI_OID_SAN, sizeof(PKI_OID_SAN));
+		pki_der_begin(w, PKI_DER_OCTET_STRING);
+		rc = pki_san_encode(sans, nsans, w, err, errlen);
+		if (rc != 0)
+			return rc;
+		for (int i = 0; i < 5;
+		     i++) /* OCTET STRING, Extension, Extensions, SET, Attribute */
+			pki_der_end(w);
+	}
+	pki_der_end(w); /* [0] attributes */
+	pki_der_end(w); /* CertificationRequestInfo */
+	return 0;
+}
+
 int
 pki_csr_create(const unsigned char *key, size_t keylen, const struct pki_name *name,
 	       const char *const *sans, size_t nsans, char *pem, size_t cap, size_t *pemlen,
@@ -141,49 +185,18 @@ pki_csr_create(const unsigned char *key, size_t keylen, const struct pki_name *n
 		return pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
 	}
 	pki_der_init(&w, buf, sizeof(buf));
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_small(&w, 0);
-	rc = pki_name_encode(name, &w, err, errlen);
-	if (rc == 0) {
-		pki_der_raw(&w, spki, spkilen);
-		pki_der_begin(&w, PKI_DER_CTX(0));
-		if (nsans > 0) {
-			/* RFC 2985 §5.4.2 extensionRequest holding one subjectAltName. */
-			pki_der_begin(&w, PKI_DER_SEQ);
-			pki_der_put(&w, PKI_DER_OID, PKI_OID_EXT_REQUEST,
-				    sizeof(PKI_OID_EXT_REQUEST));
-			pki_der_begin(&w, PKI_DER_SET);
-			pki_der_begin(&w, PKI_DER_SEQ);
-			pki_der_begin(&w, PKI_DER_SEQ);
-			pki_der_put(&w, PKI_DER_OID, PKI_OID_SAN, sizeof(PKI_OID_SAN));
-			pki_der_begin(&w, PKI_DER_OCTET_STRING);
-			rc = pki_san_encode(sans, nsans, &w, err, errlen);
-			pki_der_end(&w);
-			pki_der_end(&w);
-			pki_der_end(&w);
-			pki_der_end(&w);
-			pki_der_end(&w);
-		}
-		pki_der_end(&w);
-		pki_der_end(&w);
-	}
-	if (rc == 0) {
-		rc = pki_der_finish(&w, &len);
+	rc = write_request_info(&w, name, spki, spkilen, sans, nsans, err, errlen);
+	if (rc == 0 && (rc = pki_der_finish(&w, &len)) != 0)
+		pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
+	if (rc == 0 && wc_InitRng(&rng) != 0)
+		rc = pki_fail(PKI_ERNG, err, errlen, "%s", pki_strerror(PKI_ERNG));
+	else if (rc == 0) {
+		rc = pki_key_sign(&k, buf, len, sizeof(buf), &rng, &derlen);
+		wc_FreeRng(&rng);
+		if (rc == 0)
+			rc = pki_pem_encode(buf, derlen, CERTREQ_TYPE, pem, cap, pemlen);
 		if (rc != 0)
 			pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
-	}
-	if (rc == 0) {
-		if (wc_InitRng(&rng) != 0) {
-			rc = pki_fail(PKI_ERNG, err, errlen, "%s", pki_strerror(PKI_ERNG));
-		} else {
-			rc = pki_key_sign(&k, buf, len, sizeof(buf), &rng, &derlen);
-			wc_FreeRng(&rng);
-			if (rc == 0)
-				rc = pki_pem_encode(buf, derlen, "CERTIFICATE REQUEST", pem, cap,
-						    pemlen);
-			if (rc != 0)
-				pki_fail(rc, err, errlen, "%s", pki_strerror(rc));
-		}
 	}
 	pki_key_free(&k);
 	return rc;

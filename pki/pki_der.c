@@ -46,30 +46,37 @@ static const unsigned char OID_SHA384_ECDSA[8] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 
 static const unsigned char OID_SHA512_ECDSA[8] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04};
 static const unsigned char OID_ED25519[3] = {0x2b, 0x65, 0x70};
 
+#define OID_NAME(o, n)                                                                             \
+	{                                                                                          \
+		.oid = (o), .len = sizeof(o), .name = (n)                                          \
+	}
+
 static const struct {
 	const unsigned char *oid;
 	size_t len;
 	const char *name;
 } oid_names[] = {
-	{PKI_OID_RSA, sizeof(PKI_OID_RSA), "rsaEncryption"},
-	{PKI_OID_EC, sizeof(PKI_OID_EC), "id-ecPublicKey"},
-	{PKI_OID_P256, sizeof(PKI_OID_P256), "P-256"},
-	{PKI_OID_P384, sizeof(PKI_OID_P384), "P-384"},
-	{PKI_OID_P521, sizeof(PKI_OID_P521), "P-521"},
-	{PKI_OID_SHA256_RSA, sizeof(PKI_OID_SHA256_RSA), "sha256WithRSAEncryption"},
-	{PKI_OID_SHA256_ECDSA, sizeof(PKI_OID_SHA256_ECDSA), "ecdsa-with-SHA256"},
-	{OID_SHA1_RSA, sizeof(OID_SHA1_RSA), "sha1WithRSAEncryption"},
-	{OID_SHA384_RSA, sizeof(OID_SHA384_RSA), "sha384WithRSAEncryption"},
-	{OID_SHA512_RSA, sizeof(OID_SHA512_RSA), "sha512WithRSAEncryption"},
-	{OID_RSA_PSS, sizeof(OID_RSA_PSS), "rsassaPss"},
-	{OID_SHA384_ECDSA, sizeof(OID_SHA384_ECDSA), "ecdsa-with-SHA384"},
-	{OID_SHA512_ECDSA, sizeof(OID_SHA512_ECDSA), "ecdsa-with-SHA512"},
-	{OID_ED25519, sizeof(OID_ED25519), "ED25519"},
-	{PKI_OID_HMAC_SHA256, sizeof(PKI_OID_HMAC_SHA256), "hmacWithSHA256"},
-	{PKI_OID_HMAC_SHA1, sizeof(PKI_OID_HMAC_SHA1), "hmacWithSHA1"},
-	{PKI_OID_AES256_CBC, sizeof(PKI_OID_AES256_CBC), "AES-256-CBC"},
-	{PKI_OID_AES128_CBC, sizeof(PKI_OID_AES128_CBC), "AES-128-CBC"},
+	OID_NAME(PKI_OID_RSA, "rsaEncryption"),
+	OID_NAME(PKI_OID_EC, "id-ecPublicKey"),
+	OID_NAME(PKI_OID_P256, "P-256"),
+	OID_NAME(PKI_OID_P384, "P-384"),
+	OID_NAME(PKI_OID_P521, "P-521"),
+	OID_NAME(PKI_OID_SHA256_RSA, "sha256WithRSAEncryption"),
+	OID_NAME(PKI_OID_SHA256_ECDSA, "ecdsa-with-SHA256"),
+	OID_NAME(OID_SHA1_RSA, "sha1WithRSAEncryption"),
+	OID_NAME(OID_SHA384_RSA, "sha384WithRSAEncryption"),
+	OID_NAME(OID_SHA512_RSA, "sha512WithRSAEncryption"),
+	OID_NAME(OID_RSA_PSS, "rsassaPss"),
+	OID_NAME(OID_SHA384_ECDSA, "ecdsa-with-SHA384"),
+	OID_NAME(OID_SHA512_ECDSA, "ecdsa-with-SHA512"),
+	OID_NAME(OID_ED25519, "ED25519"),
+	OID_NAME(PKI_OID_HMAC_SHA256, "hmacWithSHA256"),
+	OID_NAME(PKI_OID_HMAC_SHA1, "hmacWithSHA1"),
+	OID_NAME(PKI_OID_AES256_CBC, "AES-256-CBC"),
+	OID_NAME(PKI_OID_AES128_CBC, "AES-128-CBC"),
 };
+
+#undef OID_NAME
 
 const char *
 pki_oid_name(const struct pki_der *v)

@@ -1,11 +1,13 @@
 /*
  * pki_der: the DER plumbing inside libpki (not for other modules).
  *
- * wolfSSL 5.5.4's certificate encoder (the non-template one Debian builds) writes
- * basicConstraints without the critical flag, copies raw names with strlen(), and its PKCS#8
- * encoder writes no PRF and skips the padding block on aligned input, so libpki writes those
- * structures itself and leaves every cryptographic operation (hashes, signatures, PBKDF2, AES)
- * to wolfCrypt. The reader is just as small: views into the caller's bytes, no allocation.
+ * wolfSSL 5.5.4's own encoders and decoders for certificates, CSRs, PEM and encrypted PKCS#8
+ * get parts of each wrong for us (a CA's basicConstraints not critical, names cut at a 0x00,
+ * no PRF and no padding block in PKCS#8, certificates with an unknown critical extension
+ * refused outright: docs/architecture.md, "Hand-written DER in pki/, part by part"). So libpki
+ * writes and reads those structures itself and leaves every cryptographic operation (hashes,
+ * signatures, PBKDF2, AES) to wolfCrypt. The reader is small: views into the caller's bytes,
+ * no allocation.
  */
 #ifndef SQUIRREL_PKI_DER_H
 #define SQUIRREL_PKI_DER_H

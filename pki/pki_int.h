@@ -83,6 +83,15 @@ struct pki_x509 {
 	struct pki_exts ext;
 };
 
+/* The certificate says it is no CA: basicConstraints CA:FALSE, or a keyUsage without
+ * keyCertSign. One without either (the tutorial's CA has no extensions) does not say so. */
+static inline int
+pki_x509_says_no_ca(const struct pki_x509 *x)
+{
+	return (x->ext.bc && !x->ext.bc_ca) ||
+	       (x->ext.ku && !(x->ext.ku_bits & PKI_KU_KEY_CERT_SIGN));
+}
+
 /* Parse a certificate's DER. Returns 0 or PKI_EBADCERT (err says what is wrong). */
 int pki_x509_parse(const unsigned char *der, size_t len, struct pki_x509 *x, char *err,
 		   size_t errlen);
@@ -130,6 +139,13 @@ void pki_key_sig_alg(const struct pki_key *k, struct pki_der_w *w);
 int pki_key_sign(struct pki_key *k, unsigned char *buf, size_t bodylen, size_t cap, WC_RNG *rng,
 		 size_t *len);
 
+/*
+ * EncryptedPrivateKeyInfo (RFC 5958 §3) for a PKCS#8 key: PBES2 with PBKDF2-HMAC-SHA256
+ * (PKI_PBKDF2_ITERATIONS rounds, a random 16-byte salt) and AES-256-CBC, PKCS#7 padding (a
+ * whole block when len is a multiple of 16). Returns 0, PKI_ERNG, PKI_ESPACE or PKI_EINTERNAL.
+ */
+int pki_pkcs8_encrypt(const unsigned char *pk8, size_t len, const char *password, WC_RNG *rng,
+		      unsigned char *out, size_t cap, size_t *outlen);
 /* A public key re-encoded canonically from an SPKI, for comparing keys by value. */
 int pki_spki_canonical(const struct pki_spki *s, unsigned char *out, size_t cap, size_t *len);
 /* "RSA 2048" / "EC P-256"; *rsa_bits is the RSA modulus size, 0 for any other key. Returns 0
@@ -178,8 +194,13 @@ int pki_pem_is(const unsigned char *in, size_t len);
 /* 1 if a PEM block of in carries "Proc-Type: 4,ENCRYPTED" among its RFC 1421 header lines
  * (the legacy encrypted key format); the same bytes elsewhere (a DER subject) do not count. */
 int pki_pem_legacy_encrypted(const unsigned char *in, size_t len);
-/* Wrap DER as PEM with label; NUL-terminated; 64-column lines. Returns 0 or PKI_ESPACE. */
-int pki_pem_encode(const unsigned char *der, size_t len, const char *label, char *pem, size_t cap,
+/*
+ * Wrap DER as PEM (wc_DerToPem): type is wolfSSL's CERT_TYPE ("CERTIFICATE"), CERTREQ_TYPE
+ * ("CERTIFICATE REQUEST"), PKCS8_PRIVATEKEY_TYPE ("PRIVATE KEY") or PKCS8_ENC_PRIVATEKEY_TYPE
+ * ("ENCRYPTED PRIVATE KEY"); 64-column lines, NUL-terminated, *pemlen without the NUL.
+ * Returns 0, PKI_ESPACE or PKI_EINTERNAL.
+ */
+int pki_pem_encode(const unsigned char *der, size_t len, int type, char *pem, size_t cap,
 		   size_t *pemlen);
 
 /* Append printf output to buf[cap] at *used; sets *used to cap on overflow. */

@@ -26,10 +26,10 @@ static const struct {
 	const char *name;
 	enum pki_key_type type;
 } key_types[] = {
-	{"rsa2048", PKI_KEY_RSA2048},
-	{"rsa3072", PKI_KEY_RSA3072},
-	{"rsa4096", PKI_KEY_RSA4096},
-	{"ec-p256", PKI_KEY_EC_P256},
+	{.name = "rsa2048", .type = PKI_KEY_RSA2048},
+	{.name = "rsa3072", .type = PKI_KEY_RSA3072},
+	{.name = "rsa4096", .type = PKI_KEY_RSA4096},
+	{.name = "ec-p256", .type = PKI_KEY_EC_P256},
 };
 
 int
@@ -295,8 +295,8 @@ pki_spki_parse(const struct pki_der *all, struct pki_spki *s)
 	if (pki_der_peek(&alg) == PKI_DER_OID) {
 		struct pki_tlv param;
 
-		/* A parameter that does not parse makes the key unreadable, not a view of
-		 * whatever the stack held (found by fuzzing). */
+		/* A curve OID that does not parse makes the key unreadable: s->param is
+		 * either a view of this SPKI's bytes or empty, never left unset. */
 		if (pki_der_get(&alg, PKI_DER_OID, &param) < 0)
 			return -1;
 		s->param = param.v;
@@ -421,20 +421,55 @@ pki_key_summary(const unsigned char *der, size_t len, char *buf, size_t cap)
 
 /* ---- encrypted PKCS#8 ------------------------------------------------------------------ */
 
+/* EncryptedPrivateKeyInfo around ct: PBES2 { PBKDF2 { salt, PKI_PBKDF2_ITERATIONS,
+ * hmacWithSHA256 }, aes256-CBC { iv } } (RFC 8018 §A.2, §A.4, §C). */
+static int
+write_pbes2(unsigned char *out, size_t cap, const unsigned char salt[PBE_SALT_LEN],
+	    const unsigned char iv[AES_BLOCK], const unsigned char *ct, size_t ctlen,
+	    size_t *outlen)
+{
+	struct pki_der_w w;
+
+	pki_der_init(&w, out, cap);
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_put(&w, PKI_DER_OID, PKI_OID_PBES2, sizeof(PKI_OID_PBES2));
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_put(&w, PKI_DER_OID, PKI_OID_PBKDF2, sizeof(PKI_OID_PBKDF2));
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_put(&w, PKI_DER_OCTET_STRING, salt, PBE_SALT_LEN);
+	pki_der_small(&w, PKI_PBKDF2_ITERATIONS);
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_put(&w, PKI_DER_OID, PKI_OID_HMAC_SHA256, sizeof(PKI_OID_HMAC_SHA256));
+	pki_der_put(&w, PKI_DER_NULL, NULL, 0);
+	pki_der_end(&w);
+	pki_der_end(&w);
+	pki_der_end(&w);
+	pki_der_begin(&w, PKI_DER_SEQ);
+	pki_der_put(&w, PKI_DER_OID, PKI_OID_AES256_CBC, sizeof(PKI_OID_AES256_CBC));
+	pki_der_put(&w, PKI_DER_OCTET_STRING, iv, AES_BLOCK);
+	pki_der_end(&w);
+	pki_der_end(&w);
+	pki_der_end(&w);
+	pki_der_put(&w, PKI_DER_OCTET_STRING, ct, ctlen);
+	pki_der_end(&w);
+	return pki_der_finish(&w, outlen);
+}
+
 /*
  * EncryptedPrivateKeyInfo (RFC 5958 §3) with PBES2 (RFC 8018 §6.2): PBKDF2 with
  * hmacWithSHA256 and AES-256-CBC, the parameters OpenSSL 3 uses, so `openssl pkey` and
  * Python's cryptography read it. wolfCrypt does the PBKDF2 and the AES; the padding is
  * PKCS#7's, a whole block when the input is aligned.
  */
-static int
-pkcs8_encrypt(const unsigned char *pk8, size_t len, const char *password, WC_RNG *rng,
-	      unsigned char *out, size_t cap, size_t *outlen)
+int
+pki_pkcs8_encrypt(const unsigned char *pk8, size_t len, const char *password, WC_RNG *rng,
+		  unsigned char *out, size_t cap, size_t *outlen)
 {
 	unsigned char salt[PBE_SALT_LEN], iv[AES_BLOCK], key[AES256_KEY_LEN];
 	unsigned char ct[PKI_DER_MAX + AES_BLOCK];
 	size_t pad = AES_BLOCK - len % AES_BLOCK, ctlen = len + pad;
-	struct pki_der_w w;
 	Aes aes;
 	int rc = 0;
 
@@ -462,32 +497,9 @@ pkcs8_encrypt(const unsigned char *pk8, size_t len, const char *password, WC_RNG
 		explicit_bzero(ct, sizeof(ct));
 		return rc;
 	}
-	pki_der_init(&w, out, cap);
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_put(&w, PKI_DER_OID, PKI_OID_PBES2, sizeof(PKI_OID_PBES2));
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_put(&w, PKI_DER_OID, PKI_OID_PBKDF2, sizeof(PKI_OID_PBKDF2));
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_put(&w, PKI_DER_OCTET_STRING, salt, sizeof(salt));
-	pki_der_small(&w, PKI_PBKDF2_ITERATIONS);
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_put(&w, PKI_DER_OID, PKI_OID_HMAC_SHA256, sizeof(PKI_OID_HMAC_SHA256));
-	pki_der_put(&w, PKI_DER_NULL, NULL, 0);
-	pki_der_end(&w);
-	pki_der_end(&w);
-	pki_der_end(&w);
-	pki_der_begin(&w, PKI_DER_SEQ);
-	pki_der_put(&w, PKI_DER_OID, PKI_OID_AES256_CBC, sizeof(PKI_OID_AES256_CBC));
-	pki_der_put(&w, PKI_DER_OCTET_STRING, iv, sizeof(iv));
-	pki_der_end(&w);
-	pki_der_end(&w);
-	pki_der_end(&w);
-	pki_der_put(&w, PKI_DER_OCTET_STRING, ct, ctlen);
-	pki_der_end(&w);
+	rc = write_pbes2(out, cap, salt, iv, ct, ctlen, outlen);
 	explicit_bzero(ct, sizeof(ct));
-	return pki_der_finish(&w, outlen);
+	return rc;
 }
 
 int
@@ -532,11 +544,12 @@ pki_key_generate(enum pki_key_type type, const char *password, char *pem, size_t
 		rc = key_to_pkcs8(&k, pk8, sizeof(pk8), &pk8len);
 	pki_key_free(&k);
 	if (rc == 0 && password != NULL) {
-		rc = pkcs8_encrypt(pk8, pk8len, password, &rng, enc, sizeof(enc), &enclen);
+		rc = pki_pkcs8_encrypt(pk8, pk8len, password, &rng, enc, sizeof(enc), &enclen);
 		if (rc == 0)
-			rc = pki_pem_encode(enc, enclen, "ENCRYPTED PRIVATE KEY", pem, cap, pemlen);
+			rc = pki_pem_encode(enc, enclen, PKCS8_ENC_PRIVATEKEY_TYPE, pem, cap,
+					    pemlen);
 	} else if (rc == 0) {
-		rc = pki_pem_encode(pk8, pk8len, "PRIVATE KEY", pem, cap, pemlen);
+		rc = pki_pem_encode(pk8, pk8len, PKCS8_PRIVATEKEY_TYPE, pem, cap, pemlen);
 	}
 	explicit_bzero(pk8, sizeof(pk8));
 	wc_FreeRng(&rng);

@@ -17,15 +17,29 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{"key", cmd_key, "make a private key (password-encrypted PKCS#8 by default)"},
-	{"ca", cmd_ca, "make a self-signed CA certificate"},
-	{"csr", cmd_csr, "make a certificate signing request with subject alternative names"},
-	{"sign", cmd_sign, "sign a CSR with the CA: issue a server or client certificate"},
-	{"show", cmd_show, "describe a certificate, CSR or key"},
-	{"verify", cmd_verify, "check a certificate against a CA, a date and a host name"},
-	{"fernet-key", cmd_fernet_key, "print a new random Fernet key (for SECRET_KEY)"},
-	{"caesar", cmd_caesar, "the tutorial's substitution cipher: encrypt, decrypt, crack"},
-	{"dh-demo", cmd_dh_demo, "watch a Diffie-Hellman (X25519) key exchange step by step"},
+	{.name = "key",
+	 .run = cmd_key,
+	 .summary = "make a private key (password-encrypted PKCS#8 by default)"},
+	{.name = "ca", .run = cmd_ca, .summary = "make a self-signed CA certificate"},
+	{.name = "csr",
+	 .run = cmd_csr,
+	 .summary = "make a certificate signing request with subject alternative names"},
+	{.name = "sign",
+	 .run = cmd_sign,
+	 .summary = "sign a CSR with the CA: issue a server or client certificate"},
+	{.name = "show", .run = cmd_show, .summary = "describe a certificate, CSR or key"},
+	{.name = "verify",
+	 .run = cmd_verify,
+	 .summary = "check a certificate against a CA, a date and a host name"},
+	{.name = "fernet-key",
+	 .run = cmd_fernet_key,
+	 .summary = "print a new random Fernet key (for SECRET_KEY)"},
+	{.name = "caesar",
+	 .run = cmd_caesar,
+	 .summary = "the tutorial's substitution cipher: encrypt, decrypt, crack"},
+	{.name = "dh-demo",
+	 .run = cmd_dh_demo,
+	 .summary = "watch a Diffie-Hellman (X25519) key exchange step by step"},
 };
 
 static void

@@ -81,19 +81,26 @@ pki_time_format(time_t t, char *buf, size_t cap)
 
 /* ---- names (RFC 5280 §4.1.2.4) --------------------------------------------------------- */
 
+#define ATTR_LABEL(o, n)                                                                           \
+	{                                                                                          \
+		.oid = (o), .len = sizeof(o), .label = (n)                                         \
+	}
+
 static const struct {
 	const unsigned char *oid;
 	size_t len;
 	const char *label;
 } attr_labels[] = {
-	{PKI_OID_C, sizeof(PKI_OID_C), "C"},
-	{PKI_OID_ST, sizeof(PKI_OID_ST), "ST"},
-	{PKI_OID_L, sizeof(PKI_OID_L), "L"},
-	{PKI_OID_O, sizeof(PKI_OID_O), "O"},
-	{PKI_OID_OU, sizeof(PKI_OID_OU), "OU"},
-	{PKI_OID_CN, sizeof(PKI_OID_CN), "CN"},
-	{PKI_OID_EMAIL, sizeof(PKI_OID_EMAIL), "emailAddress"},
+	ATTR_LABEL(PKI_OID_C, "C"),
+	ATTR_LABEL(PKI_OID_ST, "ST"),
+	ATTR_LABEL(PKI_OID_L, "L"),
+	ATTR_LABEL(PKI_OID_O, "O"),
+	ATTR_LABEL(PKI_OID_OU, "OU"),
+	ATTR_LABEL(PKI_OID_CN, "CN"),
+	ATTR_LABEL(PKI_OID_EMAIL, "emailAddress"),
 };
+
+#undef ATTR_LABEL
 
 /* Bytes a person may type into a name: printable ASCII and UTF-8 sequences; no controls. */
 static int

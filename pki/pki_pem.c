@@ -3,7 +3,8 @@
 #include <string.h>
 
 #include <wolfssl/options.h>
-#include <wolfssl/wolfcrypt/coding.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include "pki_int.h"
 
@@ -107,9 +108,10 @@ b64_value(unsigned char c)
 }
 
 /*
- * Base64 with line ends in between, straight into the caller's buffer (wolfSSL's
- * Base64_Decode wants one contiguous run and a scratch copy). Strict: only the standard
- * alphabet, whitespace, and '=' padding at the very end.
+ * Base64 with line ends in between, straight into the caller's buffer. Strict: only the
+ * standard alphabet, whitespace, and '=' padding at the very end; wolfSSL's Base64_Decode
+ * drops a tail of one to three characters and whatever follows a '=' without an error
+ * (docs/architecture.md, "Hand-written DER in pki/").
  */
 static int
 b64_decode(const unsigned char *p, size_t n, unsigned char *out, size_t cap, size_t *outlen)
@@ -201,23 +203,22 @@ pki_pem_next(const unsigned char *in, size_t len, size_t *offset, const char *co
 }
 
 int
-pki_pem_encode(const unsigned char *der, size_t len, const char *label, char *pem, size_t cap,
+pki_pem_encode(const unsigned char *der, size_t len, int type, char *pem, size_t cap,
 	       size_t *pemlen)
 {
-	size_t used = 0;
-	word32 outlen;
+	int n;
 
-	pki_appendf(pem, cap, &used, "-----BEGIN %s-----\n", label);
-	if (used >= cap)
+	if (cap == 0 || len > PKI_DER_MAX)
 		return PKI_ESPACE;
-	/* wolfSSL's encoder breaks lines every 64 characters and ends with a newline. */
-	outlen = (word32)(cap - used);
-	if (Base64_Encode(der, (word32)len, (byte *)pem + used, &outlen) != 0)
+	/* RFC 7468 §2: the armour, 64-column base64 and a line end after each line; wolfSSL
+	 * writes no NUL, so room is kept for ours. Too small an output is BAD_FUNC_ARG, or
+	 * BUFFER_E from the base64 encoder. */
+	n = wc_DerToPem(der, (word32)len, (byte *)pem, (word32)(cap - 1), type);
+	if (n == BAD_FUNC_ARG || n == BUFFER_E)
 		return PKI_ESPACE;
-	used += outlen;
-	pki_appendf(pem, cap, &used, "-----END %s-----\n", label);
-	if (used >= cap)
-		return PKI_ESPACE;
-	*pemlen = used;
+	if (n <= 0)
+		return PKI_EINTERNAL;
+	pem[n] = '\0';
+	*pemlen = (size_t)n;
 	return 0;
 }

@@ -10,6 +10,8 @@
 static const char *const ku_names[] = {"digitalSignature", "nonRepudiation", "keyEncipherment",
 				       "dataEncipherment", "keyAgreement",   "keyCertSign",
 				       "cRLSign",          "encipherOnly",   "decipherOnly"};
+/* In the order of the PKI_EKU_* bits. */
+static const char *const eku_names[] = {"serverAuth", "clientAuth", "any", "others"};
 
 /* ---- what is this file? ---------------------------------------------------------------- */
 
@@ -17,14 +19,14 @@ static const struct {
 	const char *label;
 	enum pki_kind kind;
 } pem_kinds[] = {
-	{"CERTIFICATE", PKI_KIND_CERT},
-	{"X509 CERTIFICATE", PKI_KIND_CERT},
-	{"CERTIFICATE REQUEST", PKI_KIND_CSR},
-	{"NEW CERTIFICATE REQUEST", PKI_KIND_CSR},
-	{"ENCRYPTED PRIVATE KEY", PKI_KIND_ENCRYPTED_KEY},
-	{"PRIVATE KEY", PKI_KIND_KEY},
-	{"RSA PRIVATE KEY", PKI_KIND_KEY},
-	{"EC PRIVATE KEY", PKI_KIND_KEY},
+	{.label = "CERTIFICATE", .kind = PKI_KIND_CERT},
+	{.label = "X509 CERTIFICATE", .kind = PKI_KIND_CERT},
+	{.label = "CERTIFICATE REQUEST", .kind = PKI_KIND_CSR},
+	{.label = "NEW CERTIFICATE REQUEST", .kind = PKI_KIND_CSR},
+	{.label = "ENCRYPTED PRIVATE KEY", .kind = PKI_KIND_ENCRYPTED_KEY},
+	{.label = "PRIVATE KEY", .kind = PKI_KIND_KEY},
+	{.label = "RSA PRIVATE KEY", .kind = PKI_KIND_KEY},
+	{.label = "EC PRIVATE KEY", .kind = PKI_KIND_KEY},
 };
 
 enum pki_kind
@@ -94,6 +96,22 @@ when(char *out, size_t cap, size_t *used, time_t t, time_t now, int end)
 		pki_appendf(out, cap, used, " (%lld days left)", d);
 }
 
+/* label, then the names of the bits set ("(none)" if none), then suffix and a line end. */
+static void
+bits_line(char *out, size_t cap, size_t *used, const char *label, const char *const *names,
+	  size_t n, unsigned bits, const char *suffix)
+{
+	int first = 1;
+
+	pki_appendf(out, cap, used, "%s", label);
+	for (size_t i = 0; i < n; i++)
+		if (bits & (1u << i)) {
+			pki_appendf(out, cap, used, "%s%s", first ? "" : ", ", names[i]);
+			first = 0;
+		}
+	pki_appendf(out, cap, used, "%s%s\n", first ? "(none)" : "", suffix);
+}
+
 static void
 exts_text(const struct pki_exts *e, int ca_expected, char *out, size_t cap, size_t *used)
 {
@@ -117,32 +135,13 @@ exts_text(const struct pki_exts *e, int ca_expected, char *out, size_t cap, size
 		pki_appendf(out, cap, used, "  CA:            not stated (no basicConstraints)\n");
 	if (e->bc && e->bc_pathlen >= 0)
 		pki_appendf(out, cap, used, "  path length:   %ld\n", e->bc_pathlen);
-	if (e->ku) {
-		int first = 1;
-
-		pki_appendf(out, cap, used, "  key usage:     ");
-		for (size_t i = 0; i < sizeof(ku_names) / sizeof(ku_names[0]); i++)
-			if (e->ku_bits & (1u << i)) {
-				pki_appendf(out, cap, used, "%s%s", first ? "" : ", ", ku_names[i]);
-				first = 0;
-			}
-		pki_appendf(out, cap, used, "%s%s\n", first ? "(none)" : "",
-			    e->ku_crit ? " (critical)" : "");
-	}
-	if (e->eku) {
-		static const char *const eku_names[] = {"serverAuth", "clientAuth", "any",
-							"others"};
-		int first = 1;
-
-		pki_appendf(out, cap, used, "  ext key usage: ");
-		for (size_t i = 0; i < sizeof(eku_names) / sizeof(eku_names[0]); i++)
-			if (e->eku_bits & (1u << i)) {
-				pki_appendf(out, cap, used, "%s%s", first ? "" : ", ",
-					    eku_names[i]);
-				first = 0;
-			}
-		pki_appendf(out, cap, used, "%s\n", first ? "(none)" : "");
-	}
+	if (e->ku)
+		bits_line(out, cap, used, "  key usage:     ", ku_names,
+			  sizeof(ku_names) / sizeof(ku_names[0]), e->ku_bits,
+			  e->ku_crit ? " (critical)" : "");
+	if (e->eku)
+		bits_line(out, cap, used, "  ext key usage: ", eku_names,
+			  sizeof(eku_names) / sizeof(eku_names[0]), e->eku_bits, "");
 	if (e->ski) {
 		pki_appendf(out, cap, used, "  subject key id:   ");
 		hex(out, cap, used, e->ski_id.p, e->ski_id.len);
@@ -336,12 +335,32 @@ dek_cipher(const unsigned char *in, size_t len)
 	return "an unknown cipher";
 }
 
+/* "private key, encrypted (...)": how an encrypted key is wrapped, read without the
+ * password. */
+static void
+envelope_line(const unsigned char *in, size_t len, char *out, size_t cap, size_t *used)
+{
+	static const char *const labels[] = {"ENCRYPTED PRIVATE KEY", NULL};
+	unsigned char der[PKI_DER_MAX];
+	size_t derlen = 0, off = 0;
+
+	pki_appendf(out, cap, used, "private key, encrypted (");
+	if (pki_pem_legacy_encrypted(in, len))
+		pki_appendf(out, cap, used, "legacy OpenSSL PEM, %s; the tutorial's format",
+			    dek_cipher(in, len));
+	else if (!pki_pem_is(in, len))
+		pkcs8_envelope(in, len, out, cap, used);
+	else if (pki_pem_next(in, len, &off, labels, NULL, der, sizeof(der), &derlen) == 1)
+		pkcs8_envelope(der, derlen, out, cap, used);
+	pki_appendf(out, cap, used, ")\n");
+}
+
 static int
 describe_key(const unsigned char *in, size_t len, const char *password, char *out, size_t cap,
 	     size_t *used, char *err, size_t errlen)
 {
 	unsigned char der[PKI_DER_MAX], spki[PKI_DER_MAX], id[20];
-	size_t derlen = 0, spkilen = 0, off = 0;
+	size_t derlen = 0, spkilen = 0;
 	char desc[96];
 	struct pki_key k;
 	struct pki_spki s;
@@ -349,26 +368,11 @@ describe_key(const unsigned char *in, size_t len, const char *password, char *ou
 	int enc = pki_key_is_encrypted(in, len), rc, rsa;
 
 	if (enc) {
-		pki_appendf(out, cap, used, "private key, encrypted (");
-		if (pki_pem_legacy_encrypted(in, len)) {
-			pki_appendf(out, cap, used, "legacy OpenSSL PEM, %s; the tutorial's format",
-				    dek_cipher(in, len));
-		} else {
-			static const char *const labels[] = {"ENCRYPTED PRIVATE KEY", NULL};
-
-			if (!pki_pem_is(in, len)) {
-				pkcs8_envelope(in, len, out, cap, used);
-			} else if (pki_pem_next(in, len, &off, labels, NULL, der, sizeof(der),
-						&derlen) == 1) {
-				pkcs8_envelope(der, derlen, out, cap, used);
-			}
-		}
-		pki_appendf(out, cap, used, ")\n");
+		envelope_line(in, len, out, cap, used);
 		if (password == NULL) {
 			pki_appendf(
 				out, cap, used,
 				"  type:          unknown until decrypted (give --password-file)\n");
-			explicit_bzero(der, sizeof(der));
 			return 0;
 		}
 	} else {

@@ -5,6 +5,8 @@
 
 #include "alog.h"
 #include "clock.h"
+#include "termsafe.h"
+#include "transport.h"
 
 void
 alog_init(struct alog *l, int fd, int quiet)
@@ -30,34 +32,22 @@ stamp(struct alog *l, int64_t sec)
 	}
 }
 
-/* Append s, escaping anything a terminal or a log parser could misread. */
-static size_t
+/*
+ * Client-chosen text for the log: escaped (termsafe.h) so that it can neither act on a
+ * terminal nor break the line's quoted fields, and cut after max bytes with "...". NULL is
+ * "-". out has room for max escaped bytes, "..." and the NUL.
+ */
+static void
 escape(char *out, size_t cap, const char *s, size_t n, size_t max)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
+	size_t o;
 
 	if (s == NULL)
 		s = "-", n = 1;
-	for (size_t i = 0; i < n && o + 4 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (i == max) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o] = '\0';
-	return o;
+	termsafe_copy(out, cap - 3, s, n < max ? n : max,
+		      TERMSAFE_HEX | TERMSAFE_ASCII | TERMSAFE_QUOTES, &o);
+	if (n > max)
+		memcpy(out + o, "...", 4);
 }
 
 /* Put the count of dropped lines in the buffer, where they went missing, if it fits. */
@@ -98,9 +88,11 @@ append(struct alog *l, const char *line, size_t n)
 void
 alog_request(struct alog *l, int64_t now_sec, const char *peer, const char *method,
 	     size_t method_len, const char *target, size_t target_len, int status, size_t bytes,
-	     int64_t usec, const char *why)
+	     int64_t usec, const struct tr_info *tls, const char *why)
 {
-	char m[64], t[ALOG_TARGET_MAX * 4 + 8], line[sizeof(m) + sizeof(t) + 256];
+	/* The TLS fields are static names (tr_tls_info), at most about 90 bytes in all. */
+	char m[64], t[ALOG_TARGET_MAX * 4 + 8], line[sizeof(m) + sizeof(t) + 384];
+	const char *sp = tls ? " " : "";
 	int n;
 
 	if (l->quiet)
@@ -108,8 +100,10 @@ alog_request(struct alog *l, int64_t now_sec, const char *peer, const char *meth
 	stamp(l, now_sec);
 	escape(m, sizeof(m), method, method_len, 15);
 	escape(t, sizeof(t), target, target_len, ALOG_TARGET_MAX);
-	n = snprintf(line, sizeof(line), "%s %s \"%s %s\" %d %zu %lldus%s%s%s\n", l->stamp, peer, m,
-		     t, status, bytes, (long long)usec, why ? " (" : "", why ? why : "",
+	n = snprintf(line, sizeof(line), "%s %s \"%s %s\" %d %zu %lldus%s%s%s%s%s%s%s%s%s%s\n",
+		     l->stamp, peer, m, t, status, bytes, (long long)usec, sp,
+		     tls ? tls->version : "", sp, tls ? tls->cipher : "", sp, tls ? tls->group : "",
+		     tls && tls->resumed ? " resumed" : "", why ? " (" : "", why ? why : "",
 		     why ? ")" : "");
 	if (n > 0)
 		append(l, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);

@@ -6,6 +6,7 @@
  *   2026-11-28T10:41:47Z 127.0.0.1:40112 "GET /" 200 11 41us
  *   2026-11-28T10:41:48Z 127.0.0.1:40114 "- -" 400 0 12us (bare CR)
  *   2026-11-28T10:41:49Z 127.0.0.1:40116 tls handshake failed: unknown_ca
+ *   2026-11-28T10:41:50Z 127.0.0.1:40118 "GET /" 200 11 52us TLSv1.3 TLS_AES_128_GCM_SHA256 X25519
  *
  * Client-controlled text (method, target) is escaped and cut short: no log injection. The
  * body is never logged, so neither is the secret.
@@ -44,11 +45,15 @@ struct alog {
 
 void alog_init(struct alog *l, int fd, int quiet);
 
+struct tr_info;
+
 /* A request: method and target as received (may be NULL for "-"), status, body bytes,
- * microseconds from its first byte to its answer, and a reason for rejections (or NULL). */
+ * microseconds from its first byte to its answer, its TLS session (NULL for plain HTTP:
+ * version, IANA suite name, key exchange group, and "resumed" for a resumed session), and a
+ * reason for rejections (or NULL). */
 void alog_request(struct alog *l, int64_t now_sec, const char *peer, const char *method,
 		  size_t method_len, const char *target, size_t target_len, int status,
-		  size_t bytes, int64_t usec, const char *why);
+		  size_t bytes, int64_t usec, const struct tr_info *tls, const char *why);
 
 /* Something that happened to a connection outside a request. */
 void alog_event(struct alog *l, int64_t now_sec, const char *peer, const char *what,

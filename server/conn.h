@@ -30,7 +30,7 @@ enum conn_state {
 struct srv;
 
 struct conn {
-	struct tr t; /* t.fd is the socket */
+	struct tr t; /* the socket, and its TLS session */
 	enum conn_state state;
 	uint8_t close_after;  /* close once the queued responses are written */
 	uint8_t silent;       /* close without an answer (a TLS hello on the plain port) */
@@ -40,6 +40,7 @@ struct conn {
 	uint8_t linger;       /* the answer closes on an error: the peer may still be sending */
 	uint8_t nodelay;      /* TCP_NODELAY is set (on the first keep-alive wait) */
 	uint8_t slimmed;      /* tr_slim() has run (see conn_wants_slim) */
+	uint8_t plain_on_tls; /* plain HTTP came to the TLS port: every request gets a 400 */
 	int64_t deadline_ms;
 	int64_t req_start_us;    /* when the current request's first byte arrived */
 	struct buf *in, *out;    /* borrowed from the pool while needed */
@@ -79,7 +80,16 @@ int conn_is_idle(const struct conn *c);
 static inline int
 conn_wants_slim(const struct conn *c)
 {
-	return c->state == CONN_READ_HEAD && c->t.ssl != NULL && !c->slimmed;
+	return c->state == CONN_READ_HEAD && tr_is_tls(&c->t) && !c->slimmed;
+}
+
+/* A TLS handshake that has not answered the ClientHello yet: its next step may sign, the
+ * costly part of a handshake, so the loop runs it after cheaper work (srv.h: SRV_NEW_WORK_US).
+ * Nothing goes to the peer before that answer, so tr_sent() is still 0. */
+static inline int
+conn_is_fresh_handshake(const struct conn *c)
+{
+	return c->state == CONN_HANDSHAKE && !tr_sent(&c->t);
 }
 
 #endif

@@ -17,9 +17,12 @@
 #include <wolfssl/ssl.h>
 
 #include "addr.h"
+#include "hint.h"
+#include "keylog.h"
 #include "msg.h"
 #include "opt.h"
 #include "pass.h"
+#include "sandbox.h"
 #include "srv.h"
 #include "srv_tls.h"
 #include "srv_workers.h"
@@ -32,6 +35,7 @@ enum {
 	EXIT_TLSFILE = 4,  /* certificate or key unreadable, garbled, expired or mismatched */
 	EXIT_PASSWORD = 5, /* the key's password is missing or wrong */
 	EXIT_KEY = 6,      /* SECRET_KEY missing or malformed */
+	EXIT_KEYLOG = 7,   /* the --keylog file cannot be opened */
 };
 
 static const char usage_text[] =
@@ -39,7 +43,7 @@ static const char usage_text[] =
 	"                       [--quiet] [--cert FILE --key FILE [--key-password-file FILE]\n"
 	"                       [--client-ca FILE] [--fernet]] [--workers N] [--max-conns N]\n"
 	"                       [--header-timeout S] [--idle-timeout S] [--handshake-timeout S]\n"
-	"                       [--defer-accept S]\n"
+	"                       [--defer-accept S] [--keylog FILE] [--user NAME] [--no-sandbox]\n"
 	"\n"
 	"  --mode plain     HTTP: anyone on the path reads the secret (default)\n"
 	"  --mode fernet    HTTP with the body as a Fernet token; the key comes from SECRET_KEY\n"
@@ -47,14 +51,17 @@ static const char usage_text[] =
 	"  --listen         address to listen on (default 127.0.0.1:5683; [::1]:PORT, 0.0.0.0:PORT)\n"
 	"  --message        the secret (default: $SECRET_MESSAGE, else 'fluffy tail')\n"
 	"  --quiet          no access log\n"
+	"  --keylog FILE    append TLS session keys to FILE, for Wireshark (else $SSLKEYLOGFILE;\n"
+	"                   whoever reads FILE can decrypt every connection)\n"
+	"  --user NAME      started as root: run as NAME once listening (default nobody)\n"
+	"  --no-sandbox     do not confine the server after start-up (for debugging)\n"
 	"\n"
 	"See squirrel-server(1) for every option, limit and exit code.\n";
 
 static void
 on_stop(int sig)
 {
-	(void)sig;
-	srv_stop_requested = 1;
+	srv_stop_requested = sig;
 }
 
 static void
@@ -117,6 +124,9 @@ enum {
 	OPT_IDLE_TIMEOUT,
 	OPT_HANDSHAKE_TIMEOUT,
 	OPT_DEFER_ACCEPT,
+	OPT_KEYLOG,
+	OPT_USER,
+	OPT_NO_SANDBOX,
 };
 
 static const struct option long_opts[] = {
@@ -135,98 +145,111 @@ static const struct option long_opts[] = {
 	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
 	{"handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT},
 	{"defer-accept", required_argument, NULL, OPT_DEFER_ACCEPT},
+	{"keylog", required_argument, NULL, OPT_KEYLOG},
+	{"user", required_argument, NULL, OPT_USER},
+	{"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
 static int
-parse_args(int argc, char **argv, struct srv_config *cfg)
+parse_mode(const char *arg, enum srv_mode *mode)
 {
-	int ch, tls_fernet = 0;
-
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":m:l:qh", long_opts, NULL)) != -1) {
-		switch (ch) {
-		case 'm':
-			if (strcmp(optarg, "plain") == 0)
-				cfg->mode = SRV_PLAIN;
-			else if (strcmp(optarg, "fernet") == 0)
-				cfg->mode = SRV_FERNET;
-			else if (strcmp(optarg, "tls") == 0)
-				cfg->mode = SRV_TLS;
-			else {
-				msg_error("--mode: expected plain, fernet or tls, got '%s'",
-					  optarg);
-				return -1;
-			}
-			break;
-		case 'l': cfg->listen = optarg; break;
-		case OPT_MESSAGE: cfg->message = optarg; break;
-		case 'q': cfg->quiet = 1; break;
-		case OPT_CERT: cfg->cert = optarg; break;
-		case OPT_KEY: cfg->key = optarg; break;
-		case OPT_KEY_PASSWORD_FILE: cfg->key_password_file = optarg; break;
-		case OPT_CLIENT_CA: cfg->client_ca = optarg; break;
-		case OPT_FERNET: tls_fernet = 1; break;
-		case OPT_WORKERS:
-			if (parse_count("--workers", optarg, 64, &cfg->workers) < 0)
-				return -1;
-			break;
-		case OPT_MAX_CONNS:
-			if (parse_count("--max-conns", optarg, 1 << 20, &cfg->max_conns) < 0)
-				return -1;
-			break;
-		case OPT_HEADER_TIMEOUT:
-			if (parse_seconds("--header-timeout", optarg, 3600, &cfg->header_ms) < 0)
-				return -1;
-			break;
-		case OPT_IDLE_TIMEOUT:
-			if (parse_seconds("--idle-timeout", optarg, 86400, &cfg->idle_ms) < 0)
-				return -1;
-			break;
-		case OPT_HANDSHAKE_TIMEOUT:
-			if (parse_seconds("--handshake-timeout", optarg, 3600, &cfg->handshake_ms) <
-			    0)
-				return -1;
-			break;
-		case OPT_DEFER_ACCEPT: {
-			long n;
-
-			if (opt_number("--defer-accept", optarg, 0, 60, &n) < 0)
-				return -1;
-			cfg->defer_accept_s = (int)n;
-			break;
-		}
-		case 'h': fputs(usage_text, stdout); exit(0);
-		default: return opt_unknown(argv, ch);
-		}
-	}
-	if (optind < argc) {
-		msg_error("unexpected argument '%s' (try --help)", argv[optind]);
+	if (strcmp(arg, "plain") == 0)
+		*mode = SRV_PLAIN;
+	else if (strcmp(arg, "fernet") == 0)
+		*mode = SRV_FERNET;
+	else if (strcmp(arg, "tls") == 0)
+		*mode = SRV_TLS;
+	else {
+		msg_error("--mode: expected plain, fernet or tls, got '%s'", arg);
 		return -1;
 	}
-	{
-		char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
-		const char *why;
+	return 0;
+}
 
-		if (addr_split(cfg->listen, host, port, &why) < 0) {
-			msg_error("--listen %s: %s", cfg->listen, why);
+/* Option ch with its argument into cfg (--fernet into *tls_fernet). 0, or -1 after a message. */
+static int
+take_option(int ch, const char *arg, struct srv_config *cfg, int *tls_fernet, struct sandbox *sb)
+{
+	long n;
+
+	switch (ch) {
+	case 'm': return parse_mode(arg, &cfg->mode);
+	case 'l': cfg->listen = arg; break;
+	case OPT_MESSAGE: cfg->message = arg; break;
+	case 'q': cfg->quiet = 1; break;
+	case OPT_CERT: cfg->cert = arg; break;
+	case OPT_KEY: cfg->key = arg; break;
+	case OPT_KEY_PASSWORD_FILE: cfg->key_password_file = arg; break;
+	case OPT_CLIENT_CA: cfg->client_ca = arg; break;
+	case OPT_KEYLOG: cfg->keylog = arg; break;
+	case OPT_FERNET: *tls_fernet = 1; break;
+	case OPT_WORKERS: return parse_count("--workers", arg, 64, &cfg->workers);
+	case OPT_MAX_CONNS: return parse_count("--max-conns", arg, 1 << 20, &cfg->max_conns);
+	case OPT_HEADER_TIMEOUT:
+		return parse_seconds("--header-timeout", arg, 3600, &cfg->header_ms);
+	case OPT_IDLE_TIMEOUT: return parse_seconds("--idle-timeout", arg, 86400, &cfg->idle_ms);
+	case OPT_HANDSHAKE_TIMEOUT:
+		return parse_seconds("--handshake-timeout", arg, 3600, &cfg->handshake_ms);
+	case OPT_DEFER_ACCEPT:
+		if (opt_number("--defer-accept", arg, 0, 60, &n) < 0)
 			return -1;
-		}
+		cfg->defer_accept_s = (int)n;
+		break;
+	case OPT_USER: sb->user = arg; break;
+	case OPT_NO_SANDBOX: sb->off = 1; break;
+	}
+	return 0;
+}
+
+/* The options that go together, checked together. 0, or -1 after a message. */
+static int
+check_config(struct srv_config *cfg, int tls_fernet)
+{
+	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
+	const char *why;
+
+	if (addr_split(cfg->listen, host, port, &why) < 0) {
+		msg_error("--listen %s: %s", cfg->listen, why);
+		return -1;
 	}
 	if (cfg->mode == SRV_TLS && (cfg->cert == NULL || cfg->key == NULL)) {
 		msg_error(
 			"--mode tls needs --cert FILE and --key FILE (make them with squirrel-pki)");
 		return -1;
 	}
-	if (cfg->mode != SRV_TLS &&
-	    (cfg->cert || cfg->key || cfg->key_password_file || cfg->client_ca || tls_fernet)) {
-		msg_error(
-			"--cert, --key, --key-password-file, --client-ca and --fernet need --mode tls");
+	if (cfg->mode != SRV_TLS && (cfg->cert || cfg->key || cfg->key_password_file ||
+				     cfg->client_ca || tls_fernet || cfg->keylog)) {
+		msg_error("--cert, --key, --key-password-file, --client-ca, --fernet and --keylog "
+			  "need --mode tls");
 		return -1;
 	}
 	cfg->fernet = cfg->mode == SRV_FERNET || tls_fernet;
 	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct srv_config *cfg, struct sandbox *sb)
+{
+	int ch, tls_fernet = 0;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":m:l:qh", long_opts, NULL)) != -1) {
+		if (ch == 'h') {
+			fputs(usage_text, stdout);
+			exit(0);
+		}
+		if (ch == '?' || ch == ':')
+			return opt_unknown(argv, ch);
+		if (take_option(ch, optarg, cfg, &tls_fernet, sb) < 0)
+			return -1;
+	}
+	if (optind < argc) {
+		msg_error("unexpected argument '%s' (try --help)", argv[optind]);
+		return -1;
+	}
+	return check_config(cfg, tls_fernet);
 }
 
 static int
@@ -299,7 +322,9 @@ key_password(const struct srv_config *cfg, char *buf, size_t cap, int *have)
 static void
 reload(struct srv *s)
 {
+	const char *files[] = {s->cfg->cert, s->cfg->key, s->cfg->client_ca};
 	char err[512];
+	int refused = 0;
 
 	if (s->cfg->mode != SRV_TLS) {
 		msg_note("SIGHUP: nothing to reload in %s mode",
@@ -307,10 +332,49 @@ reload(struct srv *s)
 		return;
 	}
 	alog_flush(&s->log);
-	if (srv_tls_reload(s, err, sizeof(err)) < 0)
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !refused; i++)
+		refused = files[i] != NULL && sandbox_may_read(files[i], err, sizeof(err)) < 0;
+	if (refused || srv_tls_reload(s, err, sizeof(err)) < 0)
 		msg_error("reload failed, keeping the old certificate: %s", err);
 	else
 		msg_info("reloaded %s and %s for new connections", s->cfg->cert, s->cfg->key);
+}
+
+/*
+ * TLS: a command only when it works as printed: a host the certificate names, and --cacert
+ * only with a file that signed it (none when the system store trusts it).
+ */
+static void
+banner_tls(const struct srv_config *cfg, const char *listen_host, const char *h, const char *port)
+{
+	struct srv_hint hint;
+	char url[ADDR_TEXT_MAX + 16];
+
+	if (srv_hint_tls(cfg->cert, listen_host, &hint) < 0)
+		hint.host[0] = '\0';
+	if (hint.host[0] != '\0')
+		h = hint.host;
+	snprintf(url, sizeof(url), "https://%s%s%s:%s", strchr(h, ':') ? "[" : "", h,
+		 strchr(h, ':') ? "]" : "", port);
+	msg_info("serving the secret over HTTPS on %s/ with %s%s", url, cfg->cert,
+		 cfg->fernet ? " (body as a Fernet token)" : "");
+	if (hint.host[0] == '\0') {
+		msg_note("%s names %s, and none of them leads to this server: clients will refuse "
+			 "it unless they reach it by one of those names (squirrel-pki csr --san "
+			 "localhost --san 127.0.0.1 makes a certificate for this machine)",
+			 cfg->cert, hint.names);
+		return;
+	}
+	if (hint.trust == HINT_TRUST_UNKNOWN)
+		msg_info("in a second terminal%s: SECRET_URL=%s squirrel-client --cacert CA-FILE "
+			 "(CA-FILE: the certificate of %s, which signed %s)",
+			 cfg->fernet ? ", with the same SECRET_KEY exported" : "", url, hint.issuer,
+			 cfg->cert);
+	else
+		msg_info("in a second terminal%s: SECRET_URL=%s squirrel-client%s%s",
+			 cfg->fernet ? ", with the same SECRET_KEY exported" : "", url,
+			 hint.trust == HINT_TRUST_FILE ? " --cacert " : "",
+			 hint.trust == HINT_TRUST_FILE ? hint.cacert : "");
 }
 
 /* The exact command for the second terminal, as the tutorial's reader needs it. */
@@ -328,9 +392,6 @@ banner(const struct srv_config *cfg)
 		h = "127.0.0.1";
 	else if (strcmp(host, "::") == 0)
 		h = "::1";
-	/* The tutorial's certificate names localhost; loopback addresses reach it too. */
-	if (cfg->mode == SRV_TLS && (strcmp(h, "127.0.0.1") == 0 || strcmp(h, "::1") == 0))
-		h = "localhost";
 	v6 = strchr(h, ':') != NULL;
 	snprintf(url, sizeof(url), "%s://%s%s%s:%s", cfg->mode == SRV_TLS ? "https" : "http",
 		 v6 ? "[" : "", h, v6 ? "]" : "", port);
@@ -349,13 +410,7 @@ banner(const struct srv_config *cfg)
 			 "squirrel-client",
 			 url);
 		break;
-	case SRV_TLS:
-		msg_info("serving the secret over HTTPS on %s/ with %s%s", url, cfg->cert,
-			 cfg->fernet ? " (body as a Fernet token)" : "");
-		msg_info("in a second terminal: SECRET_URL=%s squirrel-client --cacert "
-			 "ca-public-key.pem",
-			 url);
-		break;
+	case SRV_TLS: banner_tls(cfg, host, h, port); break;
 	}
 }
 
@@ -369,12 +424,37 @@ no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/* Confine the server (common/sandbox.h) once its listeners, keys and files are in hand. With
+ * --workers the supervisor confines itself before forking, and each worker inherits that. */
+static int
+confine(const struct srv_config *cfg, struct sandbox *sb)
+{
+	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX], err[512];
+	const char *why;
+
+	sb->role = cfg->workers > 1 ? SANDBOX_SUPERVISOR : SANDBOX_SERVER;
+	if (cfg->mode == SRV_TLS) {
+		/* What SIGHUP re-reads (the password is kept in memory). */
+		sb->reads[0] = cfg->cert;
+		sb->reads[1] = cfg->key;
+		sb->reads[2] = cfg->client_ca;
+	}
+	if (addr_split(cfg->listen, host, port, &why) == 0)
+		sb->tcp_port = (int)strtol(port, NULL, 10);
+	if (sandbox_enter(sb, err, sizeof(err)) < 0) {
+		msg_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* What each worker needs; in a forked worker these are its own copies. */
 struct workers {
 	const struct srv_config *cfg;
 	WOLFSSL_CTX *ctx;
 	int *lfds;
 	int n;
+	int claim; /* --workers: the supervisor's claim on the port (srv_claim_port), or -1 */
 };
 
 static int
@@ -405,6 +485,7 @@ run_worker(int i, void *arg)
 	srv_free(&s);
 	srv_tls_forget_password();
 	srv_tls_ticket_wipe();
+	keylog_finish();
 	return rc == 0 ? 0 : EXIT_RUNTIME;
 }
 
@@ -454,11 +535,92 @@ reload_parent(void *arg)
 }
 
 static const struct srv_worker_ops worker_ops = {
-	run_worker,
-	listen_worker,
-	unlisten_worker,
-	reload_parent,
+	.run = run_worker,
+	.listen = listen_worker,
+	.unlisten = unlisten_worker,
+	.on_hup = reload_parent,
 };
+
+/* The secret: --message, else SECRET_MESSAGE, else the default. 0, or -1 after a message. */
+static int
+take_message(struct srv_config *cfg)
+{
+	if (cfg->message == NULL)
+		cfg->message = getenv("SECRET_MESSAGE");
+	if (cfg->message == NULL)
+		cfg->message = SRV_DEFAULT_MESSAGE;
+	cfg->message_len = strlen(cfg->message);
+	if (cfg->message_len > SRV_MAX_MESSAGE) {
+		msg_error("the message is %zu bytes; at most %d are served", cfg->message_len,
+			  SRV_MAX_MESSAGE);
+		return -1;
+	}
+	return 0;
+}
+
+/* The TLS context (*ctx), the key's password kept for SIGHUP, the ticket key. 0 or an exit
+ * code after a message. */
+static int
+start_tls(const struct srv_config *cfg, WOLFSSL_CTX **ctx)
+{
+	char err[512], password[PASS_MAX + 1];
+	int rc, have_password = 0;
+
+	/* Opened here, once: workers inherit the descriptor and only write to it. */
+	if (keylog_start(cfg->keylog, 1, NULL) < 0)
+		return EXIT_KEYLOG;
+	if (key_password(cfg, password, sizeof(password), &have_password) < 0)
+		return EXIT_PASSWORD;
+	rc = srv_tls_ctx(cfg, have_password ? password : NULL, ctx, err, sizeof(err));
+	if (rc < 0) {
+		explicit_bzero(password, sizeof(password));
+		msg_error("%s", err);
+		return rc == SRV_TLS_EPASSWORD ? EXIT_PASSWORD : EXIT_TLSFILE;
+	}
+	/* Kept for SIGHUP, which re-reads the same (possibly encrypted) key. */
+	srv_tls_keep_password(have_password ? password : NULL);
+	explicit_bzero(password, sizeof(password));
+	if (srv_tls_ticket_init() < 0) {
+		msg_error("cannot draw a session ticket key");
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+/*
+ * Start-up: keys, signals, the TLS context, one listener per worker, all on the same port
+ * (SO_REUSEPORT when there are several). 0 with w filled, or an exit code after a message.
+ */
+static int
+start_up(struct srv_config *cfg, struct workers *w)
+{
+	char err[512];
+	int rc;
+
+	if (cfg->fernet || cfg->mode == SRV_TLS)
+		no_core_dumps();
+	if (cfg->fernet && load_secret_key(cfg) < 0)
+		return EXIT_KEY;
+	install_signals();
+	wolfSSL_Init();
+	if (cfg->mode == SRV_TLS && (rc = start_tls(cfg, &w->ctx)) != 0)
+		return rc;
+	/* One listener per worker, all on the same port (SO_REUSEPORT when there are several),
+	 * once the port is known to be ours alone. */
+	if (cfg->workers > 1 && (w->claim = srv_claim_port(cfg->listen, err, sizeof(err))) < 0) {
+		msg_error("%s", err);
+		return EXIT_LISTEN;
+	}
+	for (w->n = 0; w->n < cfg->workers; w->n++) {
+		w->lfds[w->n] = srv_listen(cfg->listen, cfg->workers > 1, cfg->defer_accept_s, err,
+					   sizeof(err));
+		if (w->lfds[w->n] < 0) {
+			msg_error("%s", err);
+			return EXIT_LISTEN;
+		}
+	}
+	return 0;
+}
 
 int
 main(int argc, char **argv)
@@ -473,58 +635,20 @@ main(int argc, char **argv)
 		.defer_accept_s = SRV_DEFER_ACCEPT_S,
 		.workers = 1,
 	};
-	char err[512], password[PASS_MAX + 1];
-	WOLFSSL_CTX *ctx = NULL;
-	int lfds[64], rc, have_password = 0;
-	struct workers w = {&cfg, NULL, lfds, 0};
+	int lfds[64], rc;
+	struct sandbox sb = {0};
+	struct workers w = {.cfg = &cfg, .ctx = NULL, .lfds = lfds, .n = 0, .claim = -1};
 
 	msg_init("squirrel-server");
-	if (parse_args(argc, argv, &cfg) < 0)
+	if (parse_args(argc, argv, &cfg, &sb) < 0 || take_message(&cfg) < 0)
 		return EXIT_USAGE;
-	if (cfg.message == NULL)
-		cfg.message = getenv("SECRET_MESSAGE");
-	if (cfg.message == NULL)
-		cfg.message = SRV_DEFAULT_MESSAGE;
-	cfg.message_len = strlen(cfg.message);
-	if (cfg.message_len > SRV_MAX_MESSAGE) {
-		msg_error("the message is %zu bytes; at most %d are served", cfg.message_len,
-			  SRV_MAX_MESSAGE);
-		return EXIT_USAGE;
-	}
-	if (cfg.fernet || cfg.mode == SRV_TLS)
-		no_core_dumps();
-	if (cfg.fernet && load_secret_key(&cfg) < 0)
-		return EXIT_KEY;
-	install_signals();
-	wolfSSL_Init();
-	if (cfg.mode == SRV_TLS) {
-		if (key_password(&cfg, password, sizeof(password), &have_password) < 0)
-			return EXIT_PASSWORD;
-		rc = srv_tls_ctx(&cfg, have_password ? password : NULL, &ctx, err, sizeof(err));
-		if (rc < 0) {
-			explicit_bzero(password, sizeof(password));
-			msg_error("%s", err);
-			return rc == SRV_TLS_EPASSWORD ? EXIT_PASSWORD : EXIT_TLSFILE;
-		}
-		/* Kept for SIGHUP, which re-reads the same (possibly encrypted) key. */
-		srv_tls_keep_password(have_password ? password : NULL);
-		explicit_bzero(password, sizeof(password));
-		if (srv_tls_ticket_init() < 0) {
-			msg_error("cannot draw a session ticket key");
-			return EXIT_RUNTIME;
-		}
-	}
-	/* One listener per worker, all on the same port (SO_REUSEPORT when there are several). */
-	for (w.n = 0; w.n < cfg.workers; w.n++) {
-		lfds[w.n] = srv_listen(cfg.listen, cfg.workers > 1, cfg.defer_accept_s, err,
-				       sizeof(err));
-		if (lfds[w.n] < 0) {
-			msg_error("%s", err);
-			return EXIT_LISTEN;
-		}
-	}
-	w.ctx = ctx;
+	rc = start_up(&cfg, &w);
+	if (rc != 0)
+		return rc;
+	/* The banner's start hint reads the certificate's folder: before confinement. */
 	banner(&cfg);
+	if (confine(&cfg, &sb) < 0)
+		return EXIT_RUNTIME;
 	/* From here on no message may wait for stderr: a reader that stopped must not stop
 	 * the loop (the access log keeps the same rule) or the supervisor. */
 	msg_nowait();
@@ -532,6 +656,8 @@ main(int argc, char **argv)
 		rc = run_worker(0, &w);
 	else
 		rc = srv_supervise(cfg.workers, &worker_ops, &w) == 0 ? 0 : EXIT_RUNTIME;
+	if (srv_stop_requested)
+		msg_stopped(srv_stop_requested);
 	if (cfg.workers > 1) {
 		for (int i = 0; i < w.n; i++)
 			if (lfds[i] >= 0)
@@ -540,8 +666,10 @@ main(int argc, char **argv)
 			wolfSSL_CTX_free(w.ctx);
 		srv_tls_forget_password();
 		srv_tls_ticket_wipe();
+		close(w.claim);
 	}
 	fernet_ctx_free(&cfg.fctx);
+	keylog_finish();
 	wolfSSL_Cleanup();
 	return rc;
 }

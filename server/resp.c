@@ -30,6 +30,8 @@ static const struct {
 		      NULL, 1},
 	[RESP_501] = {501, "not implemented: only the chunked transfer coding is supported\n", NULL,
 		      1},
+	[RESP_501_METHOD] = {501, "not implemented: unknown method; the secret is at GET /\n", NULL,
+			     0},
 	[RESP_505] = {505, "HTTP version not supported: use HTTP/1.1 or HTTP/1.0\n", NULL, 1},
 };
 
@@ -149,6 +151,9 @@ resp_route(const struct http_request *req, const char **why)
 	const char *q;
 
 	*why = NULL;
+	/* CONNECT asks a proxy for a tunnel (RFC 9110 §9.3.6), to an authority-form target. */
+	if (req->meth == HTTP_CONNECT)
+		return RESP_405;
 	/* RFC 9112 §3.2.4: the asterisk form is only for OPTIONS, which we do not serve. */
 	if (req->target_len == 1 && p[0] == '*') {
 		if (req->meth == HTTP_OPTIONS)
@@ -185,7 +190,12 @@ resp_route(const struct http_request *req, const char **why)
 	q = memchr(p, '?', (size_t)(end - p));
 	if (q != NULL)
 		end = q;
+	/* RFC 9110 §9.1: a method the server does not recognize is 501, whatever the target. */
+	if (req->meth == HTTP_OTHER)
+		return RESP_501_METHOD;
 	if (end - p != 1)
 		return RESP_404;
+	/* OPTIONS and TRACE too: there is nothing to negotiate, and TRACE would echo a
+	 * request's credentials back (nginx refuses it the same way). */
 	return req->meth == HTTP_GET || req->meth == HTTP_HEAD ? RESP_SECRET : RESP_405;
 }

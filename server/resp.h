@@ -21,10 +21,14 @@ enum resp_id {
 	RESP_413,
 	RESP_414,
 	RESP_431,
-	RESP_501,
+	RESP_501,        /* a transfer coding we lack: the body cannot be framed */
+	RESP_501_METHOD, /* a method we do not know (RFC 9110 §9.1) */
 	RESP_505,
 	RESP_COUNT
 };
+
+/* The interim answer to Expect: 100-continue (RFC 9110 §15.2.1), sent before the final one. */
+#define RESP_CONTINUE "HTTP/1.1 100 Continue\r\n\r\n"
 
 /* Which Connection field: none (HTTP/1.1 persistent), close, or keep-alive (HTTP/1.0). */
 enum resp_conn { RESP_KEEP, RESP_CLOSE, RESP_KEEP10, RESP_CONN_COUNT };
@@ -60,9 +64,10 @@ void resp_tick(struct resp_table *t, int64_t now_sec);
 /* The status a rejected request is answered with, as a response id. */
 enum resp_id resp_for_status(int status);
 
-/* Route a parsed request: GET/HEAD / is the secret, other methods on / are 405, other paths
- * 404; a target that is neither a path nor an absolute URI with a host is 400, and *why then
- * says so (a static string; NULL otherwise). */
+/* Route a parsed request: GET/HEAD / is the secret; a method we do not know is 501 whatever
+ * the target; other known methods (RFC 9110 §9, PATCH) on / are 405, and CONNECT on any
+ * target, as we are no proxy; other paths are 404. A target that is neither a path nor an
+ * absolute URI with a host is 400, and *why then says so (a static string; NULL otherwise). */
 enum resp_id resp_route(const struct http_request *req, const char **why);
 
 /* The longest reason a 400 carries in its body; longer ones are cut. */

@@ -45,10 +45,21 @@
 /* After accept() fails for want of descriptors, wait this long before trying again,
  * instead of spinning on a listener that stays readable. */
 #define SRV_ACCEPT_PAUSE_MS 100
-/* Connections accepted (and stepped: a TLS one often through its handshake) per loop turn.
- * The rest of a flood waits for the next turn, after the connections poll() found ready:
- * without a bound, 500 queued RSA handshakes (2 ms each with Debian's wolfSSL) kept every
- * open connection waiting a second. 32 still takes wrk's 50 in two turns. */
+/*
+ * New work waits behind finished work. A TLS connection's first step answers its ClientHello,
+ * which signs (RSA-2048: about 0.5 ms with the source build of wolfSSL, 2 ms with Debian's),
+ * while a request on a connection whose handshake is done costs tens of microseconds. So each
+ * loop turn first steps every connection poll() found ready, then accepts new connections and
+ * steps the new handshakes, and stops starting new ones once they have taken this long: a
+ * request that arrives meanwhile waits for at most about one signature, not for a queue of
+ * them. At least one is started per turn, so a flood is still served at the signing rate.
+ */
+#define SRV_NEW_WORK_US 500
+/* ...and at least this many times what the last poll() cost: with 10,000 connections open, a
+ * poll() takes about 10 ms, and one handshake per poll() would cut the handshake rate tenfold. */
+#define SRV_POLL_SHARE 4
+/* At most this many connections accepted per turn, whatever they cost: plain ones are cheap,
+ * and 32 still takes wrk's 50 in two turns. */
 #define SRV_ACCEPT_BATCH 32
 /* Announced request bodies up to this size are read and discarded; larger ones get 413. A
  * chunked body counts its bytes on the wire (size lines, extensions, CRLFs, trailers), and
@@ -77,6 +88,7 @@ struct srv_config {
 	int defer_accept_s; /* 0: accept at once (see SRV_DEFER_ACCEPT_S) */
 	int workers;
 	const char *cert, *key, *key_password_file, *client_ca;
+	const char *keylog;     /* --keylog FILE (else $SSLKEYLOGFILE): TLS session keys go there */
 	struct fernet_ctx fctx; /* the first key of SECRET_KEY, prepared once: it encrypts */
 };
 
@@ -98,6 +110,10 @@ struct srv {
 	int free_hint;      /* no free slot in the words below this one */
 	int nfree;
 	int npending;             /* slots whose transport holds bytes poll() cannot see */
+	int nfresh;               /* ready handshakes left for serve_new() this turn */
+	int fresh_next;           /* where serve_new() looks for them first (round robin) */
+	int more_new;             /* new work was left for the next turn: poll() must not sleep */
+	int64_t poll_us;          /* what the last poll() that did not sleep took */
 	struct pollfd *pfd;       /* [0] listener, [1 + i] slot i */
 	int64_t now_ms;           /* monotonic clock, read once per loop */
 	int64_t next_sweep_ms;    /* the earliest deadline, or a tick after the last sweep */
@@ -118,7 +134,8 @@ struct srv {
 	char scratch[4096];  /* bytes read only to be dropped (lingering close) */
 };
 
-/* Signals set these; the loop acts on them (handlers only set flags). */
+/* Signals set these; the loop acts on them (handlers only set flags). srv_stop_requested
+ * holds the signal that asked for the stop (SIGINT, SIGTERM), 0 until then. */
 extern volatile sig_atomic_t srv_stop_requested, srv_reload_requested;
 
 /* Allocate slots and buffers for s, listening on lfd. 0, or -1 with err filled. */
@@ -127,7 +144,10 @@ int srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, si
 int srv_loop(struct srv *s);
 void srv_free(struct srv *s);
 
-/* Open the listening socket for "HOST:PORT". fd, or -1 with err filled. */
+/*
+ * Open the listening socket for "HOST:PORT" (listener.h; SO_REUSEPORT when reuseport), with
+ * TCP_DEFER_ACCEPT of defer_s seconds (0: none) and quick ACKs off. fd, or -1 with err filled.
+ */
 int srv_listen(const char *hostport, int reuseport, int defer_s, char *err, size_t errlen);
 
 #endif

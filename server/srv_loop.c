@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -26,6 +25,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "conn.h"
+#include "listener.h"
 #include "srv.h"
 
 volatile sig_atomic_t srv_stop_requested, srv_reload_requested;
@@ -33,75 +33,21 @@ volatile sig_atomic_t srv_stop_requested, srv_reload_requested;
 int
 srv_listen(const char *hostport, int reuseport, int defer_s, char *err, size_t errlen)
 {
-	char host[ADDR_HOST_MAX], port[ADDR_PORT_MAX];
-	struct addrinfo hints, *res, *ai;
-	const char *why;
-	int fd = -1, e = 0, rc;
+	int fd = listener_open_hostport(hostport, reuseport ? LISTENER_REUSEPORT : 0, err, errlen);
+	int zero = 0;
 
-	if (addr_split(hostport, host, port, &why) < 0) {
-		snprintf(err, errlen, "--listen %s: %s", hostport, why);
+	if (fd < 0)
 		return -1;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "--listen %s: cannot resolve '%s': %s", hostport, host,
-			 gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		int one = 1;
-
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			e = errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (reuseport)
-			setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-		/* [::]:PORT means IPv6 only, as nginx does; 0.0.0.0:PORT is the IPv4 one. */
-		if (ai->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
-			int zero = 0;
-
-			/* Optimisations only: a kernel without them accepts as before. */
-			if (defer_s > 0)
-				setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s,
-					   sizeof(defer_s));
-			/* A new connection starts in quick-ACK mode, so its first request gets a
-			 * bare ACK of its own, although our answer (or ServerHello) follows within
-			 * microseconds and carries the ACK anyway. Accepted sockets inherit this
-			 * from the listener (Linux): one packet less per connection, which the
-			 * client's CPU pays for on loopback. The delayed-ACK timer still acks a
-			 * request we are slow to answer, and leaves this mode when it fires. */
-			setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
-			break;
-		}
-		e = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd >= 0)
-		return fd;
-	if (e == EADDRINUSE)
-		snprintf(err, errlen,
-			 "%s: address already in use (is another server running? pick another "
-			 "port with --listen)",
-			 hostport);
-	else if (e == EACCES)
-		snprintf(err, errlen, "%s: permission denied (ports below 1024 need privileges)",
-			 hostport);
-	else if (e == EADDRNOTAVAIL)
-		snprintf(err, errlen, "%s: '%s' is not an address of this machine", hostport, host);
-	else
-		snprintf(err, errlen, "%s: cannot listen: %s", hostport, strerror(e));
-	return -1;
+	/* Optimisations only: a kernel without them accepts all the same. */
+	if (defer_s > 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s));
+	/* A new connection starts in quick-ACK mode, so its first request gets a bare ACK of
+	 * its own, although our answer (or ServerHello) follows within microseconds and carries
+	 * the ACK anyway. Accepted sockets inherit this from the listener (Linux): one packet
+	 * less per connection, which the client's CPU pays for on loopback. The delayed-ACK
+	 * timer still acks a request we are slow to answer, and leaves this mode when it fires. */
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
+	return fd;
 }
 
 static void
@@ -203,7 +149,7 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 	for (unsigned i = 0; i < (unsigned)s->nslots; i++) {
 		s->free_map[i / 64] |= UINT64_C(1) << (i % 64);
 		s->pfd[1 + i].fd = -1;
-		s->conns[i].t.fd = -1;
+		tr_clear(&s->conns[i].t);
 	}
 	s->nfree = s->nslots;
 	s->nactive = 0;
@@ -233,6 +179,7 @@ srv_init(struct srv *s, const struct srv_config *cfg, int lfd, char *err, size_t
 			if (len > s->max_response)
 				s->max_response = len;
 		}
+	s->max_response += sizeof(RESP_CONTINUE) - 1; /* may precede an answer (conn.c) */
 	alog_init(&s->log, STDERR_FILENO, cfg->quiet);
 	s->now_ms = clock_ms();
 	s->next_sweep_ms = INT64_MAX; /* nothing to sweep until a connection is armed */
@@ -252,48 +199,49 @@ accept_resumed(struct srv *s)
 	s->accept_paused_ms = 0;
 }
 
-/* Take up to SRV_ACCEPT_BATCH new connections and step each at once (srv.h says why so few). */
-static void
-accept_batch(struct srv *s)
+/*
+ * Accept one connection and step it at once: the request (or ClientHello) has usually come
+ * with it (TCP_DEFER_ACCEPT), so a plain one is often answered and closed right here.
+ * Returns 1 if there may be more to accept, 0 if not now.
+ */
+static int
+accept_one(struct srv *s)
 {
-	for (int taken = 0; s->nfree > 0 && taken < SRV_ACCEPT_BATCH; taken++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		int fd, i;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd, i;
 
-		fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			/* Out of descriptors: the listener stays readable, so polling it would
-			 * spin. Pause accepts briefly; queued peers wait in the backlog. Said
-			 * once per episode, not at every retry, or the log would fill itself. */
-			s->accept_resume_ms = s->now_ms + SRV_ACCEPT_PAUSE_MS;
-			if (!s->accept_paused_ms) {
-				char why[160];
+	fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+			return 1;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		/* Out of descriptors: the listener stays readable, so polling it would spin.
+		 * Pause accepts briefly; queued peers wait in the backlog. Said once per
+		 * episode, not at every retry, or the log would fill itself. */
+		s->accept_resume_ms = s->now_ms + SRV_ACCEPT_PAUSE_MS;
+		if (!s->accept_paused_ms) {
+			char why[160];
 
-				snprintf(why, sizeof(why), "%s; new clients wait in the backlog",
-					 strerror(errno));
-				s->accept_paused_ms = s->now_ms;
-				alog_event(&s->log, (int64_t)time(NULL), "-", "accept paused", why);
-			}
-			return;
+			snprintf(why, sizeof(why), "%s; new clients wait in the backlog",
+				 strerror(errno));
+			s->accept_paused_ms = s->now_ms;
+			alog_event(&s->log, (int64_t)time(NULL), "-", "accept paused", why);
 		}
-		if (s->accept_paused_ms)
-			accept_resumed(s);
-		i = slot_take(s);
-		s->pfd[1 + i].fd = fd;
-		s->pfd[1 + i].revents = 0;
-		if (conn_open(s, &s->conns[i], fd, (struct sockaddr *)&ss,
-			      s->cfg->mode == SRV_TLS) < 0) {
-			slot_free(s, i);
-			continue;
-		}
-		/* The request has often arrived with the handshake: don't wait for poll(). */
-		step(s, i);
+		return 0;
 	}
+	if (s->accept_paused_ms)
+		accept_resumed(s);
+	i = slot_take(s);
+	s->pfd[1 + i].fd = fd;
+	s->pfd[1 + i].revents = 0;
+	if (conn_open(s, &s->conns[i], fd, (struct sockaddr *)&ss, s->cfg->mode == SRV_TLS) < 0) {
+		slot_free(s, i);
+		return 1;
+	}
+	step(s, i);
+	return 1;
 }
 
 /*
@@ -405,7 +353,7 @@ fit_descriptor_limit(struct srv *s)
 		tr_moved(&s->conns[j].t, &s->conns[i].t);
 		s->pfd[1 + j] = s->pfd[1 + i];
 		memset(&s->conns[i], 0, sizeof(s->conns[i]));
-		s->conns[i].t.fd = -1;
+		tr_clear(&s->conns[i].t);
 		slot_free(s, i);
 	}
 	while (s->high + 1 > limit && s->high > 0) {
@@ -425,7 +373,7 @@ poll_timeout(struct srv *s)
 {
 	int64_t at = INT64_MAX;
 
-	if (s->npending > 0)
+	if (s->npending > 0 || s->more_new)
 		return 0;
 	if (s->nactive > 0)
 		at = s->next_sweep_ms;
@@ -443,15 +391,136 @@ poll_timeout(struct srv *s)
 	return at - s->now_ms > INT_MAX ? INT_MAX : (int)(at - s->now_ms);
 }
 
+/*
+ * The start of a loop turn: the clock, the stop and reload flags, the listener's interest,
+ * and the log. Returns 1 when the server has stopped (every connection gone, or the stop
+ * deadline passed).
+ */
+static int
+turn_begins(struct srv *s)
+{
+	s->now_ms = clock_ms();
+	if (srv_stop_requested && !s->stopping)
+		begin_stop(s);
+	if (srv_reload_requested) {
+		srv_reload_requested = 0;
+		if (s->on_reload != NULL)
+			s->on_reload(s);
+	}
+	if (s->stopping && (s->nactive == 0 || s->now_ms >= s->stop_deadline_ms))
+		return 1;
+	if (s->accept_resume_ms && s->now_ms >= s->accept_resume_ms)
+		s->accept_resume_ms = 0;
+	s->pfd[0].events = (s->nfree > 0 && !s->accept_resume_ms) ? POLLIN : 0;
+	alog_flush(&s->log);
+	return 0;
+}
+
+/* ppoll() until the next deadline, with the stop and reload signals let in (waiting). One
+ * that cannot sleep tells what a poll() costs (serve_new's budget). */
+static int
+wait_events(struct srv *s, const sigset_t *waiting)
+{
+	int timeout = poll_timeout(s), n;
+	int64_t start = timeout == 0 ? clock_us() : 0;
+	struct timespec ts;
+
+	ts.tv_sec = timeout / 1000;
+	ts.tv_nsec = (long)(timeout % 1000) * 1000000;
+	n = ppoll(s->pfd, (nfds_t)s->high + 1, timeout < 0 ? NULL : &ts, waiting);
+	if (timeout == 0)
+		s->poll_us = clock_us() - start;
+	return n;
+}
+
+/*
+ * The turn's cheap work: step every slot poll() found ready (n of them), and every one whose
+ * transport holds bytes, except handshakes that have not answered their ClientHello yet
+ * (counted in s->nfresh): those sign, and wait for serve_new().
+ */
+static void
+serve_ready(struct srv *s, int n)
+{
+	s->nfresh = 0;
+	/* Stop once every ready slot is seen, unless TLS holds bytes somewhere: the scan costs
+	 * what poll() reported, not the number of connections. */
+	for (int i = 0, high = s->high; i < high && (n > 0 || s->npending > 0); i++) {
+		struct conn *c = &s->conns[i];
+
+		if (s->pfd[1 + i].fd < 0)
+			continue;
+		if (s->pfd[1 + i].revents) {
+			n--;
+			if (conn_is_fresh_handshake(c))
+				s->nfresh++;
+			else
+				step(s, i);
+		} else if (c->pending) {
+			step(s, i);
+		}
+	}
+}
+
+/* Whether the turn's new work has had its share (srv.h: SRV_NEW_WORK_US). */
+static int
+new_work_done(const struct srv *s, int64_t start_us, int started)
+{
+	int64_t budget = SRV_NEW_WORK_US;
+
+	if (budget < SRV_POLL_SHARE * s->poll_us)
+		budget = SRV_POLL_SHARE * s->poll_us;
+	return started > 0 && clock_us() - start_us >= budget;
+}
+
+/*
+ * The turn's expensive work, after the cheap: the handshakes serve_ready() left (from where
+ * the last turn stopped, so none waits for ever behind lower slots), then new connections,
+ * each stepped at once, until the turn's budget is spent. What is left stays ready in poll().
+ */
+static void
+serve_new(struct srv *s, int listener_ready)
+{
+	int64_t start = clock_us();
+	int started = 0, high = s->high;
+
+	s->more_new = 0;
+	for (int k = 0; s->nfresh > 0 && k < high; k++) {
+		int i = (s->fresh_next + k) % high;
+
+		if (s->pfd[1 + i].fd < 0 || !s->pfd[1 + i].revents ||
+		    !conn_is_fresh_handshake(&s->conns[i]))
+			continue;
+		if (new_work_done(s, start, started)) {
+			s->fresh_next = i;
+			s->more_new = 1;
+			return;
+		}
+		s->pfd[1 + i].revents = 0;
+		s->nfresh--;
+		step(s, i);
+		started++;
+	}
+	for (int taken = 0; listener_ready && s->nfree > 0 && taken < SRV_ACCEPT_BATCH; taken++) {
+		if (new_work_done(s, start, started)) {
+			s->more_new = 1;
+			return;
+		}
+		if (!accept_one(s))
+			return;
+		started++;
+	}
+}
+
 int
 srv_loop(struct srv *s)
 {
 	sigset_t stop_signals, waiting;
+	int n, listener, rc = 0;
 
 	/*
 	 * The stop and reload signals stay blocked except inside ppoll(), which unblocks them
 	 * atomically: a signal that lands after the flags were checked cannot leave poll()
-	 * sleeping with an infinite timeout (seen under valgrind, possible anywhere).
+	 * sleeping with an infinite timeout.
 	 */
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGINT);
@@ -461,28 +530,8 @@ srv_loop(struct srv *s)
 	sigdelset(&waiting, SIGINT);
 	sigdelset(&waiting, SIGTERM);
 	sigdelset(&waiting, SIGHUP);
-	for (;;) {
-		struct timespec ts;
-		int timeout, n;
-
-		s->now_ms = clock_ms();
-		if (srv_stop_requested && !s->stopping)
-			begin_stop(s);
-		if (srv_reload_requested) {
-			srv_reload_requested = 0;
-			if (s->on_reload != NULL)
-				s->on_reload(s);
-		}
-		if (s->stopping && (s->nactive == 0 || s->now_ms >= s->stop_deadline_ms))
-			break;
-		if (s->accept_resume_ms && s->now_ms >= s->accept_resume_ms)
-			s->accept_resume_ms = 0;
-		s->pfd[0].events = (s->nfree > 0 && !s->accept_resume_ms) ? POLLIN : 0;
-		alog_flush(&s->log);
-		timeout = poll_timeout(s);
-		ts.tv_sec = timeout / 1000;
-		ts.tv_nsec = (long)(timeout % 1000) * 1000000;
-		n = ppoll(s->pfd, (nfds_t)s->high + 1, timeout < 0 ? NULL : &ts, &waiting);
+	while (!turn_begins(s)) {
+		n = wait_events(s, &waiting);
 		if (n < 0 && errno == EINVAL) {
 			fit_descriptor_limit(s);
 			continue;
@@ -490,37 +539,22 @@ srv_loop(struct srv *s)
 		if (n < 0 && errno != EINTR) {
 			alog_event(&s->log, (int64_t)time(NULL), "-", "poll failed",
 				   strerror(errno));
-			alog_flush(&s->log);
-			sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
-			return 1;
+			rc = 1;
+			break;
 		}
 		s->now_ms = clock_ms();
 		resp_tick(&s->resp, (int64_t)time(NULL));
-		if (n > 0 && s->pfd[0].fd >= 0 && (s->pfd[0].revents & POLLIN)) {
-			n--;
-			accept_batch(s);
-		}
-		/* Stop once every ready slot is served, unless TLS holds bytes somewhere: the
-		 * scan costs what poll() reported, not the number of connections. */
-		for (int i = 0, high = s->high; i < high && (n > 0 || s->npending > 0); i++) {
-			struct conn *c = &s->conns[i];
-
-			if (s->pfd[1 + i].fd < 0)
-				continue;
-			if (s->pfd[1 + i].revents) {
-				n--;
-				step(s, i);
-			} else if (c->pending) {
-				step(s, i);
-			}
-		}
+		/* Finished work first, then new work: srv.h, SRV_NEW_WORK_US. */
+		listener = n > 0 && s->pfd[0].fd >= 0 && (s->pfd[0].revents & POLLIN);
+		serve_ready(s, n - listener);
+		serve_new(s, listener);
 		if (s->now_ms >= s->next_sweep_ms)
 			sweep(s);
 		trim_after_burst(s);
 	}
 	alog_flush(&s->log);
 	sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
-	return 0;
+	return rc;
 }
 
 void

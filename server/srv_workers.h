@@ -29,4 +29,12 @@ struct srv_worker_ops {
  */
 int srv_supervise(int n, const struct srv_worker_ops *ops, void *arg);
 
+/*
+ * Before the workers bind the port with SO_REUSEPORT, make sure no one else serves it: two
+ * --workers servers of one user would both bind, and the kernel would split the clients
+ * between them. Returns a descriptor to keep open while the server runs (the claim), or -1
+ * with err saying why ("127.0.0.1:5683: address already in use ...").
+ */
+int srv_claim_port(const char *hostport, char *err, size_t errlen);
+
 #endif

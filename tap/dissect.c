@@ -1,11 +1,12 @@
 /*
- * dissect: a keyless, sans-IO dissector for what squirrel-tap relays. See dissect.h.
+ * dissect: a sans-IO dissector for what squirrel-tap relays. See dissect.h.
  *
  * Every protocol is followed byte by byte (or span by span for TLS record bodies) with its
  * state kept per direction, so a chunk boundary can fall anywhere. Nothing here trusts a
  * length read from the wire: each one is checked against what is actually held. This file
  * holds what all protocols share (the output, the hex dump, --grep) and the chunk loop;
- * dissect_http.c, dissect_fernet.c and dissect_tls.c each follow one protocol.
+ * dissect_http.c, dissect_fernet.c, dissect_tls.c and dissect_hello.c each follow one
+ * protocol, dissect_crypt.c opens TLS records with a key log's secrets.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,13 +17,37 @@
 void
 dis_say(const struct out *o, const char *fmt, ...)
 {
-	char line[DIS_LINE_MAX];
+	char text[DIS_LINE_MAX], line[DIS_LINE_MAX];
+	size_t indent;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	if (!o->decrypted) {
+		o->emit(o->arg, text);
+		return;
+	}
+	indent = strspn(text, " ");
+	snprintf(line, sizeof(line), "%.*s[decrypted] %s", (int)indent, text, text + indent);
 	o->emit(o->arg, line);
+}
+
+void
+dis_event(const struct out *o, enum dis_ev kind, uint64_t size, const char *what,
+	  const char *detail)
+{
+	struct dis_event ev;
+
+	if (o->d->event == NULL)
+		return;
+	ev.kind = kind;
+	ev.dir = o->dir;
+	ev.decrypted = o->decrypted;
+	ev.size = size;
+	ev.what = what;
+	ev.detail = detail != NULL ? detail : "";
+	o->d->event(o->d->event_arg, &ev);
 }
 
 int
@@ -37,19 +62,14 @@ dis_plural(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
-/* Copy n bytes as text a terminal can show: bytes outside printable ASCII become '.'. */
 void
 dis_printable(char *dst, size_t cap, const uint8_t *src, size_t n, int cut)
 {
-	size_t i, room = cap - 4; /* "..." and NUL */
+	size_t len;
 
-	for (i = 0; i < n && i < room; i++)
-		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? (char)src[i] : '.';
-	if (cut || i < n) {
-		memcpy(dst + i, "...", 3);
-		i += 3;
-	}
-	dst[i] = '\0';
+	/* cap - 3 leaves room for "..." after the text and its NUL. */
+	if (termsafe_copy(dst, cap - 3, src, n, DIS_TEXT, &len) < n || cut)
+		memcpy(dst + len, "...", 4);
 }
 
 void
@@ -66,6 +86,16 @@ dis_hex(char *dst, size_t cap, const uint8_t *src, size_t n)
 }
 
 /* ---- hex dump, as Wireshark's bytes pane lays it out ------------------------------------ */
+
+/* Bytes as the text column shows them, one column each. Returns the length written. */
+static size_t
+text_column(char *dst, size_t cap, const uint8_t *src, size_t n)
+{
+	size_t len;
+
+	termsafe_copy(dst, cap, src, n, DIS_TEXT, &len);
+	return len;
+}
 
 static void
 hexdump(const struct out *o, const uint8_t *buf, size_t len)
@@ -92,13 +122,12 @@ hexdump(const struct out *o, const uint8_t *buf, size_t len)
 		}
 		line[p++] = ' ';
 		line[p++] = ' ';
-		for (size_t i = 0; i < n; i++) {
-			uint8_t c = buf[at + i];
-			if (i == 8)
-				line[p++] = ' ';
-			line[p++] = (c >= 0x20 && c < 0x7f) ? (char)c : '.';
+		/* The text column, split after 8 bytes as the hex is. */
+		p += text_column(line + p, sizeof(line) - p, buf + at, n < 8 ? n : 8);
+		if (n > 8) {
+			line[p++] = ' ';
+			text_column(line + p, sizeof(line) - p, buf + at + 8, n - 8);
 		}
-		line[p] = '\0';
 		o->emit(o->arg, line);
 	}
 }
@@ -125,8 +154,8 @@ dis_grep_init(struct dis_grep *g, const char *text, size_t len)
 	return 0;
 }
 
-static void
-grep_bytes(const struct dis_grep *g, struct dis_side *s, const uint8_t *buf, size_t len)
+void
+dis_grep_bytes(const struct dis_grep *g, struct dis_side *s, const uint8_t *buf, size_t len)
 {
 	size_t m = s->grep_m;
 
@@ -154,11 +183,11 @@ dis_raw_start(const struct out *o, struct dis_side *s, const char *why)
 /* ---- the chunk ------------------------------------------------------------------------- */
 
 static void
-detect(struct dis_side *s, uint8_t first)
+detect(struct dis_side *s, uint8_t first, int allow_tls)
 {
 	/* A TLS stream starts with a handshake (ClientHello, ServerHello) or an alert record;
 	 * HTTP/1.x with an upper-case method or "HTTP/". Anything else is shown as bytes. */
-	if (first == TLS_CT_HANDSHAKE || first == TLS_CT_ALERT) {
+	if (allow_tls && (first == TLS_CT_HANDSHAKE || first == TLS_CT_ALERT)) {
 		memset(&s->u.tls, 0, sizeof(s->u.tls));
 		s->u.tls.state = DIS_TLS_HEADER;
 		s->proto = DIS_PROTO_TLS;
@@ -172,6 +201,40 @@ detect(struct dis_side *s, uint8_t first)
 }
 
 void
+dis_stream(const struct out *o, struct dis_side *s, const uint8_t *p, size_t n, int allow_tls)
+{
+	size_t i = 0, raw = 0;
+
+	if (n == 0)
+		return;
+	if (s->proto == DIS_PROTO_UNKNOWN)
+		detect(s, p[0], allow_tls);
+	while (i < n) {
+		switch (s->proto) {
+		case DIS_PROTO_TLS: i += dis_tls_bytes(o, s, p + i, n - i); break;
+		case DIS_PROTO_HTTP: dis_http_byte(o, s, p[i++]); break;
+		default:
+			dis_token_byte(o, s, p[i++]);
+			raw++;
+			break;
+		}
+	}
+	if (raw > 0)
+		dis_event(o, DIS_EV_DATA, raw, "", NULL);
+}
+
+static void
+side_init(struct dis_side *s)
+{
+	s->proto = DIS_PROTO_UNKNOWN;
+	s->offset = 0;
+	s->grep_m = 0;
+	s->grep_seen = 0;
+	s->token.prefix = 0;
+	s->token.len = 0;
+}
+
+void
 dis_conn_init(struct dis_conn *d, unsigned long id, unsigned flags, const struct dis_grep *grep)
 {
 	d->id = id;
@@ -180,14 +243,21 @@ dis_conn_init(struct dis_conn *d, unsigned long id, unsigned flags, const struct
 	d->heads = 0;
 	d->pending = 0;
 	d->tls13 = 0;
-	for (int i = 0; i < 2; i++) {
-		d->side[i].proto = DIS_PROTO_UNKNOWN;
-		d->side[i].offset = 0;
-		d->side[i].grep_m = 0;
-		d->side[i].grep_seen = 0;
-		d->side[i].token.prefix = 0;
-		d->side[i].token.len = 0;
-	}
+	memset(&d->facts, 0, sizeof(d->facts));
+	d->event = NULL;
+	d->event_arg = NULL;
+	d->crypt = NULL;
+	d->grep_decrypted[0] = d->grep_decrypted[1] = 0;
+	d->decrypted = 0;
+	side_init(&d->side[DIS_C2S]);
+	side_init(&d->side[DIS_S2C]);
+}
+
+void
+dis_conn_events(struct dis_conn *d, dis_event_fn fn, void *arg)
+{
+	d->event = fn;
+	d->event_arg = arg;
 }
 
 void
@@ -195,25 +265,20 @@ dis_feed(struct dis_conn *d, enum dis_dir dir, const uint8_t *buf, size_t len, d
 	 void *arg)
 {
 	struct dis_side *s = &d->side[dir];
-	struct out o = {d, emit, arg};
-	size_t i = 0;
+	struct out o = {.d = d, .emit = emit, .arg = arg, .dir = dir};
+	int lines = (d->flags & (DIS_HEX | DIS_LAYERS)) != 0;
 
 	if (d->grep != NULL)
-		grep_bytes(d->grep, s, buf, len);
-	if ((d->flags & (DIS_HEX | DIS_LAYERS)) == 0 || len == 0) {
+		dis_grep_bytes(d->grep, s, buf, len);
+	if (len == 0 || (!lines && d->event == NULL && d->crypt == NULL)) {
 		s->offset += len;
 		return;
 	}
-	dis_say(&o, "conn %lu: %s, %zu byte%s", d->id, dis_dir_name(dir), len, dis_plural(len));
-	if (s->proto == DIS_PROTO_UNKNOWN)
-		detect(s, buf[0]);
-	while (i < len) {
-		switch (s->proto) {
-		case DIS_PROTO_TLS: i += dis_tls_bytes(&o, s, buf + i, len - i); break;
-		case DIS_PROTO_HTTP: dis_http_byte(&o, s, buf[i++]); break;
-		default: dis_token_byte(&o, s, buf[i++]); break;
-		}
-	}
+	dis_crypt_retry_other(&o);
+	if (lines)
+		dis_say(&o, "conn %lu: %s, %zu byte%s", d->id, dis_dir_name(dir), len,
+			dis_plural(len));
+	dis_stream(&o, s, buf, len, 1);
 	if (d->flags & DIS_HEX)
 		hexdump(&o, buf, len);
 	s->offset += len;
@@ -224,10 +289,10 @@ dis_finish(struct dis_conn *d, dis_emit_fn emit, void *arg)
 {
 	for (int i = 0; i < 2; i++) {
 		struct dis_side *s = &d->side[i];
-		struct out o = {d, emit, arg};
+		struct out o = {.d = d, .emit = emit, .arg = arg, .dir = (enum dis_dir)i};
 
 		if (s->proto == DIS_PROTO_HTTP)
-			dis_http_finish(&o, &s->u.http);
+			dis_http_end(&o, s);
 		else if (s->proto == DIS_PROTO_TLS && dis_layers(&o) &&
 			 s->u.tls.state == DIS_TLS_BODY)
 			dis_say(&o, "conn %lu: %s ended inside a TLS record (%zu byte%s missing)",
@@ -238,29 +303,70 @@ dis_finish(struct dis_conn *d, dis_emit_fn emit, void *arg)
 				dis_dir_name((enum dis_dir)i));
 		dis_token_end(&o, s);
 	}
+	dis_crypt_finish(d, emit, arg);
 }
 
 void
 dis_grep_report(const struct dis_conn *d, dis_emit_fn emit, void *arg)
 {
-	if (d->grep != NULL) {
-		char text[DIS_GREP_MAX + 4], line[DIS_LINE_MAX];
-		int c2s = d->side[DIS_C2S].grep_seen, s2c = d->side[DIS_S2C].grep_seen;
+	static const char *const where[4] = {NULL, "(client -> server)", "(server -> client)",
+					     "(both directions)"};
+	char text[DIS_GREP_MAX + 4], line[DIS_LINE_MAX];
+	int clear, dec;
 
-		dis_printable(text, sizeof(text), d->grep->text, d->grep->len, 0);
-		snprintf(line, sizeof(line), "conn %lu: '%s' %s", d->id, text,
-			 c2s && s2c ? "seen in clear (both directions)"
-			 : c2s      ? "seen in clear (client -> server)"
-			 : s2c      ? "seen in clear (server -> client)"
-				    : "not seen");
-		emit(arg, line);
-	}
+	if (d->grep == NULL)
+		return;
+	clear = dis_grep_seen(d, DIS_C2S) | dis_grep_seen(d, DIS_S2C) << 1;
+	dec = dis_grep_seen_decrypted(d, DIS_C2S) | dis_grep_seen_decrypted(d, DIS_S2C) << 1;
+	dis_printable(text, sizeof(text), d->grep->text, d->grep->len, 0);
+	if (clear != 0)
+		snprintf(line, sizeof(line), "conn %lu: '%s' seen in clear %s", d->id, text,
+			 where[clear]);
+	else if (dec != 0)
+		snprintf(line, sizeof(line), "conn %lu: '%s' seen only after decryption %s", d->id,
+			 text, where[dec]);
+	else
+		snprintf(line, sizeof(line), "conn %lu: '%s' not seen", d->id, text);
+	emit(arg, line);
 }
 
 int
 dis_grep_seen(const struct dis_conn *d, enum dis_dir dir)
 {
 	return d->side[dir].grep_seen;
+}
+
+int
+dis_grep_seen_decrypted(const struct dis_conn *d, enum dis_dir dir)
+{
+	return d->grep_decrypted[dir];
+}
+
+unsigned long
+dis_decrypted_records(const struct dis_conn *d)
+{
+	return d->decrypted;
+}
+
+int
+dis_tls_summary(const struct dis_conn *d, char *buf, size_t cap)
+{
+	const struct dis_tls_facts *f = &d->facts;
+	char vbuf[8], gbuf[8];
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (d->side[DIS_C2S].proto != DIS_PROTO_TLS && d->side[DIS_S2C].proto != DIS_PROTO_TLS)
+		return -1;
+	if (f->sni[0] != '\0')
+		used += (size_t)snprintf(buf, cap, "SNI %s", f->sni);
+	if (f->version != 0 && used < cap)
+		used += (size_t)snprintf(buf + used, cap - used, "%s%s", used ? ", " : "",
+					 dis_version_name(f->version, vbuf, sizeof(vbuf)));
+	if (f->group != 0 && used < cap)
+		snprintf(buf + used, cap - used, "%s%s", used ? ", " : "",
+			 dis_group_name(f->group, gbuf, sizeof(gbuf)));
+	return 0;
 }
 
 const char *

@@ -122,8 +122,11 @@ dis_token_end(const struct out *o, struct dis_side *s)
 {
 	struct dis_token *t = &s->token;
 
-	if (t->prefix == FERNET_PREFIX_LEN && dis_layers(o))
-		token_show(o, t);
+	if (t->prefix == FERNET_PREFIX_LEN) {
+		if (dis_layers(o))
+			token_show(o, t);
+		dis_event(o, DIS_EV_TOKEN, t->len, "Fernet token", NULL);
+	}
 	t->prefix = 0;
 	t->len = 0;
 }

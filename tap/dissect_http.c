@@ -120,6 +120,7 @@ body_byte(const struct out *o, struct dis_side *s, uint8_t c)
 void
 dis_http_start(struct dis_http *h)
 {
+	h->what[0] = '\0';
 	h->state = DIS_HTTP_START;
 	h->body = DIS_BODY_NONE;
 	h->left = 0;
@@ -127,6 +128,55 @@ dis_http_start(struct dis_http *h)
 	h->preview_len = 0;
 	h->preview_state = 0;
 	h->body_seen = 0;
+	h->names_len = 0;
+	h->names_cut = 0;
+}
+
+/* DIS_BRIEF: keep a header line's name for the one line headers_end prints; names that do
+ * not fit become one "...". */
+static void
+name_add(struct dis_http *h, const char *p, size_t n)
+{
+	const char *colon = memchr(p, ':', n);
+	size_t len = colon != NULL ? (size_t)(colon - p) : n;
+	size_t sep = h->names_len > 0 ? 2 : 0;
+
+	if (h->names_cut)
+		return;
+	/* Room for the name, and for ", ..." after it should the next not fit. */
+	if (h->names_len + sep + len + 5 > sizeof(h->names)) {
+		memcpy(h->names + h->names_len, sep ? ", ..." : "...", sep ? 5 : 3);
+		h->names_len += sep ? 5 : 3;
+		h->names_cut = 1;
+		return;
+	}
+	memcpy(h->names + h->names_len, ", ", sep);
+	memcpy(h->names + h->names_len + sep, p, len);
+	h->names_len += sep + len;
+}
+
+/* 1 when header lines are folded into one (DIS_BRIEF). */
+static int
+brief(const struct out *o)
+{
+	return (o->d->flags & DIS_BRIEF) != 0;
+}
+
+/* The message whose start line was seen is over: its event, with the start of its body. */
+static void
+message_event(const struct out *o, struct dis_http *h)
+{
+	char text[DIS_BODY_PREVIEW + 4], quoted[DIS_BODY_PREVIEW + 8];
+
+	if (h->what[0] == '\0')
+		return;
+	if (h->body_seen > 0) {
+		dis_printable(text, sizeof(text), h->preview, h->preview_len,
+			      h->body_seen > h->preview_len);
+		snprintf(quoted, sizeof(quoted), "\"%s\"", text);
+	}
+	dis_event(o, DIS_EV_HTTP, h->body_seen, h->what, h->body_seen > 0 ? quoted : NULL);
+	h->what[0] = '\0';
 }
 
 static void
@@ -135,8 +185,29 @@ message_end(const struct out *o, struct dis_side *s)
 	struct dis_http *h = &s->u.http;
 
 	dis_http_finish(o, h);
+	message_event(o, h);
 	dis_token_end(o, s);
 	dis_http_start(h);
+}
+
+void
+dis_http_end(const struct out *o, struct dis_side *s)
+{
+	dis_http_finish(o, &s->u.http);
+	message_event(o, &s->u.http);
+}
+
+/* What the message's event calls it: "GET /" (without the version), "200 OK". */
+static void
+set_what(struct dis_http *h, const char *p, size_t n, int request, int cut)
+{
+	if (request && !cut)
+		n -= sizeof(" HTTP/1.1") - 1; /* is_request_line saw " HTTP/d.d" at the end */
+	else if (!request) {
+		p += 9; /* after "HTTP/d.d " */
+		n -= 9;
+	}
+	dis_printable(h->what, sizeof(h->what), (const uint8_t *)p, n, cut);
 }
 
 /* Content-Length: 1*DIGIT (RFC 9110 §8.6). Returns 0 or -1. */
@@ -194,6 +265,13 @@ headers_end(const struct out *o, struct dis_side *s)
 	struct dis_http *h = &s->u.http;
 	int interim = h->status >= 100 && h->status < 200;
 	int head = h->status >= 200 && response_to_head(o->d);
+
+	if (brief(o) && dis_layers(o) && h->names_len > 0) {
+		char text[DIS_HTTP_NAMES_MAX + 4];
+
+		dis_printable(text, sizeof(text), (const uint8_t *)h->names, h->names_len, 0);
+		dis_say(o, "  HTTP headers: %s", text);
+	}
 
 	/* RFC 9112 §6.3: these responses end with their headers, whatever they announce. */
 	if (h->status != 0 && (head || interim || h->status == 204 || h->status == 304)) {
@@ -264,6 +342,59 @@ chunk_size_line(const struct out *o, struct dis_side *s, const char *p, size_t n
 	h->state = DIS_HTTP_CHUNK_DATA;
 }
 
+/* A request or status line (text is p[0, n) as shown). Anything else ends the HTTP view. */
+static void
+start_line(const struct out *o, struct dis_side *s, const char *p, size_t n, int cut,
+	   const char *text)
+{
+	struct dis_http *h = &s->u.http;
+
+	if (n == 0 && !cut)
+		return; /* RFC 9112 §2.2: empty lines before a request line are ignored */
+	if ((h->status = status_of(p, n)) != 0) {
+		if (dis_layers(o))
+			dis_say(o, "  HTTP response: %s", text);
+		set_what(h, p, n, 0, cut);
+	} else if (is_request_line(p, n, cut)) {
+		if (dis_layers(o))
+			dis_say(o, "  HTTP request: %s", text);
+		set_what(h, p, n, 1, cut);
+		request_seen(o->d, p, n);
+	} else {
+		dis_raw_start(o, s, "not an HTTP request or status line");
+		return;
+	}
+	h->state = DIS_HTTP_HEADERS;
+}
+
+/* A header line, or the empty line that ends the head. The framing fields are read. */
+static void
+header_line(const struct out *o, struct dis_side *s, const char *p, size_t n, int cut,
+	    const char *text)
+{
+	struct dis_http *h = &s->u.http;
+
+	if (n == 0) {
+		headers_end(o, s);
+		return;
+	}
+	if (dis_layers(o) && brief(o))
+		name_add(h, p, n);
+	else if (dis_layers(o))
+		dis_say(o, "  HTTP header: %s", text);
+	if (name_is(p, n, "transfer-encoding")) {
+		if (contains_nocase(p, n, "chunked"))
+			h->body = DIS_BODY_CHUNKED;
+	} else if (name_is(p, n, "content-length") && h->body != DIS_BODY_CHUNKED) {
+		size_t name = sizeof("content-length:") - 1;
+		if (cut || parse_length(p + name, n - name, &h->left) != 0)
+			h->body = DIS_BODY_BAD;
+		else if (h->body != DIS_BODY_BAD)
+			h->body = DIS_BODY_LENGTH;
+	}
+}
+
+/* One whole line (or its first DIS_HTTP_LINE_MAX bytes, cut), by the state it comes in. */
 static void
 http_line(const struct out *o, struct dis_side *s)
 {
@@ -278,40 +409,8 @@ http_line(const struct out *o, struct dis_side *s)
 	dis_printable(text, sizeof(text), (const uint8_t *)p, n, cut);
 
 	switch (h->state) {
-	case DIS_HTTP_START:
-		if (n == 0 && !cut)
-			return; /* RFC 9112 §2.2: empty lines before a request line are ignored */
-		if ((h->status = status_of(p, n)) != 0) {
-			if (dis_layers(o))
-				dis_say(o, "  HTTP response: %s", text);
-		} else if (is_request_line(p, n, cut)) {
-			if (dis_layers(o))
-				dis_say(o, "  HTTP request: %s", text);
-			request_seen(o->d, p, n);
-		} else {
-			dis_raw_start(o, s, "not an HTTP request or status line");
-			return;
-		}
-		h->state = DIS_HTTP_HEADERS;
-		return;
-	case DIS_HTTP_HEADERS:
-		if (n == 0) {
-			headers_end(o, s);
-			return;
-		}
-		if (dis_layers(o))
-			dis_say(o, "  HTTP header: %s", text);
-		if (name_is(p, n, "transfer-encoding")) {
-			if (contains_nocase(p, n, "chunked"))
-				h->body = DIS_BODY_CHUNKED;
-		} else if (name_is(p, n, "content-length") && h->body != DIS_BODY_CHUNKED) {
-			size_t name = sizeof("content-length:") - 1;
-			if (cut || parse_length(p + name, n - name, &h->left) != 0)
-				h->body = DIS_BODY_BAD;
-			else if (h->body != DIS_BODY_BAD)
-				h->body = DIS_BODY_LENGTH;
-		}
-		return;
+	case DIS_HTTP_START: start_line(o, s, p, n, cut, text); return;
+	case DIS_HTTP_HEADERS: header_line(o, s, p, n, cut, text); return;
 	case DIS_HTTP_CHUNK_SIZE: chunk_size_line(o, s, p, n); return;
 	case DIS_HTTP_CHUNK_CRLF:
 		if (n != 0)

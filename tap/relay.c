@@ -159,39 +159,6 @@ tap_addr_is_self(const struct tap_addr *listen, const struct tap_addr *upstream)
 	return 0;
 }
 
-int
-tap_listen(const struct tap_addr *a, char *err, size_t errlen)
-{
-	int fd, one = 1, e;
-
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot create a socket: %s", strerror(e));
-		return -e;
-	}
-	/* Restarting the tap must not wait for TIME_WAIT connections of the last run. */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (a->ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0 || listen(fd, SOMAXCONN) != 0) {
-		e = errno;
-		if (e == EADDRINUSE)
-			snprintf(err, errlen,
-				 "address already in use (is another tap or server "
-				 "listening there? pick another port)");
-		else if (e == EACCES)
-			snprintf(err, errlen, "permission denied (ports below 1024 need root)");
-		else if (e == EADDRNOTAVAIL)
-			snprintf(err, errlen, "no such address on this machine");
-		else
-			snprintf(err, errlen, "%s", strerror(e));
-		close(fd);
-		return -e;
-	}
-	return fd;
-}
-
 struct tap_relay *
 tap_relay_new(int listen_fd, const struct tap_addr *upstream, int idle_ms,
 	      const struct tap_hooks *hooks)
@@ -247,7 +214,7 @@ conn_end(struct tap_relay *r, struct tap_conn *c, enum tap_end end, int reset, c
 		if (c->fd[side] < 0)
 			continue;
 		if (reset) {
-			struct linger lg = {1, 0};
+			struct linger lg = {.l_onoff = 1, .l_linger = 0};
 			setsockopt(c->fd[side], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		}
 		close(c->fd[side]);
@@ -610,6 +577,73 @@ out_check(struct tap_relay *r, short revents)
 		r->hooks.out_gone(r->hooks.arg, revents);
 }
 
+/* Fill r->pfd with what to poll this tick, interest derived from state. Returns the count. */
+static nfds_t
+build_pollset(struct tap_relay *r, int64_t now)
+{
+	nfds_t nfds = 0;
+
+	if (r->nfree > 0 && now >= r->accept_pause_until) {
+		r->pfd[nfds] = (struct pollfd){.fd = r->listen_fd, .events = POLLIN};
+		r->owner[nfds++] = -1;
+	}
+	if (r->hooks.out_fd >= 0) {
+		/* No events asked: poll() still reports POLLERR and POLLHUP. */
+		r->pfd[nfds] = (struct pollfd){.fd = r->hooks.out_fd, .events = 0};
+		r->owner[nfds++] = -2;
+	}
+	for (size_t i = 0; i < TAP_MAX_CONNS; i++)
+		for (int side = 0; side < 2; side++) {
+			short ev = conn_events(&r->conn[i], side);
+			/* A side we want nothing from is left out: a hung-up socket would
+			 * otherwise report POLLHUP on every tick, a busy loop. */
+			if (ev == 0)
+				continue;
+			r->pfd[nfds] = (struct pollfd){.fd = r->conn[i].fd[side], .events = ev};
+			r->owner[nfds++] = (int)(2 * i) + side;
+		}
+	return nfds;
+}
+
+/* Hand poll()'s answers to their owners: r->rev per connection side, the output's failure to
+ * out_check. Returns 1 if the listener has a client waiting. */
+static int
+sort_revents(struct tap_relay *r, nfds_t nfds)
+{
+	int listener_ready = 0;
+
+	memset(r->rev, 0, sizeof(r->rev));
+	for (nfds_t k = 0; k < nfds; k++) {
+		if (r->owner[k] == -1)
+			listener_ready = (r->pfd[k].revents & POLLIN) != 0;
+		else if (r->owner[k] == -2)
+			out_check(r, r->pfd[k].revents);
+		else
+			r->rev[r->owner[k] / 2][r->owner[k] % 2] = r->pfd[k].revents;
+	}
+	return listener_ready;
+}
+
+/* Step every connection poll() found ready, and end those past their deadline. */
+static void
+step_all(struct tap_relay *r, volatile sig_atomic_t *stop, int64_t now)
+{
+	/* A hook may set *stop (the tap's stdout failed): then step no other connection and
+	 * accept no one, only to close them all after. */
+	for (size_t i = 0; i < TAP_MAX_CONNS && !*stop; i++) {
+		struct tap_conn *c = &r->conn[i];
+
+		if (c->state == TAP_FREE)
+			continue;
+		if (r->rev[i][0] != 0 || r->rev[i][1] != 0)
+			conn_step(r, c, r->rev[i], now);
+		if (c->state == TAP_CONNECTING && now >= c->deadline)
+			upstream_down(r, c, ETIMEDOUT);
+		else if (c->state == TAP_RELAYING && now >= c->deadline)
+			conn_idle(r, c);
+	}
+}
+
 int
 tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
@@ -626,65 +660,22 @@ tap_relay_run(struct tap_relay *r, volatile sig_atomic_t *stop, char *err, size_
 	sigdelset(&waiting, SIGTERM);
 	while (!*stop) {
 		int64_t now = now_ms();
-		nfds_t nfds = 0;
-		int n, timeout, listener_ready = 0;
-		struct timespec ts;
+		nfds_t nfds = build_pollset(r, now);
+		int n, timeout = poll_timeout(r, now), listener_ready;
+		struct timespec ts = {.tv_sec = timeout / 1000,
+				      .tv_nsec = (long)(timeout % 1000) * 1000000};
 
-		if (r->nfree > 0 && now >= r->accept_pause_until) {
-			r->pfd[nfds] = (struct pollfd){.fd = r->listen_fd, .events = POLLIN};
-			r->owner[nfds++] = -1;
-		}
-		if (r->hooks.out_fd >= 0) {
-			/* No events asked: poll() still reports POLLERR and POLLHUP. */
-			r->pfd[nfds] = (struct pollfd){.fd = r->hooks.out_fd, .events = 0};
-			r->owner[nfds++] = -2;
-		}
-		for (size_t i = 0; i < TAP_MAX_CONNS; i++)
-			for (int side = 0; side < 2; side++) {
-				short ev = conn_events(&r->conn[i], side);
-				/* A side we want nothing from is left out: a hung-up socket would
-				 * otherwise report POLLHUP on every tick, a busy loop. */
-				if (ev == 0)
-					continue;
-				r->pfd[nfds] =
-					(struct pollfd){.fd = r->conn[i].fd[side], .events = ev};
-				r->owner[nfds++] = (int)(2 * i) + side;
-			}
-		timeout = poll_timeout(r, now);
-		ts.tv_sec = timeout / 1000;
-		ts.tv_nsec = (long)(timeout % 1000) * 1000000;
 		n = ppoll(r->pfd, nfds, timeout < 0 ? NULL : &ts, &waiting);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			snprintf(err, errlen, "poll: %s", strerror(errno));
 			rc = -1;
 			break;
 		}
-		memset(r->rev, 0, sizeof(r->rev));
-		for (nfds_t k = 0; k < nfds; k++) {
-			if (r->owner[k] == -1)
-				listener_ready = (r->pfd[k].revents & POLLIN) != 0;
-			else if (r->owner[k] == -2)
-				out_check(r, r->pfd[k].revents);
-			else
-				r->rev[r->owner[k] / 2][r->owner[k] % 2] = r->pfd[k].revents;
-		}
+		listener_ready = sort_revents(r, nfds);
 		now = now_ms();
-		/* A hook may set *stop (the tap's stdout failed): then step no other connection
-		 * and accept no one, only to close them all below. */
-		for (size_t i = 0; i < TAP_MAX_CONNS && !*stop; i++) {
-			struct tap_conn *c = &r->conn[i];
-
-			if (c->state == TAP_FREE)
-				continue;
-			if (r->rev[i][0] != 0 || r->rev[i][1] != 0)
-				conn_step(r, c, r->rev[i], now);
-			if (c->state == TAP_CONNECTING && now >= c->deadline)
-				upstream_down(r, c, ETIMEDOUT);
-			else if (c->state == TAP_RELAYING && now >= c->deadline)
-				conn_idle(r, c);
-		}
+		step_all(r, stop, now);
 		if (listener_ready || (accept_retry_wanted(r) && now >= r->accept_pause_until))
 			accept_all(r, stop, now);
 	}

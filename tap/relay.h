@@ -105,12 +105,6 @@ int tap_addr_parse(struct tap_addr *a, const char *hostport, char *err, size_t e
 int tap_addr_is_self(const struct tap_addr *listen, const struct tap_addr *upstream);
 
 /*
- * A non-blocking listening socket on a, with SO_REUSEADDR (IPv6: v6-only). Returns the fd, or
- * -errno with a reason in err (-EADDRINUSE: "address already in use").
- */
-int tap_listen(const struct tap_addr *a, char *err, size_t errlen);
-
-/*
  * A relay from listen_fd (non-blocking, listening; still the caller's to close) to upstream.
  * A relayed connection idle for idle_ms (> 0; TAP_IDLE_MS by default) is closed. upstream
  * and hooks are copied. Returns NULL when out of memory. Free with tap_relay_free().

@@ -6,13 +6,18 @@
 
 Environment (`make bench` sets the first two):
   SQUIRREL_BIN      folder with squirrel-server and squirrel-client (default: <repo>/bin)
-  BENCH_BIN         folder with the compiled tests/bench/*.c programs (bench_crypto, bench_fernet)
+  BENCH_BIN         folder with the compiled tests/bench/*.c programs (bench_crypto, bench_fernet,
+                    bench_floor)
   SQUIRREL_BIN_ALT  optional: the same programs linked with the other wolfSSL flavour (for example
   BENCH_BIN_ALT     a `make WOLFSSL=source` build); the TLS and crypto rows then show both
 
 Rows (names for --only): a b c d ec e s idle client fernet crypto. docs/benchmarks.md says what each
 measures, with which tool, and what limits it. Only ratios measured in the same run mean anything:
 the machine is small and shared, and the load generator competes with the server for CPU.
+The wrk rows also give p50 / p99 latency (tests/bench/latency.lua); rows a and b also run the floor
+server (bench_floor); rows a, c and d also run squirrel-server --no-sandbox when it has the flag;
+row d also measures each library's RSA-2048 signature rate, the ceiling of its handshakes/s.
+At the end, tests/bench/charts.py draws two SVG charts beside the table.
 
 Every load is bounded in time and connections. Every process started here runs in its own process
 group and is stopped on exit, on error, on Ctrl-C and on SIGTERM; the temporary folder is removed.
@@ -43,6 +48,32 @@ NOFILE = 65536          # for the servers and for us: 10,000 idle connections pl
 WRK_CONNS = 50          # issue 8: wrk -t1 -c50
 REPS = 3                # interleaved repetitions (--reps); the table shows medians
 BAD_RUN = 0.01          # a run with more than 1% errors or non-2xx answers is not counted
+LATENCY_LUA = os.path.join(REPO, "tests", "bench", "latency.lua")  # wrk's percentiles, printed at the end
+CHARTS_PY = os.path.join(REPO, "tests", "bench", "charts.py")
+NO_SANDBOX = "--no-sandbox"  # squirrel-server without its confinement: the confinement comparison
+
+# The wrk rows. goal: squirrel's req/s against nginx's (None: no goal); source_goal: judged only for
+# the wolfSSL source build (Debian's has no assembly); lat: limits on squirrel's latency against
+# nginx's as (p50, p99) ratios, None where there is none (issue 19); floor: the row also runs
+# bench_floor, with floor_goal the limit on squirrel's CPU per request against the floor's;
+# confine: the row also runs squirrel-server --no-sandbox; ceiling: the row measures each server's
+# RSA-2048 signature rate between its repetitions.
+LOAD_ROWS = {
+    "a": dict(title="a. plain keep-alive req/s", kind="plain", close=False, tls=None, goal=1.2,
+              lat=(None, 1.0), floor=True, floor_goal=1.05, confine=True),
+    "b": dict(title="b. plain, one connection per request, req/s", kind="plain", close=True, tls=None,
+              goal=1.2, lat=(None, 1.0), floor=True),
+    "c": dict(title="c. TLS keep-alive req/s", kind="rsa", close=False, tls="count", goal=1.0,
+              source_goal=True, lat=(None, 1.0), confine=True),
+    "d": dict(title="d. TLS full RSA-2048 handshake per request, req/s", kind="rsa", close=True,
+              tls="fresh", goal=1.0, source_goal=True, lat=(2.0, 1.0), confine=True, ceiling=True),
+    "ec": dict(title="ec. TLS full ECDSA P-256 handshake per request, req/s", kind="ec", close=True,
+               tls="fresh"),
+    "e": dict(title="e. TLS resumed handshake per request, req/s", kind="rsa", close=True,
+              tls="resume", goal=1.0),
+}
+# Target names in a wrk row's runs (and in the JSON), in the order they are interleaved.
+TARGET_ORDER = ("squirrel", "squirrel-nosb", "squirrel-alt", "floor", "nginx")
 # Our server's timeouts set to nginx's defaults (client_header_timeout 60 s, which also bounds nginx's
 # TLS handshake, and the keepalive_timeout written in its config below), so that neither server drops
 # the idle connections of the memory test while the other keeps them: opening 10,000 TLS connections
@@ -219,15 +250,31 @@ def alternate(targets, rep):
     return list(targets) if rep % 2 == 0 else list(reversed(targets))
 
 
+def percentile(values, p):
+    """The p-th percentile (0 to 100) of values, nearest rank, or None if there are none."""
+    vals = sorted(values)
+    if not vals:
+        return None
+    rank = max(1, -(-len(vals) * p // 100))  # ceil(n p / 100), at least the first
+    return vals[min(len(vals), int(rank)) - 1]
+
+
+def run_median(runs, field):
+    """Median of one field over the counted runs (those without an error), or None."""
+    vals = [r[field] for r in runs if "error" not in r and r.get(field) is not None]
+    return statistics.median(vals) if vals else None
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def http_get(port, tls=None, timeout=5.0):
+def http_get(port, tls=None, timeout=5.0, with_length=False):
     """One GET / on a new connection (TLS when `tls` is an SSLContext).
-    Returns (status, body, seconds, (tls version, cipher) or None)."""
+    Returns (status, body, seconds, (tls version, cipher) or None), and the answer's length in
+    bytes after them if with_length."""
     t0 = time.monotonic()
     raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     s = raw
@@ -255,7 +302,8 @@ def http_get(port, tls=None, timeout=5.0):
     seconds = time.monotonic() - t0
     head, _, body = buf.partition(b"\r\n\r\n")
     m = re.match(rb"HTTP/1\.[01] (\d{3})", head)
-    return (int(m.group(1)) if m else 0), body, seconds, info
+    result = (int(m.group(1)) if m else 0), body, seconds, info
+    return result + (len(buf),) if with_length else result
 
 
 # ---- servers ---------------------------------------------------------------------------------------
@@ -268,7 +316,9 @@ class Server:
         self.env = None  # extra environment variables, or None
         self.proc = None
         self.error = None
+        self.exit_status = None  # set when it exited before listening
         self.tls_info = None
+        self.answer_len = None   # bytes of its answer to GET / (head and body)
 
     def argv(self):
         raise NotImplementedError
@@ -298,6 +348,7 @@ class Server:
         deadline = time.monotonic() + 10
         while True:
             if self.proc.poll() is not None:
+                self.exit_status = self.proc.returncode
                 self.error = f"exited with status {self.proc.returncode} before listening{self.log_tail()}"
                 return False
             try:
@@ -310,7 +361,8 @@ class Server:
                 time.sleep(0.05)
         time.sleep(0.3)  # let a master fork its workers before anything is measured
         try:
-            status, body, _, self.tls_info = http_get(self.port, ctx.client_tls if self.tls else None)
+            status, body, _, self.tls_info, self.answer_len = http_get(
+                self.port, ctx.client_tls if self.tls else None, with_length=True)
         except (OSError, ssl.SSLError) as e:
             self.error = f"no answer to GET /: {e}{self.log_tail()}"
             return False
@@ -387,6 +439,20 @@ class Squirrel(Server):
         return argv + self.extra
 
 
+class Floor(Server):
+    """tests/bench/bench_floor.c: accept, read, one prebuilt answer; the least a poll() server spends."""
+
+    def __init__(self, role, port, log_path, bench_bin):
+        super().__init__(role, "floor", False, port, log_path)
+        self.bench_bin = bench_bin
+
+    def argv(self):
+        prog = os.path.join(self.bench_bin, "bench_floor") if self.bench_bin else ""
+        if not prog or not os.access(prog, os.X_OK):
+            raise OSError("bench_floor not built (BENCH_BIN; make bench builds it)")
+        return [prog, str(self.port)]
+
+
 class Nginx(Server):
     def __init__(self, role, label, tls, port, log_path, tmp, cert, key, workers):
         super().__init__(role, label, tls, port, log_path)
@@ -459,6 +525,8 @@ class Bench:
         self.shim = None
         self.load_cpus = self.server_cpus = None  # plan_pinning() sets them
         self.helps = {}
+        self.has_no_sandbox = None  # known after the first row that starts squirrel-server --no-sandbox
+        self.ceilings = {}          # row d: {name: [RSA-2048 signs/s per repetition]}
 
     @staticmethod
     def read_flavor(bin_dir):
@@ -564,20 +632,25 @@ class Bench:
         if role in self.servers:
             srv = self.servers[role]
             return srv if srv.error is None else None
-        who, _, kind = role.partition("-")        # who: ours | alt | nginx; kind: plain | rsa | ec
+        # who: ours | alt | nosb (ours with --no-sandbox) | floor | nginx; kind: plain | rsa | ec
+        who, _, kind = role.partition("-")
         tls = kind != "plain"
         cert, key = self.certs["ec" if kind == "ec" else "rsa"]
         port = free_port()
         log_path = os.path.join(self.tmp, f"{role}.log")
-        if who == "nginx" or self.args.nginx_vs_nginx:
+        if who == "floor":
+            srv = Floor(role, port, log_path, self.bench_bin)
+        elif who == "nginx" or self.args.nginx_vs_nginx:
             srv = Nginx(role, "nginx", tls, port, log_path, self.tmp, cert, key, self.workers)
             srv.env = self.peer_env()
         else:
             bin_dir = self.alt_bin if who == "alt" else self.bin
             extra = self.our_extra_args(bin_dir)
-            srv = Squirrel(role, "squirrel", tls, port, log_path, bin_dir, cert, key, self.our_workers, extra)
             if extra:
                 self.meta["squirrel_extra_args"] = " ".join(extra)
+            if who == "nosb":
+                extra = extra + [NO_SANDBOX]
+            srv = Squirrel(role, "squirrel", tls, port, log_path, bin_dir, cert, key, self.our_workers, extra)
         self.servers[role] = srv
         log(f"starting {role} on 127.0.0.1:{port}")
         if not srv.start(self):
@@ -612,7 +685,8 @@ class Bench:
         return out
 
     def wrk_once(self, srv, seconds, close, tls_mode):
-        argv = ["wrk", f"-t{self.args.wrk_threads}", f"-c{WRK_CONNS}", f"-d{seconds}s", "--timeout", "5s"]
+        argv = ["wrk", f"-t{self.args.wrk_threads}", f"-c{WRK_CONNS}", f"-d{seconds}s", "--timeout", "5s",
+                "-s", LATENCY_LUA]
         if close:
             argv += ["-H", "Connection: close"]
         argv.append(srv.url())
@@ -643,6 +717,11 @@ class Bench:
         run.update(requests=reqs, rps=float(r.group(1)), errors=errors,
                    cpu_us_per_req=(cpu1 - cpu0) / reqs if reqs else None,
                    server_cores=(cpu1 - cpu0) / 1e6 / wall, wrk_cores=wrk_cpu / wall)
+        # tests/bench/latency.lua's table: [percentile, microseconds], from 0 (min) to 100 (max).
+        pct = [[float(p), int(us)] for p, us in re.findall(r"^latency_us ([\d.]+) (\d+)$", out, re.M)]
+        if pct:
+            table = dict((p, us) for p, us in pct)
+            run.update(latency_pct_us=pct, p50_us=table.get(50.0), p99_us=table.get(99.0))
         if count_path and os.path.exists(count_path):
             with open(count_path) as f:
                 counts = dict(line.split() for line in f if line.strip())
@@ -652,24 +731,60 @@ class Bench:
             run["error"] = f"{errors} errors or non-2xx answers in {reqs} requests"
         return run
 
-    def load_row(self, key, title, kind, close, tls_mode, goal, goal_needs_source=False):
-        """One wrk row: interleaved targets, --reps runs each, medians; plus its CPU-per-request row."""
-        targets = []
-        for name, role in self.targets(kind, with_alt=kind != "plain"):
-            srv = self.server(role)
-            targets.append((name, role, srv))
+    # -- the wrk rows --
+    def start_targets(self, spec):
+        """Start a wrk row's servers. Returns [(name, role, server or None)] in TARGET_ORDER: ours,
+        ours with --no-sandbox (rows that compare confinement), the other wolfSSL build (TLS rows),
+        the floor (rows a and b, one worker), nginx."""
+        kind = spec["kind"]
+        roles = {"squirrel": f"ours-{kind}", "nginx": f"nginx-{kind}"}
+        with_ours = not self.args.nginx_vs_nginx
+        if kind != "plain" and self.alt_bin and with_ours:
+            roles["squirrel-alt"] = f"alt-{kind}"
+        if spec.get("floor") and self.workers == 1:
+            roles["floor"] = "floor-plain"
+        elif spec.get("floor"):
+            text = f"the floor server has one process: left out with {self.workers} workers per server"
+            if text not in self.notes:
+                self.notes.append(text)
+        if spec.get("confine") and with_ours and self.has_no_sandbox is not False:
+            roles["squirrel-nosb"] = f"nosb-{kind}"
+        out = []
+        for name in TARGET_ORDER:
+            if name not in roles:
+                continue
+            srv = self.server(roles[name])
+            if name == "squirrel-nosb":
+                if srv is None and self.servers[roles[name]].exit_status == 2:
+                    # Exit 2 is the usage error a squirrel-server without the flag gives.
+                    self.has_no_sandbox = False
+                    text = f"confinement comparison skipped: this squirrel-server has no {NO_SANDBOX}"
+                    print(text, file=sys.stderr, flush=True)
+                    self.notes.append(text)
+                    continue
+                self.has_no_sandbox = srv is not None
+            out.append((name, roles[name], srv))
+        return out
+
+    def wrk_tool(self, spec):
+        tool = f"wrk -t{self.args.wrk_threads} -c{WRK_CONNS} -d{self.secs}s"
+        if spec["close"]:
+            tool += " + Connection: close"
+        if spec["tls"] == "fresh":
+            tool += ", resumption off (shim)"
+        elif spec["tls"] == "resume":
+            tool += ", wrk resumes"
+        return tool
+
+    def run_load(self, key, spec, targets):
+        """--reps interleaved wrk runs of every live target (after a warm-up in full mode); row d
+        also measures the signature ceilings after each repetition. Returns {name: [run]}."""
+        close, tls_mode = spec["close"], spec["tls"]
         live = [(n, s) for n, _, s in targets if s is not None]
         if tls_mode == "fresh" and not self.shim:
             live = []
         runs = {n: [] for n, _, _ in targets}
-        tool = f"wrk -t{self.args.wrk_threads} -c{WRK_CONNS} -d{self.secs}s"
-        if close:
-            tool += " + Connection: close"
-        if tls_mode == "fresh":
-            tool += ", resumption off (shim)"
-        elif tls_mode == "resume":
-            tool += ", wrk resumes"
-        log(f"row {key}: {title} ({tool})")
+        log(f"row {key}: {spec['title']} ({self.wrk_tool(spec)})")
         if self.warmup:
             for n, srv in live:
                 self.wrk_once(srv, 1, close, tls_mode)
@@ -677,64 +792,200 @@ class Bench:
             for n, srv in alternate(live, rep):
                 run = self.wrk_once(srv, self.secs, close, tls_mode)
                 runs[n].append(run)
-                log(f"  {n} {rep + 1}/{self.args.reps}: {run.get('rps', 0):,.0f} req/s"
+                lat = (f", p50 {run['p50_us'] / 1000:.2f} ms, p99 {run['p99_us'] / 1000:.2f} ms"
+                       if run.get("p99_us") is not None else "")
+                log(f"  {n} {rep + 1}/{self.args.reps}: {run.get('rps', 0):,.0f} req/s{lat}"
                     + (f" ({run['error']})" if "error" in run else ""))
+            if spec.get("ceiling") and live:
+                self.ceiling_once(rep)
+        return runs
+
+    def load_row(self, key):
+        """One wrk row: interleaved targets, --reps runs each, medians; with its CPU-per-request and
+        latency rows, and the floor, confinement and ceiling rows where the row has them."""
+        spec = LOAD_ROWS[key]
+        targets = self.start_targets(spec)
+        runs = self.run_load(key, spec, targets)
         self.raw[key] = runs
+        self.report_load(key, spec, targets, runs)
+        names = [n for n, _, _ in targets]
+        if "floor" in names:
+            self.report_floor(key, spec, targets, runs)
+        if "squirrel-nosb" in names:
+            self.report_confinement(key, spec, targets, runs)
+        if spec.get("ceiling"):
+            self.report_ceiling(key, runs)
 
-        def med(name, field):
-            vals = [r[field] for r in runs[name] if "error" not in r and r.get(field) is not None]
-            return statistics.median(vals) if vals else None
+    def target_notes(self, name, role, srv, runs):
+        """Why a target has no figure, or how many of its runs were not counted; or None."""
+        if srv is None:
+            return f"{name}: n/a ({self.why(role)})"
+        bad = [r["error"] for r in runs[name] if "error" in r]
+        if bad and len(bad) == len(runs[name]):
+            return f"{name}: n/a ({bad[0]})"
+        if bad:
+            return f"{name}: {len(bad)} of {len(runs[name])} runs not counted ({bad[0]})"
+        return None
 
-        def na(name, role, srv):
-            if srv is None:
-                return f"{name}: n/a ({self.why(role)})"
-            bad = [r["error"] for r in runs[name] if "error" in r]
-            if bad and len(bad) == len(runs[name]):
-                return f"{name}: n/a ({bad[0]})"
-            if bad:
-                return f"{name}: {len(bad)} of {len(runs[name])} runs not counted ({bad[0]})"
+    @staticmethod
+    def spread_note(runs, names):
+        """The range beside the median: on a shared 2-core machine one run can move 20%."""
+        spread = []
+        for who in names:
+            rates = [r["rps"] for r in runs.get(who, []) if "error" not in r]
+            if len(rates) > 1:
+                spread.append(f"{who} {min(rates):,.0f} to {max(rates):,.0f}")
+        return "runs (req/s): " + ", ".join(spread) if spread else None
+
+    @staticmethod
+    def handshake_notes(name, runs, tls_mode):
+        full = sum(r.get("handshakes_full", 0) for r in runs[name])
+        resumed = sum(r.get("handshakes_resumed", 0) for r in runs[name])
+        pfull = sum(r.get("handshakes_full", 0) for r in runs["nginx"])
+        presumed = sum(r.get("handshakes_resumed", 0) for r in runs["nginx"])
+        notes = [f"handshakes full/resumed: {name} {full}/{resumed}, nginx {pfull}/{presumed}"]
+        if tls_mode == "resume" and full + resumed and resumed < 0.9 * (full + resumed):
+            notes.append(f"{name} resumed fewer than 90% of handshakes: this row mixes in full ones")
+        if tls_mode == "fresh" and resumed + presumed:
+            notes.append("some handshakes were resumed although the shim dropped every session")
+        return notes
+
+    @staticmethod
+    def latency_ms(runs):
+        """(median p50, median p99) in ms over the counted runs, or None."""
+        p50, p99 = run_median(runs, "p50_us"), run_median(runs, "p99_us")
+        return (p50 / 1000, p99 / 1000) if p50 is not None and p99 is not None else None
+
+    @staticmethod
+    def latency_goal(lat):
+        """LOAD_ROWS' (p50, p99) limits as a table goal, or None."""
+        if not lat or lat == (None, None):
             return None
+        words = [f"{w} <= {v:g}x" for w, v in zip(("p50", "p99"), lat) if v is not None]
+        return ("pair<=", lat, ", ".join(words))
 
-        peer_name, peer_role, peer_srv = targets[-1]
-        peer_rps = med(peer_name, "rps")
-        peer_cpu = med(peer_name, "cpu_us_per_req")
-        for name, role, srv in targets[:-1]:
+    def report_load(self, key, spec, targets, runs):
+        """req/s, CPU per request and latency of each squirrel build against nginx."""
+        by_name = {n: (role, srv) for n, role, srv in targets}
+        tool = self.wrk_tool(spec)
+        for name in ("squirrel", "squirrel-alt"):
+            if name not in by_name:
+                continue
+            role, srv = by_name[name]
             flavor = self.alt_flavor if name == "squirrel-alt" else self.flavor
-            label = title if kind == "plain" else f"{title} [{self.flavor_words(flavor)}]"
-            notes = [x for x in (na(name, role, srv), na(peer_name, peer_role, peer_srv)) if x]
-            # The range beside the median: on a shared 2-core machine one run can move 20%.
-            spread = []
-            for who in (name, peer_name):
-                rates = [r["rps"] for r in runs[who] if "error" not in r]
-                if len(rates) > 1:
-                    spread.append(f"{who} {min(rates):,.0f} to {max(rates):,.0f}")
-            if spread:
-                notes.append("runs (req/s): " + ", ".join(spread))
-            if tls_mode and srv is not None:
-                full = sum(r.get("handshakes_full", 0) for r in runs[name])
-                resumed = sum(r.get("handshakes_resumed", 0) for r in runs[name])
-                pfull = sum(r.get("handshakes_full", 0) for r in runs[peer_name])
-                presumed = sum(r.get("handshakes_resumed", 0) for r in runs[peer_name])
-                notes.append(f"handshakes full/resumed: {name} {full}/{resumed}, nginx {pfull}/{presumed}")
-                if tls_mode == "resume" and full + resumed and resumed < 0.9 * (full + resumed):
-                    notes.append(f"{name} resumed fewer than 90% of handshakes: this row mixes in full ones")
-                if tls_mode == "fresh" and resumed + presumed:
-                    notes.append("some handshakes were resumed although the shim dropped every session")
-            g = goal
-            if goal and goal_needs_source and not flavor.startswith("source"):
-                g = ("info", goal[1], f"{goal[2]} (source build)")
-            self.add(key, label, tool, "req/s", med(name, "rps"), peer_rps, g, "; ".join(notes) or None)
+            tag = "" if spec["kind"] == "plain" else f" [{self.flavor_words(flavor)}]"
+            notes = [x for x in (self.target_notes(name, role, srv, runs),
+                                 self.target_notes("nginx", *by_name["nginx"], runs),
+                                 self.spread_note(runs, (name, "nginx"))) if x]
+            if spec["tls"] and srv is not None:
+                notes += self.handshake_notes(name, runs, spec["tls"])
+            judged = not spec.get("source_goal") or flavor.startswith("source")
+            goal = ("ratio>=", spec["goal"], f">= {spec['goal']:g}x") if spec.get("goal") else None
+            lat_goal = self.latency_goal(spec.get("lat"))
+            if not judged:
+                goal = goal and ("info", goal[1], f"{goal[2]} (source build)")
+                lat_goal = lat_goal and ("info", lat_goal[1], f"{lat_goal[2]} (source build)")
+            self.add(key, spec["title"] + tag, tool, "req/s", run_median(runs[name], "rps"),
+                     run_median(runs["nginx"], "rps"), goal, "; ".join(notes) or None)
             # Cores the server kept busy: well below 1 (per worker) means the load generator or the
-            # other tenants of the machine, not the server, set the rate.
-            busy = [f"{who} {med(who, 'server_cores'):.2f}" for who in (name, peer_name)
-                    if med(who, "server_cores") is not None]
-            # wrk near 1 core per thread: the load generator, not the server, set the rate.
-            busy += [f"wrk against {who} {med(who, 'wrk_cores'):.2f}" for who in (name, peer_name)
-                     if med(who, "wrk_cores") is not None]
-            self.add(key + ".cpu", f"{key}. server CPU per request" + ("" if kind == "plain" else
-                     f" [{self.flavor_words(flavor)}]"), "/proc utime+stime", "us",
-                     med(name, "cpu_us_per_req"), peer_cpu, None,
-                     f"busy (cores): {', '.join(busy)}" if busy else None)
+            # other tenants of the machine, not the server, set the rate. wrk near 1 core per thread:
+            # the load generator set it.
+            busy = [f"{who} {run_median(runs[who], 'server_cores'):.2f}" for who in (name, "nginx")
+                    if run_median(runs[who], "server_cores") is not None]
+            busy += [f"wrk against {who} {run_median(runs[who], 'wrk_cores'):.2f}" for who in (name, "nginx")
+                     if run_median(runs[who], "wrk_cores") is not None]
+            self.add(key + ".cpu", f"{key}. server CPU per request{tag}", "/proc utime+stime", "us",
+                     run_median(runs[name], "cpu_us_per_req"), run_median(runs["nginx"], "cpu_us_per_req"),
+                     None, f"busy (cores): {', '.join(busy)}" if busy else None)
+            self.add(key + ".lat", f"{key}. latency p50 / p99{tag}", "wrk, tests/bench/latency.lua", "ms2",
+                     self.latency_ms(runs[name]), self.latency_ms(runs["nginx"]), lat_goal)
+
+    def report_floor(self, key, spec, targets, runs):
+        """squirrel-server's CPU per request against bench_floor's, from the same runs."""
+        by_name = {n: (role, srv) for n, role, srv in targets}
+        ours, floor = runs["squirrel"], runs["floor"]
+        notes = [x for x in (self.target_notes("squirrel", *by_name["squirrel"], runs),
+                             self.target_notes("floor", *by_name["floor"], runs),
+                             self.spread_note(runs, ("floor",))) if x]
+        lat = self.latency_ms(floor)
+        if run_median(floor, "rps") is not None and lat:
+            notes.append(f"floor: {run_median(floor, 'rps'):,.0f} req/s, p50 / p99 {lat[0]:.2f} / "
+                         f"{lat[1]:.2f} ms, {run_median(floor, 'server_cores') or 0:.2f} cores busy")
+        nginx_cpu, floor_cpu = run_median(runs["nginx"], "cpu_us_per_req"), run_median(floor, "cpu_us_per_req")
+        if nginx_cpu and floor_cpu:
+            notes.append(f"nginx's CPU per request is {nginx_cpu / floor_cpu:.2f}x the floor's")
+        mine, theirs = by_name["squirrel"][1], by_name["floor"][1]
+        if mine and theirs and mine.answer_len != theirs.answer_len:
+            notes.append(f"the floor answers {theirs.answer_len} bytes and squirrel-server "
+                         f"{mine.answer_len}: make FLOOR_HEAD in tests/bench/bench_floor.c match")
+        goal = spec.get("floor_goal")
+        self.add(key + ".floor", f"{key}. server CPU per request (peer: the floor, bench_floor)",
+                 "/proc utime+stime", "us", run_median(ours, "cpu_us_per_req"), floor_cpu,
+                 ("ratio<=", goal, f"<= {goal:g}x the floor") if goal else None, "; ".join(notes) or None)
+
+    def report_confinement(self, key, spec, targets, runs):
+        """The default squirrel-server against the same build run with --no-sandbox."""
+        by_name = {n: (role, srv) for n, role, srv in targets}
+        tag = "" if spec["kind"] == "plain" else f" [{self.flavor_words(self.flavor)}]"
+        notes = [x for x in (self.target_notes("squirrel-nosb", *by_name["squirrel-nosb"], runs),
+                             self.spread_note(runs, ("squirrel", "squirrel-nosb"))) if x]
+        lat = self.latency_ms(runs["squirrel-nosb"])
+        if lat:
+            notes.append(f"{NO_SANDBOX}: p50 / p99 {lat[0]:.2f} / {lat[1]:.2f} ms")
+        for field, unit, words, tool in (("rps", "req/s", "req/s", self.wrk_tool(spec)),
+                                         ("cpu_us_per_req", "us", "server CPU per request", "/proc utime+stime")):
+            self.add(key + ".confine", f"{key}. {words} with the sandbox{tag} (peer: {NO_SANDBOX})",
+                     tool, unit, run_median(runs["squirrel"], field),
+                     run_median(runs["squirrel-nosb"], field), None,
+                     "; ".join(notes) if notes and field == "rps" else None)
+
+    def ceiling_jobs(self):
+        """(name, argv, env) of the RSA-2048 signature measurements: bench_crypto of each wolfSSL
+        build, and `openssl speed` for nginx, which links the same Debian libcrypto."""
+        secs = 0.5 if self.quick else 1
+        speed = (["openssl", "speed", "-elapsed", "-mr", "-seconds", "1", "rsa2048"], self.peer_env())
+        jobs = []
+        for name, bench_dir in (("squirrel", self.bench_bin), ("squirrel-alt", self.alt_bench_bin)):
+            prog = os.path.join(bench_dir, "bench_crypto") if bench_dir else ""
+            if self.args.nginx_vs_nginx:
+                jobs += [(name, *speed)] if name == "squirrel" else []
+            elif (name == "squirrel" or self.alt_bin) and prog and os.access(prog, os.X_OK):
+                jobs.append((name, [prog, str(secs), "rsa"], None))
+        return jobs + [("nginx", *speed)]
+
+    def ceiling_once(self, rep):
+        """One RSA-2048 signature rate per server's library, on the servers' CPU, interleaved."""
+        for name, argv, env in alternate(self.ceiling_jobs(), rep):
+            rc, out, err, _ = run_tool(argv, 120, env=env, cpus=self.server_cpus)
+            m = (re.search(r"^rsa2048_sign_ops_per_s ([\d.]+)$", out, re.M)
+                 or re.search(r"\+F2:\d+:2048:([\d.]+):", out))
+            rate = float(m.group(1)) if rc == 0 and m else None
+            self.ceilings.setdefault(name, []).append(rate)
+            log(f"  ceiling {name} {rep + 1}/{self.args.reps}: "
+                + (f"{rate:,.0f} RSA-2048 signs/s" if rate else f"failed: {(err or out).strip()[:120]}"))
+
+    def report_ceiling(self, key, runs):
+        """Row d against the crypto ceiling: 1 / (one RSA-2048 signature) times the workers, for
+        each server's library, and each server's rate as a share of its own ceiling."""
+        self.raw[key + ".ceiling"] = self.ceilings
+
+        def ceiling(name):
+            vals = [v for v in self.ceilings.get(name, []) if v]
+            return statistics.median(vals) * self.workers if vals else None
+
+        def share(name):
+            rate, top = run_median(runs.get(name, []), "rps"), ceiling(name)
+            return rate / top if rate and top else None
+
+        per = "one core" if self.workers == 1 else f"{self.workers} cores"
+        for name in ("squirrel", "squirrel-alt"):
+            if name not in runs:
+                continue
+            tag = f" [{self.flavor_words(self.alt_flavor if name == 'squirrel-alt' else self.flavor)}]"
+            self.add(key + ".ceiling", f"{key}. ceiling: RSA-2048 signs/s on {per}{tag} (peer: nginx's OpenSSL)",
+                     "bench_crypto rsa / openssl speed rsa2048", "ops/s", ceiling(name), ceiling("nginx"))
+            self.add(key + ".share", f"{key}. handshakes/s as a share of its own ceiling{tag}",
+                     "row d / ceiling", "%", share(name), share("nginx"))
 
     def stime_rows(self):
         """openssl s_time, one sequential client: -new (full) and -reuse (resumed) handshakes."""
@@ -967,17 +1218,30 @@ class Bench:
                 argv += ["-n", name, shlex.join(cmd)]
             log(f"client: {scheme} fetches, {' vs '.join(n for n, _ in cmds)} (hyperfine)")
             rc, out, err, _ = run_tool(argv, 300)
-            medians = {}
             if rc == 0 and os.path.exists(jpath):
                 with open(jpath) as f:
-                    for r in json.load(f)["results"]:
-                        medians[r["command"]] = r["median"] * 1000
-                self.raw[f"client.{scheme}"] = medians
+                    results = {r["command"]: self.client_times(r) for r in json.load(f)["results"]}
+                self.raw[f"client.{scheme}"] = results
             else:
+                results = {}
                 note = (note + "; " if note else "") + f"hyperfine failed: {(err or out).strip()[:160]}"
-            self.add("client", f"client time per {scheme} fetch", "hyperfine -N, median", "ms",
-                     medians.get("squirrel-client"), medians.get("curl"), ("ratio<=", 0.5, "<= 0.5x"),
+            runs = ", ".join(f"{name} {r['runs']}" for name, r in results.items())
+            note = "; ".join(x for x in (note, f"runs: {runs}" if runs else None) if x) or None
+            pair = {name: (r["p50_ms"], r["p99_ms"]) for name, r in results.items()}
+            self.add("client", f"client time per {scheme} fetch, p50 / p99", "hyperfine -N", "ms2",
+                     pair.get("squirrel-client"), pair.get("curl"), ("pair<=", (0.5, None), "p50 <= 0.5x"),
                      note)
+
+    @staticmethod
+    def client_times(result):
+        """One hyperfine result: its run count, p50 and p99 (ms), and its percentile table for the
+        charts ([percentile, ms], as wrk's rows have in microseconds)."""
+        times = [t * 1000 for t in result.get("times") or []]
+        if not times:  # an old hyperfine without the run times: its median only
+            times = [result["median"] * 1000]
+        points = [0, 0.1, 0.5] + list(range(1, 100)) + [99.5, 99.9, 100]
+        return {"runs": len(times), "p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99),
+                "latency_pct_ms": [[p, percentile(times, p) if p else min(times)] for p in points]}
 
     # -- fernet and crypto (in-process) --
     @staticmethod
@@ -1093,9 +1357,18 @@ class Bench:
                          unit, vals.get(k), peer.get(k), None)
 
     # -- output --
+    @staticmethod
+    def ratio_of(o, p):
+        """squirrel / peer; for a (p50, p99) pair, a pair of ratios; None where a figure is missing."""
+        if isinstance(o, (tuple, list)) or isinstance(p, (tuple, list)):
+            if not o or not p:
+                return None
+            return tuple(a / b if a is not None and b else None for a, b in zip(o, p))
+        return o / p if o is not None and p else None
+
     def judge(self, row):
         o, p, g = row["squirrel"], row["peer"], row["goal"]
-        ratio = o / p if o is not None and p else None
+        ratio = self.ratio_of(o, p)
         row["ratio"] = ratio
         if g is None or g[0] == "info":
             row["pass"] = None
@@ -1103,6 +1376,11 @@ class Bench:
             row["pass"] = None if ratio is None else ratio >= g[1]
         elif g[0] == "ratio<=":
             row["pass"] = None if ratio is None else ratio <= g[1]
+        elif g[0] == "pair<=":
+            # Limits on a (p50, p99) ratio pair; None where that percentile has no limit.
+            checks = [(r, lim) for r, lim in zip(ratio or (None, None), g[1]) if lim is not None]
+            row["pass"] = (None if any(r is None for r, _ in checks)
+                           else all(r <= lim for r, lim in checks))
         elif g[0] == "ours<=":
             row["pass"] = None if o is None else o <= g[1]
         elif g[0] == "ours<":
@@ -1112,16 +1390,27 @@ class Bench:
     def fmt(v, unit):
         if v is None:
             return "n/a"
+        if unit == "ms2":  # (p50, p99) in ms
+            return " / ".join(f"{x:.2f}" if x < 10 else f"{x:.1f}" for x in v) + " ms"
+        if unit == "%":
+            return f"{v * 100:.0f}%"
         if unit in ("req/s", "conn/s", "ops/s", "MB/s"):
             return f"{v:,.0f}"
         if unit == "ms":
             return f"{v:.2f} ms"
         if unit == "us":
-            return f"{v:.1f} us"
+            return f"{v:,.1f} us"
         return f"{v:.1f} {unit}"
 
-    def markdown(self):
-        peer_word = "nginx (as ours)" if self.args.nginx_vs_nginx else "squirrel"
+    @staticmethod
+    def fmt_ratio(ratio):
+        if ratio is None:
+            return "-"
+        if isinstance(ratio, tuple):
+            return " / ".join("-" if r is None else f"{r:.2f}x" for r in ratio)
+        return f"{ratio:.2f}x"
+
+    def markdown_head(self):
         m = self.meta
         lines = [
             f"# make bench: {m['date']}",
@@ -1150,25 +1439,77 @@ class Bench:
         if self.args.nginx_vs_nginx:
             lines.append("- **sanity check: the 'squirrel' column is a second nginx with the same "
                          "configuration; ratios should be close to 1.0**")
+        if m.get("part_seconds"):
+            lines.append("- seconds per part (servers' start-up included where they start): " + ", ".join(
+                f"{k} {v:.0f}" for k, v in m["part_seconds"].items()))
+        if m.get("charts"):
+            lines.append(f"- charts from this run: {', '.join(m['charts'])}")
+        return lines
+
+    def handshake_table(self):
+        """Row d as issue 19 tabulates it: latency under a full-handshake load, per server."""
+        runs = self.raw.get("d")
+        if not runs:
+            return []
+        lines = ["", "## Latency under handshake load (row d)", "",
+                 f"wrk -t{self.args.wrk_threads} -c{WRK_CONNS} -d{self.secs}s, `Connection: close`, a full "
+                 "RSA-2048 handshake per request (the shim), servers and wrk on CPUs of their own when "
+                 "pinning is on, interleaved; medians of the counted runs. Latency runs from writing the "
+                 "request (after the handshake) to the end of its answer. Ceiling: 1 / (one RSA-2048 "
+                 "signature) of the server's own library, measured between the repetitions.", "",
+                 "| server | p50 | p99 | requests/s | server CPU per request | ceiling (signs/s) | "
+                 "share of ceiling |", "|---|---:|---:|---:|---:|---:|---:|"]
+        ceilings = self.raw.get("d.ceiling", {})
+        for name in ("nginx", "squirrel", "squirrel-alt", "squirrel-nosb"):
+            if name not in runs:
+                continue
+            lat = self.latency_ms(runs[name])
+            rps, cpu = run_median(runs[name], "rps"), run_median(runs[name], "cpu_us_per_req")
+            vals = [v for v in ceilings.get("squirrel" if name == "squirrel-nosb" else name, []) if v]
+            top = statistics.median(vals) * self.workers if vals else None
+            lines.append(f"| {self.target_label(name)} | {self.fmt(lat and lat[0], 'ms')} | "
+                         f"{self.fmt(lat and lat[1], 'ms')} | {self.fmt(rps, 'req/s')} | "
+                         f"{self.fmt(cpu, 'us')} | {self.fmt(top, 'ops/s')} | "
+                         f"{self.fmt(rps / top if rps and top else None, '%')} |")
+        return lines
+
+    def markdown(self):
+        peer_word = "nginx (as ours)" if self.args.nginx_vs_nginx else "squirrel"
+        lines = self.markdown_head()
         lines += ["", f"| metric | tool | {peer_word} | peer | ratio | goal | result |",
                   "|---|---|---:|---:|---:|---|---|"]
         for row in self.rows:
             self.judge(row)
             g = row["goal"]
-            ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else "-"
             mark = {True: "PASS", False: "FAIL", None: "-" if g is None or g[0] == "info" else "n/a"}[row["pass"]]
             if self.args.peer_ia32cap and row["pass"] is not None:
                 mark += " (control)"  # against a handicapped peer: not a verdict on the goal
             lines.append(f"| {row['metric']} | {row['tool']} | {self.fmt(row['squirrel'], row['unit'])} | "
-                         f"{self.fmt(row['peer'], row['unit'])} | {ratio} | {g[2] if g else '-'} | {mark} |")
+                         f"{self.fmt(row['peer'], row['unit'])} | {self.fmt_ratio(row['ratio'])} | "
+                         f"{g[2] if g else '-'} | {mark} |")
+        lines += self.handshake_table()
         notes = [f"- {row['metric']}: {row['note']}" for row in self.rows if row["note"]] + \
                 [f"- {n}" for n in self.notes]
         if notes:
             lines += ["", "Notes:", ""] + notes
         lines += ["", "Peer: nginx for the server rows, curl for the client rows, Python `cryptography` "
-                  "for Fernet, OpenSSL for crypto. ratio = squirrel / peer. Medians of "
-                  f"{self.args.reps} interleaved runs for wrk and s_time rows."]
+                  "for Fernet, OpenSSL for crypto, bench_floor for the floor rows and the same "
+                  f"squirrel-server with {NO_SANDBOX} for the sandbox rows. ratio = squirrel / peer. "
+                  f"Medians of {self.args.reps} interleaved runs for wrk and s_time rows. Latency: "
+                  "p50 / p99 in ms, from wrk (tests/bench/latency.lua) or hyperfine's run times."]
         return "\n".join(lines) + "\n"
+
+    def target_label(self, name):
+        """What a target name stands for, in the tables and the charts."""
+        v = self.meta.get("versions", {})
+        if name == "nginx":
+            return f"{v.get('nginx', 'nginx')} ({v.get('openssl', 'OpenSSL')})"
+        if name == "floor":
+            return "bench_floor (the floor)"
+        if self.args.nginx_vs_nginx:
+            return "nginx (as ours)"
+        flavor = self.flavor_words(self.alt_flavor if name == "squirrel-alt" else self.flavor)
+        return f"squirrel-server{' ' + NO_SANDBOX if name == 'squirrel-nosb' else ''} ({flavor})"
 
     def collect_meta(self, t0):
         m = self.meta
@@ -1259,35 +1600,18 @@ def main():
         bench.plan_pinning()
         if any(k in only for k in ("c", "d", "ec", "e")):
             bench.build_shim()
-        if "a" in only:
-            bench.load_row("a", "a. plain keep-alive req/s", "plain", False, None, ("ratio>=", 1.2, ">= 1.2x"))
-        if "b" in only:
-            bench.load_row("b", "b. plain, one connection per request, req/s", "plain", True, None,
-                           ("ratio>=", 1.2, ">= 1.2x"))
-        if "c" in only:
-            bench.load_row("c", "c. TLS keep-alive req/s", "rsa", False, "count", ("ratio>=", 1.0, ">= 1.0x"),
-                           goal_needs_source=True)
-        if "d" in only:
-            bench.load_row("d", "d. TLS full RSA-2048 handshake per request, req/s", "rsa", True, "fresh",
-                           ("ratio>=", 1.0, ">= 1.0x"), goal_needs_source=True)
-        if "ec" in only:
-            bench.load_row("ec", "ec. TLS full ECDSA P-256 handshake per request, req/s", "ec", True, "fresh",
-                           None)
-        if "e" in only:
-            bench.load_row("e", "e. TLS resumed handshake per request, req/s", "rsa", True, "resume",
-                           ("ratio>=", 1.0, ">= 1.0x"))
-        if "s" in only:
-            bench.stime_rows()
-        if any(k in only for k in ("a", "b", "c", "d", "e", "s")):
-            bench.peak_rss_rows()
-        if "idle" in only:
-            bench.idle_rows()
-        if "client" in only:
-            bench.client_rows()
-        if "fernet" in only:
-            bench.fernet_rows()
-        if "crypto" in only:
-            bench.crypto_rows()
+        # Peak RSS is read after the load rows and before the idle connections raise it.
+        parts = [(key, lambda key=key: bench.load_row(key)) for key in LOAD_ROWS]
+        parts += [("s", bench.stime_rows), ("rss", bench.peak_rss_rows), ("idle", bench.idle_rows),
+                  ("client", bench.client_rows), ("fernet", bench.fernet_rows),
+                  ("crypto", bench.crypto_rows)]
+        for name, run in parts:
+            if name == "rss" and any(k in only for k in ("a", "b", "c", "d", "e", "s")):
+                run()
+            elif name in only:
+                t_part = time.monotonic()
+                run()
+                bench.meta.setdefault("part_seconds", {})[name] = round(time.monotonic() - t_part, 1)
     except KeyboardInterrupt:
         log("interrupted; stopping everything")
         status = 130
@@ -1311,18 +1635,36 @@ def main():
     bench.meta["load_end"] = "%.2f %.2f %.2f" % os.getloadavg()
     bench.meta["elapsed_s"] = time.monotonic() - t0
     bench.collect_meta(t0)
-    text = bench.markdown()
+    bench.meta["targets"] = {n: bench.target_label(n) for n in TARGET_ORDER}
     out_md = os.path.abspath(args.out)
     os.makedirs(os.path.dirname(out_md), exist_ok=True)
-    with open(out_md, "w") as f:
-        f.write(text)
     out_json = os.path.splitext(out_md)[0] + ".json"
+    for row in bench.rows:
+        bench.judge(row)
     with open(out_json, "w") as f:
         json.dump({"meta": bench.meta, "rows": bench.rows, "runs": bench.raw, "notes": bench.notes},
                   f, indent=1, default=str)
+    charts = draw_charts(out_json)
+    if charts:
+        bench.meta["charts"] = [os.path.relpath(c, os.path.dirname(out_md)) for c in charts]
+    text = bench.markdown()
+    with open(out_md, "w") as f:
+        f.write(text)
     print(text)
-    print(f"bench: wrote {out_md} and {out_json}", file=sys.stderr)
+    print(f"bench: wrote {out_md}, {out_json}" + "".join(f", {c}" for c in charts), file=sys.stderr)
     return 0
+
+
+def draw_charts(out_json):
+    """tests/bench/charts.py on this run's JSON; returns the SVG files it wrote (none if it failed:
+    the tables do not depend on it)."""
+    t0 = time.monotonic()
+    rc, out, err, _ = run_tool([sys.executable, CHARTS_PY, out_json], 120)
+    if rc != 0:
+        log(f"charts not drawn: {(err or out).strip().splitlines()[-1] if (err or out).strip() else rc}")
+        return []
+    log(f"charts drawn in {time.monotonic() - t0:.1f} s")
+    return [line.strip() for line in out.splitlines() if line.strip().endswith(".svg")]
 
 
 if __name__ == "__main__":

@@ -48,7 +48,10 @@ cflags="-O2 -fstack-protector-strong -Wformat -Werror=format-security"
 # for peer chains a server never stores. Four (a leaf and three issuers) is plenty here, and
 # brings an idle TLS connection from about 58 KiB to about 43 KiB. configure copies -D flags
 # into options.h, so programs compile against the same structure sizes.
-cppflags="-D_FORTIFY_SOURCE=2 -DMAX_CHAIN_DEPTH=4"
+# HAVE_SECRET_CALLBACK gives wolfSSL_set_tls13_secret_cb, which the programs' key logs
+# (SSLKEYLOGFILE) need for TLS 1.3; Debian builds without it. Not --enable-keylog-export: its
+# SHOW_SECRETS/WOLFSSL_SSLKEYLOGFILE write every secret to a fixed file by themselves.
+cppflags="-D_FORTIFY_SOURCE=2 -DMAX_CHAIN_DEPTH=4 -DHAVE_SECRET_CALLBACK"
 configure_line="./configure --prefix=$prefix $debian_args $fast_args $static_args CFLAGS='$cflags' CPPFLAGS='$cppflags'"
 stamp_text="wolfssl ${version:-any} | $configure_line"
 stamp=$prefix/.squirrel-stamp
@@ -174,7 +177,7 @@ fi
 # shellcheck disable=SC2086
 ./configure --prefix="$prefix" $debian_args $fast_args $static_args \
 	CFLAGS="$cflags" CPPFLAGS="$cppflags" >>"$log" 2>&1 || fail "configure failed"
-for def in WOLFSSL_HAVE_SP_RSA WOLFSSL_HAVE_SP_ECC WOLFSSL_AESNI USE_INTEL_SPEEDUP WOLFSSL_SP_X86_64_ASM; do
+for def in WOLFSSL_HAVE_SP_RSA WOLFSSL_HAVE_SP_ECC WOLFSSL_AESNI USE_INTEL_SPEEDUP WOLFSSL_SP_X86_64_ASM HAVE_SECRET_CALLBACK; do
 	grep -q "#define $def\$" wolfssl/options.h || fail "configure did not enable $def (see wolfssl/options.h)"
 done
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}

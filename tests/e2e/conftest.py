@@ -33,9 +33,15 @@ for _var in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_
     os.environ.pop(_var, None)
 
 
+# valgrind cannot run a confined program: the seccomp filter and the Landlock rules bind
+# valgrind's own system calls and files as well as the program's. Under SQUIRREL_WRAP the
+# programs that confine themselves run with --no-sandbox (test_sandbox.py is skipped).
+SANDBOXED = ("squirrel-server", "squirrel-client", "squirrel-tap")
+
+
 def prog(name):
     """argv prefix that runs one of our programs (wrapped under valgrind when asked)."""
-    return WRAP + [os.path.join(BIN, name)]
+    return WRAP + [os.path.join(BIN, name)] + (["--no-sandbox"] if WRAP and name in SANDBOXED else [])
 
 
 def read_head(s):
@@ -67,6 +73,15 @@ def preload(tmp_path, name, source, **env):
     asan = os.environ.get("ASAN_OPTIONS", "")
     return dict(env, LD_PRELOAD=str(so),
                 ASAN_OPTIONS=(asan + ":" if asan else "") + "verify_asan_link_order=0")
+
+
+# Started by root, our programs become nobody once started, and confined they are not
+# dumpable, so their /proc/PID/fd belongs to root. A test that looks at a running program
+# from outside (/proc/PID/fd; prlimit, which another user's process allows only with
+# CAP_SYS_RESOURCE, withheld in containers), or whose shim looks at the test's files from
+# inside it (pytest's folders are private to their user), passes OBSERVE: as root, the program
+# stays root (its other sandbox layers stay on); as any other user, --no-sandbox.
+OBSERVE = ["--user", "root"] if os.geteuid() == 0 else ["--no-sandbox"]
 
 
 def free_port():

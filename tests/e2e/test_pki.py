@@ -637,7 +637,7 @@ def test_password_errors(tutorial, tmp_path):
     assert "missing.pw: cannot read the password" in r.stderr
     (tmp_path / "empty.pw").write_text("\n")
     fails(PASSWORD, "key", "--out", tmp_path / "k.pem", "--password-file", tmp_path / "empty.pw")
-    # A NUL first: empty as a C string (the CR check once read the byte before the buffer).
+    # A NUL first: empty as a C string, and the CR check must not look before the buffer.
     (tmp_path / "nul.pw").write_bytes(b"\0abc\n")
     r = fails(PASSWORD, "key", "--out", tmp_path / "k.pem", "--password-file",
               tmp_path / "nul.pw")
@@ -760,6 +760,34 @@ def test_tampered_csr_and_wrong_ca_key(tutorial, tmp_path):
     assert not (tmp_path / "o.pem").exists()
 
 
+def test_csr_requesting_an_unknown_critical_extension_is_signed(ec_chain, tmp_path):
+    """A CSR may request any extension; the CA decides what the certificate carries (of the
+    CSR's, only its names). wolfSSL reports a requested critical extension it does not know
+    only after the CSR's signature has verified: that is no bad signature."""
+    need("openssl")
+    d = ec_chain
+    ok("key", "--out", tmp_path / "k.pem", "--type", "ec-p256", "--no-password")
+    openssl("req", "-new", "-key", tmp_path / "k.pem", "-subj", "/CN=localhost", "-addext",
+            "subjectAltName=DNS:localhost", "-addext", "1.2.3.4=critical,DER:0500",
+            "-outform", "DER", "-out", tmp_path / "crit.der")
+    r = ok("show", tmp_path / "crit.der")
+    assert "ecdsa-with-SHA256 (verifies)" in r.stdout
+    sign = ["sign", "--ca-cert", d / "ca-public-key.pem", "--ca-key", d / "ca-private-key.pem",
+            "--ca-password-file", d / "ca.pw"]
+    ok(*sign, "--csr", tmp_path / "crit.der", "--out", tmp_path / "crit.pem")
+    cert = x509.load_pem_x509_certificate((tmp_path / "crit.pem").read_bytes())
+    assert x509.ObjectIdentifier("1.2.3.4") not in [e.oid for e in cert.extensions]
+    assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value == \
+        x509.SubjectAlternativeName([x509.DNSName("localhost")])
+    openssl("verify", "-x509_strict", "-CAfile", d / "ca-public-key.pem", tmp_path / "crit.pem")
+    # Altered, it is still refused.
+    der = bytearray((tmp_path / "crit.der").read_bytes())
+    der[der.index(b"localhost")] ^= 0x20
+    (tmp_path / "t.der").write_bytes(bytes(der))
+    r = fails(MISMATCH, *sign, "--csr", tmp_path / "t.der", "--out", tmp_path / "t.pem")
+    assert "signature does not verify" in r.stderr
+
+
 def test_usage_errors(tmp_path):
     fails(USAGE, "key")
     fails(USAGE, "key", "--out", tmp_path / "k", "--type", "dsa")
@@ -792,8 +820,8 @@ def test_usage_errors(tmp_path):
 
 
 def test_an_option_of_another_subcommand_is_named(tmp_path):
-    # The message names the option, whether its value follows as a word or after '=' (it
-    # once named the value: "option 'h' does not apply here").
+    # The message names the option, whether its value follows as a word or after '=', never
+    # the value ("option 'h' does not apply here" would send the user looking for '-h').
     for args in (("--host", "h"), ("--host=h",), ("--ho", "h"), ("--strict",)):
         r = fails(USAGE, "key", "--out", tmp_path / "k.pem", "--no-password", *args)
         want = "--strict" if args[0] == "--strict" else "--host"
@@ -822,10 +850,13 @@ def test_expired_and_not_yet_valid(tmp_path):
     assert "certificate has expired" in r.stdout + r.stderr
     r = openssl("verify", "-CAfile", tmp_path / "ca.pem", tmp_path / "future.pem", check=False)
     assert "certificate is not yet valid" in r.stdout + r.stderr
+    # The words the client uses, and what to do (common/tls_words.c).
     r = fails(VERIFY, "verify", "--ca", tmp_path / "ca.pem", tmp_path / "expired.pem")
-    assert "certificate verify failed: certificate has expired" in r.stderr
+    assert ("certificate verify failed: certificate has expired (issue a new one with "
+            "'squirrel-pki sign')") in r.stderr
     r = fails(VERIFY, "verify", "--ca", tmp_path / "ca.pem", tmp_path / "future.pem")
-    assert "certificate verify failed: certificate is not yet valid" in r.stderr
+    assert ("certificate verify failed: certificate is not yet valid (check the clock, or its "
+            "--not-before)") in r.stderr
     assert "certificate has expired" in handshake(tmp_path / "ca.pem", tmp_path / "expired.pem",
                                                   tmp_path / "leaf.key", None, "localhost")
     # Asked for 30 days under a CA with 10 left: cut to the CA's end, and said so.
@@ -839,10 +870,34 @@ def test_expired_and_not_yet_valid(tmp_path):
     assert "starts after the CA certificate ends" in r.stderr
 
 
+def test_signing_under_an_expired_ca_says_what_to_do(tmp_path):
+    """Issue 19: under a CA that has expired, sign refused with a usage error about the
+    requested validity, or warned that nothing would verify, and neither said what to do."""
+    ok("key", "--out", tmp_path / "ca.key", "--type", "ec-p256", "--no-password")
+    ok("ca", "--key", tmp_path / "ca.key", "--out", tmp_path / "old-ca.pem", "--cn", "Old CA",
+       "--not-before", "-3d", "--days", "1")
+    ok("key", "--out", tmp_path / "leaf.key", "--type", "ec-p256", "--no-password")
+    ok("csr", "--key", tmp_path / "leaf.key", "--out", tmp_path / "leaf.csr", "--cn", "localhost",
+       "--san", "localhost")
+    common = ["--csr", tmp_path / "leaf.csr", "--ca-cert", tmp_path / "old-ca.pem",
+              "--ca-key", tmp_path / "ca.key"]
+    r = fails(INPUT, "sign", *common, "--out", tmp_path / "never.pem")
+    line = r.stderr.strip()
+    assert line.startswith(f"squirrel-pki: error: {tmp_path / 'old-ca.pem'}: the CA certificate "
+                           "expired on "), line
+    assert "make a new one from the same key with 'squirrel-pki ca --key CAKEY'" in line
+    assert not (tmp_path / "never.pem").exists()
+    # Backdated inside the CA's life it is issued, with a warning that says what to do.
+    r = ok("sign", *common, "--out", tmp_path / "old.pem", "--not-before", "-3d", "--days", "1")
+    assert "the CA certificate is not valid now" in r.stderr
+    assert f"renewed from the same key with 'squirrel-pki ca --key {tmp_path / 'ca.key'}'" in r.stderr
+
+
 def test_verify_failures_use_the_clients_words(tutorial, ec_chain, tmp_path):
     r = fails(VERIFY, "verify", "--ca", ec_chain / "ca-public-key.pem",
               tutorial / "server-public-key.pem")
-    assert "certificate verify failed: unable to get local issuer certificate" in r.stderr
+    assert ("certificate verify failed: unable to get local issuer certificate (is --ca the CA "
+            "that issued it?)") in r.stderr
     r = fails(VERIFY, "verify", "--ca", tutorial / "ca-public-key.pem", "--host", "example.com",
               tutorial / "server-public-key.pem")
     assert ("hostname mismatch: certificate is not valid for 'example.com' (its names: "
@@ -853,10 +908,50 @@ def test_verify_failures_use_the_clients_words(tutorial, ec_chain, tmp_path):
     ok("verify", "--ca", tutorial / "ca-public-key.pem", tmp_path / "chain.pem")
 
 
+def test_verify_empty_host_is_a_usage_error(ec_chain):
+    """Issue 19: --host "$HOST" with HOST unset is --host "", which checked no name at all
+    and said OK."""
+    d = ec_chain
+    r = fails(USAGE, "verify", "--ca", d / "ca-public-key.pem", "--host", "",
+              d / "server-public-key.pem")
+    assert "--host is empty" in r.stderr
+    ok("verify", "--ca", d / "ca-public-key.pem", "--host", "localhost",
+       d / "server-public-key.pem")
+
+
+def test_verify_refuses_an_anchor_that_is_no_ca(ec_chain, tmp_path):
+    """Issue 19: a server's certificate (CA:FALSE) given as --ca vouched for anything signed
+    with its key: wolfSSL trusts any anchor it is handed. OpenSSL refuses the chain, with
+    -partial_chain or without, as curl and Python do; so does verify, and says why."""
+    d = ec_chain
+    (tmp_path / "f.ext").write_text("subjectAltName=DNS:bank.example\nbasicConstraints=CA:FALSE\n")
+    openssl("req", "-new", "-key", d / "server-private-key.pem", "-passin",
+            f"file:{d / 'server.pw'}", "-subj", "/CN=forged", "-out", tmp_path / "f.csr")
+    openssl("x509", "-req", "-in", tmp_path / "f.csr", "-CA", d / "server-public-key.pem",
+            "-CAkey", d / "server-private-key.pem", "-passin", f"file:{d / 'server.pw'}",
+            "-set_serial", "9", "-days", "2", "-extfile", tmp_path / "f.ext",
+            "-out", tmp_path / "forged.pem")
+    r = fails(VERIFY, "verify", "--ca", d / "server-public-key.pem", tmp_path / "forged.pem")
+    assert (f"{d / 'server-public-key.pem'}: CA certificate verify failed: invalid CA "
+            "certificate (it says it is no CA") in r.stderr
+    assert "give --ca the CA that issued" in r.stderr
+    for extra in ([], ["-partial_chain"]):
+        o = openssl("verify", *extra, "-CAfile", d / "server-public-key.pem",
+                    tmp_path / "forged.pem", check=False)
+        assert o.returncode != 0
+    # A self-signed certificate trusted as its own anchor needs no CA, CA:FALSE or not.
+    openssl("req", "-x509", "-key", d / "server-private-key.pem", "-passin",
+            f"file:{d / 'server.pw'}", "-subj", "/CN=self", "-days", "2",
+            "-addext", "basicConstraints=critical,CA:FALSE",
+            "-addext", "subjectAltName=DNS:self.example", "-out", tmp_path / "self.pem")
+    ok("verify", "--ca", tmp_path / "self.pem", tmp_path / "self.pem")
+    openssl("verify", "-CAfile", tmp_path / "self.pem", tmp_path / "self.pem")
+
+
 def test_verify_trusts_intermediates_only_if_they_are_cas(ec_chain, tmp_path):
     """A chain file's intermediates must say CA:TRUE (and keyCertSign): otherwise anyone with a
     server certificate could issue one for any name. Our client (wolfSSL), curl and OpenSSL
-    refuse such a chain; verify said OK before it checked."""
+    refuse such a chain, and so does verify."""
     d = ec_chain
 
     def issue(name, ca_cert, ca_key, ca_pw, ext):
@@ -1220,7 +1315,8 @@ def test_closed_stdout_is_a_write_failure_only_when_written(ec_chain, tmp_path):
 
 def test_weak_rsa_keys_are_refused(ec_chain, tmp_path):
     # OpenSSL's default security level (2, Debian's), Python and browsers refuse RSA keys
-    # under 2048 bits; sign once issued them without a word, so the server's handshake failed.
+    # under 2048 bits: a server using such a certificate fails every handshake, so sign, csr
+    # and ca refuse them up front.
     d = ec_chain
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     (tmp_path / "weak.key").write_bytes(weak.private_bytes(
@@ -1247,11 +1343,108 @@ def test_weak_rsa_keys_are_refused(ec_chain, tmp_path):
 
 def test_a_certificate_that_says_it_is_no_ca_cannot_sign(ec_chain, tmp_path):
     # A server's certificate (basicConstraints CA:FALSE, keyUsage without keyCertSign) as
-    # --ca-cert: every verifier, wolfSSL included, refuses what it issues. sign once issued
-    # it with only the warning meant for the tutorial's CA, which has no extensions at all.
+    # --ca-cert: every verifier, wolfSSL included, refuses what it issues, so sign refuses it;
+    # only the tutorial's CA, which has no extensions at all, gets a warning instead.
     d = ec_chain
     r = fails(INPUT, "sign", "--csr", d / "server-csr.pem", "--ca-cert",
               d / "server-public-key.pem", "--ca-key", d / "server-private-key.pem",
               "--ca-password-file", d / "server.pw", "--out", tmp_path / "o.pem")
     assert "CA:FALSE" in r.stderr and "squirrel-pki ca" in r.stderr, r.stderr
     assert not (tmp_path / "o.pem").exists()
+
+
+# ---- what wolfSSL's own encoders and decoders would get wrong ------------------------------
+# docs/architecture.md, "Hand-written DER in pki/, part by part"; tests/unit/test_pki.c runs
+# wolfSSL 5.5.4's calls on the same cases (test_wolfssl_*).
+
+def test_strict_verifiers_refuse_a_ca_without_critical_basic_constraints(ec_chain, tmp_path):
+    """(a) wolfSSL's certificate encoder marks a CA's basicConstraints non-critical. OpenSSL's
+    -x509_strict refuses such a CA, and verify --strict says so; ours marks it critical."""
+    need("openssl")
+    d = ec_chain
+    ok("key", "--out", tmp_path / "ca.key", "--type", "ec-p256", "--no-password")
+    openssl("req", "-x509", "-new", "-key", tmp_path / "ca.key", "-subj", "/CN=lax CA",
+            "-days", "2", "-addext", "basicConstraints=CA:TRUE", "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign", "-out", tmp_path / "ca.pem")
+    ok("sign", "--csr", d / "server-csr.pem", "--ca-cert", tmp_path / "ca.pem", "--ca-key",
+       tmp_path / "ca.key", "--out", tmp_path / "leaf.pem")
+    r = openssl("verify", "-x509_strict", "-CAfile", tmp_path / "ca.pem", tmp_path / "leaf.pem",
+                check=False)
+    assert r.returncode != 0
+    assert "Basic Constraints of CA cert not marked critical" in r.stdout + r.stderr
+    r = fails(VERIFY, "verify", "--strict", "--ca", tmp_path / "ca.pem", tmp_path / "leaf.pem")
+    assert "strict: CA certificate: basicConstraints is not marked critical" in r.stderr
+    openssl("verify", "-x509_strict", "-CAfile", d / "ca-public-key.pem",
+            d / "server-public-key.pem")
+
+
+def test_a_ca_name_with_zero_bytes_is_copied_exactly(ec_chain, tmp_path):
+    """(a) A CA whose name holds a BMPString (0x00 bytes, as Windows CAs write): sign copies it
+    byte for byte into the issuer, so the chain verifies. wolfSSL's encoder copies a raw
+    issuer with strlen() and cuts it at the first 0x00."""
+    need("openssl")
+    (tmp_path / "req.cnf").write_text(
+        "[req]\ndistinguished_name=dn\nstring_mask=default\n[dn]\n[v3]\n"
+        "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+        "subjectKeyIdentifier=hash\n")
+    ok("key", "--out", tmp_path / "ca.key", "--type", "ec-p256", "--no-password")
+    openssl("req", "-x509", "-new", "-key", tmp_path / "ca.key", "-utf8", "-subj",
+            "/O=Caf\u0100/CN=bmp-ca", "-config", tmp_path / "req.cnf", "-extensions", "v3",
+            "-days", "2", "-out", tmp_path / "ca.pem")
+    ca = x509.load_pem_x509_certificate((tmp_path / "ca.pem").read_bytes())
+    assert b"\x1e\x08\x00C\x00a\x00f\x01\x00" in ca.subject.public_bytes()
+    ok("sign", "--csr", ec_chain / "server-csr.pem", "--ca-cert", tmp_path / "ca.pem",
+       "--ca-key", tmp_path / "ca.key", "--out", tmp_path / "leaf.pem")
+    leaf = x509.load_pem_x509_certificate((tmp_path / "leaf.pem").read_bytes())
+    assert leaf.issuer.public_bytes() == ca.subject.public_bytes()
+    openssl("verify", "-x509_strict", "-CAfile", tmp_path / "ca.pem", tmp_path / "leaf.pem")
+    ok("verify", "--strict", "--host", "localhost", "--ca", tmp_path / "ca.pem",
+       tmp_path / "leaf.pem")
+
+
+def test_a_certificate_with_an_unknown_critical_extension_is_described(ec_chain, tmp_path):
+    """(c) wolfSSL's decoder refuses a certificate carrying a critical extension it does not
+    know, even when asked not to verify: show describes it, and verify --strict, like
+    OpenSSL, names the defect."""
+    need("openssl")
+    d = ec_chain
+    ok("key", "--out", tmp_path / "k.pem", "--type", "ec-p256", "--no-password")
+    openssl("req", "-new", "-key", tmp_path / "k.pem", "-subj", "/CN=localhost",
+            "-out", tmp_path / "k.csr")
+    (tmp_path / "ext").write_text("subjectAltName=DNS:localhost\n1.2.3.4=critical,DER:0500\n")
+    openssl("x509", "-req", "-in", tmp_path / "k.csr", "-CA", d / "ca-public-key.pem",
+            "-CAkey", d / "ca-private-key.pem", "-passin", f"file:{d / 'ca.pw'}",
+            "-set_serial", "9", "-days", "2", "-extfile", tmp_path / "ext",
+            "-out", tmp_path / "crit.pem")
+    r = ok("show", tmp_path / "crit.pem")
+    assert "  names (SAN):   DNS:localhost\n" in r.stdout
+    assert "  warning:       1 unknown critical extension(s)\n" in r.stdout
+    r = fails(VERIFY, "verify", "--strict", "--ca", d / "ca-public-key.pem",
+              tmp_path / "crit.pem")
+    assert "strict: certificate: carries a critical extension verifiers do not know" in r.stderr
+    r = openssl("verify", "-CAfile", d / "ca-public-key.pem", tmp_path / "crit.pem",
+                check=False)
+    assert r.returncode != 0 and "unhandled critical extension" in r.stdout + r.stderr
+
+
+def test_old_pem_labels_are_read(ec_chain, tmp_path):
+    """(e) 'X509 CERTIFICATE' and 'NEW CERTIFICATE REQUEST', the labels of older tools, which
+    OpenSSL reads: wolfSSL's PEM reader knows one label per type and finds neither."""
+    need("openssl")
+    d = ec_chain
+
+    def relabel(src, old, new):
+        text = src.read_text().replace(f"BEGIN {old}-", f"BEGIN {new}-")
+        dst = tmp_path / src.name
+        dst.write_text(text.replace(f"END {old}-", f"END {new}-"))
+        return dst
+
+    ca = relabel(d / "ca-public-key.pem", "CERTIFICATE", "X509 CERTIFICATE")
+    csr = relabel(d / "server-csr.pem", "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST")
+    openssl("req", "-in", csr, "-noout", "-verify")
+    ok("sign", "--csr", csr, "--ca-cert", ca, "--ca-key", d / "ca-private-key.pem",
+       "--ca-password-file", d / "ca.pw", "--out", tmp_path / "leaf.pem")
+    assert "certificate signing request\n" in ok("show", csr).stdout
+    assert "certificate (X.509 v3)\n" in ok("show", ca).stdout
+    ok("verify", "--strict", "--ca", ca, tmp_path / "leaf.pem")
+    openssl("verify", "-x509_strict", "-CAfile", d / "ca-public-key.pem", tmp_path / "leaf.pem")

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from conftest import WRAP, need, prog, read_head, requires, run
+from conftest import OBSERVE, WRAP, need, prog, read_head, requires, run
 
 SECRET = "fluffy tail"
 
@@ -115,6 +115,28 @@ def test_routes(server):
     assert statuses(out) == [200]
 
 
+# Issue 19: a method the server does not know is 501 (RFC 9110 §9.1), for any target, and
+# the connection stays open; a known one it does not allow is 405 with Allow (§15.5.6), as
+# nginx answers for a static file (which answers 405 to unknown methods too, and 400 to
+# lower-case ones). OPTIONS and TRACE are refused the same way: nothing to negotiate, and
+# nothing to echo. CONNECT asks a proxy for a tunnel: 405 too.
+@pytest.mark.parametrize("method,target,status", [
+    ("GET", "/", 200), ("HEAD", "/", 200),
+    ("POST", "/", 405), ("PUT", "/", 405), ("DELETE", "/", 405), ("PATCH", "/", 405),
+    ("OPTIONS", "/", 405), ("OPTIONS", "*", 405), ("TRACE", "/", 405),
+    ("CONNECT", "x:443", 405), ("POST", "/nope", 404),
+    ("BREW", "/", 501), ("BREW", "/pot", 501), ("get", "/", 501), ("PROPFIND", "/", 501),
+])
+def test_methods(server, method, target, status):
+    req = b"%s %s HTTP/1.1\r\nHost: x\r\n\r\n" % (method.encode(), target.encode())
+    out = raw(server.port, req + b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    # The connection carries the next request: the method was refused, not the framing.
+    assert statuses(out) == [status, 200], out[:300]
+    head = out.split(b"\r\n\r\n", 1)[0] + b"\r\n"
+    assert (b"\r\nAllow: GET, HEAD\r\n" in head) == (status == 405)
+    server.wait_log(f'"{method} {target}" {status} ')
+
+
 # Absolute-form targets (RFC 9112 §3.2.2): the authority ends at "/" or "?", and an empty
 # host or userinfo in it is refused (RFC 9110 §4.2.1, §4.2.4), as nginx refuses them.
 @pytest.mark.parametrize("target,status", [
@@ -131,10 +153,11 @@ def test_absolute_form_targets(server, target, status):
 # (framing, Host) or the router (a target that is not a path or an absolute URI).
 @pytest.mark.parametrize("req,why", [
     (b"GET * HTTP/1.1\r\nHost: x\r\n\r\n", "asterisk-form target without OPTIONS"),
-    (b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", "target is not a path or an absolute URI"),
+    (b"GET x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", "target is not a path or an absolute URI"),
     (b"GET http:/// HTTP/1.1\r\nHost: x\r\n\r\n", "absolute URI without a host"),
     (b"GET http://u@x/ HTTP/1.1\r\nHost: x\r\n\r\n", "userinfo in the target URI"),
     (b"GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 request without Host"),
+    (b"GET / HTTP/1.1\r\nHost: \r\n\r\n", "empty Host"),
     (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
      "both Transfer-Encoding and Content-Length"),
 ])
@@ -298,7 +321,7 @@ HOSTILE = [
     (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400),
     (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello", 400),
     (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5 \r\nX: y\r\n\r\nhello", None),  # trailing OWS is trimmed: fine
-    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", None),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400),
     (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n", 400),
     (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
     (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n0\r\n\r\n", 400),
@@ -312,6 +335,7 @@ HOSTILE = [
     (b"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\n\r\n", 400),
     (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost:\r\n\r\n", 400),  # as nginx (RFC 9110 §4.2.1)
     (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
     (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 20000 + b"\r\n\r\n", 431),
     (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
@@ -333,6 +357,103 @@ def test_hostile_requests(server, req, status):
         assert b"Connection: close" in out
     # ...and the server still answers a good request.
     assert requests.get(server.url, timeout=5).text == SECRET
+
+
+# Issue 19: a chunked body whose first chunk size is not hex or overflows (RFC 9112 §7.1) is
+# an error for every method, as nginx answers it: 400, closed, and the log says why.
+MALFORMED_CHUNKS = [(b"zz", "chunk size is not hexadecimal"),
+                    (b"11111111111111111", "chunk size over 15 hex digits")]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "BREW"])
+@pytest.mark.parametrize("size,why", MALFORMED_CHUNKS, ids=["not hex", "17 digits"])
+@pytest.mark.parametrize("close", [False, True], ids=["keep-alive", "close"])
+def test_malformed_first_chunk_is_400(server, method, size, why, close):
+    req = (b"%s / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n%s\r\n"
+           b"%s\r\nhello\r\n0\r\n\r\n" % (method.encode(), b"Connection: close\r\n" if close else b"",
+                                          size))
+    out = raw(server.port, req, timeout=5)
+    assert statuses(out) == [400], out[:300]
+    assert b"Connection: close" in out
+    head, _, body = out.partition(b"\r\n\r\n")
+    if method == "HEAD":
+        assert body == b""
+    else:
+        assert body == b"bad request: " + why.encode() + b"\n"
+    server.wait_log(f'"{method} /" 400')
+    assert why in server.log_text()
+
+
+def test_malformed_chunk_after_the_answer_closes_and_says_why(server):
+    """A malformed chunk that comes after the answer has gone can only close the
+    connection; the log says why."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        assert read_head(s).startswith(b"HTTP/1.1 405 ")
+        s.sendall(b"5\r\nhello\r\nzz\r\n")
+        assert statuses(read_to_close(s)) == []  # closed, and nothing more
+    server.wait_log("closed: malformed chunked request body: chunk size is not hexadecimal")
+
+
+# Issue 19: Expect: 100-continue with a body gets "100 Continue" before the final answer
+# (RFC 9110 §10.1.1), as nginx sends it, unless the answer closes the connection.
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+@pytest.mark.parametrize("method,status", [("GET", 200), ("POST", 405), ("BREW", 501)])
+@pytest.mark.parametrize("framing", [b"Content-Length: 5\r\n", b"Transfer-Encoding: chunked\r\n"],
+                         ids=["length", "chunked"])
+def test_expect_continue(server, method, status, framing):
+    body = b"hello" if b"Length" in framing else b"5\r\nhello\r\n0\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"%s / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n%s\r\n"
+                  % (method.encode(), framing))
+        # Both arrive before the body is sent, the interim answer first.
+        got = read_head(s)
+        assert got.startswith(CONTINUE), got[:200]
+        got = got[len(CONTINUE):]
+        if b"\r\n\r\n" not in got:
+            got += read_head(s)
+        assert statuses(got) == [status], got[:200]
+        s.sendall(body + b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        rest = read_to_close(s)
+    # The body was taken as a body, and the connection carried the next request.
+    assert statuses(rest) == [200], rest[:300]
+
+
+@pytest.mark.parametrize("req", [
+    # The body is here already: no need to ask for it.
+    b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello",
+    # No body announced.
+    b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n",
+    # The answer closes the connection: a 413, and an HTTP/1.0 request (which ignores Expect).
+    b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n",
+    b"GET / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+], ids=["body sent", "no body", "413", "http/1.0"])
+def test_expect_continue_not_sent(server, req):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(req)
+        got = read_head(s)
+    assert not got.startswith(b"HTTP/1.1 100"), got[:200]
+    assert statuses(got)
+
+
+def test_curl_expect_continue_is_answered_at_once(server, tmp_path):
+    """curl sends Expect: 100-continue and waits up to a second for it. A final 200 without
+    it made curl keep its body and reuse the connection, whose next request the server then
+    read as that body (and answered 408 after the header timeout)."""
+    need("curl")
+    body = tmp_path / "body"
+    body.write_bytes(b"a" * 30000)
+    t0 = time.monotonic()
+    r = subprocess.run(["curl", "-sS", "-m", "8", "-X", "GET", "-H", "Expect: 100-continue",
+                        "--data-binary", f"@{body}", "-o", "/dev/null", "-o", "/dev/null",
+                        "-w", "%{http_code} %{num_connects}\n", server.url, server.url],
+                       capture_output=True, text=True, timeout=15)
+    took = time.monotonic() - t0
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["200", "1", "200", "0"], r.stdout  # one connection, both 200
+    assert took < 0.9, f"{took:.2f} s: curl waited for the 100 Continue"
 
 
 def test_tls_hello_on_plain_port_closed_cleanly(server):
@@ -396,7 +517,7 @@ def test_silent_connection_waits_in_the_kernel_first(start_server):
     """By default (TCP_DEFER_ACCEPT, 1 s) a connection that has sent nothing holds no slot or
     descriptor; one that has sent a byte is accepted at once. The silent one is accepted about
     a second later and then gets the usual header timeout."""
-    s = start_server("--header-timeout", "1")
+    s = start_server("--header-timeout", "1", *OBSERVE)
     pid = s.proc.pid
     base = wait_fds(pid, -1, timeout=0.2)
     with socket.create_connection(("127.0.0.1", s.port), timeout=5) as silent, \

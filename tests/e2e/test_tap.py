@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import REPO, WRAP, free_port, need, prog, run
+from conftest import OBSERVE, REPO, WRAP, free_port, need, prog, run
 
 SECRET = b"fluffy tail"
 
@@ -206,7 +206,7 @@ def post(port, data, timeout=20):
 # ---- byte-exact relaying ----------------------------------------------------------------
 
 def test_sequential_1000_fetches_byte_exact(procs, tmp_path, upstream):
-    tap = Tap(procs, tmp_path, upstream.port)
+    tap = Tap(procs, tmp_path, upstream.port, "--hex")
     for i in range(1000):
         n = (i * 7919) % 3000
         status, body = fetch(tap.port, f"/bytes/{n}/{i}")
@@ -242,7 +242,7 @@ def test_concurrent_100_fetches_and_1mib_both_ways(procs, tmp_path, upstream):
 
 
 def test_large_transfer_with_hex_dump(procs, tmp_path, upstream):
-    tap = Tap(procs, tmp_path, upstream.port)
+    tap = Tap(procs, tmp_path, upstream.port, "--hex")
     big = payload(1 << 20, 7)
     assert fetch(tap.port, f"/bytes/{1 << 20}/7") == (200, big)
     assert post(tap.port, big)[1] == f"{len(big)} {hashlib.sha256(big).hexdigest()}".encode()
@@ -305,7 +305,7 @@ def test_out_of_descriptors_clients_wait_in_the_backlog(procs, tmp_path, upstrea
     says so once, and once when they resume (before, the warning came every 100 ms)."""
     if WRAP:
         pytest.skip("valgrind holds descriptors of its own")
-    tap = Tap(procs, tmp_path, upstream.port, "--quiet")
+    tap = Tap(procs, tmp_path, upstream.port, "--quiet", *OBSERVE)
     pid = tap.proc.pid
     idle = [tap.connect() for _ in range(2)]
     tap.wait_text("conn 2: open")

@@ -125,8 +125,8 @@ keys_text(const uint8_t *data, size_t size)
 	} else {
 		FUZZ_CHECK(rc == FERNET_EKEYEMPTY || rc == FERNET_EKEYBASE64 ||
 			   rc == FERNET_EKEYLENGTH || rc == FERNET_ETOOMANYKEYS);
-		/* Found here once for FERNET_ETOOMANYKEYS (tests/unit/test_regress_fuzz.c,
-		 * keys_parse_too_many_zeroes). */
+		/* Every failure zeroes the keys, FERNET_ETOOMANYKEYS too
+		 * (tests/unit/test_regress_fuzz.c, keys_parse_too_many_zeroes). */
 		FUZZ_CHECK(zeroed(keys, sizeof(keys)));
 		FUZZ_CHECK(err[0] != '\0' && memchr(err, '\0', sizeof(err)) != NULL);
 		FUZZ_CHECK(strchr(err, '\n') == NULL && strchr(err, '\r') == NULL);

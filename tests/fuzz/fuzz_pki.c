@@ -44,7 +44,11 @@ static void
 setup(void)
 {
 	static char pem[PKI_PEM_MAX];
-	struct pki_name name = {"US", "Maryland", "Baltimore", "Secret Squirrels", "Fuzz CA"};
+	struct pki_name name = {.country = "US",
+				.state = "Maryland",
+				.locality = "Baltimore",
+				.org = "Secret Squirrels",
+				.cn = "Fuzz CA"};
 	char err[256];
 	size_t pemlen = 0;
 
@@ -63,7 +67,7 @@ check_cert(const unsigned char *der, size_t len)
 	static unsigned char again[PKI_DER_MAX];
 	static char text[4096];
 	struct pki_verify_result vr;
-	struct pki_verify_opts vo = {"localhost", 1, NOW};
+	struct pki_verify_opts vo = {.host = "localhost", .strict = 1, .now = NOW};
 	char err[256];
 	size_t alen = 0;
 	time_t nb, na;
@@ -71,8 +75,8 @@ check_cert(const unsigned char *der, size_t len)
 
 	FUZZ_CHECK(pki_cert_decode(der, len, again, sizeof(again), &alen) == 0);
 	FUZZ_CHECK(alen == len && memcmp(again, der, len) == 0);
-	/* Found here once: "Proc-Type: 4,ENCRYPTED" anywhere in a DER subject made it an
-	 * encrypted key (tests/unit/test_regress_fuzz.c, detect_proc_type_in_der). */
+	/* "Proc-Type: 4,ENCRYPTED" in a DER subject does not make a certificate an encrypted
+	 * key (tests/unit/test_regress_fuzz.c, detect_proc_type_in_der). */
 	FUZZ_CHECK(pki_detect(der, len) == PKI_KIND_CERT);
 	FUZZ_CHECK(pki_cert_validity(der, len, &nb, &na) == 0);
 	rc = pki_cert_sentence(der, len, text, sizeof(text));

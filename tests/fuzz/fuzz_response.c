@@ -95,8 +95,8 @@ check_accepted(const char *buf, size_t len, int r, int head_request,
 	FUZZ_CHECK(st >= 100 && st <= 599);
 	FUZZ_CHECK(st ==
 		   (res->head[9] - '0') * 100 + (res->head[10] - '0') * 10 + (res->head[11] - '0'));
-	/* Found here once: the reason pointed into the buffer of an earlier call after the buffer
-	 * moved (tests/unit/test_regress_fuzz.c, response_reason_moved). */
+	/* The reason points into this call's buffer, even when the buffer moved between calls
+	 * (tests/unit/test_regress_fuzz.c, response_reason_moved). */
 	FUZZ_CHECK(fuzz_inside(res->reason, res->reason_len, res->head, res->head_len));
 	for (size_t i = 0; i < res->reason_len; i++)
 		FUZZ_CHECK(res->reason[i] != '\r' && res->reason[i] != '\n');
@@ -137,8 +137,8 @@ check_accepted(const char *buf, size_t len, int r, int head_request,
 		want = HTTP_BODY_LENGTH;
 	else
 		want = HTTP_BODY_CLOSE;
-	/* Found here once: "chunked,," was read as close-delimited (RFC 9110 §5.6.1 ignores empty
-	 * list elements; tests/unit/test_regress_fuzz.c, te_empty_list_elements). */
+	/* "chunked,," is chunked: RFC 9110 §5.6.1 ignores empty list elements
+	 * (tests/unit/test_regress_fuzz.c, te_empty_list_elements). */
 	FUZZ_CHECK(res->framing == want);
 	/* The client refuses codings it cannot undo (gzip bytes are not the secret). */
 	FUZZ_CHECK(res->te_other == (other > 0));

@@ -99,8 +99,8 @@ check_url(const char *s)
 
 		for (const char *p = u.host; *p; p++)
 			FUZZ_CHECK(*p > ' ' && *p < 0x7f && !strchr(":/?#@[]%", *p));
-		/* Found by review, not fuzzing: 0x7f.1 and 127.1 went to getaddrinfo(), which
-		 * reads them as 127.0.0.1, while the certificate check takes them for names. */
+		/* 0x7f.1 and 127.1 must not reach getaddrinfo(), which reads them as 127.0.0.1,
+		 * while the certificate check takes them for names. */
 		if (last_label_numeric(u.host))
 			FUZZ_CHECK(inet_pton(AF_INET, u.host, a) == 1);
 	}

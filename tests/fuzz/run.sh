@@ -64,7 +64,8 @@ srcs() {
 		done
 		echo common/tls_words.c common/addr.c ;;
 	tap) echo tap/dissect.c tap/dissect_http.c tap/dissect_fernet.c tap/dissect_tls.c \
-		common/b64url.c ;;
+		tap/dissect_hello.c tap/dissect_names.c tap/dissect_crypt.c tap/sslkeys.c tap/flow.c \
+		common/b64url.c common/termsafe.c common/tls_names.c ;;
 	*) echo "fuzz: unknown harness '$1' (one of: $ALL)" >&2; return 1 ;;
 	esac
 }

@@ -8,6 +8,7 @@ client's maximum RSS, measured by GNU time, stays small however much the server 
 """
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -118,6 +119,10 @@ def empty(h, c):
     pass
 
 
+def reset(h, c):
+    rst(c)
+
+
 CASES = [
     # name, behaviour, exit codes allowed, words expected in the message
     ("garbage", garbage, {8}, "malformed"),
@@ -130,6 +135,7 @@ CASES = [
     ("stall after the request", stall, {28}, "timed out"),
     ("one byte every 100 ms", trickle, {28}, "timed out"),
     ("close without answering", empty, {52}, "empty reply"),
+    ("reset without answering", reset, {56}, "connection reset"),
 ]
 
 
@@ -171,3 +177,147 @@ def test_client_against_hostile_server(name, behaviour, codes, words, tmp_path, 
     assert took <= MAX_SECONDS
     if rss is not None:
         assert rss <= MAX_RSS_KB
+
+
+# ---- over TLS: the deadline holds for the whole fetch, and a reset is a reset ---------------
+
+TLS_TIMEOUT = 5  # issue 19: --timeout 5 exits 28 within 6 s
+TLS_MAX_SECONDS = TLS_TIMEOUT + 1
+
+
+class TlsHostile(Hostile):
+    """A loopback TLS server on Python's ssl over memory BIOs, so that every byte it sends
+    goes through behaviour(h, c, tls), which decides when (and whether) it leaves."""
+
+    def __init__(self, pki, behaviour):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(pki.server_cert, pki.server_key)
+        super().__init__(behaviour)
+
+    def one(self, c):
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = self.ctx.wrap_bio(inc, out, server_side=True)
+        tls.inc, tls.out = inc, out
+        try:
+            c.settimeout(10)
+            self.behaviour(self, c, tls)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            c.close()
+
+    def feed(self, c, tls):
+        """Bytes from the client into the TLS object; False at its close."""
+        data = c.recv(65536)
+        if data:
+            tls.inc.write(data)
+        return bool(data)
+
+    def handshake(self, c, tls):
+        """Run the handshake at full speed."""
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                c.sendall(tls.out.read())
+                if not self.feed(c, tls):
+                    raise OSError("closed during the handshake")
+        c.sendall(tls.out.read())
+
+    def request(self, c, tls):
+        """The request head, decrypted."""
+        data = b""
+        while b"\r\n\r\n" not in data:
+            try:
+                data += tls.read(65536)
+            except ssl.SSLWantReadError:
+                c.sendall(tls.out.read())  # session tickets
+                if not self.feed(c, tls):
+                    raise OSError("closed before the request")
+        return data
+
+    def trickle(self, c, data):
+        """One byte a second until stopped."""
+        for b in data:
+            if self.stop.is_set():
+                return
+            c.sendall(bytes([b]))
+            time.sleep(1)
+
+
+def tls_trickle_handshake(h, c, tls):
+    h.feed(c, tls)  # the ClientHello
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    h.trickle(c, tls.out.read())
+
+
+def tls_trickle_record(h, c, tls):
+    h.handshake(c, tls)
+    h.request(c, tls)
+    # One record of about 16 KB: wolfSSL needs all of it before it returns a byte.
+    tls.write(b"HTTP/1.1 200 OK\r\nContent-Length: 16000\r\n\r\n" + b"z" * 16000)
+    h.trickle(c, tls.out.read())
+
+
+def tls_reset_after_hello(h, c, tls):
+    h.feed(c, tls)
+    rst(c)
+
+
+def tls_reset_after_request(h, c, tls):
+    h.handshake(c, tls)
+    h.request(c, tls)
+    rst(c)
+
+
+def tls_reset_mid_body(h, c, tls):
+    h.handshake(c, tls)
+    h.request(c, tls)
+    tls.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nfluffy")
+    c.sendall(tls.out.read())
+    time.sleep(0.3)
+    rst(c)
+
+
+def rst(c):
+    """Close with a reset (SO_LINGER 0)."""
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    c.close()
+
+
+TLS_CASES = [
+    # name, behaviour, exit code, words expected in the message, --timeout
+    ("handshake answer at one byte a second", tls_trickle_handshake, 28, "timed out", TLS_TIMEOUT),
+    ("a 16 KB record at one byte a second", tls_trickle_record, 28, "timed out", TLS_TIMEOUT),
+    ("reset after the ClientHello", tls_reset_after_hello, 35, "connection reset", 10),
+    ("reset after the request", tls_reset_after_request, 56, "connection reset", 10),
+    ("reset in the middle of the body", tls_reset_mid_body, 56, "connection reset", 10),
+]
+
+
+@pytest.mark.parametrize("name,behaviour,code,words,timeout", TLS_CASES,
+                         ids=[c[0] for c in TLS_CASES])
+def test_client_against_hostile_tls_server(pki, name, behaviour, code, words, timeout, figures):
+    h = TlsHostile(pki, behaviour)
+    try:
+        t0 = time.monotonic()
+        p = subprocess.run(prog("squirrel-client") + ["--timeout", str(timeout), "--cacert",
+                                                      pki.ca_cert,
+                                                      f"https://127.0.0.1:{h.port}/"],
+                           capture_output=True, timeout=30)
+        took = time.monotonic() - t0
+    finally:
+        h.close()
+    lines = p.stderr.decode(errors="replace").strip().splitlines()
+    figures.add(f"{name}: exit {p.returncode} in {took:.2f} s: "
+                f"{lines[-1] if lines else '(no message)'}")
+    assert p.returncode == code, p.stderr
+    assert len(lines) == 1, f"not one line: {lines}"
+    assert words in lines[0].lower()
+    assert p.stdout == b""
+    if code == 28:
+        assert took <= TLS_MAX_SECONDS

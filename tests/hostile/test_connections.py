@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from conftest import (Server, baseline, cpu_over, cpu_seconds, fd_count, free_port, get, prog,
-                      raise_nofile, read_head, requires_descriptors, rss_kb, wait_for,
+from conftest import (OBSERVE, Server, baseline, cpu_over, cpu_seconds, fd_count, free_port,
+                      get, prog, raise_nofile, read_head, requires_descriptors, rss_kb, wait_for,
                       wait_port)
 
 REQ = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
@@ -57,7 +57,8 @@ def start_limited(procs, tmp_path, nofile, *args):
         resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
     with open(log, "w") as f:
-        p = procs.start(prog("squirrel-server") + ["--listen", f"127.0.0.1:{port}"] + list(args),
+        p = procs.start(prog("squirrel-server") + ["--listen", f"127.0.0.1:{port}"] + OBSERVE
+                        + list(args),
                         stdout=f, stderr=subprocess.STDOUT, preexec_fn=limit)
     wait_port(port, proc=p)
     return Server(p, port, log)

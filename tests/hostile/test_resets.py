@@ -370,13 +370,10 @@ def test_full_buffer_is_answered_not_dropped(start_server, figures):
 FLOOD = 400
 
 
-def test_handshake_flood_does_not_stall_open_connections(start_server, pki, figures):
-    """400 ClientHellos queued at once with an RSA-2048 key (about 2 ms of signing each with
-    Debian's wolfSSL): a keep-alive client already connected is answered within the first few
-    accept batches (SRV_ACCEPT_BATCH), not after the whole flood. Counted, not timed: when
-    its answer arrives, fewer than half of the flood may have their ServerHello. (Accepting
-    until the backlog was empty: all 400 had theirs first.)"""
-    raise_nofile(FLOOD + 256)
+def rsa_server_and_kept_client(start_server, pki, flood):
+    """A TLS server with an RSA-2048 key (the costly signature), room for a flood, and a
+    keep-alive client whose handshake is done: (server, client socket, its request)."""
+    raise_nofile(flood + 256)
     cert, key = pki.leaf("flood", key_type="rsa2048")
     server = start_server("--mode", "tls", "--cert", cert, "--key", key, "--max-conns", "1000")
     ctx = ssl.create_default_context(cafile=pki.ca_cert)
@@ -384,6 +381,16 @@ def test_handshake_flood_does_not_stall_open_connections(start_server, pki, figu
     request = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
     kept.sendall(request)
     assert b"fluffy tail" in kept.recv(4096)
+    return server, kept, request
+
+
+def test_handshake_flood_does_not_stall_open_connections(start_server, pki, figures):
+    """400 ClientHellos queued at once with an RSA-2048 key (about 2 ms of signing each with
+    Debian's wolfSSL): a keep-alive client already connected is answered long before the
+    whole flood. Counted, not timed: when its answer arrives, fewer than half of the flood
+    may have their ServerHello. (Accepting until the backlog was empty: all 400 had theirs
+    first.)"""
+    server, kept, request = rsa_server_and_kept_client(start_server, pki, FLOOD)
     hello = client_hello()
     flood = [connect(server.port) for _ in range(FLOOD)]
     for s in flood:
@@ -409,3 +416,32 @@ def test_handshake_flood_does_not_stall_open_connections(start_server, pki, figu
                 f"connection was answered")
     assert served == FLOOD, f"{FLOOD - served} flood connections got no ServerHello"
     assert before < FLOOD // 2, f"{before} of {FLOOD} handshakes went first"
+
+
+def test_finished_work_goes_before_new_handshakes(start_server, pki, figures):
+    """A request on a connection whose handshake is done is served before the server starts
+    more new handshakes (SRV_NEW_WORK_US): sent while 300 ClientHellos wait, its answer comes
+    after at most a few more ServerHellos. Counted, not timed. (When each loop turn accepted
+    and stepped a batch of 32 new connections before the ready ones, 32 to 64 came first.)"""
+    flood_n = 300
+    server, kept, request = rsa_server_and_kept_client(start_server, pki, flood_n)
+    hello = client_hello()
+    flood = [connect(server.port) for _ in range(flood_n)]
+    p = select.poll()
+    for s in flood:
+        p.register(s, select.POLLIN)
+    for s in flood:
+        s.sendall(hello)
+    # The server is busy with the flood when the request goes.
+    assert wait_for(lambda: len(p.poll(0)) > 0, 30), "no ServerHello at all"
+    before = len(p.poll(0))
+    kept.sendall(request)
+    assert b"fluffy tail" in kept.recv(4096)
+    after = len(p.poll(0))
+    for s in flood:
+        rst_close(s)
+    kept.close()
+    figures.add(f"{after - before} new handshakes answered between a ready request and its "
+                f"answer ({before} of {flood_n} done when it was sent)")
+    assert before < flood_n - 64, "the flood was over before the request was sent"
+    assert after - before <= 8, f"{after - before} new handshakes went before a ready request"

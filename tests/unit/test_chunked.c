@@ -19,6 +19,7 @@ struct ccase {
 	const char *in;
 	const char *body; /* NULL: invalid */
 	size_t after;     /* bytes that follow the body */
+	const char *why;  /* invalid: the reason the decoder gives */
 };
 
 /* An extension that fills a size line to HTTP_MAX_CHUNK_LINE with "1;" and CR: the limit
@@ -32,44 +33,134 @@ struct ccase {
 		LONG_EXT_100 LONG_EXT_100 LONG_EXT_100
 #define LONG_EXT LONG_EXT_1000 LONG_EXT_10 LONG_EXT_10 "x" /* 1021 bytes */
 static const struct ccase cases[] = {
-	{"one chunk", "5\r\nhello\r\n0\r\n\r\n", "hello", 0},
-	{"two chunks", "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", "hello world", 0},
-	{"upper and lower hex", "A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n",
-	 "0123456789abcdefghij", 0},
-	{"leading zeros", "0005\r\nhello\r\n000\r\n\r\n", "hello", 0},
-	{"extension", "5;name=value;x=\"q\"\r\nhello\r\n0;end\r\n\r\n", "hello", 0},
-	{"extension after space", "5 ;a\r\nhello\r\n0\r\n\r\n", "hello", 0},
-	{"whitespace before CRLF", "5 \t\r\nhello\r\n0 \r\n\r\n", "hello", 0},
-	{"longest size line twice", "1;" LONG_EXT "\r\na\r\n1;" LONG_EXT "\r\nb\r\n0\r\n\r\n", "ab",
-	 0},
-	{"trailers", "5\r\nhello\r\n0\r\nX-Sum: 1\r\nX-Other: two\r\n\r\n", "hello", 0},
-	{"empty body", "0\r\n\r\n", "", 0},
-	{"next request follows", "3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\n", "abc", 16},
-	{"CRLF inside data", "4\r\n\r\n\r\n\r\n0\r\n\r\n", "\r\n\r\n", 0},
+	{.name = "one chunk", .in = "5\r\nhello\r\n0\r\n\r\n", .body = "hello"},
+	{.name = "two chunks",
+	 .in = "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+	 .body = "hello world"},
+	{.name = "upper and lower hex",
+	 .in = "A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n",
+	 .body = "0123456789abcdefghij"},
+	{.name = "leading zeros", .in = "0005\r\nhello\r\n000\r\n\r\n", .body = "hello"},
+	{.name = "extension",
+	 .in = "5;name=value;x=\"q\"\r\nhello\r\n0;end\r\n\r\n",
+	 .body = "hello"},
+	{.name = "extension after space", .in = "5 ;a\r\nhello\r\n0\r\n\r\n", .body = "hello"},
+	{.name = "whitespace before CRLF", .in = "5 \t\r\nhello\r\n0 \r\n\r\n", .body = "hello"},
+	{.name = "longest size line twice",
+	 .in = "1;" LONG_EXT "\r\na\r\n1;" LONG_EXT "\r\nb\r\n0\r\n\r\n",
+	 .body = "ab"},
+	{.name = "trailers",
+	 .in = "5\r\nhello\r\n0\r\nX-Sum: 1\r\nX-Other: two\r\n\r\n",
+	 .body = "hello"},
+	{.name = "empty body", .in = "0\r\n\r\n", .body = ""},
+	{.name = "next request follows",
+	 .in = "3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\n",
+	 .body = "abc",
+	 .after = 16},
+	{.name = "CRLF inside data", .in = "4\r\n\r\n\r\n\r\n0\r\n\r\n", .body = "\r\n\r\n"},
 
-	{"not hex", "g\r\nhello\r\n0\r\n\r\n", NULL, 0},
-	{"empty size", "\r\nhello\r\n0\r\n\r\n", NULL, 0},
-	{"0x prefix", "0x5\r\nhello\r\n0\r\n\r\n", NULL, 0},
-	{"negative", "-5\r\nhello\r\n0\r\n\r\n", NULL, 0},
-	{"leading space", " 5\r\nhello\r\n0\r\n\r\n", NULL, 0},
-	{"bare LF after size", "5\nhello\r\n0\r\n\r\n", NULL, 0},
-	{"bare CR after size", "5\rhello\r\n0\r\n\r\n", NULL, 0},
-	{"data longer than size", "5\r\nhelloX\r\n0\r\n\r\n", NULL, 0},
-	{"data shorter than size", "5\r\nhell\r\n0\r\n\r\n", NULL, 0},
-	{"bare LF after data", "5\r\nhello\n0\r\n\r\n", NULL, 0},
-	{"16 hex digits", "0000000000000005\r\nhello\r\n0\r\n\r\n", NULL, 0},
-	{"control byte in extension", "5;a\x01\r\nhello\r\n0\r\n\r\n", NULL, 0},
-	{"control byte in trailer", "0\r\nX: \x01\r\n\r\n", NULL, 0},
-	{"bare LF ending trailers", "0\r\n\n", NULL, 0},
+	{.name = "not hex",
+	 .in = "g\r\nhello\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size is not hexadecimal"},
+	{.name = "empty size",
+	 .in = "\r\nhello\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size is not hexadecimal"},
+	{.name = "0x prefix",
+	 .in = "0x5\r\nhello\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size followed by junk"},
+	{.name = "negative",
+	 .in = "-5\r\nhello\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size is not hexadecimal"},
+	{.name = "leading space",
+	 .in = " 5\r\nhello\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size is not hexadecimal"},
+	{.name = "bare LF after size",
+	 .in = "5\nhello\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size line without CRLF"},
+	{.name = "bare CR after size",
+	 .in = "5\rhello\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size line without CRLF"},
+	{.name = "data longer than size",
+	 .in = "5\r\nhelloX\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk data not followed by CRLF"},
+	{.name = "data shorter than size",
+	 .in = "5\r\nhell\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk data not followed by CRLF"},
+	{.name = "bare LF after data",
+	 .in = "5\r\nhello\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk data not followed by CRLF"},
+	{.name = "16 hex digits",
+	 .in = "0000000000000005\r\nhello\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size over 15 hex digits"},
+	{.name = "control byte in extension",
+	 .in = "5;a\x01\r\nhello\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "control byte in a chunk extension"},
+	{.name = "control byte in trailer",
+	 .in = "0\r\nX: \x01\r\n\r\n",
+	 .body = NULL,
+	 .why = "control byte in a trailer field"},
+	{.name = "bare LF ending trailers",
+	 .in = "0\r\n\n",
+	 .body = NULL,
+	 .why = "malformed trailer field name"},
 	/* After the size only whitespace then ';' or CRLF: "5 6" is not 5 (a proxy may read 56). */
-	{"second number after space", "5 6\r\nhello\r\n0\r\n\r\n", NULL, 0},
-	{"text after space", "5 xyz\r\nhello\r\n0\r\n\r\n", NULL, 0},
-	{"trailer without colon", "0\r\nnot a field\r\n\r\n", NULL, 0},
-	{"trailer folded (obs-fold)", "0\r\nX: 1\r\n folded\r\n\r\n", NULL, 0},
-	{"size line a byte too long", "1;x" LONG_EXT "\r\na\r\n0\r\n\r\n", NULL, 0},
-	{"trailer with empty name", "0\r\n: v\r\n\r\n", NULL, 0},
-	{"trailer space before colon", "0\r\nX : v\r\n\r\n", NULL, 0},
+	{.name = "second number after space",
+	 .in = "5 6\r\nhello\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size followed by junk"},
+	{.name = "text after space",
+	 .in = "5 xyz\r\nhello\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size followed by junk"},
+	{.name = "trailer without colon",
+	 .in = "0\r\nnot a field\r\n\r\n",
+	 .body = NULL,
+	 .why = "malformed trailer field name"},
+	{.name = "trailer folded (obs-fold)",
+	 .in = "0\r\nX: 1\r\n folded\r\n\r\n",
+	 .body = NULL,
+	 .why = "malformed trailer field name"},
+	{.name = "size line a byte too long",
+	 .in = "1;x" LONG_EXT "\r\na\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size line over 1024 bytes"},
+	{.name = "trailer with empty name",
+	 .in = "0\r\n: v\r\n\r\n",
+	 .body = NULL,
+	 .why = "malformed trailer field name"},
+	{.name = "trailer space before colon",
+	 .in = "0\r\nX : v\r\n\r\n",
+	 .body = NULL,
+	 .why = "malformed trailer field name"},
+	/* A request whose first chunk size is one of these gets a 400 with this reason, whatever
+	 * its method (RFC 9112 §7.1, §6.3; server/conn.c). */
+	{.name = "zz",
+	 .in = "zz\r\nhello\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size is not hexadecimal"},
+	{.name = "17 hex digits",
+	 .in = "11111111111111111\r\nhello\r\n0\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size over 15 hex digits"},
+	{.name = "17 hex digits, zeros",
+	 .in = "00000000000000000\r\n\r\n",
+	 .body = NULL,
+	 .why = "chunk size over 15 hex digits"},
 };
+
+static const char *why; /* the decoder's reason at the last HTTP_INVALID of feed() */
 
 static size_t
 feed(const struct ccase *c, size_t step, char *out, ssize_t *r)
@@ -101,6 +192,7 @@ feed(const struct ccase *c, size_t step, char *out, ssize_t *r)
 		guard_free(g, k);
 		off += k;
 	}
+	why = *r == HTTP_INVALID ? d.why : NULL;
 	return got;
 }
 
@@ -116,6 +208,9 @@ run(size_t step)
 		if (c->body == NULL) {
 			if (r != HTTP_INVALID)
 				fail_msg("%s (step %zu): accepted, got %zd", c->name, step, r);
+			if (why == NULL || strcmp(why, c->why) != 0)
+				fail_msg("%s (step %zu): why '%s', not '%s'", c->name, step,
+					 why ? why : "(none)", c->why);
 			continue;
 		}
 		if (r < 0)

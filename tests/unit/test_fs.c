@@ -150,7 +150,8 @@ test_signal_actions_are_as_they_were(void **state)
 
 	(void)state;
 	memset(&sa, 0, sizeof(sa));
-	/* Known actions to start from: a shell starts a background job with SIGINT ignored. */
+	/* Default actions to start from, whatever this process inherited: a job started in the
+	 * background by a shell without job control has SIGINT ignored. */
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -1,8 +1,7 @@
 /*
- * Regression tests for bugs the fuzz harnesses of tests/fuzz found (issue 7: every crash or
- * broken invariant becomes a unit test before it is fixed). Each test names the harness, the
- * reproducer under tests/fuzz/regress/, and what went wrong. All five failed on the tree they
- * were found in and pass since commits 0f43bf9 (codec, fernet) and b85169c (pki).
+ * The invariants the fuzz harnesses of tests/fuzz check, pinned here on the inputs that once
+ * broke them, so that `make test` guards them without a fuzzer. Each test names the harness,
+ * the reproducer under tests/fuzz/regress/, and the rule it holds the code to.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,10 +31,9 @@ inside(const void *p, size_t n, const void *base, size_t len)
 /*
  * fuzz_response, tests/fuzz/regress/response/reason-after-move: the contract of
  * http_parse_response (common/http.h) lets the buffer move between calls for one message, and
- * views are filled in when the parser completes. status_line() in common/http_response.c sets
- * res->reason to a pointer into the buffer of the call that read the status line, and
- * finish() does not recompute it, so after a move the reason points into the old buffer
- * (freed, in a caller that reallocates).
+ * views are filled in when the parser completes. So res->reason points into the buffer of the
+ * call that completed the head, not of the call that read the status line (freed, in a
+ * caller that reallocates).
  */
 static void
 test_response_reason_moved(void **state)
@@ -75,12 +73,11 @@ static void __attribute__((noinline)) dirty_stack(void)
 }
 
 /*
- * fuzz_pki, tests/fuzz/regress/pki/spki-param-uninitialised.der (AddressSanitizer:
- * stack-use-after-scope in pki_der_oid_text, from pki_describe): in pki_spki_parse
- * (pki/pki_key.c), when the AlgorithmIdentifier holds a second OID tag whose length is bad,
- * the return value of pki_der_get(&alg, PKI_DER_OID, &param) is ignored and s->param is copied
- * from the uninitialised local param: a view with a garbage pointer and length, which
- * pki_spki_summary then reads (pki_describe prints it as the curve name).
+ * fuzz_pki, tests/fuzz/regress/pki/spki-param-uninitialised.der: pki_spki_parse
+ * (pki/pki_key.c) on an AlgorithmIdentifier whose second OID tag has a bad length. s->param
+ * must be a view inside the input or empty, never the garbage of an uninitialised local,
+ * which pki_spki_summary would read (pki_describe prints it as the curve name; ASan reports
+ * stack-use-after-scope in pki_der_oid_text).
  */
 static void
 test_spki_param_uninitialised(void **state)
@@ -90,7 +87,7 @@ test_spki_param_uninitialised(void **state)
 		0x30, 0x15, 0x30, 0x0b, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
 		0x01, 0x06, 0xf8, 0x03, 0x06, 0x00, 0x04, 0x01, 0x02, 0x03, 0x04,
 	};
-	struct pki_der all = {spki, sizeof(spki)};
+	struct pki_der all = {.p = spki, .len = sizeof(spki)};
 	struct pki_spki s;
 	int rc;
 
@@ -104,17 +101,17 @@ test_spki_param_uninitialised(void **state)
 
 /*
  * fuzz_pki: pki_detect (pki/pki_show.c) and the legacy-encryption test of pki_key_decode /
- * pki_key_is_encrypted (is_legacy_encrypted, pki/pki_key.c) search the whole input for
- * "Proc-Type: 4,ENCRYPTED", DER bytes included. A DER certificate or CSR whose subject (or key
- * bytes) hold that text is taken for an encrypted private key: `squirrel-pki show` describes
- * it as one and asks for a password. The header belongs only in a PEM block's header lines.
+ * pki_key_is_encrypted (is_legacy_encrypted, pki/pki_key.c) look for "Proc-Type: 4,ENCRYPTED"
+ * only in a PEM block's header lines, where it belongs. A DER certificate or CSR whose subject
+ * (or key bytes) hold that text is what it is, not an encrypted private key for which
+ * `squirrel-pki show` would ask a password.
  */
 static void
 test_detect_proc_type_in_der(void **state)
 {
 	static char pem[PKI_PEM_MAX], csrpem[PKI_PEM_MAX];
 	static unsigned char key[PKI_DER_MAX], der[PKI_DER_MAX], out[PKI_DER_MAX];
-	struct pki_name name = {"US", NULL, NULL, NULL, "Proc-Type: 4,ENCRYPTED"};
+	struct pki_name name = {.country = "US", .cn = "Proc-Type: 4,ENCRYPTED"};
 	const char *sans[] = {"localhost"};
 	size_t pemlen = 0, keylen = 0, csrlen = 0, derlen = 0, outlen = 0;
 	char err[256];
@@ -139,9 +136,8 @@ test_detect_proc_type_in_der(void **state)
 
 /*
  * fuzz_fernet, tests/fuzz/regress/fernet/too-many-keys-not-zeroed: fernet_keys_parse
- * (common/fernet.c) promises that keys[] is zeroed on failure, but its FERNET_ETOOMANYKEYS
- * return comes before the wipe, so keys[] keeps whatever it held (older keys, when a caller
- * reuses the array).
+ * (common/fernet.c) promises that keys[] is zeroed on failure, FERNET_ETOOMANYKEYS included,
+ * so keys[] never keeps what it held (older keys, when a caller reuses the array).
  */
 static void
 test_keys_parse_too_many_zeroes(void **state)
@@ -165,10 +161,10 @@ test_keys_parse_too_many_zeroes(void **state)
 
 /*
  * fuzz_response, tests/fuzz/regress/response/te-empty-elements: http_list_last()
- * (common/http_scan.c) skips an empty element at the very end of a list ("chunked,") but
- * returns an empty one when two commas follow each other at the end ("chunked,," or
- * "chunked, ,"), so the client reads that chunked body as close-delimited and prints the
- * chunk framing as the secret. RFC 9110 §5.6.1: a recipient ignores empty list elements.
+ * (common/http_scan.c) skips every empty element at the end of a list ("chunked,",
+ * "chunked,,", "chunked, ,"), as RFC 9110 §5.6.1 says a recipient does. Taking an empty one
+ * for the last coding, the client would read that chunked body as close-delimited and print
+ * the chunk framing as the secret.
  */
 static void
 test_te_empty_list_elements(void **state)

@@ -16,6 +16,8 @@
 #include <cmocka.h>
 
 #include "dissect.h"
+#include "sslkeys.h"
+#include "transcript.h"
 
 #define SINK_MAX (1 << 18)
 #define SPLIT_WHOLE 0
@@ -62,7 +64,7 @@ sink_reset(struct sink *s, int keep_chunks)
 /*
  * A copy of p that ends exactly at a PROT_NONE page. Like guard.h's guard_dup(), but one
  * mapping reused: the split and per-byte runs feed some 100,000 pieces, and a mapping each
- * made the test take seconds (12 s under valgrind).
+ * would make the test take seconds (12 s under valgrind).
  */
 static const uint8_t *
 guarded(const void *p, size_t n)
@@ -81,11 +83,10 @@ guarded(const void *p, size_t n)
 	return base + GUARD_SPAN - n;
 }
 
-struct step {
-	enum dis_dir dir;
-	const void *p;
-	size_t n;
-};
+/* When set, play() decrypts with the secrets of this key log, found by play_find. */
+static struct sslkeys *play_keys;
+static dis_keys_fn play_find = transcript_keys;
+static struct dis_crypt *play_crypt;
 
 /* Feed every step (each split at split, or byte by byte), then finish and report. */
 static void
@@ -95,6 +96,14 @@ play(struct sink *s, unsigned flags, const struct dis_grep *g, const struct step
 	static struct dis_conn d;
 
 	dis_conn_init(&d, 1, flags, g);
+	if (play_keys != NULL) {
+		if (play_crypt == NULL)
+			play_crypt = malloc(dis_crypt_size());
+		assert_non_null(play_crypt);
+		/* Whatever was there must not matter: dis_conn_decrypt starts it afresh. */
+		memset(play_crypt, 0xa5, dis_crypt_size());
+		dis_conn_decrypt(&d, play_crypt, play_find, play_keys);
+	}
 	for (size_t i = 0; i < nst; i++) {
 		const uint8_t *p = st[i].p;
 		size_t n = st[i].n;
@@ -142,9 +151,9 @@ check_all_splits(unsigned flags, const struct dis_grep *g, const struct step *st
 	}
 }
 
-#define STEP(dir, lit)                                                                             \
+#define STEP(d, lit)                                                                               \
 	{                                                                                          \
-		dir, lit, sizeof(lit) - 1                                                          \
+		.dir = (d), .p = (lit), .n = sizeof(lit) - 1                                       \
 	}
 
 /* ---- hex dump ---------------------------------------------------------------------------- */
@@ -165,17 +174,49 @@ test_hexdump_layout(void **state)
 		"  0010  0d 0a                                              ..\n");
 }
 
+/* Bytes a terminal would act on, and any byte outside ASCII, are shown as '.' in the dump's
+ * text column and in the layers' text (termsafe.h's DOT | ASCII rule). */
+static void
+test_text_is_ascii_with_dots(void **state)
+{
+	static const char raw[] = "\x1b[2J\x07\x7f\x80\xc3\xa9ok\"\\\r\n";
+	static const char req[] = "GET / HTTP/1.1\r\n\r\n";
+	static const char res[] = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n\x1b[31m\xff"
+				  "a\x07\x7f";
+	struct step dump[] = {STEP(DIS_C2S, raw)},
+		    http[] = {STEP(DIS_C2S, req), STEP(DIS_S2C, res)};
+
+	(void)state;
+	sink_reset(&whole, 1);
+	play(&whole, DIS_HEX, NULL, dump, 1, SPLIT_WHOLE);
+	assert_string_equal(
+		whole.buf,
+		"conn 1: client -> server, 15 bytes\n"
+		"  0000  1b 5b 32 4a 07 7f 80 c3  a9 6f 6b 22 5c 0d 0a      .[2J.... .ok\"\\..\n");
+	sink_reset(&whole, 1);
+	play(&whole, DIS_LAYERS, NULL, http, 2, SPLIT_WHOLE);
+	assert_string_equal(whole.buf, "conn 1: client -> server, 18 bytes\n"
+				       "  HTTP request: GET / HTTP/1.1\n"
+				       "conn 1: server -> client, 47 bytes\n"
+				       "  HTTP response: HTTP/1.1 200 OK\n"
+				       "  HTTP header: Content-Length: 9\n"
+				       "  HTTP body: 9 bytes (Content-Length)\n"
+				       "  HTTP body text: \".[31m.a..\"\n");
+}
+
 /* ---- HTTP -------------------------------------------------------------------------------- */
+
+/* Two pipelined requests, GET and HEAD, and their answers. */
+static const char exchange_req[] = "GET /secret HTTP/1.1\r\nHost: 127.0.0.1:5683\r\n\r\n"
+				   "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n";
+static const char exchange_res[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+				   "Content-Length: 11\r\n\r\nfluffy tail"
+				   "HTTP/1.1 204 No Content\r\n\r\n";
 
 static void
 test_http_exchange(void **state)
 {
-	static const char req[] = "GET /secret HTTP/1.1\r\nHost: 127.0.0.1:5683\r\n\r\n"
-				  "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n";
-	static const char res[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
-				  "Content-Length: 11\r\n\r\nfluffy tail"
-				  "HTTP/1.1 204 No Content\r\n\r\n";
-	struct step st[] = {STEP(DIS_C2S, req), STEP(DIS_S2C, res)};
+	struct step st[] = {STEP(DIS_C2S, exchange_req), STEP(DIS_S2C, exchange_res)};
 
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 2);
@@ -190,6 +231,39 @@ test_http_exchange(void **state)
 				       "  HTTP body text: \"fluffy tail\"\n"
 				       "  HTTP response: HTTP/1.1 204 No Content\n"
 				       "  HTTP body: none (a response to HEAD)\n");
+}
+
+/* The default of squirrel-tap (DIS_BRIEF): an HTTP message's header names on one line. A
+ * message with more names than fit ends its list with "...". */
+static void
+test_http_brief(void **state)
+{
+	char many[2048] = "GET / HTTP/1.1\r\n";
+	struct step st[] = {STEP(DIS_C2S, exchange_req), STEP(DIS_S2C, exchange_res)};
+	struct step st2[1];
+	const char *list;
+
+	(void)state;
+	check_all_splits(DIS_LAYERS | DIS_BRIEF, NULL, st, 2);
+	assert_string_equal(whole.buf, "  HTTP request: GET /secret HTTP/1.1\n"
+				       "  HTTP headers: Host\n"
+				       "  HTTP request: HEAD / HTTP/1.1\n"
+				       "  HTTP headers: Host\n"
+				       "  HTTP response: HTTP/1.1 200 OK\n"
+				       "  HTTP headers: Content-Type, Content-Length\n"
+				       "  HTTP body: 11 bytes (Content-Length)\n"
+				       "  HTTP body text: \"fluffy tail\"\n"
+				       "  HTTP response: HTTP/1.1 204 No Content\n"
+				       "  HTTP body: none (a response to HEAD)\n");
+	for (int i = 0; i < 40; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "X-Name-%02d: v\r\n", i);
+	strcat(many, "\r\n");
+	st2[0] = (struct step){DIS_C2S, many, strlen(many)};
+	check_all_splits(DIS_LAYERS | DIS_BRIEF, NULL, st2, 1);
+	list = strstr(whole.buf, "  HTTP headers: X-Name-00, X-Name-01, ");
+	assert_non_null(list);
+	assert_true(strlen(list) <= strlen("  HTTP headers: \n") + DIS_HTTP_NAMES_MAX);
+	assert_non_null(strstr(list, ", ...\n"));
 }
 
 /*
@@ -265,7 +339,7 @@ test_http_long_line_cut(void **state)
 {
 	static char req[2048];
 	char want[DIS_LINE_MAX];
-	struct step st[] = {{DIS_C2S, req, 0}};
+	struct step st[] = {{.dir = DIS_C2S, .p = req, .n = 0}};
 	int n;
 
 	(void)state;
@@ -321,7 +395,7 @@ test_fernet_in_body(void **state)
 {
 	static char res[512];
 	char want[2048];
-	struct step st[] = {{DIS_S2C, res, 0}};
+	struct step st[] = {{.dir = DIS_S2C, .p = res, .n = 0}};
 
 	(void)state;
 	st[0].n = (size_t)snprintf(res, sizeof(res),
@@ -342,7 +416,7 @@ static void
 test_fernet_chunked(void **state)
 {
 	static char res[512];
-	struct step st[] = {{DIS_S2C, res, 0}};
+	struct step st[] = {{.dir = DIS_S2C, .p = res, .n = 0}};
 
 	(void)state;
 	st[0].n = (size_t)snprintf(res, sizeof(res),
@@ -359,8 +433,8 @@ test_fernet_chunked(void **state)
 static void
 test_fernet_raw_at_close(void **state)
 {
-	struct step st[] = {{DIS_C2S, "\x01token=", 7},
-			    {DIS_C2S, spec_token, sizeof(spec_token) - 1}};
+	struct step st[] = {{.dir = DIS_C2S, .p = "\x01token=", .n = 7},
+			    {.dir = DIS_C2S, .p = spec_token, .n = sizeof(spec_token) - 1}};
 
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 2);
@@ -376,7 +450,7 @@ test_fernet_not_tokens(void **state)
 		"\x01gAAAAAxyz gAAAAA==AAAA gAAAAAB\n"
 		"gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVU"
 		"PgJobwOz7JcbmrR64jVmpU4IwqDAB.";
-	struct step st[] = {STEP(DIS_C2S, bad), {DIS_S2C, big, sizeof(big)}};
+	struct step st[] = {STEP(DIS_C2S, bad), {.dir = DIS_S2C, .p = big, .n = sizeof(big)}};
 
 	(void)state;
 	big[0] = '\x02';
@@ -427,7 +501,8 @@ static const uint8_t openssl_client_hello[] = {
 static void
 test_tls_openssl_client_hello(void **state)
 {
-	struct step st[] = {{DIS_C2S, openssl_client_hello, sizeof(openssl_client_hello)}};
+	struct step st[] = {
+		{.dir = DIS_C2S, .p = openssl_client_hello, .n = sizeof(openssl_client_hello)}};
 
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 1);
@@ -435,7 +510,15 @@ test_tls_openssl_client_hello(void **state)
 		whole.buf,
 		"  TLS record: handshake, 325 bytes, TLS 1.0 (0x0301)\n"
 		"    handshake: ClientHello, 321 bytes, 31 cipher suites, SNI localhost, "
-		"ALPN http/1.1, offers TLS 1.3 TLS 1.2 TLS 1.1 TLS 1.0\n");
+		"ALPN http/1.1, offers TLS 1.3 TLS 1.2 TLS 1.1 TLS 1.0\n"
+		"      groups: X25519 secp256r1 X448 secp521r1 secp384r1 ffdhe2048 ffdhe3072 "
+		"ffdhe4096 ffdhe6144 ffdhe8192\n"
+		"      key shares: X25519 (32 bytes)\n"
+		"      signature algorithms: ecdsa_secp256r1_sha256 ecdsa_secp384r1_sha384 "
+		"ecdsa_secp521r1_sha512 ed25519 ed448 rsa_pss_pss_sha256 rsa_pss_pss_sha384 "
+		"rsa_pss_pss_sha512 rsa_pss_rsae_sha256 rsa_pss_rsae_sha384 rsa_pss_rsae_sha512 "
+		"rsa_pkcs1_sha256 rsa_pkcs1_sha384 rsa_pkcs1_sha512 ecdsa_sha224 rsa_pkcs1_sha224 "
+		"dsa_sha224 dsa_sha256 dsa_sha384 dsa_sha512\n");
 }
 
 /* A little writer for crafted handshakes. */
@@ -560,7 +643,9 @@ test_tls13_handshake(void **state)
 	static const uint8_t random[32] = {9, 9, 9};
 	static const uint8_t sealed[40] = {0x17};
 	static const uint8_t ccs[1] = {1};
-	struct step st[] = {{DIS_C2S, NULL, 0}, {DIS_S2C, NULL, 0}, {DIS_C2S, NULL, 0}};
+	struct step st[] = {{.dir = DIS_C2S, .p = NULL, .n = 0},
+			    {.dir = DIS_S2C, .p = NULL, .n = 0},
+			    {.dir = DIS_C2S, .p = NULL, .n = 0}};
 
 	(void)state;
 	client_hello(&ch, "localhost");
@@ -588,6 +673,9 @@ test_tls13_handshake(void **state)
 		"  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
 		"    handshake: ServerHello, 46 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
 		"(0x1301)\n"
+		"    (TLS 1.3 from here: records are encrypted, and their headers go on saying TLS "
+		"1.2 (0x0303), RFC 8446 \xc2\xa7"
+		"5.1's legacy_record_version)\n"
 		"  TLS record: change cipher spec, 1 byte, TLS 1.2 (0x0303)\n"
 		"  TLS record: application data, 40 bytes, TLS 1.2 (0x0303)\n"
 		"  TLS record: encrypted handshake message, 33 bytes, TLS 1.2 (0x0303)\n"
@@ -611,9 +699,9 @@ test_tls13_hello_retry(void **state)
 	server_hello(&sh, 0x0304, hrr);
 	client_hello(&ch, "a");
 	client_hello(&ch2, "b");
-	st[0] = (struct step){DIS_C2S, ch.b, ch.n};
-	st[1] = (struct step){DIS_S2C, sh.b, sh.n};
-	st[2] = (struct step){DIS_C2S, ch2.b, ch2.n};
+	st[0] = (struct step){.dir = DIS_C2S, .p = ch.b, .n = ch.n};
+	st[1] = (struct step){.dir = DIS_S2C, .p = sh.b, .n = sh.n};
+	st[2] = (struct step){.dir = DIS_C2S, .p = ch2.b, .n = ch2.n};
 	check_all_splits(DIS_LAYERS, NULL, st, 3);
 	assert_non_null(strstr(whole.buf, "ServerHello, 46 bytes (HelloRetryRequest"));
 	assert_non_null(strstr(whole.buf, "ClientHello, 86 bytes, 3 cipher suites, SNI b,"));
@@ -643,10 +731,10 @@ test_tls13_hello_retry_compat_ccs(void **state)
 	put(&c2, tmp.b, tmp.n);
 	server_hello(&s2, 0x0304, random);
 	record(&s2, 22, sealed, sizeof(sealed));
-	st[0] = (struct step){DIS_C2S, ch.b, ch.n};
-	st[1] = (struct step){DIS_S2C, s1.b, s1.n};
-	st[2] = (struct step){DIS_C2S, c2.b, c2.n};
-	st[3] = (struct step){DIS_S2C, s2.b, s2.n};
+	st[0] = (struct step){.dir = DIS_C2S, .p = ch.b, .n = ch.n};
+	st[1] = (struct step){.dir = DIS_S2C, .p = s1.b, .n = s1.n};
+	st[2] = (struct step){.dir = DIS_C2S, .p = c2.b, .n = c2.n};
+	st[3] = (struct step){.dir = DIS_S2C, .p = s2.b, .n = s2.n};
 	check_all_splits(DIS_LAYERS, NULL, st, 4);
 	assert_string_equal(
 		whole.buf,
@@ -664,7 +752,201 @@ test_tls13_hello_retry_compat_ccs(void **state)
 		"  TLS record: handshake, 50 bytes, TLS 1.2 (0x0303)\n"
 		"    handshake: ServerHello, 46 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
 		"(0x1301)\n"
+		"    (TLS 1.3 from here: records are encrypted, and their headers go on saying TLS "
+		"1.2 (0x0303), RFC 8446 \xc2\xa7"
+		"5.1's legacy_record_version)\n"
 		"  TLS record: encrypted handshake message, 30 bytes, TLS 1.2 (0x0303)\n");
+}
+
+/* An extension: type, then its body. */
+static void
+extension(struct wr *w, unsigned type, const struct wr *body)
+{
+	put16(w, type);
+	put16(w, (unsigned)body->n);
+	put(w, body->b, body->n);
+}
+
+/* A hello: its fixed fields in body, then the extensions, as one handshake record. */
+static void
+hello_record(struct wr *out, unsigned type, struct wr *body, const struct wr *exts)
+{
+	static struct wr msg;
+
+	put16(body, (unsigned)exts->n);
+	put(body, exts->b, exts->n);
+	msg.n = 0;
+	message(&msg, type, body);
+	out->n = 0;
+	record(out, 22, msg.b, msg.n);
+}
+
+/* A ClientHello as a current Chromium sends it: GREASE, the post-quantum hybrid
+ * X25519MLKEM768 (codepoint 0x11ec, a 1,216-byte share) beside X25519. */
+static void
+client_hello_pq(struct wr *out)
+{
+	static struct wr ch, exts, e;
+	static const uint8_t random[32] = {4, 4, 4};
+
+	ch.n = exts.n = 0;
+	put16(&ch, 0x0303);
+	put(&ch, random, sizeof(random));
+	put8(&ch, 0);
+	put16(&ch, 2);
+	put16(&ch, 0x1301);
+	put8(&ch, 1);
+	put8(&ch, 0);
+	e.n = 0; /* supported_groups */
+	put16(&e, 8);
+	put16(&e, 0x2a2a);
+	put16(&e, 0x11ec);
+	put16(&e, 0x001d);
+	put16(&e, 0x0017);
+	extension(&exts, 10, &e);
+	e.n = 0; /* key_share */
+	put16(&e, 4 + 1 + 4 + 1216 + 4 + 32);
+	put16(&e, 0x2a2a);
+	put16(&e, 1);
+	put8(&e, 0);
+	put16(&e, 0x11ec);
+	put16(&e, 1216);
+	for (int i = 0; i < 1216; i++)
+		put8(&e, (unsigned)i);
+	put16(&e, 0x001d);
+	put16(&e, 32);
+	for (int i = 0; i < 32; i++)
+		put8(&e, 0x20);
+	extension(&exts, 51, &e);
+	e.n = 0; /* signature_algorithms */
+	put16(&e, 8);
+	put16(&e, 0x0403);
+	put16(&e, 0x0804);
+	put16(&e, 0x0401);
+	put16(&e, 0x1234);
+	extension(&exts, 13, &e);
+	e.n = 0; /* server_name, last: Chromium shuffles its extensions */
+	put16(&e, 12);
+	put8(&e, 0);
+	put16(&e, 9);
+	put(&e, "localhost", 9);
+	extension(&exts, 0, &e);
+	hello_record(out, 1, &ch, &exts);
+}
+
+/* A ServerHello with a key_share: a group and a key, or (a HelloRetryRequest) the group. */
+static void
+server_hello_share(struct wr *out, const uint8_t *random, unsigned group, size_t keylen)
+{
+	static struct wr sh, exts, e;
+
+	sh.n = exts.n = e.n = 0;
+	put16(&sh, 0x0303);
+	put(&sh, random, 32);
+	put8(&sh, 0);
+	put16(&sh, 0x1301);
+	put8(&sh, 0);
+	put16(&e, 0x0304);
+	extension(&exts, 43, &e);
+	e.n = 0;
+	put16(&e, group);
+	if (keylen > 0) {
+		put16(&e, (unsigned)keylen);
+		for (size_t i = 0; i < keylen; i++)
+			put8(&e, 9);
+	}
+	extension(&exts, 51, &e);
+	hello_record(out, 2, &sh, &exts);
+}
+
+/* The last TLS event's text, as the --flow ladder gets it. */
+static char last_event[DIS_LINE_MAX];
+
+static void
+keep_event(void *arg, const struct dis_event *ev)
+{
+	(void)arg;
+	if (ev->kind == DIS_EV_TLS)
+		snprintf(last_event, sizeof(last_event), "%s (%s), %llu", ev->what, ev->detail,
+			 (unsigned long long)ev->size);
+}
+
+/* What an eavesdropper reads of the key exchange: the groups offered and their shares, the
+ * signature schemes, the group the server chose or asks for. */
+static void
+test_key_exchange_named(void **state)
+{
+	static const uint8_t random[32] = {3, 1, 4};
+	static struct wr ch, sh, hrr_sh;
+	static struct dis_conn d;
+	struct step st[2];
+
+	(void)state;
+	client_hello_pq(&ch);
+	/* The event names the server first whatever the order of the extensions. */
+	dis_conn_init(&d, 1, 0, NULL);
+	dis_conn_events(&d, keep_event, NULL);
+	dis_feed(&d, DIS_C2S, ch.b, ch.n, collect, &whole);
+	assert_string_equal(last_event,
+			    "ClientHello (SNI localhost, offers X25519MLKEM768 X25519 ...), 1356");
+	server_hello_share(&sh, random, 0x001d, 32);
+	st[0] = (struct step){DIS_C2S, ch.b, ch.n};
+	st[1] = (struct step){DIS_S2C, sh.b, sh.n};
+	check_all_splits(DIS_LAYERS, NULL, st, 2);
+	assert_string_equal(
+		whole.buf,
+		"  TLS record: handshake, 1360 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: ClientHello, 1356 bytes, 1 cipher suites, SNI localhost\n"
+		"      groups: GREASE X25519MLKEM768 X25519 secp256r1\n"
+		"      key shares: GREASE (1 byte), X25519MLKEM768 (1216 bytes), X25519 (32 bytes)\n"
+		"      signature algorithms: ecdsa_secp256r1_sha256 rsa_pss_rsae_sha256 "
+		"rsa_pkcs1_sha256 0x1234\n"
+		"  TLS record: handshake, 90 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: ServerHello, 86 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
+		"(0x1301)\n"
+		"      key share: X25519 (32 bytes), the group the server chose\n"
+		"    (TLS 1.3 from here: records are encrypted, and their headers go on saying TLS "
+		"1.2 (0x0303), RFC 8446 \xc2\xa7"
+		"5.1's legacy_record_version)\n";
+	/* RFC 8446 §4.2.8: a HelloRetryRequest names the group it wants a share for. */
+	server_hello_share(&hrr_sh, hrr, 0x0018, 0);
+	st[1] = (struct step){DIS_S2C, hrr_sh.b, hrr_sh.n};
+	check_all_splits(DIS_LAYERS, NULL, st, 2);
+	assert_non_null(strstr(whole.buf, "      key share: none yet; the server asks for "
+					  "secp384r1\n"));
+}
+
+/* TLS 1.2 (RFC 8422 §5.4): the curve is in the ServerKeyExchange, with the signature. */
+static void
+test_tls12_server_key_exchange(void **state)
+{
+	static const uint8_t random[32] = {2, 7};
+	static struct wr sh, ske, msgs, s1;
+	struct step st[1];
+
+	(void)state;
+	server_hello(&sh, 0x0303, random);
+	sh.b[5 + 4 + 2 + 32 + 1] = 0xc0; /* suite: TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 */
+	sh.b[5 + 4 + 2 + 32 + 2] = 0x2f;
+	ske.n = msgs.n = 0;
+	put8(&ske, 3);
+	put16(&ske, 0x001d);
+	put8(&ske, 32);
+	for (int i = 0; i < 32; i++)
+		put8(&ske, 0x55);
+	put16(&ske, 0x0804);
+	put16(&ske, 256);
+	for (int i = 0; i < 256; i++)
+		put8(&ske, 0x66);
+	message(&msgs, 12, &ske);
+	s1 = sh;
+	record(&s1, 22, msgs.b, msgs.n);
+	st[0] = (struct step){DIS_S2C, s1.b, s1.n};
+	check_all_splits(DIS_LAYERS, NULL, st, 1);
+	assert_non_null(strstr(whole.buf,
+			       "    handshake: ServerKeyExchange, 296 bytes\n"
+			       "      key exchange: ECDHE, X25519 (32-byte public key), signed "
+			       "with rsa_pss_rsae_sha256\n"));
 }
 
 /* TLS 1.2: several messages in one record, one message across two records, ChangeCipherSpec,
@@ -703,9 +985,9 @@ test_tls12_flow(void **state)
 	record(&c1, 21, alert, 2);
 	s2.n = 0;
 	record(&s2, 21, fin, 26);
-	st[0] = (struct step){DIS_S2C, s1.b, s1.n};
-	st[1] = (struct step){DIS_C2S, c1.b, c1.n};
-	st[2] = (struct step){DIS_S2C, s2.b, s2.n};
+	st[0] = (struct step){.dir = DIS_S2C, .p = s1.b, .n = s1.n};
+	st[1] = (struct step){.dir = DIS_C2S, .p = c1.b, .n = c1.n};
+	st[2] = (struct step){.dir = DIS_S2C, .p = s2.b, .n = s2.n};
 	check_all_splits(DIS_LAYERS, NULL, st, 3);
 	assert_string_equal(
 		whole.buf,
@@ -733,9 +1015,9 @@ test_tls_not_tls(void **state)
 					  0x00, 0x47, 0x45, 0x54, 0x20, 0x2f};
 	static const uint8_t hugehs[] = {0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0xff,
 					 0xff, 0xff, 1,    2,    3,    4};
-	struct step st[] = {{DIS_C2S, toolong, sizeof(toolong)},
-			    {DIS_S2C, badtype, sizeof(badtype)}};
-	struct step st2[] = {{DIS_C2S, hugehs, sizeof(hugehs)}};
+	struct step st[] = {{.dir = DIS_C2S, .p = toolong, .n = sizeof(toolong)},
+			    {.dir = DIS_S2C, .p = badtype, .n = sizeof(badtype)}};
+	struct step st2[] = {{.dir = DIS_C2S, .p = hugehs, .n = sizeof(hugehs)}};
 
 	(void)state;
 	check_all_splits(DIS_LAYERS, NULL, st, 2);
@@ -748,6 +1030,327 @@ test_tls_not_tls(void **state)
 	/* A 16 MiB handshake message announced in an 8-byte record: counted, never read past. */
 	check_all_splits(DIS_LAYERS, NULL, st2, 1);
 	assert_string_equal(whole.buf, "  TLS record: handshake, 8 bytes, TLS 1.0 (0x0301)\n");
+}
+
+/* ---- decryption with a key log ----------------------------------------------------------- */
+
+static struct transcript tr;
+static struct sslkeys tr_keys;
+
+/* tests/vectors/tls/NAME.txt into tr and tr_keys, or skip the test without the vectors. */
+static void
+load_transcript(const char *name)
+{
+	if (transcript_load(name, &tr, &tr_keys) != 0)
+		skip();
+}
+
+/* RFC 8448 §3 decrypted, every message of the trace named with the sizes the RFC gives. */
+static void
+test_decrypt_rfc8448(void **state)
+{
+	static const char want[] =
+		"  TLS record: handshake, 196 bytes, TLS 1.0 (0x0301)\n"
+		"    handshake: ClientHello, 192 bytes, 3 cipher suites, SNI server, offers TLS 1.3\n"
+		"      groups: X25519 secp256r1 secp384r1 secp521r1 ffdhe2048 ffdhe3072 ffdhe4096 "
+		"ffdhe6144 ffdhe8192\n"
+		"      key shares: X25519 (32 bytes)\n"
+		"      signature algorithms: ecdsa_secp256r1_sha256 ecdsa_secp384r1_sha384 "
+		"ecdsa_secp521r1_sha512 ecdsa_sha1 rsa_pss_rsae_sha256 rsa_pss_rsae_sha384 "
+		"rsa_pss_rsae_sha512 rsa_pkcs1_sha256 rsa_pkcs1_sha384 rsa_pkcs1_sha512 rsa_pkcs1_sha1 "
+		"dsa_sha256 dsa_sha384 dsa_sha512 dsa_sha1\n"
+		"  TLS record: handshake, 90 bytes, TLS 1.2 (0x0303)\n"
+		"    handshake: ServerHello, 86 bytes, TLS 1.3, cipher suite TLS_AES_128_GCM_SHA256 "
+		"(0x1301)\n"
+		"      key share: X25519 (32 bytes), the group the server chose\n"
+		"    (TLS 1.3 from here: records are encrypted, and their headers go on saying TLS "
+		"1.2 (0x0303), RFC 8446 \xc2\xa7"
+		"5.1's legacy_record_version)\n"
+		"  TLS record: application data, 674 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] handshake, 657 bytes (server handshake key, record 0)\n"
+		"    [decrypted] handshake: EncryptedExtensions, 36 bytes, SNI acknowledged\n"
+		"    [decrypted] handshake: Certificate, 441 bytes, 1 certificate\n"
+		"    [decrypted] handshake: CertificateVerify, 132 bytes, rsa_pss_rsae_sha256, "
+		"128-byte signature\n"
+		"    [decrypted] handshake: Finished, 32 bytes\n"
+		"  TLS record: application data, 53 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] handshake, 36 bytes (client handshake key, record 0)\n"
+		"    [decrypted] handshake: Finished, 32 bytes\n"
+		"  TLS record: application data, 222 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] handshake, 205 bytes (server application key, record 0)\n"
+		"    [decrypted] handshake: NewSessionTicket, 201 bytes, lifetime 30 s, 178-byte "
+		"ticket\n"
+		"  TLS record: application data, 67 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] application data, 50 bytes (client application key, record 0)\n"
+		"  TLS record: application data, 67 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] application data, 50 bytes (server application key, record 1)\n"
+		"  TLS record: application data, 19 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] alert, 2 bytes (client application key, record 1)\n"
+		"    [decrypted] alert: warning, close_notify (0)\n"
+		"  TLS record: application data, 19 bytes, TLS 1.2 (0x0303)\n"
+		"    [decrypted] alert, 2 bytes (server application key, record 2)\n"
+		"    [decrypted] alert: warning, close_notify (0)\n";
+
+	(void)state;
+	load_transcript("rfc8448-1rtt");
+	play_keys = &tr_keys;
+	check_all_splits(DIS_LAYERS, NULL, tr.st, tr.n);
+	play_keys = NULL;
+	assert_string_equal(whole.buf, want);
+	/* Without the key log: the same records, nothing inside them. */
+	check_all_splits(DIS_LAYERS, NULL, tr.st, tr.n);
+	assert_null(strstr(whole.buf, "[decrypted]"));
+	assert_non_null(strstr(whole.buf, "  TLS record: application data, 674 bytes, TLS 1.2 "
+					  "(0x0303)\n  TLS record: application data, 53 bytes"));
+}
+
+/* Real peers' connections (OpenSSL's server; Python's and OpenSSL's clients wrote the key
+ * logs): every suite the tap decrypts, both versions, and a KeyUpdate. */
+static void
+test_decrypt_recorded(void **state)
+{
+	static const char *const names[] = {"tls13-aes256", "tls13-chacha", "tls12-aes128",
+					    "tls12-aes256", "tls12-chacha", "tls13-keyupdate"};
+	static const char *const suites[] = {
+		"TLS_AES_256_GCM_SHA384 (0x1302)",
+		"TLS_CHACHA20_POLY1305_SHA256 (0x1303)",
+		"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (0xc02b)",
+		"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 (0xc02c)",
+		"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 (0xcca9)",
+		"TLS_AES_128_GCM_SHA256 (0x1301)"};
+	static struct dis_grep g;
+
+	(void)state;
+	assert_int_equal(dis_grep_init(&g, "fluffy tail", 11), 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int tls13 = strncmp(names[i], "tls13", 5) == 0;
+
+		load_transcript(names[i]);
+		play_keys = &tr_keys;
+		check_all_splits(DIS_LAYERS, &g, tr.st, tr.n);
+		play_keys = NULL;
+		assert_non_null(strstr(whole.buf, suites[i]));
+		assert_non_null(strstr(whole.buf,
+				       "  [decrypted] HTTP request: GET /secret.txt HTTP/1.0\n"));
+		assert_non_null(
+			strstr(whole.buf, "  [decrypted] HTTP body text: \"fluffy tail\"\n"));
+		assert_non_null(strstr(whole.buf, "conn 1: 'fluffy tail' seen only after "
+						  "decryption (server -> client)\n"));
+		assert_non_null(
+			strstr(whole.buf, "[decrypted] alert: warning, close_notify (0)\n"));
+		assert_non_null(strstr(whole.buf, "    [decrypted] handshake: Finished, "));
+		assert_null(strstr(whole.buf, "not decrypted"));
+		if (tls13) {
+			const char *cert =
+				strstr(whole.buf, "    [decrypted] handshake: Certificate, ");
+			assert_non_null(cert);
+			assert_true(strncmp(strchr(cert, '\n') - 15, ", 1 certificate", 15) == 0);
+		} else
+			assert_non_null(strstr(whole.buf, "(server write key, record 0)\n"));
+		/* Without the key log the secret is nowhere. */
+		check_all_splits(DIS_LAYERS, &g, tr.st, tr.n);
+		assert_null(strstr(whole.buf, "[decrypted]"));
+		assert_non_null(strstr(whole.buf, "conn 1: 'fluffy tail' not seen\n"));
+	}
+	/* RFC 8446 §4.6.3: the client's records after its KeyUpdate are under the next key,
+	 * which the tap derives ("traffic upd"): OpenSSL's own _N line is not read. */
+	load_transcript("tls13-keyupdate");
+	play_keys = &tr_keys;
+	check_all_splits(DIS_LAYERS, &g, tr.st, tr.n);
+	play_keys = NULL;
+	assert_non_null(strstr(whole.buf,
+			       "    [decrypted] handshake: KeyUpdate, 1 byte, "
+			       "update_not_requested\n"
+			       "  TLS record: application data, 45 bytes, TLS 1.2 (0x0303)\n"
+			       "    [decrypted] application data, 28 bytes (client application "
+			       "key after a KeyUpdate, record 0)\n"));
+}
+
+/* A key log whose server handshake secret is wrong: those records are shown sealed with the
+ * reason, and the application keys still open what comes after the Finished. */
+static void
+test_decrypt_wrong_secret(void **state)
+{
+	static char bad[] = "SERVER_HANDSHAKE_TRAFFIC_SECRET "
+			    "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7 "
+			    "b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad39\n";
+
+	(void)state;
+	load_transcript("rfc8448-1rtt");
+	sslkeys_feed(&tr_keys, bad, strlen(bad)); /* the newest line wins */
+	play_keys = &tr_keys;
+	check_all_splits(DIS_LAYERS, NULL, tr.st, tr.n);
+	play_keys = NULL;
+	assert_non_null(strstr(
+		whole.buf, "  TLS record: application data, 674 bytes, TLS 1.2 (0x0303)\n"
+			   "    not decrypted: the key log's SERVER_HANDSHAKE_TRAFFIC_SECRET for "
+			   "client random cb34ecb1... does not open this record\n"
+			   "  TLS record: application data, 53 bytes"));
+	assert_null(strstr(whole.buf, "EncryptedExtensions"));
+	assert_non_null(strstr(whole.buf, "    [decrypted] handshake, 205 bytes (server "
+					  "application key, record 0)\n"));
+	assert_non_null(strstr(whole.buf, "conn 1: 1 server -> client record not decrypted\n"));
+}
+
+/* Keys that a client writes only after the tap has relayed the records they open. */
+static int late_keys_on;
+
+static size_t
+late_keys(void *arg, enum sslkeys_label label, const uint8_t random[SSLKEYS_RANDOM_LEN],
+	  uint8_t out[SSLKEYS_SECRET_MAX])
+{
+	return late_keys_on ? sslkeys_find(arg, label, random, out) : 0;
+}
+
+static void
+feed_with(struct sink *s, int keys_when, size_t nst)
+{
+	static struct dis_conn d;
+
+	dis_conn_init(&d, 1, DIS_LAYERS, NULL);
+	if (play_crypt == NULL)
+		play_crypt = malloc(dis_crypt_size());
+	assert_non_null(play_crypt);
+	dis_conn_decrypt(&d, play_crypt, late_keys, &tr_keys);
+	late_keys_on = 0;
+	for (size_t i = 0; i < nst; i++) {
+		if ((int)i == keys_when)
+			late_keys_on = 1;
+		dis_feed(&d, tr.st[i].dir, guarded(tr.st[i].p, tr.st[i].n), tr.st[i].n, collect, s);
+	}
+	dis_finish(&d, collect, s);
+}
+
+static void
+test_decrypt_keys_late(void **state)
+{
+	(void)state;
+	load_transcript("rfc8448-1rtt");
+	/* The keys appear in the log once the client has read the server's flight, before it
+	 * answers (step 2): the flight is kept, then opened when the client's bytes come. */
+	sink_reset(&whole, 1);
+	feed_with(&whole, 2, tr.n);
+	assert_non_null(
+		strstr(whole.buf,
+		       "  TLS record: application data, 674 bytes, TLS 1.2 (0x0303)\n"
+		       "conn 1: server -> client, records kept until the key log had their "
+		       "keys:\n"
+		       "    [decrypted] handshake, 657 bytes (server handshake key, record 0)\n"));
+	assert_non_null(strstr(whole.buf, "    [decrypted] handshake: Finished, 32 bytes\n"
+					  "conn 1: client -> server, 58 bytes\n"));
+	assert_null(strstr(whole.buf, "not decrypted"));
+	/* Never: each direction says once why, then how many records stayed sealed. */
+	sink_reset(&whole, 1);
+	feed_with(&whole, -1, tr.n);
+	assert_non_null(strstr(whole.buf, "    not decrypted: the key log has no "
+					  "SERVER_HANDSHAKE_TRAFFIC_SECRET for client random "
+					  "cb34ecb1...\n"));
+	assert_non_null(strstr(whole.buf, "conn 1: 3 client -> server records not decrypted\n"));
+	assert_non_null(strstr(whole.buf, "conn 1: 4 server -> client records not decrypted\n"));
+	assert_null(strstr(whole.buf, "[decrypted]"));
+	/* wolfSSL (squirrel-client) logs TLS 1.2's master secret once its handshake is done,
+	 * after its own Finished has passed and the server's too: both wait, and open when the
+	 * client sends its request (step 4). */
+	load_transcript("tls12-aes128");
+	sink_reset(&whole, 1);
+	feed_with(&whole, 4, tr.n);
+	assert_null(strstr(whole.buf, "not decrypted"));
+	assert_non_null(strstr(whole.buf,
+			       "conn 1: server -> client, records kept until the key log "
+			       "had their keys:\n"
+			       "    [decrypted] handshake, 16 bytes (server write key, "
+			       "record 0)\n"));
+	assert_non_null(strstr(whole.buf, "    [decrypted] handshake, 16 bytes (client write key, "
+					  "record 0)\n"));
+	assert_non_null(strstr(whole.buf, "  [decrypted] HTTP body text: \"fluffy tail\"\n"));
+}
+
+/* Records waiting for keys that never come are given up after the same turns of the
+ * conversation however the bytes are cut: a wait counted in reads made the fuzzer's whole and
+ * split runs differ. */
+static void
+test_decrypt_wait_counts_turns(void **state)
+{
+	static const char *const names[] = {"tls12-aes128", "rfc8448-1rtt"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		load_transcript(names[i]);
+		late_keys_on = 0;
+		play_keys = &tr_keys;
+		play_find = late_keys;
+		check_all_splits(DIS_LAYERS, NULL, tr.st, tr.n);
+		play_find = transcript_keys;
+		play_keys = NULL;
+		assert_non_null(strstr(whole.buf, "records not decrypted\n"));
+	}
+}
+
+/* Records held for keys that never come fill the hold: the oldest are given up, sealed, and
+ * nothing is held past CRYPT_HOLD (24 KiB). */
+static void
+test_decrypt_hold_is_bounded(void **state)
+{
+	static uint8_t big[3 * (5 + 10000)];
+	static struct dis_conn d;
+	static struct wr ch, sh;
+	struct step st[3];
+
+	(void)state;
+	client_hello(&ch, "localhost");
+	server_hello(&sh, 0x0304, (const uint8_t[32]){1});
+	for (int i = 0; i < 3; i++) {
+		uint8_t *r = big + i * (5 + 10000);
+		r[0] = 23;
+		r[1] = 3;
+		r[2] = 3;
+		r[3] = 10000 >> 8;
+		r[4] = 10000 & 0xff;
+		memset(r + 5, 0x40 + i, 10000);
+	}
+	st[0] = (struct step){DIS_C2S, ch.b, ch.n};
+	st[1] = (struct step){DIS_S2C, sh.b, sh.n};
+	st[2] = (struct step){DIS_S2C, big, sizeof(big)};
+	sslkeys_init(&tr_keys);
+	dis_conn_init(&d, 1, DIS_LAYERS, NULL);
+	dis_conn_decrypt(&d, play_crypt, late_keys, &tr_keys);
+	late_keys_on = 1;
+	sink_reset(&whole, 1);
+	for (int i = 0; i < 3; i++)
+		dis_feed(&d, st[i].dir, guarded(st[i].p, st[i].n), st[i].n, collect, &whole);
+	/* The third record needed room: the first was given up at once. */
+	assert_non_null(strstr(whole.buf, "  TLS record: application data, 10000 bytes, TLS 1.2 "
+					  "(0x0303)\n    not decrypted: the key log has no "
+					  "SERVER_HANDSHAKE_TRAFFIC_SECRET for client random "
+					  "01020300...\n"));
+	dis_finish(&d, collect, &whole);
+	assert_non_null(strstr(whole.buf, "conn 1: 3 server -> client records not decrypted\n"));
+}
+
+/* With a key log, every mutation of the sealed records is refused by the AEAD: shown sealed,
+ * never read. */
+static void
+test_decrypt_tampered(void **state)
+{
+	static uint8_t buf[2048];
+	size_t flight;
+
+	(void)state;
+	load_transcript("rfc8448-1rtt");
+	flight = tr.st[1].n;
+	assert_true(flight <= sizeof(buf));
+	memcpy(buf, tr.st[1].p, flight);
+	tr.st[1].p = buf;
+	play_keys = &tr_keys;
+	/* Past the ServerHello (95 bytes): the sealed record's header, body and tag. */
+	for (size_t i = 95; i < flight; i += 7) {
+		buf[i] ^= 0x01;
+		sink_reset(&whole, 0);
+		play(&whole, DIS_LAYERS, NULL, tr.st, 2, SPLIT_WHOLE);
+		assert_null(strstr(whole.buf, "EncryptedExtensions"));
+		buf[i] ^= 0x01;
+	}
+	play_keys = NULL;
 }
 
 /* ---- --grep ------------------------------------------------------------------------------ */
@@ -887,7 +1490,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hexdump_layout),
+		cmocka_unit_test(test_text_is_ascii_with_dots),
 		cmocka_unit_test(test_http_exchange),
+		cmocka_unit_test(test_http_brief),
 		cmocka_unit_test(test_http_head_response_has_no_body),
 		cmocka_unit_test(test_http_body_until_close),
 		cmocka_unit_test(test_http_not_http),
@@ -901,12 +1506,24 @@ main(void)
 		cmocka_unit_test(test_tls13_handshake),
 		cmocka_unit_test(test_tls13_hello_retry),
 		cmocka_unit_test(test_tls13_hello_retry_compat_ccs),
+		cmocka_unit_test(test_key_exchange_named),
+		cmocka_unit_test(test_tls12_server_key_exchange),
 		cmocka_unit_test(test_tls12_flow),
 		cmocka_unit_test(test_tls_not_tls),
+		cmocka_unit_test(test_decrypt_rfc8448),
+		cmocka_unit_test(test_decrypt_recorded),
+		cmocka_unit_test(test_decrypt_wrong_secret),
+		cmocka_unit_test(test_decrypt_keys_late),
+		cmocka_unit_test(test_decrypt_wait_counts_turns),
+		cmocka_unit_test(test_decrypt_hold_is_bounded),
+		cmocka_unit_test(test_decrypt_tampered),
 		cmocka_unit_test(test_grep_split_everywhere),
 		cmocka_unit_test(test_grep_overlaps),
 		cmocka_unit_test(test_mutations_never_crash),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	free(play_crypt);
+	return rc;
 }
