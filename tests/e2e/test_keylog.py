@@ -17,7 +17,7 @@ import threading
 import pytest
 
 import test_capture
-from conftest import BIN, free_port, need, run, wait_port
+from conftest import BIN, free_port, need, requires, run, wait_port
 
 SECRET = "fluffy tail"
 LINE = re.compile(r"([A-Z0-9_]+) ([0-9a-f]{64}) ([0-9a-f]{64}|[0-9a-f]{96})")
@@ -241,7 +241,7 @@ def test_server_without_tls13_keys_says_so(tls_server, pki, tmp_path, tls13_keys
 
 def test_tshark_decrypts_the_capture_with_the_key_log(tls_server, pki, tmp_path, capture,
                                                       tls13_keys):
-    need("tshark")
+    requires("tshark")
     start, stop = capture
     s = tls_server()
     p, pcap = start(s.port)
