@@ -288,7 +288,8 @@ decrypt(const struct fernet_key *keys, size_t nkeys, long ttl, const char *body,
 			"opens (messages up to %d bytes)",
 			FERNET_MAX_TOKEN, FERNET_MAX_OPEN);
 	else if (d.why == FERNET_WHY_EXPIRED)
-		msg_error("invalid token: the token is older than --ttl %ld seconds", ttl);
+		msg_error("invalid token: the token is older than %ld second%s (--ttl %ld)", ttl,
+			  ttl == 1 ? "" : "s", ttl);
 	else if (d.why == FERNET_WHY_FUTURE)
 		msg_error("invalid token: the token is dated in the future (are the clocks set?)");
 	else if (!looks_like_token(body, len, &ts)) {

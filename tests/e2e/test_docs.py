@@ -127,3 +127,110 @@ def test_page_runs_as_written(page, tmp_path, request, capsys):
             pytest.fail(failure, pytrace=False)
     finally:
         ns.close()
+
+
+# ---- the diagrams ------------------------------------------------------------------------
+#
+# Each stage of the tutorial draws its exchange as a Mermaid sequence diagram, next to what
+# `squirrel-tap --flow` printed for the same stage (test_page_runs_as_written checks that the
+# page's --flow block is what the tap prints). Here the picture must name the same messages,
+# in the same order for each direction. A message is named by its label up to the first
+# comma, parenthesis or colon; records shown only as encrypted are one "[encrypted]" run per
+# direction, since how they are grouped depends on how they were sent. A stage whose exchange
+# is files, not packets (stage 3), must name files its commands make.
+
+TUTORIALS = ["docs/tutorial.md", "docs/fr/tutoriel.md"]
+STAGE = re.compile(r"^## (?:Stage|Étape) (\d)\b")
+ARROW = re.compile(r"^\s*(\w+)\s*-\)?>>?\+?-?\s*(\w+)\s*:\s*(.+)$")
+LADDER = re.compile(r"^\|(?:-- (.+?) -*>|<-+ (.+?) --)\|$")
+
+
+def blocks_by_stage(text):
+    """{stage number: [(fence language, [lines])]} for the page's level-2 stage sections."""
+    out, stage, fence, body = {}, None, None, []
+    for line in text.split("\n"):
+        if fence is None:
+            m = STAGE.match(line)
+            if line.startswith("## "):
+                stage = int(m.group(1)) if m else None
+            elif line.startswith("```"):
+                fence, body = line[3:].strip(), []
+            continue
+        if line.startswith("```"):
+            if stage is not None:
+                out.setdefault(stage, []).append((fence, body))
+            fence = None
+        else:
+            body.append(line)
+    return out
+
+
+def message_name(label):
+    name = re.split(r",| \(|:", label, maxsplit=1)[0].strip()
+    name = re.sub(r"\s+\d+ B$", "", name)
+    return "[encrypted]" if name.startswith("[encrypted]") else name
+
+
+def per_direction(messages):
+    """{"c2s": [...], "s2c": [...]}, each direction's names with runs of [encrypted] as one."""
+    out = {"c2s": [], "s2c": []}
+    for direction, name in messages:
+        names = out[direction]
+        if not (name == "[encrypted]" and names and names[-1] == name):
+            names.append(name)
+    return out
+
+
+def diagram_messages(body):
+    """(direction, name) of each message of a sequence diagram; the first participant
+    declared is the client side."""
+    participants = [ln.split()[1] for ln in body if ln.strip().startswith("participant ")]
+    assert body and body[0].strip() == "sequenceDiagram" and len(participants) >= 2, body
+    out = []
+    for ln in body:
+        m = ARROW.match(ln)
+        if m:
+            src, dst, label = m.groups()
+            direction = ("c2s" if participants.index(src) < participants.index(dst)
+                         else "s2c")
+            out.append((direction, message_name(label), label))
+    return out
+
+
+def ladder_messages(body):
+    """(direction, name) of each arrow of a --flow block. A "..." once records are encrypted
+    stands for more of them, both ways (the page leaves out what varies from run to run)."""
+    out = []
+    for ln in body:
+        if ln == "..." and any(name == "[encrypted]" for _, name in out):
+            out += [("c2s", "[encrypted]"), ("s2c", "[encrypted]")]
+        m = LADDER.match(ln)
+        if m:
+            direction = "c2s" if m.group(1) is not None else "s2c"
+            out.append((direction, message_name(m.group(1) or m.group(2))))
+    return out
+
+
+@pytest.mark.parametrize("page", TUTORIALS)
+def test_each_stage_draws_what_the_tap_prints(page):
+    with open(os.path.join(REPO, page), encoding="utf-8") as f:
+        stages = blocks_by_stage(f.read())
+    assert sorted(stages) == [1, 2, 3, 4], f"{page}: stage sections {sorted(stages)}"
+    for n, blocks in stages.items():
+        diagrams = [diagram_messages(b) for lang, b in blocks if lang == "mermaid"]
+        assert len(diagrams) == 1, f"{page}: stage {n} has {len(diagrams)} sequence diagrams"
+        drawn = diagrams[0]
+        ladders = [ladder_messages(b) for lang, b in blocks if lang == "console"]
+        ladders = [lad for lad in ladders if lad]
+        if n == 3:
+            assert not ladders, f"{page}: stage 3 exchanges files, not packets"
+            commands = "\n".join(ln for lang, b in blocks if lang == "console" for ln in b
+                                 if ln.startswith(("$ ", "      ")))
+            for _, name, label in drawn:
+                made = re.findall(r"[\w-]+\.pem", label)
+                assert made and all(f in commands for f in made), \
+                    f"{page}: stage 3 draws {label!r}, a file none of its commands names"
+            continue
+        assert len(ladders) == 1, f"{page}: stage {n} shows {len(ladders)} --flow ladders"
+        assert per_direction((d, m) for d, m, _ in drawn) == per_direction(ladders[0]), \
+            f"{page}: stage {n}: the diagram names {drawn}, the tap printed {ladders[0]}"

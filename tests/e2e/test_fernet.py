@@ -196,7 +196,7 @@ def test_ttl(key):
         url = f"http://127.0.0.1:{srv.server_address[1]}/"
         assert run("squirrel-client", "--raw", url, env={"SECRET_KEY": key}).stdout == SECRET
         r = run("squirrel-client", "--ttl", "60", url, env={"SECRET_KEY": key})
-        assert r.returncode == 100 and "older than --ttl 60" in r.stderr
+        assert r.returncode == 100 and "older than 60 seconds (--ttl 60)" in r.stderr
     finally:
         srv.shutdown()
 
