@@ -22,8 +22,10 @@
 #define TERMSAFE_HEX 0u
 /* A replaced byte becomes '.': one column per byte, as a hex dump's text column needs. */
 #define TERMSAFE_DOT 1u
-/* Bytes 0x80-0xff are replaced too: output is ASCII. Without it they pass, so a UTF-8 reason
- * phrase or body reads as written. */
+/* Bytes 0x80-0xff are replaced too: output is ASCII. Without it they pass where they form
+ * UTF-8 text, so a UTF-8 reason phrase or body reads as written; a C1 control (U+0080-U+009F:
+ * U+009B is CSI) and bytes that are not well-formed UTF-8 (a lone 0x9b is CSI to a terminal
+ * in an 8-bit mode) are replaced. */
 #define TERMSAFE_ASCII 2u
 /* '"' and '\\' are replaced too: a field between quotes stays one field, and a "\x" in the
  * output was always written by us. */
@@ -31,7 +33,8 @@
 /* '\n' and '\t' pass: text shown as lines (a body), where they do what the sender meant. */
 #define TERMSAFE_LINES 8u
 
-/* 1 if rule lets byte c through as it is, 0 if it is replaced. */
+/* 1 if rule lets byte c through as it is (c >= 0x80: within UTF-8 text, as termsafe_copy
+ * checks), 0 if it is replaced. */
 int termsafe_passes(unsigned char c, unsigned rule);
 
 /*

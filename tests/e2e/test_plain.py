@@ -823,7 +823,7 @@ def test_client_escapes_the_servers_bytes_in_error_lines():
                         "\\x1b]0;owned\\x07 oops\\x7f\\x00!\n")
 
 
-BINARY = b"a\x1b[31mred\x07\tb\nc\x7f\x00d"
+BINARY = b"a\x1b[31mred\x07\tb\nc\x7f\x00d\xc2\x9b32m\xc3\xa9"
 
 
 def test_client_body_unchanged_when_not_a_terminal():
@@ -864,7 +864,8 @@ def test_client_escapes_the_body_on_a_terminal():
     """On a terminal the body's control bytes (but newline and tab) are escaped; --raw is
     for scripts and writes them as they came, even there."""
     code, out = on_a_terminal(one_answer(framed("chunked", BINARY)))
-    assert (code, out) == (0, b"The secret message is: a\\x1b[31mred\\x07\tb\nc\\x7f\\x00d\n")
+    assert (code, out) == (0, b"The secret message is: a\\x1b[31mred\\x07\tb\nc\\x7f\\x00d"
+                           b"\\xc2\\x9b32m\xc3\xa9\n")
     code, out = on_a_terminal("--raw", one_answer(framed("chunked", BINARY)))
     assert (code, out) == (0, BINARY)
 

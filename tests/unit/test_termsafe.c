@@ -41,7 +41,25 @@ static const struct tcase cases[] = {
 	CASE(MIXED, TAP_TEXT, "a.]0;t....b\"c\\d...."),
 	CASE("", CLIENT_LINE, ""),
 	CASE(" ~", ACCESS_LOG, " ~"),
-	CASE("\x1f\x20\x7e\x7f\x80\xff", CLIENT_LINE, "\\x1f \x7e\\x7f\x80\xff"),
+	CASE("\x1f\x20\x7e\x7f\x80\xff", CLIENT_LINE, "\\x1f \x7e\\x7f\\x80\\xff"),
+	/* UTF-8 text passes: U+00A0, U+20AC, U+1F43F (2, 3 and 4 bytes); a C1 control does not
+	 * (U+009B, CSI), nor what is not well-formed UTF-8: a lone 0x9b, an overlong '/', a
+	 * surrogate, a code point past U+10FFFF, a character cut short by the end. */
+	CASE("\xc2\xa0\xe2\x82\xac\xf0\x9f\x90\xbf", CLIENT_BODY,
+	     "\xc2\xa0\xe2\x82\xac\xf0\x9f\x90\xbf"),
+	CASE("\xc2\x9b"
+	     "31m",
+	     CLIENT_BODY,
+	     "\\xc2\\x9b"
+	     "31m"),
+	CASE("\x9b"
+	     "31m",
+	     CLIENT_LINE,
+	     "\\x9b"
+	     "31m"),
+	CASE("\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80", CLIENT_LINE,
+	     "\\xc0\\xaf\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80"),
+	CASE("a\xe2\x82", CLIENT_LINE, "a\\xe2\\x82"),
 	CASE("\x1f\x20\x7e\x7f\x80\xff", TAP_TEXT, ". ~..."),
 };
 
@@ -109,6 +127,9 @@ test_a_full_buffer_never_cuts_an_escape(void **state)
 	assert_int_equal(len, 5);
 	assert_int_equal(termsafe_copy(out, 1, in, 4, CLIENT_LINE, NULL), 0);
 	assert_string_equal(out, "");
+	/* Nor a UTF-8 character: "a" and "\xc3\xa9" ("é") need 4 bytes with the NUL. */
+	assert_int_equal(termsafe_copy(out, 3, "a\xc3\xa9", 3, CLIENT_BODY, &len), 1);
+	assert_string_equal(out, "a");
 	assert_int_equal(termsafe_copy(out, 3, in, 4, TAP_TEXT, &len), 2);
 	assert_string_equal(out, "ab");
 }
