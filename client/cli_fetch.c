@@ -234,6 +234,37 @@ refused_cert(struct tr *t, char *err, size_t errlen)
 	return 1;
 }
 
+/* The server's certificate was not trusted: why, and what to do, in curl's words. */
+static void
+say_verify_failure(const struct cli_opts *o, const struct url *u, const struct cli_host_check *hc,
+		   const struct tr *t, char *err, size_t errlen)
+{
+	char detail[200];
+	const char *words = tr_errstr(t, detail, sizeof(detail)), *hint;
+	int no_issuer = tlsw_is_untrusted_issuer(t->err);
+
+	if (hc->mismatch)
+		snprintf(err, errlen,
+			 "certificate verify failed: certificate is not valid for '%s' (its names "
+			 "do not include it; see squirrel-pki show)",
+			 u->host);
+	else if (no_issuer && o->cacert_from == o->cacert)
+		/* --cacert was given: say what the file lacks, not to give the option. */
+		snprintf(err, errlen,
+			 "certificate verify failed: %s (%s does not hold the CA that issued the "
+			 "server's certificate; give that CA's file to --cacert)",
+			 words, o->cacert);
+	else if (no_issuer)
+		snprintf(err, errlen,
+			 "certificate verify failed: %s (trusting %s; give the CA file with "
+			 "--cacert FILE)",
+			 words, o->cacert_from);
+	else if ((hint = tlsw_verify_hint(t->err, TLSW_CLIENT)) != NULL)
+		snprintf(err, errlen, "certificate verify failed: %s (%s)", words, hint);
+	else
+		snprintf(err, errlen, "certificate verify failed: %s", words);
+}
+
 static int
 handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_check *hc,
 	  struct tr *t, int64_t deadline, char *err, size_t errlen)
@@ -252,33 +283,7 @@ handshake(const struct cli_opts *o, const struct url *u, const struct cli_host_c
 		return CLI_TIMEOUT;
 	}
 	if (hc->mismatch || tr_err_is_verify(t)) {
-		const char *words = tr_errstr(t, detail, sizeof(detail)), *hint;
-		int no_issuer = strcmp(words, "unable to get local issuer certificate") == 0 ||
-				strcmp(words, "self-signed certificate") == 0;
-
-		if (hc->mismatch)
-			snprintf(
-				err, errlen,
-				"certificate verify failed: certificate is not valid for '%s' (its "
-				"names do not include it; see squirrel-pki show)",
-				u->host);
-		else if (no_issuer && o->cacert_from == o->cacert)
-			/* --cacert was given: say what the file lacks, not to give the option. */
-			snprintf(
-				err, errlen,
-				"certificate verify failed: %s (%s does not hold the CA that issued "
-				"the server's certificate; give that CA's file to --cacert)",
-				words, o->cacert);
-		else if (no_issuer)
-			snprintf(
-				err, errlen,
-				"certificate verify failed: %s (trusting %s; give the CA file with "
-				"--cacert FILE)",
-				words, o->cacert_from);
-		else if ((hint = tlsw_verify_hint(t->err, TLSW_CLIENT)) != NULL)
-			snprintf(err, errlen, "certificate verify failed: %s (%s)", words, hint);
-		else
-			snprintf(err, errlen, "certificate verify failed: %s", words);
+		say_verify_failure(o, u, hc, t, err, errlen);
 		return CLI_VERIFY;
 	}
 	if (tr_err_not_tls(t)) {

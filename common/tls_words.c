@@ -105,3 +105,9 @@ tlsw_is_verify_error(int code)
 {
 	return tlsw_verify_text(code) != NULL || code == VERIFY_CERT_ERROR;
 }
+
+int
+tlsw_is_untrusted_issuer(int wolfssl_code)
+{
+	return wolfssl_code == ASN_NO_SIGNER_E || wolfssl_code == ASN_SELF_SIGNED_E;
+}

@@ -27,4 +27,8 @@ const char *tlsw_verify_hint(int wolfssl_code, enum tlsw_reader reader);
 /* 1 if the code means the server's certificate was not trusted (curl's exit 60). */
 int tlsw_is_verify_error(int wolfssl_code);
 
+/* 1 if the code means no CA the reader trusts issued the certificate (no signer found, or it
+ * signed itself): the answer is a CA file, not a new certificate. */
+int tlsw_is_untrusted_issuer(int wolfssl_code);
+
 #endif
