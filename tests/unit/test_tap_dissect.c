@@ -907,7 +907,7 @@ test_key_exchange_named(void **state)
 		"      key share: X25519 (32 bytes), the group the server chose\n"
 		"    (TLS 1.3 from here: records are encrypted, and their headers go on saying TLS "
 		"1.2 (0x0303), RFC 8446 \xc2\xa7"
-		"5.1's legacy_record_version)\n";
+		"5.1's legacy_record_version)\n");
 	/* RFC 8446 §4.2.8: a HelloRetryRequest names the group it wants a share for. */
 	server_hello_share(&hrr_sh, hrr, 0x0018, 0);
 	st[1] = (struct step){DIS_S2C, hrr_sh.b, hrr_sh.n};
