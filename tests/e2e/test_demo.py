@@ -1,20 +1,20 @@
-"""make demo runs every stage, both instructive failures, and stops everything, in < 30 s."""
+"""make demo runs every stage, both instructive failures, and stops everything it started.
+Its time is printed by the demo itself; a timed assertion here would fail on a slow machine
+for no defect (the timeout only catches a hang)."""
 import os
+import re
 import subprocess
 import sys
-import time
 
 from conftest import BIN, REPO, WRAP
 
 import pytest
 
 
-@pytest.mark.skipif(bool(WRAP), reason="timing is meaningless under valgrind")
-def test_demo_runs_all_stages_quickly():
-    t0 = time.monotonic()
+@pytest.mark.skipif(bool(WRAP), reason="the demo runs the programs itself, not under valgrind")
+def test_demo_runs_all_stages():
     r = subprocess.run([sys.executable, os.path.join(REPO, "tests", "demo.py")], capture_output=True,
                        text=True, timeout=120, env=dict(os.environ, SQUIRREL_BIN=BIN))
-    elapsed = time.monotonic() - t0
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
     out = r.stdout
     for heading in ("Stage 1: plain HTTP", "Stage 2: Fernet", "Stage 3: become a certificate authority",
@@ -31,8 +31,9 @@ def test_demo_runs_all_stages_quickly():
     assert "'fluffy tail' seen only after decryption (server -> client)" in out.split("Stage 4b")[1]
     assert "[decrypted] 200 OK, 11 B: \"fluffy tail\"" in out.split("Stage 4b")[1]
     assert max(len(line) for line in out.splitlines() if line.startswith("  |")) <= 80
-    assert elapsed < 30
-    # Nothing left behind: no program of ours still runs in a demo folder.
+    # Nothing left behind: no program of ours still runs in this demo's folder (another
+    # demo may be running on the machine, in a folder of its own).
+    work = re.search(r"working in (\S+);", out).group(1)
     left = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -41,6 +42,6 @@ def test_demo_runs_all_stages_quickly():
                 comm = f.read().strip()
         except OSError:
             continue
-        if comm.startswith("squirrel-") and "squirrel-demo-" in cwd:
+        if comm.startswith("squirrel-") and cwd.startswith(work):
             left.append((pid, comm, cwd))
     assert left == []
