@@ -184,9 +184,9 @@ bench-publish:
 	cp build/bench-latency.svg docs/bench/latency.svg
 
 # make WOLFSSL=source: wolfSSL 5.5.4 from Debian's source package, with its x86-64 assembly.
+# Its packages come with the build's (.deps-build asks for them), one apt-get at a time.
 ifeq ($(WOLFSSL),source)
-$(WOLFSSL_DEP):
-	sh .ci/deps source
+$(WOLFSSL_DEP): | $(BUILD)/.deps-build
 	sh tests/bench/wolfssl-source.sh $(WOLFSSL_PREFIX)
 endif
 
