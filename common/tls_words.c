@@ -111,3 +111,9 @@ tlsw_is_untrusted_issuer(int wolfssl_code)
 {
 	return wolfssl_code == ASN_NO_SIGNER_E || wolfssl_code == ASN_SELF_SIGNED_E;
 }
+
+int
+tlsw_is_not_a_ca(int wolfssl_code)
+{
+	return wolfssl_code == NOT_CA_ERROR;
+}

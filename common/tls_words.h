@@ -31,4 +31,7 @@ int tlsw_is_verify_error(int wolfssl_code);
  * signed itself): the answer is a CA file, not a new certificate. */
 int tlsw_is_untrusted_issuer(int wolfssl_code);
 
+/* 1 if the code means a certificate that signed another is no CA (NOT_CA_ERROR). */
+int tlsw_is_not_a_ca(int wolfssl_code);
+
 #endif

@@ -753,13 +753,37 @@ cmd_show(int argc, char **argv)
 
 /* ---- verify ---------------------------------------------------------------------------- */
 
+/* Why the chain did not verify, in the words the client uses for the same failure
+ * (common/tls_words), and about the file at fault: the certificate, or the --ca file. */
+static void
+say_verify_failure(const char *ca, const char *path, int ca_problem, int code)
+{
+	const char *text = tlsw_verify_text(code);
+	const char *hint = tlsw_verify_hint(code, TLSW_PKI_VERIFY);
+
+	if (ca_problem && tlsw_is_not_a_ca(code))
+		msg_error("%s: CA certificate verify failed: invalid CA certificate (it says it is "
+			  "no CA: basicConstraints CA:FALSE, or a keyUsage without keyCertSign, as "
+			  "a server's certificate does; give --ca the CA that issued %s)",
+			  ca, path);
+	else if (ca_problem)
+		msg_error("%s: CA certificate verify failed: %s (see 'squirrel-pki show %s')", ca,
+			  text != NULL ? text : "not acceptable", ca);
+	else if (text != NULL)
+		msg_error("%s: certificate verify failed: %s%s%s%s", path, text,
+			  hint != NULL ? " (" : "", hint != NULL ? hint : "",
+			  hint != NULL ? ")" : "");
+	else
+		msg_error("%s: certificate verify failed: wolfSSL error %d", path, code);
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
 	struct pki_verify_opts vo;
 	struct pki_verify_result r;
 	size_t calen = 0, certlen = 0;
-	const char *path, *text, *hint;
+	const char *path;
 	char err[256], until[32];
 	struct opts o;
 	int rc;
@@ -788,29 +812,8 @@ cmd_verify(int argc, char **argv)
 		msg_error("%s: %s", r.ca_problem ? o.ca : path, err);
 		return rc == PKI_EBADCERT ? PKI_EXIT_INPUT : PKI_EXIT_FAIL;
 	}
-	if (r.wolfssl_code != 0) {
-		/* The words the client uses for the same failure (common/tls_words). */
-		text = tlsw_verify_text(r.wolfssl_code);
-		hint = tlsw_verify_hint(r.wolfssl_code, TLSW_PKI_VERIFY);
-		if (r.ca_problem && text != NULL && strcmp(text, "invalid CA certificate") == 0)
-			msg_error(
-				"%s: CA certificate verify failed: invalid CA certificate (it says "
-				"it is no CA: basicConstraints CA:FALSE, or a keyUsage without "
-				"keyCertSign, as a server's certificate does; give --ca the CA that "
-				"issued %s)",
-				o.ca, path);
-		else if (r.ca_problem)
-			msg_error(
-				"%s: CA certificate verify failed: %s (see 'squirrel-pki show %s')",
-				o.ca, text != NULL ? text : "not acceptable", o.ca);
-		else if (text != NULL)
-			msg_error("%s: certificate verify failed: %s%s%s%s", path, text,
-				  hint != NULL ? " (" : "", hint != NULL ? hint : "",
-				  hint != NULL ? ")" : "");
-		else
-			msg_error("%s: certificate verify failed: wolfSSL error %d", path,
-				  r.wolfssl_code);
-	}
+	if (r.wolfssl_code != 0)
+		say_verify_failure(o.ca, path, r.ca_problem, r.wolfssl_code);
 	if (r.host_mismatch)
 		msg_error("%s: %s: certificate is not valid for '%s' (its names: %s)", path,
 			  tlsw_verify_text(r.host_mismatch), o.host, r.names);
