@@ -136,6 +136,12 @@ def _probe_mount_namespace():
                            'mount --bind "$0" "$1" && cat "$1"', a, b], want="bound")
 
 
+def _probe_user_namespace():
+    """A user namespace of its own, whose root is this user (refused in a chroot, and where
+    unprivileged user namespaces are turned off)."""
+    return _probe_run(["unshare", "--user", "--map-root-user", "id", "-u"], want="0")
+
+
 def _probe_network_namespace():
     """A network namespace of its own, which holds only a loopback device."""
     return _probe_run(["unshare", "--net", "cat", "/proc/net/dev"], want="lo:")
@@ -308,6 +314,7 @@ def _probe_dev_full():
 CAPABILITIES = {
     "mount-namespace": _probe_mount_namespace,
     "network-namespace": _probe_network_namespace,
+    "user-namespace": _probe_user_namespace,
     "packet-capture": _probe_packet_capture,
     "tshark": _probe_tshark,
     "browser": _probe_browser,
