@@ -51,9 +51,9 @@ struct tr {
 	unsigned short rec_left;    /* bytes of its body still to come */
 	unsigned char rec_alert[2]; /* a clear alert record's body: level, description */
 	unsigned char clear_alert;  /* description + 1 of a fatal alert received in clear, or 0 */
-	unsigned char reset; /* TLS client: the peer reset the connection (see tr_set_deadline) */
+	unsigned char reset;  /* TLS client: the peer reset the connection (see tr_set_deadline) */
 	unsigned char closed; /* TLS: a recv() read the peer's close (see tls_result) */
-	int64_t deadline_ms; /* TLS client: reads give up at this clock_ms(); 0: never */
+	int64_t deadline_ms;  /* TLS client: reads give up at this clock_ms(); 0: never */
 };
 
 struct tr_ops {

@@ -99,6 +99,7 @@ static int
 confine(struct sandbox *sb, const struct tap_addr *upstream, const char *keylog_path)
 {
 	char err[256], dir[PATH_MAX];
+	int rc;
 
 	sb->role = SANDBOX_TAP;
 	if (keylog_path != NULL) {
@@ -116,11 +117,11 @@ confine(struct sandbox *sb, const struct tap_addr *upstream, const char *keylog_
 	sb->tcp_port = ntohs(upstream->ss.ss_family == AF_INET6
 				     ? ((const struct sockaddr_in6 *)&upstream->ss)->sin6_port
 				     : ((const struct sockaddr_in *)&upstream->ss)->sin_port);
-	if (sandbox_enter(sb, err, sizeof(err)) < 0) {
+	rc = sandbox_enter(sb, err, sizeof(err));
+	sb->read_dir = NULL; /* dir ends here; the sandbox took what it needed */
+	if (rc < 0)
 		msg_error("%s", err);
-		return -1;
-	}
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 /*
