@@ -90,7 +90,8 @@ def test_server_refuses_to_start_without_key():
 
 
 @pytest.mark.parametrize("bad", ["abc", "x" * 44, Fernet.generate_key().decode()[:-4] + "AAAA" * 2,
-                                 "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=,nope"])
+                                 "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=,nope"],
+                         ids=["short", "not-base64url", "48-characters", "second-of-two"])
 def test_server_refuses_malformed_key(bad):
     r = run("squirrel-server", "--mode", "fernet", "--listen", "127.0.0.1:1", env={"SECRET_KEY": bad})
     assert r.returncode == 6

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import WRAP, free_port, prog, wait_port
+from conftest import BIN, WRAP, free_port, prog, wait_port
 from ptyterm import Term
 
 TIMEOUT = 600 if WRAP else 20
@@ -168,8 +168,7 @@ def follow(line, folder):
     """Run the second terminal's command exactly as the server printed it."""
     import subprocess
     cmd = line.split("in a second terminal: ", 1)[1]
-    env = dict(os.environ, PATH=os.path.dirname(prog("squirrel-client")[-1]) + ":" +
-               os.environ["PATH"])
+    env = dict(os.environ, PATH=os.path.abspath(BIN) + ":" + os.environ["PATH"])
     return subprocess.run(["bash", "-c", cmd], cwd=str(folder), env=env, capture_output=True,
                           text=True, timeout=TIMEOUT)
 
