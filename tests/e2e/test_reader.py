@@ -239,7 +239,7 @@ def test_a_second_server_on_a_served_port_exits_3(procs, first, second):
                         f"already in use (is another program listening there? pick another "
                         f"port with --listen)\n"), err
     for _ in range(20):  # every client still gets the first server's plain answer
-        assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).text == "fluffy tail"
+        assert requests.get(f"http://127.0.0.1:{port}/", timeout=TIMEOUT).text == "fluffy tail"
 
 
 def test_two_servers_started_at_once_one_wins(procs):
@@ -269,7 +269,7 @@ def test_a_restart_right_after_serving_is_no_clash(procs):
         p = procs.start(argv)
         wait_port(port, proc=p, timeout=TIMEOUT)
         for _ in range(10):
-            assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).text == "fluffy tail"
+            assert requests.get(f"http://127.0.0.1:{port}/", timeout=TIMEOUT).text == "fluffy tail"
         p.send_signal(signal.SIGTERM)
         assert p.wait(timeout=TIMEOUT) == 0
 
