@@ -58,9 +58,8 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* The folder holding path: where its temporary file goes, and what to fsync after naming it. */
-static int
-parent_of(const char *path, char *dir, size_t cap)
+int
+fs_parent_of(const char *path, char *dir, size_t cap)
 {
 	const char *slash = strrchr(path, '/');
 	int n;
@@ -161,7 +160,7 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int
 
 	if (strlen(path) + sizeof(FS_TMP_SUFFIX) > FS_TMP_PATH_MAX)
 		return -ENAMETOOLONG;
-	if ((rc = parent_of(path, dir, sizeof(dir))) < 0)
+	if ((rc = fs_parent_of(path, dir, sizeof(dir))) < 0)
 		return rc;
 	if (!force && fs_exists(path))
 		return -EEXIST;

@@ -46,4 +46,9 @@ int fs_exists(const char *path);
  */
 int fs_same_file(const char *path, const char *other);
 
+/* The folder holding path into dir ("." for a bare name, "/" for one under the root): where
+ * fs_write_atomic's temporary file goes, or the folder a file may later appear in. 0, or
+ * -ENAMETOOLONG when it does not fit cap. */
+int fs_parent_of(const char *path, char *dir, size_t cap);
+
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "listener.h"
 #include "msg.h"
 #include "opt.h"
@@ -103,14 +104,10 @@ confine(struct sandbox *sb, const struct tap_addr *upstream, const char *keylog_
 
 	sb->role = SANDBOX_TAP;
 	if (keylog_path != NULL) {
-		const char *slash = strrchr(keylog_path, '/');
-
-		if (slash == NULL)
-			snprintf(dir, sizeof(dir), ".");
-		else if (slash == keylog_path)
-			snprintf(dir, sizeof(dir), "/");
-		else
-			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - keylog_path), keylog_path);
+		if (fs_parent_of(keylog_path, dir, sizeof(dir)) < 0) {
+			msg_error("--keylog %s: the name is too long", keylog_path);
+			return -1;
+		}
 		sb->read_dir = dir;
 	}
 	sb->tcp_family = upstream->ss.ss_family;
