@@ -105,7 +105,8 @@ confine(struct sandbox *sb, const struct tap_addr *upstream, const char *keylog_
 	sb->role = SANDBOX_TAP;
 	if (keylog_path != NULL) {
 		if (fs_parent_of(keylog_path, dir, sizeof(dir)) < 0) {
-			msg_error("--keylog %s: the name is too long", keylog_path);
+			msg_error("--keylog %s: the name is too long; give a shorter path",
+				  keylog_path);
 			return -1;
 		}
 		sb->read_dir = dir;
